@@ -1,0 +1,113 @@
+package ginsession
+
+import "encoding/json"
+
+// Payload is an access-token payload with typed getters, so handlers need no
+// type assertions.
+type Payload map[string]any
+
+// String returns the string at key.
+func (p Payload) String(key string) (string, bool) {
+	v, ok := p[key].(string)
+	return v, ok
+}
+
+// Bool returns the boolean at key.
+func (p Payload) Bool(key string) (bool, bool) {
+	v, ok := p[key].(bool)
+	return v, ok
+}
+
+// Int64 returns the integer at key (JSON numbers without a fraction).
+func (p Payload) Int64(key string) (int64, bool) {
+	switch v := p[key].(type) {
+	case int64:
+		return v, true
+	case int:
+		return int64(v), true
+	case float64:
+		if v == float64(int64(v)) {
+			return int64(v), true
+		}
+	case json.Number:
+		i, err := v.Int64()
+		return i, err == nil
+	}
+	return 0, false
+}
+
+// Float64 returns the number at key.
+func (p Payload) Float64(key string) (float64, bool) {
+	switch v := p[key].(type) {
+	case float64:
+		return v, true
+	case int64:
+		return float64(v), true
+	case int:
+		return float64(v), true
+	}
+	return 0, false
+}
+
+// Strings returns the array of strings at key; false if any element is not
+// a string.
+func (p Payload) Strings(key string) ([]string, bool) {
+	switch v := p[key].(type) {
+	case []string:
+		return append([]string(nil), v...), true
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s)
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// ClaimValidator checks one claim of a verified session. Validate returns
+// nil when the claim holds, or the reason it does not (sent to the frontend
+// in claimValidationErrors, so keep it free of secrets).
+type ClaimValidator interface {
+	ID() string
+	Validate(p Payload) (reason any)
+}
+
+type funcValidator struct {
+	id string
+	fn func(Payload) any
+}
+
+func (f funcValidator) ID() string             { return f.id }
+func (f funcValidator) Validate(p Payload) any { return f.fn(p) }
+
+// ValidatorFunc makes a ClaimValidator from a function that returns nil
+// when the claim holds, or a JSON-serialisable reason when it does not.
+func ValidatorFunc(id string, fn func(p Payload) (reason any)) ClaimValidator {
+	return funcValidator{id: id, fn: fn}
+}
+
+// checkClaims runs validators and returns a ClaimValidationError listing
+// every failure.
+func (s *Session) checkClaims(validators []ClaimValidator) error {
+	var failures []ClaimFailure
+	for _, v := range validators {
+		if reason := v.Validate(Payload(s.payload)); reason != nil {
+			failures = append(failures, ClaimFailure{ID: v.ID(), Reason: reason})
+		}
+	}
+	if len(failures) > 0 {
+		return &ClaimValidationError{Failures: failures}
+	}
+	return nil
+}
+
+// AssertClaims runs validators inside a handler; the error (if any) is a
+// *ClaimValidationError for HandleError.
+func (s *Session) AssertClaims(validators ...ClaimValidator) error {
+	return s.checkClaims(validators)
+}

@@ -1,0 +1,572 @@
+package ginsession
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// AntiCSRFMode selects how cookie-authenticated, state-changing requests
+// prove they come from the frontend (PROTOCOL.md §4).
+type AntiCSRFMode string
+
+const (
+	// AntiCSRFAuto (the zero value) resolves per request: VIA_CUSTOM_HEADER
+	// when the resolved SameSite is none, otherwise NONE.
+	AntiCSRFAuto AntiCSRFMode = ""
+	// AntiCSRFViaToken requires the anti-csrf request header to equal the
+	// token the backend issued with the session.
+	AntiCSRFViaToken AntiCSRFMode = "VIA_TOKEN"
+	// AntiCSRFViaCustomHeader requires a rid header (any value); browsers
+	// cannot send it cross-site without a CORS preflight.
+	AntiCSRFViaCustomHeader AntiCSRFMode = "VIA_CUSTOM_HEADER"
+	// AntiCSRFNone performs no check. Safe only with SameSite lax or strict.
+	AntiCSRFNone AntiCSRFMode = "NONE"
+)
+
+// TransferMethod is how tokens travel: cookies or headers.
+type TransferMethod string
+
+const (
+	// TransferAny accepts either method (verify and refresh).
+	TransferAny TransferMethod = "any"
+	// TransferCookie uses the sAccessToken/sRefreshToken cookies.
+	TransferCookie TransferMethod = "cookie"
+	// TransferHeader uses Authorization and the st-access-token /
+	// st-refresh-token response headers.
+	TransferHeader TransferMethod = "header"
+)
+
+// HostOnly is the OlderCookieDomain value meaning "the old cookies were set
+// without a Domain attribute" (the default before CookieDomain was set).
+const HostOnly = "<host-only>"
+
+// Hooks are called after session events. Each is optional, runs
+// synchronously on the request goroutine, and must not block for long.
+type Hooks struct {
+	// Created runs after a session is created.
+	Created func(SessionEvent)
+	// Refreshed runs after a successful refresh (including a retry inside
+	// the grace window).
+	Refreshed func(SessionEvent)
+	// Revoked runs after a session is revoked (sign-out, revoke calls, theft).
+	Revoked func(SessionEvent)
+	// TheftDetected runs when a rotated-out refresh token is presented; the
+	// session has already been revoked.
+	TheftDetected func(TheftEvent)
+}
+
+// SessionEvent describes a session event. It never contains tokens.
+type SessionEvent struct {
+	Handle string
+	UserID string
+	Time   time.Time
+}
+
+// TheftEvent describes a detected refresh-token theft.
+type TheftEvent struct {
+	SessionEvent
+	ClientIP string
+}
+
+// Config configures ginsession. Only Store and APIDomain are required; every
+// other field has the default its comment gives. Register and New validate
+// the whole struct and return an error naming the bad field; they never
+// change the caller's Config.
+type Config struct {
+	// Store persists sessions and signing keys. Required. See package store:
+	// store.OpenSQLite for one process, store.OpenPostgres for several.
+	Store store.Store
+
+	// APIDomain is the origin the API is served from, e.g.
+	// "https://api.example.com" or "http://localhost:8080". Required. It is
+	// the token issuer and decides SameSite and Secure defaults.
+	APIDomain string
+
+	// APIBasePath is where the session routes are mounted. Default "/auth".
+	APIBasePath string
+
+	// WebsiteDomain is the origin of the frontend when there is one.
+	// Default: APIDomain (the page is served by the API itself).
+	WebsiteDomain string
+
+	// Origins lists every frontend origin when there are several. For each
+	// request the origin in use is the listed entry equal to the request's
+	// Origin header, else WebsiteDomain. The request's own text is never
+	// used. Default: only WebsiteDomain.
+	Origins []string
+
+	// CookieDomain shares cookies across subdomains, e.g. ".example.com".
+	// Default "": host-only cookies. IPs, "localhost", public suffixes, ports,
+	// schemes and separators are refused.
+	CookieDomain string
+
+	// OlderCookieDomain is the cookie domain used before CookieDomain
+	// changed (HostOnly if cookies were host-only). When a request carries
+	// duplicate session cookies, ginsession clears the ones on this domain.
+	// Default "": no migration.
+	OlderCookieDomain string
+
+	// CookieSecure sets the Secure attribute. Default: true when APIDomain
+	// is https.
+	CookieSecure *bool
+
+	// CookieSameSite is "lax", "strict", "none" or "" (auto, the default):
+	// per request, "none" when the API and the request's frontend origin
+	// differ in scheme or registrable domain, else "lax". SameSite none
+	// requires Secure unless both sides are localhost or IPs.
+	CookieSameSite string
+
+	// AntiCSRF is the anti-CSRF mode. Default AntiCSRFAuto.
+	AntiCSRF AntiCSRFMode
+
+	// AccessTokenTTL is the access-token lifetime. Default 1 hour.
+	AccessTokenTTL time.Duration
+
+	// RefreshTokenTTL is the refresh-token lifetime, extended on every
+	// rotation (sliding). Default 100 days.
+	RefreshTokenTTL time.Duration
+
+	// RefreshGracePeriod is how long after a rotation the previous refresh
+	// token still works (and yields the same new token). Default 30 s.
+	RefreshGracePeriod time.Duration
+
+	// SigningAlgorithm is "ES256" (default), "RS256" or "EdDSA".
+	SigningAlgorithm string
+
+	// KeyRotationInterval is how long one signing key signs before the next
+	// takes over. Default 7 days. Minimum 1 minute.
+	KeyRotationInterval time.Duration
+
+	// MasterKey, when set (at least 32 bytes), derives the refresh-token
+	// authentication key and encrypts signing private keys in the store, so
+	// a copy of the database alone cannot forge tokens. Default: a random
+	// secret kept in the store (documented trade-off: whoever reads the
+	// database can mint tokens). All instances must share the same value.
+	MasterKey []byte
+
+	// GetTransferMethod decides the transfer method for a request. forCreate
+	// is true when a new session is being created. Default: the st-auth-mode
+	// request header ("cookie" or "header"); when it is absent, TransferHeader
+	// for creation and TransferAny otherwise.
+	GetTransferMethod func(c *gin.Context, forCreate bool) TransferMethod
+
+	// SessionExpiredStatus is the status of "unauthorised", "try refresh
+	// token" and "token theft detected". Default 401. Must match the
+	// frontend's sessionExpiredStatusCode.
+	SessionExpiredStatus int
+
+	// InvalidClaimStatus is the status of claim-validation failures. Default
+	// 403. Must differ from SessionExpiredStatus.
+	InvalidClaimStatus int
+
+	// ClaimValidators run on every Verify unless a route overrides them.
+	// Default none.
+	ClaimValidators []ClaimValidator
+
+	// Logger receives structured security events; it never gets raw tokens.
+	// Default: discard.
+	Logger *slog.Logger
+
+	// Hooks are called on session events. Default: none.
+	Hooks Hooks
+
+	// Now is the clock. Default time.Now. Tests inject their own.
+	Now func() time.Time
+}
+
+// settings is the validated, defaulted configuration with everything
+// derived from it computed once.
+type settings struct {
+	Config
+	apiURL       *url.URL
+	issuer       string
+	basePath     string
+	refreshPath  string
+	secure       bool
+	website      string
+	origins      map[string]string // exact origin text -> canonical configured origin
+	sameSite     map[string]http.SameSite
+	cookieDomain string
+	olderDomain  string // "" none, HostOnly, or a domain
+	hasOlder     bool
+	logger       *slog.Logger
+}
+
+func defaultTransferMethod(c *gin.Context, forCreate bool) TransferMethod {
+	switch c.GetHeader("st-auth-mode") {
+	case "cookie":
+		return TransferCookie
+	case "header":
+		return TransferHeader
+	}
+	if forCreate {
+		return TransferHeader
+	}
+	return TransferAny
+}
+
+func newSettings(cfg Config) (*settings, error) {
+	s := &settings{Config: cfg}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("ginsession: Config.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if cfg.Store == nil {
+		bad("Store", "required (use store.OpenSQLite or store.OpenPostgres)")
+	}
+	u, err := parseOrigin(cfg.APIDomain)
+	if err != nil {
+		bad("APIDomain", "%v", err)
+	}
+	s.apiURL = u
+
+	s.basePath = cfg.APIBasePath
+	if s.basePath == "" {
+		s.basePath = "/auth"
+	}
+	if !strings.HasPrefix(s.basePath, "/") || strings.ContainsAny(s.basePath, "?#;, \t\r\n") || strings.Contains(s.basePath, "//") {
+		bad("APIBasePath", "%q must be a path starting with / without query, spaces or separators", cfg.APIBasePath)
+	}
+	s.basePath = strings.TrimSuffix(s.basePath, "/")
+	s.refreshPath = s.basePath + "/session/refresh"
+
+	if s.apiURL != nil {
+		s.issuer = originString(s.apiURL) + s.basePath
+	}
+
+	if cfg.CookieSecure != nil {
+		s.secure = *cfg.CookieSecure
+	} else if s.apiURL != nil {
+		s.secure = s.apiURL.Scheme == "https"
+	}
+
+	s.website = cfg.WebsiteDomain
+	if s.website == "" && s.apiURL != nil {
+		s.website = originString(s.apiURL)
+	}
+	s.origins = map[string]string{}
+	s.sameSite = map[string]http.SameSite{}
+	all := append([]string{s.website}, cfg.Origins...)
+	for i, o := range all {
+		if o == "" {
+			continue
+		}
+		field := "WebsiteDomain"
+		if i > 0 {
+			field = fmt.Sprintf("Origins[%d]", i-1)
+		}
+		if o == "*" {
+			bad(field, "\"*\" is not an origin: list every frontend origin (credentials are never sent to *)")
+			continue
+		}
+		ou, err := parseOrigin(o)
+		if err != nil {
+			bad(field, "%v", err)
+			continue
+		}
+		canon := originString(ou)
+		if i == 0 {
+			s.website = canon
+		}
+		s.origins[canon] = canon
+		if s.apiURL == nil {
+			continue
+		}
+		ss, err := resolveSameSite(cfg.CookieSameSite, s.apiURL, ou, s.secure)
+		if err != nil {
+			bad("CookieSameSite", "for origin %s: %v", canon, err)
+			continue
+		}
+		s.sameSite[canon] = ss
+	}
+	switch cfg.CookieSameSite {
+	case "", "lax", "strict", "none":
+	default:
+		bad("CookieSameSite", "%q: want \"lax\", \"strict\", \"none\" or \"\" (auto)", cfg.CookieSameSite)
+	}
+
+	if cfg.CookieDomain != "" {
+		d, err := ValidateCookieDomain(cfg.CookieDomain)
+		if err != nil {
+			bad("CookieDomain", "%v", err)
+		} else if s.apiURL != nil && !domainMatches(s.apiURL.Hostname(), d) {
+			bad("CookieDomain", "%q does not cover the API host %q", cfg.CookieDomain, s.apiURL.Hostname())
+		}
+		s.cookieDomain = d
+	}
+	if cfg.OlderCookieDomain != "" {
+		s.hasOlder = true
+		if cfg.OlderCookieDomain == HostOnly {
+			s.olderDomain = HostOnly
+		} else if d, err := ValidateCookieDomain(cfg.OlderCookieDomain); err != nil {
+			bad("OlderCookieDomain", "%v", err)
+		} else {
+			s.olderDomain = d
+		}
+		if s.olderDomain == s.cookieDomain || (s.olderDomain == HostOnly && s.cookieDomain == "") {
+			bad("OlderCookieDomain", "must differ from CookieDomain")
+		}
+	}
+
+	switch cfg.AntiCSRF {
+	case AntiCSRFAuto, AntiCSRFViaToken, AntiCSRFViaCustomHeader, AntiCSRFNone:
+	default:
+		bad("AntiCSRF", "unknown mode %q", cfg.AntiCSRF)
+	}
+
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+		min  time.Duration
+	}{
+		{"AccessTokenTTL", &s.AccessTokenTTL, time.Hour, time.Second},
+		{"RefreshTokenTTL", &s.RefreshTokenTTL, 100 * 24 * time.Hour, time.Minute},
+		{"RefreshGracePeriod", &s.RefreshGracePeriod, 30 * time.Second, 0},
+		{"KeyRotationInterval", &s.KeyRotationInterval, 7 * 24 * time.Hour, time.Minute},
+	}
+	for _, d := range durations {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < d.min {
+			bad(d.name, "%v is below the minimum %v", *d.v, d.min)
+		}
+	}
+	if s.RefreshTokenTTL < s.AccessTokenTTL {
+		bad("RefreshTokenTTL", "%v is shorter than AccessTokenTTL %v", s.RefreshTokenTTL, s.AccessTokenTTL)
+	}
+
+	if s.SigningAlgorithm == "" {
+		s.SigningAlgorithm = "ES256"
+	}
+	if _, ok := algorithms[s.SigningAlgorithm]; !ok {
+		bad("SigningAlgorithm", "%q: want ES256, RS256 or EdDSA", cfg.SigningAlgorithm)
+	}
+	if len(cfg.MasterKey) > 0 && len(cfg.MasterKey) < 32 {
+		bad("MasterKey", "%d bytes: want at least 32", len(cfg.MasterKey))
+	}
+
+	if s.GetTransferMethod == nil {
+		s.GetTransferMethod = defaultTransferMethod
+	}
+	if s.SessionExpiredStatus == 0 {
+		s.SessionExpiredStatus = http.StatusUnauthorized
+	}
+	if s.InvalidClaimStatus == 0 {
+		s.InvalidClaimStatus = http.StatusForbidden
+	}
+	for _, st := range []struct {
+		name string
+		v    int
+	}{{"SessionExpiredStatus", s.SessionExpiredStatus}, {"InvalidClaimStatus", s.InvalidClaimStatus}} {
+		if st.v < 400 || st.v > 499 {
+			bad(st.name, "%d is not a 4xx status", st.v)
+		}
+	}
+	if s.SessionExpiredStatus == s.InvalidClaimStatus {
+		bad("InvalidClaimStatus", "must differ from SessionExpiredStatus (both %d)", s.SessionExpiredStatus)
+	}
+	for i, v := range s.ClaimValidators {
+		if v == nil || v.ID() == "" {
+			bad(fmt.Sprintf("ClaimValidators[%d]", i), "nil validator or empty ID")
+		}
+	}
+	s.logger = s.Logger
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+// parseOrigin accepts "scheme://host[:port]" with an optional trailing "/".
+func parseOrigin(o string) (*url.URL, error) {
+	if o == "" {
+		return nil, errors.New("required, e.g. \"https://api.example.com\"")
+	}
+	if strings.ContainsAny(o, " \t\r\n;,") {
+		return nil, fmt.Errorf("%q contains spaces or separators", o)
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %v", o, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("%q: scheme must be http or https", o)
+	}
+	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("%q: want scheme://host[:port] only", o)
+	}
+	return u, nil
+}
+
+// originString renders an origin canonically: lower-case scheme and host,
+// default ports dropped.
+func originString(u *url.URL) string {
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return strings.ToLower(u.Scheme) + "://" + host
+}
+
+// isLocal reports whether a host counts as "localhost" for SameSite purposes.
+func isLocal(host string) bool {
+	host = strings.ToLower(host)
+	return host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil
+}
+
+// siteOf returns the registrable domain (eTLD+1) of a host, or "localhost"
+// for localhost and IPs.
+func siteOf(host string) string {
+	host = strings.ToLower(host)
+	if isLocal(host) {
+		return "localhost"
+	}
+	site, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return host
+	}
+	return site
+}
+
+func resolveSameSite(mode string, api, origin *url.URL, secure bool) (http.SameSite, error) {
+	var ss http.SameSite
+	switch mode {
+	case "lax":
+		ss = http.SameSiteLaxMode
+	case "strict":
+		ss = http.SameSiteStrictMode
+	case "none":
+		ss = http.SameSiteNoneMode
+	default:
+		ss = http.SameSiteLaxMode
+		if api.Scheme != origin.Scheme || siteOf(api.Hostname()) != siteOf(origin.Hostname()) {
+			ss = http.SameSiteNoneMode
+		}
+	}
+	if ss == http.SameSiteNoneMode && !secure && !(isLocal(api.Hostname()) && isLocal(origin.Hostname())) {
+		return ss, errors.New("SameSite none requires Secure cookies (an https APIDomain or CookieSecure) unless API and frontend are both localhost")
+	}
+	return ss, nil
+}
+
+// ValidateCookieDomain checks a cookie domain such as ".example.com" and
+// returns it lower-cased with the leading dot. It refuses IPs, localhost,
+// public suffixes (com, co.uk, github.io), ports, schemes, paths and any
+// character a Set-Cookie header would mangle: Go's cookie writer silently
+// drops a Domain attribute it finds invalid, which would turn a shared
+// cookie into a host-only one without a word.
+func ValidateCookieDomain(d string) (string, error) {
+	if d == "" {
+		return "", errors.New("empty cookie domain")
+	}
+	if len(d) > 253 {
+		return "", errors.New("cookie domain longer than 253 characters")
+	}
+	if strings.Contains(d, "://") {
+		return "", fmt.Errorf("%q: a cookie domain has no scheme", d)
+	}
+	for _, r := range d {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return "", fmt.Errorf("%q: invalid character %q (a cookie domain is a host name: letters, digits, '-' and '.'; no port, path or separator)", d, r)
+		}
+	}
+	host := strings.ToLower(strings.TrimPrefix(d, "."))
+	if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+		return "", fmt.Errorf("%q: malformed host name", d)
+	}
+	if net.ParseIP(host) != nil || isAllDigitsAndDots(host) {
+		return "", fmt.Errorf("%q: an IP address cannot be a cookie domain (use host-only cookies)", d)
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return "", fmt.Errorf("%q: browsers refuse localhost as a cookie domain (leave CookieDomain empty)", d)
+	}
+	for _, label := range strings.Split(host, ".") {
+		if len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return "", fmt.Errorf("%q: malformed label %q", d, label)
+		}
+	}
+	if ps, _ := publicsuffix.PublicSuffix(host); ps == host {
+		return "", fmt.Errorf("%q is a public suffix: browsers refuse cookies for it", d)
+	}
+	if !strings.Contains(host, ".") {
+		return "", fmt.Errorf("%q: a cookie domain needs at least two labels", d)
+	}
+	return "." + host, nil
+}
+
+func isAllDigitsAndDots(s string) bool {
+	for _, r := range s {
+		if r != '.' && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// domainMatches reports whether host is covered by a ".example.com" domain.
+func domainMatches(host, domain string) bool {
+	host = strings.ToLower(host)
+	bare := strings.TrimPrefix(domain, ".")
+	return host == bare || strings.HasSuffix(host, domain)
+}
+
+// originFor returns the configured frontend origin that applies to r: the
+// configured entry equal to the request's Origin header, else the website
+// origin. It never returns the request's text itself.
+func (s *settings) originFor(r *http.Request) string {
+	if len(s.origins) > 1 {
+		vals := r.Header.Values("Origin")
+		if len(vals) == 1 {
+			if canon, ok := s.origins[vals[0]]; ok {
+				return canon
+			}
+		}
+	}
+	return s.website
+}
+
+// sameSiteFor resolves the SameSite attribute for this request.
+func (s *settings) sameSiteFor(r *http.Request) http.SameSite {
+	return s.sameSite[s.originFor(r)]
+}
+
+// antiCSRFFor resolves the anti-CSRF mode for this request.
+func (s *settings) antiCSRFFor(r *http.Request, override AntiCSRFMode) AntiCSRFMode {
+	mode := s.AntiCSRF
+	if override != AntiCSRFAuto {
+		mode = override
+	}
+	if mode != AntiCSRFAuto {
+		return mode
+	}
+	if s.sameSiteFor(r) == http.SameSiteNoneMode {
+		return AntiCSRFViaCustomHeader
+	}
+	return AntiCSRFNone
+}

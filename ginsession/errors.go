@@ -1,0 +1,150 @@
+package ginsession
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Session errors. Match them with errors.Is; HandleError maps each to the
+// response PROTOCOL.md §6 prescribes.
+var (
+	// ErrUnauthorised: no session (no token, malformed token, revoked or
+	// unknown session, invalid refresh token). 401 "unauthorised".
+	ErrUnauthorised = errors.New("ginsession: unauthorised")
+	// ErrTryRefreshToken: the access token is expired or otherwise not valid
+	// now; the frontend should refresh. 401 "try refresh token".
+	ErrTryRefreshToken = errors.New("ginsession: try refresh token")
+	// ErrTokenTheft: a rotated-out refresh token was presented; the session
+	// has been revoked. 401 "token theft detected". See TheftError.
+	ErrTokenTheft = errors.New("ginsession: token theft detected")
+	// ErrInvalidClaims: claim validation failed. 403 "invalid claim". See
+	// ClaimValidationError.
+	ErrInvalidClaims = errors.New("ginsession: invalid claim")
+	// ErrSessionNotFound is returned by handle-based calls for a session
+	// that does not exist or has expired.
+	ErrSessionNotFound = errors.New("ginsession: session not found")
+	// ErrStorage wraps every failure of the store. It maps to 503 with
+	// Retry-After and never clears the frontend's tokens: a server fault must
+	// not log anyone out.
+	ErrStorage = errors.New("ginsession: session storage failed")
+	// ErrInvalidInput reports bad arguments to Create or payload updates
+	// (empty user id, protected claim names, unserialisable values).
+	ErrInvalidInput = errors.New("ginsession: invalid input")
+)
+
+// TheftError carries the session a theft was detected on.
+type TheftError struct {
+	Handle string
+	UserID string
+}
+
+func (e *TheftError) Error() string {
+	return fmt.Sprintf("ginsession: token theft detected on session %s", e.Handle)
+}
+
+// Is makes errors.Is(err, ErrTokenTheft) true.
+func (e *TheftError) Is(target error) bool { return target == ErrTokenTheft }
+
+// ClaimFailure is one failed claim check, serialised as PROTOCOL.md §6 wants.
+type ClaimFailure struct {
+	ID     string `json:"id"`
+	Reason any    `json:"reason"`
+}
+
+// ClaimValidationError lists the claims that failed.
+type ClaimValidationError struct {
+	Failures []ClaimFailure
+}
+
+func (e *ClaimValidationError) Error() string {
+	return fmt.Sprintf("ginsession: invalid claim (%d failed)", len(e.Failures))
+}
+
+// Is makes errors.Is(err, ErrInvalidClaims) true.
+func (e *ClaimValidationError) Is(target error) bool { return target == ErrInvalidClaims }
+
+// respErr attaches response details to a session error: whether the
+// frontend's tokens are to be cleared, and in which method.
+type respErr struct {
+	kind   error
+	clear  bool
+	method TransferMethod
+	cause  error
+}
+
+func (e *respErr) Error() string {
+	if e.cause != nil {
+		return e.kind.Error() + ": " + e.cause.Error()
+	}
+	return e.kind.Error()
+}
+
+func (e *respErr) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.kind, e.cause}
+	}
+	return []error{e.kind}
+}
+
+func unauthorised(clear bool, method TransferMethod, cause error) error {
+	return &respErr{kind: ErrUnauthorised, clear: clear, method: method, cause: cause}
+}
+
+func tryRefresh(cause error) error {
+	return &respErr{kind: ErrTryRefreshToken, cause: cause}
+}
+
+func storageErr(op string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrStorage, op, err)
+}
+
+// HandleError writes the response for err and aborts the request. It is what
+// Verify and the session routes use, and what a handler should call with an
+// error returned by a Session method:
+//
+//	if err := s.MergePayload(c, update); err != nil {
+//		sessions.HandleError(c, err)
+//		return
+//	}
+//
+// Session errors get the responses of PROTOCOL.md §6; storage failures get
+// 503 with Retry-After; anything else 500. Only "unauthorised" for a gone
+// session and theft clear the frontend's tokens.
+func (e *Sessions) HandleError(c *gin.Context, err error) {
+	var re *respErr
+	var claimErr *ClaimValidationError
+	switch {
+	case errors.As(err, &claimErr):
+		c.AbortWithStatusJSON(e.cfg.InvalidClaimStatus, gin.H{"message": "invalid claim", "claimValidationErrors": claimErr.Failures})
+	case errors.Is(err, ErrTokenTheft):
+		method := TransferAny
+		if errors.As(err, &re) && re.method != "" {
+			method = re.method
+		}
+		e.clearTokens(c, method)
+		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "token theft detected"})
+	case errors.Is(err, ErrUnauthorised), errors.Is(err, ErrSessionNotFound):
+		if errors.As(err, &re) && re.clear {
+			method := re.method
+			if method == "" {
+				method = TransferAny
+			}
+			e.clearTokens(c, method)
+		}
+		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "unauthorised"})
+	case errors.Is(err, ErrTryRefreshToken):
+		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "try refresh token"})
+	case errors.Is(err, ErrStorage):
+		e.cfg.logger.Error("ginsession: storage failure", "err", err, "path", c.Request.URL.Path)
+		c.Header("Retry-After", "1")
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"message": "session storage unavailable"})
+	case errors.Is(err, ErrInvalidInput):
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"message": err.Error()})
+	default:
+		e.cfg.logger.Error("ginsession: internal error", "err", err, "path", c.Request.URL.Path)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"message": "internal error"})
+	}
+}

@@ -1,0 +1,370 @@
+package ginsession
+
+import (
+	"context"
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// algorithm describes one supported signing algorithm.
+type algorithm struct {
+	method   jwt.SigningMethod
+	generate func() (crypto.Signer, error)
+}
+
+var algorithms = map[string]algorithm{
+	"ES256": {jwt.SigningMethodES256, func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) }},
+	"RS256": {jwt.SigningMethodRS256, func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) }},
+	"EdDSA": {jwt.SigningMethodEdDSA, func() (crypto.Signer, error) {
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	}},
+}
+
+// liveKey is a signing key ready for use.
+type liveKey struct {
+	id        string
+	alg       string
+	method    jwt.SigningMethod
+	public    crypto.PublicKey
+	private   crypto.Signer // nil if it could not be decrypted
+	signFrom  time.Time
+	expiresAt time.Time
+}
+
+// keySet is an immutable snapshot of the keys; replaced atomically.
+type keySet struct {
+	byID     map[string]*liveKey
+	ordered  []*liveKey // by signFrom ascending
+	jwks     []byte
+	loadedAt time.Time
+}
+
+// keyring loads signing keys from the store, creates new ones on schedule,
+// and serves them lock-free to the verify path.
+type keyring struct {
+	st       store.Store
+	cfg      *settings
+	wrapKey  []byte // AES key for private keys; nil = stored in the clear
+	current  atomic.Pointer[keySet]
+	mu       sync.Mutex // serialises reloads
+	lastMiss atomic.Int64
+	// reloading lets one request reload the periodic snapshot while the
+	// others keep using the old one.
+	reloading atomic.Bool
+}
+
+const (
+	keyReloadEvery   = time.Minute
+	unknownKidReload = 5 * time.Second
+	jwksMaxAge       = 60 * time.Second
+)
+
+// publishLead is how long before it signs a new key is published.
+func (k *keyring) publishLead() time.Duration {
+	lead := k.cfg.KeyRotationInterval / 2
+	if lead > 10*time.Minute {
+		lead = 10 * time.Minute
+	}
+	return lead
+}
+
+func newKeyring(ctx context.Context, cfg *settings) (*keyring, error) {
+	k := &keyring{st: cfg.Store, cfg: cfg}
+	if len(cfg.MasterKey) > 0 {
+		k.wrapKey = deriveKey(cfg.MasterKey, "ginsession signing-key wrap")
+	}
+	if err := k.reload(ctx, true); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// snapshot returns the current key set, reloading it in the background of
+// this call when it is older than keyReloadEvery. A failed reload keeps the
+// keys already loaded: a database fault must not stop verification.
+func (k *keyring) snapshot(ctx context.Context) *keySet {
+	ks := k.current.Load()
+	if k.cfg.Now().Sub(ks.loadedAt) >= keyReloadEvery {
+		if k.reloading.CompareAndSwap(false, true) {
+			if err := k.reload(ctx, true); err != nil {
+				k.cfg.logger.Warn("ginsession: signing key reload failed", "err", err)
+			}
+			k.reloading.Store(false)
+			ks = k.current.Load()
+		}
+	}
+	return ks
+}
+
+// lookup finds a key by kid. On a miss it reloads from the store at most once
+// per unknownKidReload, so a stream of bogus kids costs no database reads.
+func (k *keyring) lookup(ctx context.Context, kid string) *liveKey {
+	ks := k.snapshot(ctx)
+	if key, ok := ks.byID[kid]; ok {
+		return key
+	}
+	if len(kid) != 32 { // our kids are 32 hex characters
+		return nil
+	}
+	now := k.cfg.Now().UnixNano()
+	last := k.lastMiss.Load()
+	if now-last < int64(unknownKidReload) || !k.lastMiss.CompareAndSwap(last, now) {
+		return nil
+	}
+	if err := k.reload(ctx, false); err != nil {
+		k.cfg.logger.Warn("ginsession: signing key reload failed", "err", err)
+		return nil
+	}
+	return k.current.Load().byID[kid]
+}
+
+// signer returns the key to sign with now.
+func (k *keyring) signer(ctx context.Context) (*liveKey, error) {
+	ks := k.snapshot(ctx)
+	now := k.cfg.Now()
+	if key := ks.active(now, k.cfg.AccessTokenTTL); key != nil {
+		return key, nil
+	}
+	if err := k.reload(ctx, true); err != nil {
+		return nil, err
+	}
+	if key := k.current.Load().active(now, k.cfg.AccessTokenTTL); key != nil {
+		return key, nil
+	}
+	return nil, errors.New("ginsession: no usable signing key")
+}
+
+// active is the newest key that may sign now and outlives a token signed now.
+func (ks *keySet) active(now time.Time, ttl time.Duration) *liveKey {
+	for i := len(ks.ordered) - 1; i >= 0; i-- {
+		key := ks.ordered[i]
+		if key.private != nil && !key.signFrom.After(now) && key.expiresAt.After(now.Add(ttl)) {
+			return key
+		}
+	}
+	return nil
+}
+
+// reload reads the keys from the store; with rotate it also creates the next
+// key when one is due.
+func (k *keyring) reload(ctx context.Context, rotate bool) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := k.cfg.Now()
+	rows, err := k.st.SigningKeys(ctx, now)
+	if err != nil {
+		return fmt.Errorf("ginsession: loading signing keys: %w", err)
+	}
+	if rotate {
+		if next, due := k.nextKeyDue(rows, now); due {
+			row, err := k.generate(next)
+			if err != nil {
+				return err
+			}
+			if err := k.st.AddSigningKey(ctx, row); err != nil {
+				return fmt.Errorf("ginsession: storing a new signing key: %w", err)
+			}
+			if rows, err = k.st.SigningKeys(ctx, now); err != nil {
+				return fmt.Errorf("ginsession: loading signing keys: %w", err)
+			}
+		}
+	}
+	ks := &keySet{byID: map[string]*liveKey{}, loadedAt: now}
+	var jwks struct {
+		Keys []map[string]string `json:"keys"`
+	}
+	jwks.Keys = []map[string]string{}
+	for _, row := range rows {
+		key, err := k.parse(row)
+		if err != nil {
+			k.cfg.logger.Warn("ginsession: skipping unreadable signing key", "kid", row.ID, "err", err)
+			continue
+		}
+		ks.byID[key.id] = key
+		ks.ordered = append(ks.ordered, key)
+		jwk, err := publicJWK(key)
+		if err != nil {
+			return err
+		}
+		jwks.Keys = append(jwks.Keys, jwk)
+	}
+	ks.jwks, err = json.Marshal(jwks)
+	if err != nil {
+		return err
+	}
+	k.current.Store(ks)
+	return nil
+}
+
+// nextKeyDue decides whether a new key must be created and when it signs
+// from. The next key is created publishLead before the newest key's turn
+// ends, so every instance and JWKS consumer sees it before it signs.
+func (k *keyring) nextKeyDue(rows []store.SigningKey, now time.Time) (time.Time, bool) {
+	var newest *store.SigningKey
+	for i := range rows {
+		if rows[i].Algorithm == k.cfg.SigningAlgorithm && (newest == nil || rows[i].SignFrom.After(newest.SignFrom)) {
+			newest = &rows[i]
+		}
+	}
+	if newest == nil || newest.ExpiresAt.Before(now.Add(k.cfg.AccessTokenTTL+time.Minute)) {
+		return now, true // nothing usable: sign at once
+	}
+	turnEnds := newest.SignFrom.Add(k.cfg.KeyRotationInterval)
+	if now.Before(turnEnds.Add(-k.publishLead())) {
+		return time.Time{}, false
+	}
+	if turnEnds.Before(now) {
+		turnEnds = now
+	}
+	return turnEnds, true
+}
+
+func (k *keyring) generate(signFrom time.Time) (*store.SigningKey, error) {
+	alg := algorithms[k.cfg.SigningAlgorithm]
+	priv, err := alg.generate()
+	if err != nil {
+		return nil, fmt.Errorf("ginsession: generating a %s key: %w", k.cfg.SigningAlgorithm, err)
+	}
+	privDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(priv.Public())
+	if err != nil {
+		return nil, err
+	}
+	id := make([]byte, 16)
+	if _, err := rand.Read(id); err != nil {
+		return nil, err
+	}
+	kid := hex.EncodeToString(id)
+	if k.wrapKey != nil {
+		if privDER, err = seal(k.wrapKey, privDER, []byte(kid)); err != nil {
+			return nil, err
+		}
+	}
+	now := k.cfg.Now()
+	return &store.SigningKey{
+		ID:         kid,
+		Algorithm:  k.cfg.SigningAlgorithm,
+		PrivateKey: privDER,
+		PublicKey:  pubDER,
+		CreatedAt:  now,
+		SignFrom:   signFrom,
+		// Signs for one interval, then stays published until the last token
+		// it signed has expired, plus a minute for clock differences.
+		ExpiresAt: signFrom.Add(k.cfg.KeyRotationInterval + k.cfg.AccessTokenTTL + time.Minute),
+	}, nil
+}
+
+func (k *keyring) parse(row store.SigningKey) (*liveKey, error) {
+	alg, ok := algorithms[row.Algorithm]
+	if !ok {
+		return nil, fmt.Errorf("unknown algorithm %q", row.Algorithm)
+	}
+	pub, err := x509.ParsePKIXPublicKey(row.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	key := &liveKey{id: row.ID, alg: row.Algorithm, method: alg.method, public: pub, signFrom: row.SignFrom, expiresAt: row.ExpiresAt}
+	privDER := row.PrivateKey
+	if k.wrapKey != nil {
+		if privDER, err = open(k.wrapKey, privDER, []byte(row.ID)); err != nil {
+			// Another instance with another MasterKey, or a key stored in
+			// the clear before MasterKey was set: verify only.
+			return key, nil
+		}
+	}
+	if priv, err := x509.ParsePKCS8PrivateKey(privDER); err == nil {
+		if signer, ok := priv.(crypto.Signer); ok {
+			key.private = signer
+		}
+	}
+	return key, nil
+}
+
+func publicJWK(key *liveKey) (map[string]string, error) {
+	b64 := base64.RawURLEncoding.EncodeToString
+	jwk := map[string]string{"kid": key.id, "alg": key.alg, "use": "sig"}
+	switch pub := key.public.(type) {
+	case *ecdsa.PublicKey:
+		ecdh, err := pub.ECDH()
+		if err != nil {
+			return nil, err
+		}
+		raw := ecdh.Bytes() // 0x04 || X || Y, each 32 bytes for P-256
+		jwk["kty"], jwk["crv"] = "EC", "P-256"
+		jwk["x"], jwk["y"] = b64(raw[1:33]), b64(raw[33:65])
+	case *rsa.PublicKey:
+		jwk["kty"] = "RSA"
+		jwk["n"] = b64(pub.N.Bytes())
+		jwk["e"] = b64(big.NewInt(int64(pub.E)).Bytes())
+	case ed25519.PublicKey:
+		jwk["kty"], jwk["crv"] = "OKP", "Ed25519"
+		jwk["x"] = b64(pub)
+	default:
+		return nil, fmt.Errorf("ginsession: unsupported public key type %T", key.public)
+	}
+	return jwk, nil
+}
+
+// deriveKey derives a 32-byte key for one purpose from a secret.
+func deriveKey(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+func seal(key, plain, ad []byte) ([]byte, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return gcm.Seal(nonce, nonce, plain, ad), nil
+}
+
+func open(key, sealed, ad []byte) ([]byte, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < gcm.NonceSize() {
+		return nil, errors.New("sealed key too short")
+	}
+	return gcm.Open(nil, sealed[:gcm.NonceSize()], sealed[gcm.NonceSize():], ad)
+}

@@ -1,0 +1,107 @@
+package ginsession
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// Session is the verified session of one request, from FromContext or
+// Create. It belongs to that request: methods that change tokens write them
+// on its response, so call them before the response body is written.
+type Session struct {
+	e       *Sessions
+	c       *gin.Context
+	userID  string
+	handle  string
+	payload map[string]any // the whole access-token payload
+	exp     time.Time
+	method  TransferMethod
+}
+
+// UserID is the session's user.
+func (s *Session) UserID() string { return s.userID }
+
+// Handle identifies the session (for revocation and listing).
+func (s *Session) Handle() string { return s.handle }
+
+// AccessTokenExpiry is when the current access token expires.
+func (s *Session) AccessTokenExpiry() time.Time { return s.exp }
+
+// Payload returns a copy of the access-token payload: the app's claims plus
+// sub, iat, exp, iss and sessionHandle.
+func (s *Session) Payload() Payload { return maps.Clone(s.payload) }
+
+// MergePayload merges update into the access-token payload (a nil value
+// removes a key), stores it, and issues a new access token and front-token
+// on this response. Protected claims (sub, exp, sessionHandle, ...) are
+// refused with ErrInvalidInput.
+func (s *Session) MergePayload(ctx context.Context, update map[string]any) error {
+	merged, err := s.e.mergePayload(ctx, s.handle, update)
+	if err != nil {
+		return s.gone(err)
+	}
+	access, full, exp, err := s.e.mintAccess(ctx, s.userID, s.handle, merged)
+	if err != nil {
+		return err
+	}
+	if err := s.e.writeIssued(s.c, s.responseMethod(), issued{userID: s.userID, access: access, accessExp: exp, payload: full}); err != nil {
+		return err
+	}
+	s.payload, s.exp = full, exp
+	return nil
+}
+
+// Data returns the session data kept in the database.
+func (s *Session) Data(ctx context.Context) (map[string]any, error) {
+	row, err := s.e.st.GetSession(ctx, s.handle, s.e.cfg.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, s.gone(ErrSessionNotFound)
+	}
+	if err != nil {
+		return nil, storageErr("reading session data", err)
+	}
+	return decodeObject(row.Data), nil
+}
+
+// UpdateData replaces the session data kept in the database.
+func (s *Session) UpdateData(ctx context.Context, data map[string]any) error {
+	return s.gone(s.e.UpdateSessionData(ctx, s.handle, data))
+}
+
+// Info returns the stored session: creation time, refresh expiry, data.
+func (s *Session) Info(ctx context.Context) (*SessionInfo, error) {
+	info, err := s.e.GetSessionInfo(ctx, s.handle)
+	return info, s.gone(err)
+}
+
+// Revoke ends the session and clears its tokens on this response.
+func (s *Session) Revoke(ctx context.Context) error {
+	if _, err := s.e.st.DeleteSession(ctx, s.handle); err != nil {
+		return storageErr("revoking a session", err)
+	}
+	s.e.revoked(s.handle, s.userID)
+	s.e.clearTokens(s.c, s.method)
+	return nil
+}
+
+// gone turns "session not found" inside a request into "unauthorised" with
+// the tokens cleared, which is what HandleError should answer.
+func (s *Session) gone(err error) error {
+	if errors.Is(err, ErrSessionNotFound) {
+		return unauthorised(true, s.method, err)
+	}
+	return err
+}
+
+func (s *Session) responseMethod() TransferMethod {
+	if s.method == TransferCookie {
+		return TransferCookie
+	}
+	return TransferHeader
+}

@@ -1,0 +1,493 @@
+package ginsession
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/routes"
+	"github.com/ginsession/ginsession/store"
+)
+
+// Sessions is a configured session engine. Create it with Register (or New
+// plus Mount); it is safe for concurrent use. Two engines in one process are
+// independent: nothing is global.
+type Sessions struct {
+	cfg  *settings
+	st   store.Store
+	keys *keyring
+	rk   refreshKeys
+}
+
+// maxUserIDLen bounds user ids; they are stored and sent in every token.
+const maxUserIDLen = 1024
+
+// New validates cfg, loads (or creates) the signing keys and returns an
+// engine without mounting any route. Most apps call Register instead.
+func New(cfg Config) (*Sessions, error) {
+	s, err := newSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := &Sessions{cfg: s, st: s.Store}
+	if len(s.MasterKey) > 0 {
+		e.rk = newRefreshKeys(s.MasterKey)
+	} else {
+		candidate := make([]byte, 32)
+		if _, err := rand.Read(candidate); err != nil {
+			return nil, err
+		}
+		secret, err := s.Store.EnsureSecret(ctx, "refresh-token-secret", candidate)
+		if err != nil {
+			return nil, fmt.Errorf("ginsession: reading the token secret: %w", err)
+		}
+		e.rk = newRefreshKeys(secret)
+	}
+	if e.keys, err = newKeyring(ctx, s); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Register validates cfg, creates the engine and mounts
+// POST {base}/session/refresh, POST {base}/signout and
+// GET {base}/jwt/jwks.json on r. Pass the engine itself (or a group at
+// "/"): APIBasePath is a path from the root of APIDomain, and the refresh
+// cookie's Path depends on it.
+func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
+	e, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.Mount(r)
+	return e, nil
+}
+
+// Mount mounts the session routes on r under APIBasePath.
+func (e *Sessions) Mount(r gin.IRouter) {
+	routes.Mount(r, e.cfg.basePath, e)
+}
+
+// APIBasePath returns the path the session routes are mounted under.
+func (e *Sessions) APIBasePath() string { return e.cfg.basePath }
+
+// JWKS implements routes.Service: the public keys as a JWKS document.
+func (e *Sessions) JWKS(c *gin.Context) ([]byte, time.Duration, error) {
+	return e.keys.snapshot(c.Request.Context()).jwks, jwksMaxAge, nil
+}
+
+// Create starts a session for userID in the app's own sign-in handler and
+// puts the tokens on the response, by cookie or header as the request's
+// st-auth-mode asks (Config.GetTransferMethod). payload goes into every
+// access token (the frontend can read it); data stays in the database.
+// Either may be nil. Call it before writing the response body.
+func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[string]any) (*Session, error) {
+	if userID == "" || len(userID) > maxUserIDLen || !utf8.ValidString(userID) || bytes.IndexByte([]byte(userID), 0) >= 0 {
+		return nil, fmt.Errorf("%w: user id must be 1..%d bytes of UTF-8 without NUL", ErrInvalidInput, maxUserIDLen)
+	}
+	for k := range payload {
+		if protectedClaims[k] {
+			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)
+		}
+	}
+	payloadJSON, err := encodeObject(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidInput, err)
+	}
+	dataJSON, err := encodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: data: %v", ErrInvalidInput, err)
+	}
+	h, err := newHandle()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := e.rk.newRefresh(h)
+	if err != nil {
+		return nil, err
+	}
+	now := e.cfg.Now()
+	row := &store.Session{
+		Handle:      rt.handle,
+		UserID:      userID,
+		RefreshHash: rt.hash(),
+		RotatedAt:   now,
+		ExpiresAt:   now.Add(e.cfg.RefreshTokenTTL),
+		CreatedAt:   now,
+		Payload:     payloadJSON,
+		Data:        dataJSON,
+	}
+	ctx := c.Request.Context()
+	if err := e.st.CreateSession(ctx, row); err != nil {
+		return nil, storageErr("creating a session", err)
+	}
+	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON))
+	if err != nil {
+		return nil, err
+	}
+	method := e.cfg.GetTransferMethod(c, true)
+	if method == TransferAny {
+		method = TransferHeader
+	}
+	// Tokens the request carried in the other method belong to an older
+	// session: clear them so the frontend cannot mix identities.
+	if method == TransferHeader && (len(cookieValues(c.Request, accessCookie)) > 0 || len(cookieValues(c.Request, refreshCookie)) > 0) {
+		e.clearCookies(c, e.cfg.cookieDomain)
+	}
+	if method == TransferCookie && bearer(c.Request) != "" {
+		c.Header(headerAccessToken, "")
+		c.Header(headerRefreshToken, "")
+	}
+	if err := e.writeIssued(c, method, issued{
+		userID: userID, access: access, accessExp: exp, payload: full,
+		refresh: rt, refreshExp: row.ExpiresAt, antiCSRF: e.antiCSRFHeader(rt.handle),
+	}); err != nil {
+		return nil, err
+	}
+	e.cfg.logger.Info("ginsession: session created", "session", rt.handle)
+	if e.cfg.Hooks.Created != nil {
+		e.cfg.Hooks.Created(SessionEvent{Handle: rt.handle, UserID: userID, Time: now})
+	}
+	return &Session{e: e, c: c, userID: userID, handle: rt.handle, payload: full, exp: exp, method: method}, nil
+}
+
+// antiCSRFHeader is the anti-csrf token to send, or "" unless VIA_TOKEN.
+func (e *Sessions) antiCSRFHeader(handle string) string {
+	if e.cfg.AntiCSRF != AntiCSRFViaToken {
+		return ""
+	}
+	return e.rk.antiCSRFToken(handle)
+}
+
+// RefreshSession implements routes.Service: POST {base}/session/refresh.
+// It rotates the refresh token (PROTOCOL.md §7) and issues a new pair.
+func (e *Sessions) RefreshSession(c *gin.Context) error {
+	r := c.Request
+	found := findToken(r, refreshCookie, e.cfg.GetTransferMethod(c, false))
+	if len(found.values) == 0 {
+		return unauthorised(true, TransferAny, errors.New("no refresh token"))
+	}
+	// A cross-site form cannot set a custom header; without one a cookie
+	// refresh is refused, and nothing is cleared (that would let any site
+	// log the user out).
+	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) != AntiCSRFNone && r.Header.Get("rid") == "" {
+		return unauthorised(false, "", errors.New("refresh without the rid header"))
+	}
+	dup := len(found.values) > 1
+	var lastErr error = unauthorised(true, found.method, errors.New("refresh token not ours"))
+	for _, v := range found.values {
+		tok, ok := e.rk.parseRefresh(v)
+		if !ok {
+			e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
+			continue
+		}
+		res, err := e.rotate(r.Context(), tok, found.method, !dup)
+		if err != nil {
+			if errors.Is(err, ErrStorage) {
+				return err
+			}
+			lastErr = err
+			continue
+		}
+		if dup {
+			e.clearOlderDomain(c)
+		}
+		if found.otherCookies {
+			e.clearCookies(c, e.cfg.cookieDomain)
+		}
+		access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, decodeObject(res.row.Payload))
+		if err != nil {
+			return err
+		}
+		if err := e.writeIssued(c, found.method, issued{
+			userID: res.row.UserID, access: access, accessExp: exp, payload: full,
+			refresh: res.child, refreshExp: res.expires, antiCSRF: e.antiCSRFHeader(res.row.Handle),
+		}); err != nil {
+			return err
+		}
+		if e.cfg.Hooks.Refreshed != nil {
+			e.cfg.Hooks.Refreshed(SessionEvent{Handle: res.row.Handle, UserID: res.row.UserID, Time: e.cfg.Now()})
+		}
+		return nil
+	}
+	if dup {
+		e.clearOlderDomain(c)
+	}
+	return lastErr
+}
+
+type rotation struct {
+	row     *store.Session
+	child   *refreshToken
+	expires time.Time
+}
+
+// maxRotateAttempts bounds re-reads after a lost compare-and-swap. Each lost
+// race means another request rotated the same token, so the second read
+// finds it as the previous token and succeeds without writing.
+const maxRotateAttempts = 4
+
+// rotate runs the rotation state machine for one authenticated token.
+func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod, theftAllowed bool) (*rotation, error) {
+	h := tok.hash()
+	for attempt := 0; attempt < maxRotateAttempts; attempt++ {
+		now := e.cfg.Now()
+		row, err := e.st.GetSession(ctx, tok.handle, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, unauthorised(true, method, errors.New("session not found"))
+		}
+		if err != nil {
+			return nil, storageErr("reading a session", err)
+		}
+		switch {
+		case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1:
+			child := e.rk.child(tok)
+			expires := now.Add(e.cfg.RefreshTokenTTL)
+			err := e.st.RotateSession(ctx, row.Handle, row.Generation, store.Rotation{NewRefreshHash: child.hash(), RotatedAt: now, ExpiresAt: expires})
+			switch {
+			case errors.Is(err, store.ErrConflict):
+				continue // someone rotated first; re-read: we are "previous" now
+			case errors.Is(err, store.ErrNotFound):
+				return nil, unauthorised(true, method, errors.New("session revoked during refresh"))
+			case err != nil:
+				return nil, storageErr("rotating a refresh token", err)
+			}
+			return &rotation{row: row, child: child, expires: expires}, nil
+		case row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.RefreshGracePeriod:
+			// A retry (lost response, second tab): the same child again.
+			child := e.rk.child(tok)
+			if subtle.ConstantTimeCompare(child.hash(), row.RefreshHash) != 1 {
+				return nil, unauthorised(true, method, errors.New("lineage mismatch"))
+			}
+			return &rotation{row: row, child: child, expires: row.ExpiresAt}, nil
+		case tok.generation > row.Generation:
+			// Ours, but newer than the database: the database was restored
+			// from a backup. Not theft.
+			return nil, unauthorised(true, method, errors.New("refresh token newer than the session"))
+		case !theftAllowed:
+			// Duplicate cookies during a cookie-domain migration: the older
+			// cookie legitimately holds an old token.
+			return nil, unauthorised(true, method, errors.New("stale duplicate refresh token"))
+		default:
+			if _, err := e.st.DeleteSession(ctx, row.Handle); err != nil {
+				return nil, storageErr("revoking a session after theft", err)
+			}
+			e.cfg.logger.Warn("ginsession: refresh token theft detected", "session", row.Handle, "user", row.UserID, "generation", tok.generation, "current_generation", row.Generation)
+			if e.cfg.Hooks.TheftDetected != nil {
+				e.cfg.Hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: row.Handle, UserID: row.UserID, Time: now}})
+			}
+			e.revoked(row.Handle, row.UserID)
+			return nil, &respErr{kind: &TheftError{Handle: row.Handle, UserID: row.UserID}, clear: true, method: method}
+		}
+	}
+	return nil, storageErr("rotating a refresh token", errors.New("too much contention"))
+}
+
+func (e *Sessions) revoked(handle, userID string) {
+	if e.cfg.Hooks.Revoked != nil {
+		e.cfg.Hooks.Revoked(SessionEvent{Handle: handle, UserID: userID, Time: e.cfg.Now()})
+	}
+}
+
+// SignOut implements routes.Service: POST {base}/signout. It needs a valid
+// access token (an expired one gets "try refresh token", so the frontend
+// refreshes and retries), revokes the session and clears the tokens.
+func (e *Sessions) SignOut(c *gin.Context) error {
+	s, err := e.getSession(c, &verifyOptions{skipClaims: true})
+	if err != nil {
+		return err
+	}
+	if _, err := e.st.DeleteSession(c.Request.Context(), s.handle); err != nil {
+		return storageErr("revoking a session", err)
+	}
+	e.revoked(s.handle, s.userID)
+	e.clearTokens(c, s.method)
+	return nil
+}
+
+// SessionInfo describes a stored session.
+type SessionInfo struct {
+	Handle    string
+	UserID    string
+	Payload   map[string]any // the app's access-token payload (protected claims excluded)
+	Data      map[string]any // the session data kept in the database
+	CreatedAt time.Time
+	ExpiresAt time.Time // refresh-token expiry
+}
+
+func infoFromRow(row *store.Session) SessionInfo {
+	return SessionInfo{
+		Handle: row.Handle, UserID: row.UserID,
+		Payload: decodeObject(row.Payload), Data: decodeObject(row.Data),
+		CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt,
+	}
+}
+
+// GetSessionInfo returns one session, or ErrSessionNotFound.
+func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
+	row, err := e.st.GetSession(ctx, handle, e.cfg.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSessionNotFound
+	}
+	if err != nil {
+		return nil, storageErr("reading a session", err)
+	}
+	info := infoFromRow(row)
+	return &info, nil
+}
+
+// ListSessions returns a user's live sessions, oldest first.
+func (e *Sessions) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	rows, err := e.st.ListUserSessions(ctx, userID, e.cfg.Now())
+	if err != nil {
+		return nil, storageErr("listing sessions", err)
+	}
+	out := make([]SessionInfo, len(rows))
+	for i := range rows {
+		out[i] = infoFromRow(&rows[i])
+	}
+	return out, nil
+}
+
+// RevokeSession deletes a session. Its refresh token stops working at once;
+// its access tokens stop working on routes that check the database, and
+// elsewhere when they expire. It reports whether the session existed.
+func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, error) {
+	row, err := e.st.GetSession(ctx, handle, e.cfg.Now())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, storageErr("reading a session", err)
+	}
+	ok, err := e.st.DeleteSession(ctx, handle)
+	if err != nil {
+		return false, storageErr("revoking a session", err)
+	}
+	if ok && row != nil {
+		e.revoked(handle, row.UserID)
+	}
+	return ok, nil
+}
+
+// RevokeAllSessions deletes every session of a user and returns their
+// handles.
+func (e *Sessions) RevokeAllSessions(ctx context.Context, userID string) ([]string, error) {
+	handles, err := e.st.DeleteUserSessions(ctx, userID)
+	if err != nil {
+		return nil, storageErr("revoking sessions", err)
+	}
+	for _, h := range handles {
+		e.revoked(h, userID)
+	}
+	return handles, nil
+}
+
+// UpdateSessionData replaces the session data of a session by handle.
+func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data map[string]any) error {
+	enc, err := encodeObject(data)
+	if err != nil {
+		return fmt.Errorf("%w: data: %v", ErrInvalidInput, err)
+	}
+	err = e.st.UpdateSession(ctx, handle, e.cfg.Now(), func(row *store.Session) error {
+		row.Data = enc
+		return nil
+	})
+	return mapUpdateErr(err)
+}
+
+// MergeIntoPayload merges update into a session's access-token payload by
+// handle (a nil value removes a key). The frontend sees it after the next
+// refresh; database-checked routes see it at once.
+func (e *Sessions) MergeIntoPayload(ctx context.Context, handle string, update map[string]any) error {
+	_, err := e.mergePayload(ctx, handle, update)
+	return err
+}
+
+func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[string]any) (map[string]any, error) {
+	for k := range update {
+		if protectedClaims[k] {
+			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)
+		}
+	}
+	var merged map[string]any
+	err := e.st.UpdateSession(ctx, handle, e.cfg.Now(), func(row *store.Session) error {
+		merged = decodeObject(row.Payload)
+		for k, v := range update {
+			if v == nil {
+				delete(merged, k)
+			} else {
+				merged[k] = v
+			}
+		}
+		enc, err := encodeObject(merged)
+		if err != nil {
+			return fmt.Errorf("%w: payload: %v", ErrInvalidInput, err)
+		}
+		row.Payload = enc
+		return nil
+	})
+	if err != nil {
+		return nil, mapUpdateErr(err)
+	}
+	return decodeObject(mustEncode(merged)), nil
+}
+
+func mapUpdateErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return ErrSessionNotFound
+	case errors.Is(err, ErrInvalidInput):
+		return err
+	default:
+		return storageErr("updating a session", err)
+	}
+}
+
+// encodeObject encodes a JSON object; nil is {}.
+func encodeObject(m map[string]any) ([]byte, error) {
+	if m == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(m)
+}
+
+func mustEncode(m map[string]any) []byte {
+	b, _ := encodeObject(m)
+	return b
+}
+
+// decodeObject decodes a stored JSON object; numbers that are integers come
+// back as int64, others as float64.
+func decodeObject(b []byte) map[string]any {
+	out := map[string]any{}
+	if len(b) == 0 {
+		return out
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&out); err != nil {
+		return map[string]any{}
+	}
+	for k, v := range out {
+		out[k] = normaliseNumber(v)
+	}
+	return out
+}
+
+var _ routes.Service = (*Sessions)(nil)
+
+// safeMethod reports methods that anti-CSRF does not apply to.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}

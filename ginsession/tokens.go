@@ -1,0 +1,310 @@
+package ginsession
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// maxTokenLen caps tokens before any parsing: a legitimate access token is
+// well under this even with a generous payload.
+const maxTokenLen = 16 << 10
+
+// protectedClaims are set by ginsession; the app cannot set them.
+var protectedClaims = map[string]bool{
+	"sub": true, "iat": true, "exp": true, "nbf": true, "iss": true, "aud": true, "jti": true,
+	"sessionHandle": true, "tId": true, "rsub": true, "antiCsrfToken": true,
+	"refreshTokenHash1": true, "parentRefreshTokenHash1": true,
+}
+
+// accessClaims is a verified access token's content.
+type accessClaims struct {
+	userID  string
+	handle  string
+	iat     time.Time
+	exp     time.Time
+	payload map[string]any // the whole JWT payload
+}
+
+// mintAccess signs an access token carrying the app's payload plus the
+// protected claims. It returns the token and its whole payload (front-token
+// "up").
+func (e *Sessions) mintAccess(ctx context.Context, userID, handle string, appPayload map[string]any) (string, map[string]any, time.Time, error) {
+	key, err := e.keys.signer(ctx)
+	if err != nil {
+		return "", nil, time.Time{}, err
+	}
+	now := e.cfg.Now()
+	exp := now.Add(e.cfg.AccessTokenTTL)
+	claims := make(jwt.MapClaims, len(appPayload)+5)
+	for k, v := range appPayload {
+		claims[k] = v
+	}
+	claims["sub"] = userID
+	claims["iat"] = now.Unix()
+	claims["exp"] = exp.Unix()
+	claims["sessionHandle"] = handle
+	claims["iss"] = e.cfg.issuer
+	tok := jwt.NewWithClaims(key.method, claims)
+	tok.Header["kid"] = key.id
+	signed, err := tok.SignedString(key.private)
+	if err != nil {
+		return "", nil, time.Time{}, fmt.Errorf("ginsession: signing an access token: %w", err)
+	}
+	return signed, claims, time.Unix(exp.Unix(), 0), nil
+}
+
+// errMalformed marks a token that is not a JWT at all.
+var errMalformed = errors.New("malformed access token")
+
+// wellFormed checks the shape of a compact JWS before any decoding: three
+// non-empty base64url segments.
+func wellFormed(tok string) bool {
+	if len(tok) == 0 || len(tok) > maxTokenLen {
+		return false
+	}
+	dots := 0
+	segLen := 0
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case c == '.':
+			if segLen == 0 {
+				return false
+			}
+			dots++
+			segLen = 0
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+			segLen++
+		default:
+			return false
+		}
+	}
+	return dots == 2 && segLen > 0
+}
+
+// verifyAccess checks an access token. errMalformed means "not a token";
+// any other error means "a token, but not valid now" (try refresh).
+func (e *Sessions) verifyAccess(ctx context.Context, tok string) (*accessClaims, error) {
+	if !wellFormed(tok) {
+		return nil, errMalformed
+	}
+	var usedKey *liveKey
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
+		kid, ok := t.Header["kid"].(string)
+		if !ok {
+			return nil, errors.New("missing kid")
+		}
+		key := e.keys.lookup(ctx, kid)
+		if key == nil {
+			return nil, errors.New("unknown kid")
+		}
+		// A key is handed out only for its own algorithm: this is what
+		// stops alg confusion (an HS256 token keyed with our public key).
+		if t.Method.Alg() != key.alg {
+			return nil, errors.New("algorithm does not match the key")
+		}
+		usedKey = key
+		return key.public, nil
+	},
+		jwt.WithValidMethods([]string{e.cfg.SigningAlgorithm}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuer(e.cfg.issuer),
+		jwt.WithTimeFunc(e.cfg.Now),
+		jwt.WithStrictDecoding(),
+		jwt.WithJSONNumber(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if usedKey == nil {
+		return nil, errors.New("no key")
+	}
+	sub, _ := claims["sub"].(string)
+	handle, _ := claims["sessionHandle"].(string)
+	if sub == "" || handle == "" {
+		return nil, errors.New("access token lacks sub or sessionHandle")
+	}
+	exp, err := claims.GetExpirationTime()
+	if err != nil || exp == nil {
+		return nil, errors.New("bad exp")
+	}
+	iat, err := claims.GetIssuedAt()
+	if err != nil || iat == nil {
+		return nil, errors.New("bad iat")
+	}
+	payload := make(map[string]any, len(claims))
+	for k, v := range claims {
+		payload[k] = normaliseNumber(v)
+	}
+	return &accessClaims{userID: sub, handle: handle, iat: iat.Time, exp: exp.Time, payload: payload}, nil
+}
+
+// normaliseNumber turns json.Number (kept for exact parsing) into int64 or
+// float64 so payload values look like what the app put in.
+func normaliseNumber(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, vv := range x {
+			x[k] = normaliseNumber(vv)
+		}
+	case []any:
+		for i, vv := range x {
+			x[i] = normaliseNumber(vv)
+		}
+	}
+	return v
+}
+
+// Refresh tokens are opaque to the frontend. Layout before base64url:
+//
+//	version(1) | handle(16) | generation(8) | secret(32) | mac(16)
+//
+// The MAC (HMAC-SHA256 with a server key) makes a forged or corrupted token
+// recognisable as not ours, so it is "unauthorised" and can never make us
+// revoke somebody's session. The child of a token is derived from it with
+// another server key, so a retry inside the grace window yields exactly the
+// same child: the lineage never forks.
+const (
+	refreshVersion   = 1
+	refreshRawLen    = 1 + 16 + 8 + 32 + 16
+	refreshTokenLen  = (refreshRawLen*8 + 5) / 6 // base64url, no padding
+	refreshMACOffset = refreshRawLen - 16
+)
+
+type refreshToken struct {
+	raw        [refreshRawLen]byte
+	handle     string
+	generation int64
+}
+
+type refreshKeys struct {
+	mac    []byte
+	derive []byte
+	csrf   []byte
+}
+
+func newRefreshKeys(secret []byte) refreshKeys {
+	return refreshKeys{
+		mac:    deriveKey(secret, "ginsession refresh-token mac"),
+		derive: deriveKey(secret, "ginsession refresh-token child"),
+		csrf:   deriveKey(secret, "ginsession anti-csrf"),
+	}
+}
+
+// newRefresh makes the first refresh token of a session.
+func (k refreshKeys) newRefresh(handle [16]byte) (*refreshToken, error) {
+	var t refreshToken
+	t.raw[0] = refreshVersion
+	copy(t.raw[1:17], handle[:])
+	if _, err := rand.Read(t.raw[25:57]); err != nil {
+		return nil, err
+	}
+	k.seal(&t)
+	return &t, nil
+}
+
+// child derives the next token of the lineage deterministically.
+func (k refreshKeys) child(parent *refreshToken) *refreshToken {
+	var t refreshToken
+	t.raw[0] = refreshVersion
+	copy(t.raw[1:17], parent.raw[1:17])
+	binary.BigEndian.PutUint64(t.raw[17:25], uint64(parent.generation+1))
+	m := hmac.New(sha256.New, k.derive)
+	m.Write(parent.raw[:refreshMACOffset])
+	copy(t.raw[25:57], m.Sum(nil))
+	k.seal(&t)
+	return &t
+}
+
+func (k refreshKeys) seal(t *refreshToken) {
+	m := hmac.New(sha256.New, k.mac)
+	m.Write(t.raw[:refreshMACOffset])
+	copy(t.raw[refreshMACOffset:], m.Sum(nil)[:16])
+	t.handle = formatHandle(t.raw[1:17])
+	t.generation = int64(binary.BigEndian.Uint64(t.raw[17:25]))
+}
+
+// parseRefresh decodes and authenticates a refresh token. It does constant
+// work for any input: the length is checked before decoding.
+func (k refreshKeys) parseRefresh(s string) (*refreshToken, bool) {
+	if len(s) != refreshTokenLen {
+		return nil, false
+	}
+	var t refreshToken
+	n, err := base64.RawURLEncoding.Strict().Decode(t.raw[:], []byte(s))
+	if err != nil || n != refreshRawLen || t.raw[0] != refreshVersion {
+		return nil, false
+	}
+	m := hmac.New(sha256.New, k.mac)
+	m.Write(t.raw[:refreshMACOffset])
+	if subtle.ConstantTimeCompare(m.Sum(nil)[:16], t.raw[refreshMACOffset:]) != 1 {
+		return nil, false
+	}
+	t.handle = formatHandle(t.raw[1:17])
+	t.generation = int64(binary.BigEndian.Uint64(t.raw[17:25]))
+	if t.generation < 0 {
+		return nil, false
+	}
+	return &t, true
+}
+
+func (t *refreshToken) String() string { return base64.RawURLEncoding.EncodeToString(t.raw[:]) }
+
+// hash is what the store keeps instead of the token.
+func (t *refreshToken) hash() []byte {
+	h := sha256.Sum256(t.raw[:])
+	return h[:]
+}
+
+// antiCSRFToken is bound to the session: an HMAC of its handle, so it needs
+// no storage and a token from another session never matches.
+func (k refreshKeys) antiCSRFToken(handle string) string {
+	m := hmac.New(sha256.New, k.csrf)
+	m.Write([]byte(handle))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+// newHandle returns 16 random bytes (a version-4 UUID).
+func newHandle() ([16]byte, error) {
+	var h [16]byte
+	if _, err := rand.Read(h[:]); err != nil {
+		return h, err
+	}
+	h[6] = h[6]&0x0f | 0x40
+	h[8] = h[8]&0x3f | 0x80
+	return h, nil
+}
+
+func formatHandle(b []byte) string {
+	const hexdig = "0123456789abcdef"
+	out := make([]byte, 36)
+	j := 0
+	for i := 0; i < 16; i++ {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j] = hexdig[b[i]>>4]
+		out[j+1] = hexdig[b[i]&0x0f]
+		j += 2
+	}
+	return string(out)
+}

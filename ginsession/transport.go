@@ -1,0 +1,216 @@
+package ginsession
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Names on the wire (PROTOCOL.md §2–§3).
+const (
+	accessCookie        = "sAccessToken"
+	refreshCookie       = "sRefreshToken"
+	headerFrontToken    = "front-token"
+	headerAccessToken   = "st-access-token"
+	headerRefreshToken  = "st-refresh-token"
+	headerAntiCSRF      = "anti-csrf"
+	headerAuthorization = "Authorization"
+	headerExpose        = "Access-Control-Expose-Headers"
+	maxCookieCandidates = 4
+)
+
+// exposedHeaders are the response headers a cross-origin frontend must read.
+var exposedHeaders = []string{headerFrontToken, headerAntiCSRF, headerAccessToken, headerRefreshToken}
+
+// foundToken is a token taken from a request and the method it came by.
+type foundToken struct {
+	values []string // one, or several when duplicate cookies were sent
+	method TransferMethod
+	// otherCookies is set when the token came from the header while the
+	// request also carried session cookies (they get cleared).
+	otherCookies bool
+}
+
+// bearer returns the Authorization bearer token, if any.
+func bearer(r *http.Request) string {
+	h := r.Header.Get(headerAuthorization)
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// cookieValues returns the values of every cookie with this name, capped.
+func cookieValues(r *http.Request, name string) []string {
+	var out []string
+	for _, line := range r.Header.Values("Cookie") {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || k != name {
+				continue
+			}
+			v = strings.Trim(v, "\"")
+			if v == "" {
+				continue
+			}
+			out = append(out, v)
+			if len(out) == maxCookieCandidates {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// findToken locates a token: the Authorization header wins over the cookie
+// (PROTOCOL.md §4). allowed limits the methods considered.
+func findToken(r *http.Request, cookieName string, allowed TransferMethod) foundToken {
+	var f foundToken
+	if allowed != TransferCookie {
+		if b := bearer(r); b != "" {
+			f.values = []string{b}
+			f.method = TransferHeader
+			f.otherCookies = len(cookieValues(r, accessCookie)) > 0 || len(cookieValues(r, refreshCookie)) > 0
+			return f
+		}
+	}
+	if allowed != TransferHeader {
+		if v := cookieValues(r, cookieName); len(v) > 0 {
+			f.values = v
+			f.method = TransferCookie
+		}
+	}
+	return f
+}
+
+// frontToken encodes the front-token header: standard base64 (not URL-safe)
+// of {"uid","ate","up"}.
+func frontToken(userID string, exp time.Time, payload map[string]any) (string, error) {
+	b, err := json.Marshal(struct {
+		UID string         `json:"uid"`
+		ATE int64          `json:"ate"`
+		UP  map[string]any `json:"up"`
+	}{userID, exp.UnixMilli(), payload})
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// expose appends the protocol's response headers to
+// Access-Control-Expose-Headers for cross-origin requests, keeping whatever
+// a CORS middleware already put there.
+func expose(c *gin.Context) {
+	if c.Request.Header.Get("Origin") == "" {
+		return
+	}
+	h := c.Writer.Header()
+	present := map[string]bool{}
+	for _, line := range h.Values(headerExpose) {
+		for _, name := range strings.Split(line, ",") {
+			present[strings.ToLower(strings.TrimSpace(name))] = true
+		}
+	}
+	var missing []string
+	for _, name := range exposedHeaders {
+		if !present[name] {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		h.Add(headerExpose, strings.Join(missing, ", "))
+	}
+}
+
+// issued is what a response carries when a token pair or access token is
+// issued.
+type issued struct {
+	userID     string
+	access     string
+	accessExp  time.Time
+	payload    map[string]any
+	refresh    *refreshToken // nil when only the access token changes
+	refreshExp time.Time
+	antiCSRF   string // "" unless VIA_TOKEN
+}
+
+// setCookie writes one session cookie with the configured attributes.
+func (e *Sessions) setCookie(c *gin.Context, name, value, path, domain string, expires time.Time) {
+	ck := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		Expires:  expires,
+		HttpOnly: true,
+		Secure:   e.cfg.secure,
+		SameSite: e.cfg.sameSiteFor(c.Request),
+	}
+	if domain != "" && domain != HostOnly {
+		ck.Domain = domain
+	}
+	c.Writer.Header().Add("Set-Cookie", ck.String())
+}
+
+// writeIssued puts issued tokens on the response in the given method.
+func (e *Sessions) writeIssued(c *gin.Context, method TransferMethod, t issued) error {
+	ft, err := frontToken(t.userID, t.accessExp, t.payload)
+	if err != nil {
+		return err
+	}
+	h := c.Writer.Header()
+	h.Set(headerFrontToken, ft)
+	if method == TransferCookie {
+		e.setCookie(c, accessCookie, t.access, "/", e.cfg.cookieDomain, e.cfg.Now().AddDate(1, 0, 0))
+		if t.refresh != nil {
+			e.setCookie(c, refreshCookie, t.refresh.String(), e.cfg.refreshPath, e.cfg.cookieDomain, t.refreshExp)
+		}
+	} else {
+		h.Set(headerAccessToken, t.access)
+		if t.refresh != nil {
+			h.Set(headerRefreshToken, t.refresh.String())
+		}
+	}
+	if t.antiCSRF != "" {
+		h.Set(headerAntiCSRF, t.antiCSRF)
+	}
+	expose(c)
+	return nil
+}
+
+var epoch = time.Unix(0, 0).UTC()
+
+// clearCookies expires both session cookies on the given domain.
+func (e *Sessions) clearCookies(c *gin.Context, domain string) {
+	e.setCookie(c, accessCookie, "", "/", domain, epoch)
+	e.setCookie(c, refreshCookie, "", e.cfg.refreshPath, domain, epoch)
+}
+
+// clearTokens removes the session from the frontend in the given method
+// (TransferAny: both) and sends front-token: remove.
+func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
+	h := c.Writer.Header()
+	if method != TransferHeader {
+		e.clearCookies(c, e.cfg.cookieDomain)
+	}
+	if method != TransferCookie {
+		h.Set(headerAccessToken, "")
+		h.Set(headerRefreshToken, "")
+	}
+	h.Set(headerFrontToken, "remove")
+	expose(c)
+}
+
+// clearOlderDomain clears the duplicate cookies left on the older cookie
+// domain after CookieDomain changed (PROTOCOL.md §3).
+func (e *Sessions) clearOlderDomain(c *gin.Context) {
+	if e.cfg.hasOlder {
+		e.clearCookies(c, e.cfg.olderDomain)
+	}
+}

@@ -1,0 +1,158 @@
+package ginsession
+
+import (
+	"crypto/subtle"
+	"errors"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// VerifyOption changes what one Verify middleware requires.
+type VerifyOption func(*verifyOptions)
+
+type verifyOptions struct {
+	optional       bool
+	checkDatabase  bool
+	antiCSRF       AntiCSRFMode
+	skipClaims     bool
+	overrideClaims func(global []ClaimValidator) []ClaimValidator
+	validators     []ClaimValidator // resolved once per Verify
+}
+
+// Optional lets requests without any session token through; the handler
+// then gets a nil Session from FromContext. A token that is present but not
+// valid is still refused (so the frontend refreshes).
+func Optional() VerifyOption { return func(o *verifyOptions) { o.optional = true } }
+
+// CheckDatabase makes the route confirm the session still exists: revoked
+// sessions are refused at once (401 unauthorised, tokens cleared) at the
+// cost of one database read per request.
+func CheckDatabase() VerifyOption { return func(o *verifyOptions) { o.checkDatabase = true } }
+
+// WithAntiCSRF overrides the configured anti-CSRF mode on this route.
+func WithAntiCSRF(mode AntiCSRFMode) VerifyOption {
+	return func(o *verifyOptions) { o.antiCSRF = mode }
+}
+
+// OverrideClaimValidators replaces the global claim validators on this route
+// with what fn returns (fn gets the global ones: append, filter or ignore).
+func OverrideClaimValidators(fn func(global []ClaimValidator) []ClaimValidator) VerifyOption {
+	return func(o *verifyOptions) { o.overrideClaims = fn }
+}
+
+// WithClaimValidators adds validators to the global ones on this route.
+func WithClaimValidators(v ...ClaimValidator) VerifyOption {
+	return OverrideClaimValidators(func(global []ClaimValidator) []ClaimValidator {
+		return append(append([]ClaimValidator{}, global...), v...)
+	})
+}
+
+type sessionKey struct{}
+
+// FromContext returns the request's session, or nil when the route's Verify
+// was Optional and the request had none.
+func FromContext(c *gin.Context) *Session {
+	v, ok := c.Get(sessionKey{})
+	if !ok {
+		return nil
+	}
+	s, _ := v.(*Session)
+	return s
+}
+
+// Verify returns middleware that requires (or, with Optional, allows) a
+// session. On failure it answers as PROTOCOL.md §6 says and aborts; on
+// success the handler reads the session with FromContext.
+func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
+	o := &verifyOptions{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	o.validators = e.cfg.ClaimValidators
+	if o.overrideClaims != nil {
+		o.validators = o.overrideClaims(append([]ClaimValidator{}, e.cfg.ClaimValidators...))
+	}
+	return func(c *gin.Context) {
+		s, err := e.getSession(c, o)
+		if err != nil {
+			e.HandleError(c, err)
+			return
+		}
+		if s != nil {
+			c.Set(sessionKey{}, s)
+		}
+		c.Next()
+	}
+}
+
+// getSession is the verification path shared by Verify and sign-out.
+func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error) {
+	r := c.Request
+	found := findToken(r, accessCookie, e.cfg.GetTransferMethod(c, false))
+	if len(found.values) == 0 {
+		if o.optional {
+			return nil, nil
+		}
+		return nil, unauthorised(false, "", errors.New("no access token"))
+	}
+	var claims *accessClaims
+	var lastErr error
+	for _, v := range found.values {
+		ac, err := e.verifyAccess(r.Context(), v)
+		if err == nil {
+			claims = ac
+			break
+		}
+		lastErr = err
+	}
+	if len(found.values) > 1 {
+		e.clearOlderDomain(c)
+	}
+	if claims == nil {
+		if errors.Is(lastErr, errMalformed) {
+			return nil, unauthorised(false, "", lastErr)
+		}
+		return nil, tryRefresh(lastErr)
+	}
+	if found.method == TransferCookie && !safeMethod(r.Method) {
+		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {
+		case AntiCSRFViaToken:
+			got := r.Header.Get(headerAntiCSRF)
+			want := e.rk.antiCSRFToken(claims.handle)
+			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+				return nil, tryRefresh(errors.New("anti-csrf token mismatch"))
+			}
+		case AntiCSRFViaCustomHeader:
+			if r.Header.Get("rid") == "" {
+				return nil, tryRefresh(errors.New("anti-csrf: missing rid header"))
+			}
+		}
+	}
+	if o.checkDatabase {
+		row, err := e.st.GetSession(r.Context(), claims.handle, e.cfg.Now())
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, unauthorised(true, found.method, errors.New("session revoked"))
+		}
+		if err != nil {
+			return nil, storageErr("checking a session", err)
+		}
+		// The database holds the newest payload (updates by handle reach
+		// the token only at the next refresh).
+		fresh := decodeObject(row.Payload)
+		for k, v := range claims.payload {
+			if protectedClaims[k] {
+				fresh[k] = v
+			}
+		}
+		claims.payload = fresh
+	}
+	s := &Session{e: e, c: c, userID: claims.userID, handle: claims.handle, payload: claims.payload, exp: claims.exp, method: found.method}
+	if !o.skipClaims {
+		if err := s.checkClaims(o.validators); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}

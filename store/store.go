@@ -1,0 +1,119 @@
+// Package store persists sessions and signing keys for ginsession.
+//
+// It knows nothing of HTTP, cookies or JWTs: it stores rows and performs the
+// guarded writes the refresh-token rotation needs. The Store interface is the
+// contract; GORM implements it for SQLite (the embedded default) and Postgres.
+// Every backend must pass the conformance suite in store/storetest.
+//
+// Errors: "the row is not there" is ErrNotFound; "someone else changed it
+// first" is ErrConflict; anything else is a failure of the database itself and
+// must never be read as "no session" by a caller.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound reports that the session (or key) does not exist or has expired.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict reports that a guarded write lost: the row's generation was no
+// longer the one the caller read. The caller re-reads and decides again.
+var ErrConflict = errors.New("store: conflict: session changed concurrently")
+
+// ErrClosed is returned by every method after Close.
+var ErrClosed = errors.New("store: closed")
+
+// Session is one session row.
+//
+// RefreshHash and PrevRefreshHash hold hashes of refresh tokens, never the
+// tokens themselves. Payload and Data are JSON documents owned by the caller.
+type Session struct {
+	Handle          string    // primary key, chosen by the caller
+	UserID          string    // indexed
+	RefreshHash     []byte    // hash of the current refresh token
+	PrevRefreshHash []byte    // hash of the previous refresh token; nil before the first rotation
+	Generation      int64     // starts at 0, +1 on every rotation, never decreases
+	RotatedAt       time.Time // time of the last rotation (creation time before the first)
+	ExpiresAt       time.Time // refresh expiry; the row is gone for readers after it
+	CreatedAt       time.Time
+	Payload         []byte // JSON object: the app's access-token claims
+	Data            []byte // JSON object: session data kept only in the database
+}
+
+// Rotation is the change a successful refresh makes, applied by RotateSession
+// in one guarded write.
+type Rotation struct {
+	NewRefreshHash []byte    // becomes RefreshHash; the old RefreshHash becomes PrevRefreshHash
+	RotatedAt      time.Time // new RotatedAt
+	ExpiresAt      time.Time // new ExpiresAt (sliding expiry)
+}
+
+// SigningKey is one access-token signing key. The store treats PrivateKey and
+// PublicKey as opaque bytes (the caller may encrypt PrivateKey).
+type SigningKey struct {
+	ID         string // the JWT "kid"; primary key
+	Algorithm  string // e.g. "ES256"
+	PrivateKey []byte
+	PublicKey  []byte
+	CreatedAt  time.Time
+	SignFrom   time.Time // the key may sign tokens from this time on (published before)
+	ExpiresAt  time.Time // after this the key is neither used nor published, and may be deleted
+}
+
+// Store is what ginsession needs from a database. All methods are safe for
+// concurrent use by several goroutines and by several processes sharing one
+// database (Postgres).
+type Store interface {
+	// CreateSession inserts a new session. A duplicate handle is an error.
+	CreateSession(ctx context.Context, s *Session) error
+
+	// GetSession returns the session, or ErrNotFound when it does not exist
+	// or its ExpiresAt is not after now.
+	GetSession(ctx context.Context, handle string, now time.Time) (*Session, error)
+
+	// RotateSession performs one rotation as a compare-and-swap on the
+	// generation: it succeeds only if the stored generation equals
+	// fromGeneration, and then sets PrevRefreshHash to the old RefreshHash,
+	// RefreshHash to r.NewRefreshHash, Generation to fromGeneration+1 and the
+	// times from r. It returns ErrConflict when the generation differs and
+	// ErrNotFound when the row is gone.
+	RotateSession(ctx context.Context, handle string, fromGeneration int64, r Rotation) error
+
+	// UpdateSession runs fn on the current row inside one transaction and
+	// writes back the Payload and Data fn leaves in it (only those two
+	// fields). fn's error aborts the write and is returned as is. ErrNotFound
+	// when the row does not exist or has expired.
+	UpdateSession(ctx context.Context, handle string, now time.Time, fn func(*Session) error) error
+
+	// DeleteSession removes a session; it reports whether a row was removed.
+	DeleteSession(ctx context.Context, handle string) (bool, error)
+
+	// DeleteUserSessions removes all of a user's sessions and returns the
+	// handles it removed.
+	DeleteUserSessions(ctx context.Context, userID string) ([]string, error)
+
+	// ListUserSessions returns a user's unexpired sessions, oldest first.
+	ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+
+	// AddSigningKey inserts a key. A duplicate ID is an error.
+	AddSigningKey(ctx context.Context, k *SigningKey) error
+
+	// SigningKeys returns every key whose ExpiresAt is after now, ordered by
+	// SignFrom ascending.
+	SigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
+
+	// EnsureSecret stores value under name unless a value is already stored,
+	// and returns the stored value. Racing callers all get the same value.
+	EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error)
+
+	// DeleteExpired removes sessions and signing keys whose ExpiresAt is not
+	// after now, and returns how many rows it removed.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+
+	// Close stops background work (the cleanup loop) and releases the
+	// database. Calls after Close return ErrClosed.
+	Close() error
+}

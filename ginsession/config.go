@@ -156,9 +156,9 @@ type Config struct {
 	MasterKey []byte
 
 	// GetTransferMethod decides the transfer method for a request. forCreate
-	// is true when a new session is being created. Default: the st-auth-mode
-	// request header ("cookie" or "header"); when it is absent, TransferHeader
-	// for creation and TransferAny otherwise.
+	// is true when a new session is being created. Default: for creation,
+	// TransferCookie when the st-auth-mode request header is "cookie", else
+	// TransferHeader; otherwise TransferAny (accept either, header wins).
 	GetTransferMethod func(c *gin.Context, forCreate bool) TransferMethod
 
 	// SessionExpiredStatus is the status of "unauthorised", "try refresh
@@ -204,16 +204,13 @@ type settings struct {
 }
 
 func defaultTransferMethod(c *gin.Context, forCreate bool) TransferMethod {
-	switch c.GetHeader("st-auth-mode") {
-	case "cookie":
+	if !forCreate {
+		return TransferAny
+	}
+	if c.GetHeader("st-auth-mode") == "cookie" {
 		return TransferCookie
-	case "header":
-		return TransferHeader
 	}
-	if forCreate {
-		return TransferHeader
-	}
-	return TransferAny
+	return TransferHeader
 }
 
 func newSettings(cfg Config) (*settings, error) {

@@ -105,3 +105,22 @@ func (s *Session) responseMethod() TransferMethod {
 	}
 	return TransferHeader
 }
+
+// TimeCreated is when the session was created (read from the store).
+func (s *Session) TimeCreated(ctx context.Context) (time.Time, error) {
+	info, err := s.Info(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.CreatedAt, nil
+}
+
+// Expiry is when the session ends unless refreshed: the refresh token's
+// expiry (read from the store).
+func (s *Session) Expiry(ctx context.Context) (time.Time, error) {
+	info, err := s.Info(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.ExpiresAt, nil
+}

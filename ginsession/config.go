@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,8 +22,8 @@ import (
 type AntiCSRFMode string
 
 const (
-	// AntiCSRFAuto (the zero value) resolves per request: VIA_CUSTOM_HEADER
-	// when the resolved SameSite is none, otherwise NONE.
+	// AntiCSRFAuto (the zero value): VIA_CUSTOM_HEADER when any configured
+	// frontend gets SameSite none cookies, otherwise NONE.
 	AntiCSRFAuto AntiCSRFMode = ""
 	// AntiCSRFViaToken requires the anti-csrf request header to equal the
 	// token the backend issued with the session.
@@ -127,7 +128,9 @@ type Config struct {
 	// requires Secure unless both sides are localhost or IPs.
 	CookieSameSite string
 
-	// AntiCSRF is the anti-CSRF mode. Default AntiCSRFAuto.
+	// AntiCSRF is the anti-CSRF mode. Default AntiCSRFAuto: VIA_CUSTOM_HEADER
+	// when any configured frontend resolves to SameSite none (whatever the
+	// request's Origin says, since an attacker chooses that), else NONE.
 	AntiCSRF AntiCSRFMode
 
 	// AccessTokenTTL is the access-token lifetime. Default 1 hour.
@@ -200,6 +203,11 @@ type settings struct {
 	cookieDomain string
 	olderDomain  string // "" none, HostOnly, or a domain
 	hasOlder     bool
+	// anyCrossSite is true when some configured frontend gets SameSite
+	// none cookies: then a request's Origin cannot decide whether anti-CSRF
+	// applies (a forged request picks its own Origin), so auto mode always
+	// requires the custom header.
+	anyCrossSite bool
 	logger       *slog.Logger
 }
 
@@ -286,6 +294,9 @@ func newSettings(cfg Config) (*settings, error) {
 			continue
 		}
 		s.sameSite[canon] = ss
+		if ss == http.SameSiteNoneMode {
+			s.anyCrossSite = true
+		}
 	}
 	switch cfg.CookieSameSite {
 	case "", "lax", "strict", "none":
@@ -411,7 +422,39 @@ func parseOrigin(o string) (*url.URL, error) {
 	if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("%q: want scheme://host[:port] only", o)
 	}
+	if !validHost(u.Hostname()) {
+		return nil, fmt.Errorf("%q: %q is not a host name or IP address", o, u.Hostname())
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 || strings.HasPrefix(p, "0") {
+			return nil, fmt.Errorf("%q: port %q out of range", o, p)
+		}
+	}
 	return u, nil
+}
+
+// validHost accepts an IP literal or an ASCII host name of valid labels
+// (what a browser puts in an Origin header).
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // originString renders an origin canonically: lower-case scheme and host,
@@ -562,7 +605,7 @@ func (s *settings) antiCSRFFor(r *http.Request, override AntiCSRFMode) AntiCSRFM
 	if mode != AntiCSRFAuto {
 		return mode
 	}
-	if s.sameSiteFor(r) == http.SameSiteNoneMode {
+	if s.anyCrossSite {
 		return AntiCSRFViaCustomHeader
 	}
 	return AntiCSRFNone

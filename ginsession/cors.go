@@ -56,5 +56,13 @@ func CORS(origins ...string) (gin.HandlerFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cors.New(cfg), nil
+	inner := cors.New(cfg)
+	return func(c *gin.Context) {
+		// The answer depends on Origin even when it is a refusal, so a
+		// shared cache must not hand one origin's answer to another.
+		if c.Request.Header.Get("Origin") != "" {
+			c.Writer.Header().Add("Vary", "Origin")
+		}
+		inner(c)
+	}, nil
 }

@@ -111,7 +111,8 @@ func storageErr(op string, err error) error {
 //	}
 //
 // Session errors get the responses of PROTOCOL.md §6; storage failures get
-// 503 with Retry-After; anything else 500. Only "unauthorised" for a gone
+// 503 with Retry-After; ErrSessionNotFound from a handle-based call 404;
+// ErrInvalidInput 400; anything else 500. Only "unauthorised" for a gone
 // session and theft clear the frontend's tokens.
 func (e *Sessions) HandleError(c *gin.Context, err error) {
 	var re *respErr
@@ -126,7 +127,7 @@ func (e *Sessions) HandleError(c *gin.Context, err error) {
 		}
 		e.clearTokens(c, method)
 		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "token theft detected"})
-	case errors.Is(err, ErrUnauthorised), errors.Is(err, ErrSessionNotFound):
+	case errors.Is(err, ErrUnauthorised):
 		if errors.As(err, &re) && re.clear {
 			method := re.method
 			if method == "" {
@@ -135,6 +136,10 @@ func (e *Sessions) HandleError(c *gin.Context, err error) {
 			e.clearTokens(c, method)
 		}
 		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "unauthorised"})
+	case errors.Is(err, ErrSessionNotFound):
+		// A handle-based call on another session (revoke a device, update
+		// by handle): the caller's own session is fine, so no 401.
+		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"message": "session not found"})
 	case errors.Is(err, ErrTryRefreshToken):
 		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "try refresh token"})
 	case errors.Is(err, ErrStorage):

@@ -295,6 +295,7 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 }
 
 func (e *Sessions) revoked(handle, userID string) {
+	e.cfg.logger.Info("ginsession: session revoked", "session", handle)
 	if e.cfg.Hooks.Revoked != nil {
 		e.cfg.Hooks.Revoked(SessionEvent{Handle: handle, UserID: userID, Time: e.cfg.Now()})
 	}
@@ -334,8 +335,33 @@ func infoFromRow(row *store.Session) SessionInfo {
 	}
 }
 
+// validHandle reports whether h has the shape of a handle ginsession
+// issues, so arbitrary text from a URL never reaches the database.
+func validHandle(h string) bool {
+	if len(h) != 36 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // GetSessionInfo returns one session, or ErrSessionNotFound.
 func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
+	if !validHandle(handle) {
+		return nil, ErrSessionNotFound
+	}
 	row, err := e.st.GetSession(ctx, handle, e.cfg.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionNotFound
@@ -364,6 +390,9 @@ func (e *Sessions) ListSessions(ctx context.Context, userID string) ([]SessionIn
 // its access tokens stop working on routes that check the database, and
 // elsewhere when they expire. It reports whether the session existed.
 func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, error) {
+	if !validHandle(handle) {
+		return false, nil
+	}
 	row, err := e.st.GetSession(ctx, handle, e.cfg.Now())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, storageErr("reading a session", err)
@@ -393,6 +422,9 @@ func (e *Sessions) RevokeAllSessions(ctx context.Context, userID string) ([]stri
 
 // UpdateSessionData replaces the session data of a session by handle.
 func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data map[string]any) error {
+	if !validHandle(handle) {
+		return ErrSessionNotFound
+	}
 	enc, err := encodeObject(data)
 	if err != nil {
 		return fmt.Errorf("%w: data: %v", ErrInvalidInput, err)
@@ -413,6 +445,9 @@ func (e *Sessions) MergeIntoPayload(ctx context.Context, handle string, update m
 }
 
 func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[string]any) (map[string]any, error) {
+	if !validHandle(handle) {
+		return nil, ErrSessionNotFound
+	}
 	for k := range update {
 		if protectedClaims[k] {
 			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)

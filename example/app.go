@@ -1,0 +1,245 @@
+// Command example is a small runnable app that shows ginsession at work: a
+// Gin server with its own email/password users, notes kept per user, a list
+// of the user's sessions (sign out other devices), and a demo page that talks
+// to the API the way the SuperTokens frontend SDK does (front-token,
+// automatic refresh on 401, sign-out).
+//
+// Run it with
+//
+//	go run ./example                      # SQLite file ginsession-example.db, http://localhost:8080
+//	go run ./example -access-ttl 5s       # watch the page refresh its access token
+//	go run ./example -db postgres://user:pass@localhost/app
+//	go run ./example -origins http://localhost:3000   # a separate frontend (CORS)
+//
+// and open http://localhost:8080. Flags: -addr, -db (or DATABASE_URL),
+// -access-ttl, -origins, -api-domain and -test-hooks (test-only endpoints,
+// never in production).
+//
+// Routes:
+//
+//	POST   /signup, /signin            {"email","password"}, starts a session
+//	GET    /api/me                     the session's user id, handle and payload
+//	GET    /api/notes, POST /api/notes the user's notes
+//	GET    /api/sessions               the user's sessions
+//	DELETE /api/sessions/:handle       revoke one of them
+//	POST   /auth/session/refresh, POST /auth/signout, GET /auth/jwt/jwks.json (ginsession)
+//	GET    /                           the demo page
+//
+// The app is built by NewApp from Options, so tests can run it without flags.
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"github.com/ginsession/ginsession/ginsession"
+	"github.com/ginsession/ginsession/store"
+)
+
+// DefaultDB is the SQLite file used when neither -db nor DATABASE_URL is given.
+const DefaultDB = "ginsession-example.db"
+
+// Options configures the example app. The zero value plus a DB is enough:
+// every other field has the default its comment gives.
+type Options struct {
+	// Addr is the listen address (used by main only). Default ":8080".
+	Addr string
+
+	// DB is the database: a postgres:// (or postgresql://) URL selects
+	// Postgres, anything else is an SQLite file path. Required.
+	DB string
+
+	// APIDomain is the origin the API is served from, e.g.
+	// "http://localhost:8080". Default "http://localhost:8080".
+	APIDomain string
+
+	// AccessTTL is the access-token lifetime. Default 1 hour.
+	AccessTTL time.Duration
+
+	// Origins lists the frontend origins allowed to call the API
+	// cross-origin (CORS with credentials). Default none: same origin only.
+	Origins []string
+
+	// TestHooks mounts GET /test/stats and POST /test/revoke-all. They are
+	// for automated tests only: never enable them on a real deployment
+	// (revoke-all logs everybody out, unauthenticated).
+	TestHooks bool
+
+	// BcryptCost is the password hashing cost. Default bcrypt.DefaultCost.
+	// Tests lower it to keep the suite fast.
+	BcryptCost int
+
+	// Logger receives request and session logs. Default: discard.
+	Logger *slog.Logger
+}
+
+// App is the example application: an HTTP handler plus the store it owns.
+type App struct {
+	opts      Options
+	store     *store.GORMStore
+	db        *gorm.DB
+	sessions  *ginsession.Sessions
+	engine    *gin.Engine
+	stats     *stats
+	log       *slog.Logger
+	dummyHash []byte // compared against for unknown emails, so timing does not reveal them
+}
+
+// NewApp opens the database, creates the app's tables, configures ginsession
+// and builds the routes. Close the App when done.
+func NewApp(opts Options) (*App, error) {
+	if opts.DB == "" {
+		return nil, errors.New("example: Options.DB is required")
+	}
+	if opts.APIDomain == "" {
+		opts.APIDomain = "http://localhost:8080"
+	}
+	if opts.AccessTTL == 0 {
+		opts.AccessTTL = time.Hour
+	}
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = bcrypt.DefaultCost
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	st, err := store.Open(opts.DB, store.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("example: opening the database: %w", err)
+	}
+	a := &App{opts: opts, store: st, db: st.DB(), stats: newStats(), log: logger}
+	if err := a.init(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) init() error {
+	if err := a.db.AutoMigrate(&user{}, &note{}); err != nil {
+		return fmt.Errorf("example: creating tables: %w", err)
+	}
+	cfg := ginsession.Config{
+		Store:          a.store,
+		APIDomain:      a.opts.APIDomain,
+		AccessTokenTTL: a.opts.AccessTTL,
+		Logger:         a.log,
+		Hooks:          a.stats.hooks(),
+	}
+	if len(a.opts.Origins) > 0 {
+		cfg.WebsiteDomain = a.opts.Origins[0]
+		cfg.Origins = a.opts.Origins
+	}
+
+	r := gin.New()
+	r.Use(gin.Recovery())
+	if a.opts.Logger != nil {
+		r.Use(a.accessLog)
+	}
+	if a.opts.TestHooks {
+		// Outermost after recovery, so CORS preflights are counted too.
+		r.Use(a.stats.count)
+	}
+	if len(a.opts.Origins) > 0 {
+		mw, err := ginsession.CORS(a.opts.Origins...)
+		if err != nil {
+			return fmt.Errorf("example: -origins: %w", err)
+		}
+		r.Use(mw)
+	}
+
+	sessions, err := ginsession.Register(r, cfg)
+	if err != nil {
+		return fmt.Errorf("example: %w", err)
+	}
+	a.sessions = sessions
+
+	r.POST("/signup", a.signUp)
+	r.POST("/signin", a.signIn)
+
+	api := r.Group("/api", sessions.Verify())
+	api.GET("/me", a.me)
+	api.GET("/notes", a.listNotes)
+	api.POST("/notes", a.addNote)
+
+	// Listing and revoking sessions confirm the caller's own session still
+	// exists, so a device that was signed out elsewhere is refused at once.
+	checked := r.Group("/api/sessions", sessions.Verify(ginsession.CheckDatabase()))
+	checked.GET("", a.listSessions)
+	checked.DELETE("/:handle", a.revokeSession)
+
+	if a.opts.TestHooks {
+		r.GET("/test/stats", a.testStats)
+		r.POST("/test/revoke-all", a.testRevokeAll)
+	}
+
+	mountPage(r)
+	a.engine = r
+
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomID()), a.opts.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("example: bcrypt: %w", err)
+	}
+	a.dummyHash = dummy
+	return nil
+}
+
+// Handler returns the app's HTTP handler.
+func (a *App) Handler() http.Handler { return a.engine }
+
+// Sessions returns the ginsession engine the app uses.
+func (a *App) Sessions() *ginsession.Sessions { return a.sessions }
+
+// Close releases the database. The handler must not be used afterwards.
+func (a *App) Close() error { return a.store.Close() }
+
+// accessLog logs one line per request.
+func (a *App) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	a.log.Info("request", "method", c.Request.Method, "path", c.Request.URL.Path,
+		"status", c.Writer.Status(), "duration", time.Since(start).Round(time.Microsecond))
+}
+
+// randomID returns a random UUID (version 4) string.
+func randomID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// message answers status with {"message": msg} and aborts.
+func message(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"message": msg})
+}
+
+// internalError logs err and answers 500 without details.
+func (a *App) internalError(c *gin.Context, op string, err error) {
+	a.log.Error("example: "+op, "err", err, "path", c.Request.URL.Path)
+	message(c, http.StatusInternalServerError, "internal error")
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

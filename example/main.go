@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+func main() {
+	opts, err := parseFlags(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(os.Stderr, "Usage: %s [flags]\n", os.Args[0])
+		fs, _ := newFlagSet(&Options{}, new(string))
+		fs.SetOutput(os.Stderr)
+		fs.PrintDefaults()
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "example: %v (see -h)\n", err)
+		os.Exit(2)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	opts.Logger = logger
+	if err := run(opts, logger); err != nil {
+		logger.Error("example: " + err.Error())
+		os.Exit(1)
+	}
+}
+
+// run serves the app until SIGINT or SIGTERM, then shuts down gracefully.
+func run(opts Options, logger *slog.Logger) error {
+	gin.SetMode(gin.ReleaseMode)
+	app, err := NewApp(opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := app.Close(); err != nil {
+			logger.Error("example: closing the store", "err", err)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	logger.Info("listening on http://localhost:"+port, "api_domain", opts.APIDomain,
+		"database", describeDB(opts.DB), "access_ttl", opts.AccessTTL.String(),
+		"origins", strings.Join(opts.Origins, ","), "test_hooks", opts.TestHooks)
+	if opts.TestHooks {
+		logger.Warn("test hooks enabled: /test/stats and /test/revoke-all are open to anyone; never do this in production")
+	}
+
+	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// describeDB names the database for the log without its password.
+func describeDB(dsn string) string {
+	if isPostgresURL(dsn) {
+		return "postgres"
+	}
+	return "sqlite " + dsn
+}
+
+func isPostgresURL(dsn string) bool {
+	lower := strings.ToLower(dsn)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// newFlagSet defines the command's flags on opts (dbFlag receives -db as
+// given, empty when absent). Parse errors are returned, not printed.
+func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("example", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&opts.Addr, "addr", ":8080", "listen address")
+	fs.StringVar(dbFlag, "db", "", "database: an SQLite file path or a postgres:// URL (default $DATABASE_URL, else "+DefaultDB+")")
+	fs.DurationVar(&opts.AccessTTL, "access-ttl", time.Hour, "access-token lifetime, e.g. 5s to watch refreshes happen")
+	origins := fs.String("origins", "", "comma-separated frontend origins allowed by CORS (default none: same origin only)")
+	fs.StringVar(&opts.APIDomain, "api-domain", "", "origin the API is reached at (default http://localhost:PORT from -addr)")
+	fs.BoolVar(&opts.TestHooks, "test-hooks", false, "TEST ONLY: mount GET /test/stats and POST /test/revoke-all (unauthenticated)")
+	return fs, origins
+}
+
+// parseFlags turns the command line and environment into Options.
+func parseFlags(args []string, getenv func(string) string) (Options, error) {
+	var opts Options
+	var db string
+	fs, origins := newFlagSet(&opts, &db)
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+
+	opts.DB = db
+	if opts.DB == "" {
+		opts.DB = getenv("DATABASE_URL")
+	}
+	if opts.DB == "" {
+		opts.DB = DefaultDB
+	}
+
+	if opts.AccessTTL < time.Second {
+		return Options{}, fmt.Errorf("-access-ttl %v: must be at least 1s", opts.AccessTTL)
+	}
+
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			opts.Origins = append(opts.Origins, o)
+		}
+	}
+
+	if opts.APIDomain == "" {
+		_, port, err := net.SplitHostPort(opts.Addr)
+		if err != nil {
+			return Options{}, fmt.Errorf("-addr %q: %v", opts.Addr, err)
+		}
+		if port == "" {
+			return Options{}, fmt.Errorf("-addr %q: no port", opts.Addr)
+		}
+		opts.APIDomain = "http://localhost:" + port
+	}
+	return opts, nil
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// user is a row of the users table. Emails are stored normalised (trimmed,
+// lower-cased); passwords only as bcrypt hashes.
+type user struct {
+	ID           string    `gorm:"column:id;primaryKey;size:36"`
+	Email        string    `gorm:"column:email;size:254;not null;uniqueIndex"`
+	PasswordHash string    `gorm:"column:password_hash;not null"`
+	CreatedAt    time.Time `gorm:"column:created_at;not null"`
+}
+
+func (user) TableName() string { return "users" }
+
+// Input limits.
+const (
+	maxBodyBytes      = 64 << 10
+	maxEmailBytes     = 254
+	minPasswordRunes  = 8
+	maxPasswordBytes  = 72 // bcrypt ignores (x/crypto refuses) anything longer
+	maxUserAgentBytes = 200
+)
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// readJSON decodes a bounded JSON body into v.
+func readJSON(c *gin.Context, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("request body must be a JSON object: %v", err)
+	}
+	return nil
+}
+
+// readCredentials decodes and validates {"email","password"}; the email comes
+// back normalised.
+func readCredentials(c *gin.Context) (credentials, error) {
+	var in credentials
+	if err := readJSON(c, &in); err != nil {
+		return in, err
+	}
+	email, err := normaliseEmail(in.Email)
+	if err != nil {
+		return in, err
+	}
+	in.Email = email
+	switch {
+	case utf8.RuneCountInString(in.Password) < minPasswordRunes:
+		return in, fmt.Errorf("password must be at least %d characters", minPasswordRunes)
+	case len(in.Password) > maxPasswordBytes:
+		return in, fmt.Errorf("password must be at most %d bytes", maxPasswordBytes)
+	}
+	return in, nil
+}
+
+// normaliseEmail trims and lower-cases an email address and checks that it is
+// a plain address ("name@domain", no display name or angle brackets).
+func normaliseEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", errors.New("email is required")
+	}
+	if len(s) > maxEmailBytes || !utf8.ValidString(s) {
+		return "", errors.New("email is not a valid address")
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != s || addr.Name != "" {
+		return "", errors.New("email is not a valid address")
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || domain == "" {
+		return "", errors.New("email is not a valid address")
+	}
+	return s, nil
+}
+
+// signUp handles POST /signup.
+func (a *App) signUp(c *gin.Context) {
+	in, err := readCredentials(c)
+	if err != nil {
+		message(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	ctx := c.Request.Context()
+	var n int64
+	if err := a.db.WithContext(ctx).Model(&user{}).Where("email = ?", in.Email).Count(&n).Error; err != nil {
+		a.internalError(c, "looking up a user", err)
+		return
+	}
+	if n > 0 {
+		c.JSON(http.StatusOK, gin.H{"status": "EMAIL_ALREADY_EXISTS_ERROR"})
+		return
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), a.opts.BcryptCost)
+	if err != nil {
+		a.internalError(c, "hashing a password", err)
+		return
+	}
+	u := user{ID: randomID(), Email: in.Email, PasswordHash: string(hash), CreatedAt: time.Now().UTC()}
+	// Two sign-ups racing for one email: the unique index decides, and the
+	// loser inserts nothing.
+	res := a.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email"}}, DoNothing: true}).Create(&u)
+	if res.Error != nil {
+		a.internalError(c, "creating a user", res.Error)
+		return
+	}
+	if res.RowsAffected == 0 {
+		c.JSON(http.StatusOK, gin.H{"status": "EMAIL_ALREADY_EXISTS_ERROR"})
+		return
+	}
+	a.startSession(c, &u)
+}
+
+// signIn handles POST /signin. Wrong credentials are a 200 with a status, not
+// a 401: the frontend SDK reads any 401 as "session expired".
+func (a *App) signIn(c *gin.Context) {
+	in, err := readCredentials(c)
+	if err != nil {
+		message(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	var u user
+	err = a.db.WithContext(c.Request.Context()).Where("email = ?", in.Email).Take(&u).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		// Spend the same time as for a known email.
+		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(in.Password))
+		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
+		return
+	case err != nil:
+		a.internalError(c, "looking up a user", err)
+		return
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
+		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
+		return
+	}
+	a.startSession(c, &u)
+}
+
+// startSession creates a session for u (cookies or headers, as the request's
+// st-auth-mode asks) and answers with the user.
+func (a *App) startSession(c *gin.Context, u *user) {
+	payload := map[string]any{"email": u.Email}
+	data := map[string]any{"userAgent": truncate(c.Request.UserAgent(), maxUserAgentBytes)}
+	if _, err := a.sessions.Create(c, u.ID, payload, data); err != nil {
+		a.sessions.HandleError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "OK", "user": gin.H{"id": u.ID, "email": u.Email}})
+}

@@ -1,0 +1,256 @@
+// The demo page's client. The real SuperTokens frontend SDK is not bundled
+// here, so this file does, in miniature, what the SDK does:
+//   - every API call sends "st-auth-mode: cookie" and "rid: anti-csrf" with
+//     credentials: "include" (the tokens live in HttpOnly cookies);
+//   - a 401 triggers one POST /auth/session/refresh (rid: session,
+//     fdi-version, no body); after a 200 the original request is retried
+//     once, after a 401 the user is signed out;
+//   - the front-token response header (base64 JSON {uid, ate, up}) is the
+//     page's only view of the session: who is signed in and when the access
+//     token expires. "front-token: remove" means the session is gone.
+"use strict";
+
+const REFRESH_PATH = "/auth/session/refresh";
+const SIGNOUT_PATH = "/auth/signout";
+
+const $ = (id) => document.getElementById(id);
+
+let frontToken = loadFrontToken(); // {uid, ate, up} or null
+let refreshing = null; // the refresh in flight, shared by concurrent calls
+
+// ---- log ------------------------------------------------------------------
+
+function log(text, kind) {
+  const li = document.createElement("li");
+  li.textContent = new Date().toLocaleTimeString() + "  " + text;
+  if (kind) li.className = kind;
+  const list = $("log");
+  list.prepend(li);
+  while (list.children.length > 200) list.lastChild.remove();
+}
+
+// ---- front-token ----------------------------------------------------------
+
+function decodeFrontToken(value) {
+  const bytes = Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+function loadFrontToken() {
+  try {
+    return JSON.parse(localStorage.getItem("frontToken"));
+  } catch {
+    return null;
+  }
+}
+
+function setFrontToken(ft) {
+  frontToken = ft;
+  if (ft) localStorage.setItem("frontToken", JSON.stringify(ft));
+  else localStorage.removeItem("frontToken");
+  renderStatus();
+}
+
+// readFrontToken applies a response's front-token header, if any.
+function readFrontToken(res) {
+  const value = res.headers.get("front-token");
+  if (value === null) return;
+  if (value === "remove") {
+    setFrontToken(null);
+    return;
+  }
+  try {
+    setFrontToken(decodeFrontToken(value));
+    log("front-token: user " + frontToken.uid + ", access token until " +
+      new Date(frontToken.ate).toLocaleTimeString());
+  } catch (e) {
+    log("unreadable front-token: " + e, "error");
+  }
+}
+
+function renderStatus() {
+  const el = $("status");
+  if (!frontToken) {
+    el.textContent = "Signed out";
+    el.className = "status out";
+    return;
+  }
+  const left = Math.round((frontToken.ate - Date.now()) / 1000);
+  const email = frontToken.up && frontToken.up.email ? " (" + frontToken.up.email + ")" : "";
+  el.textContent = "Signed in as " + frontToken.uid + email + " · access token " +
+    (left > 0 ? "expires in " + left + " s" : "expired: the next call refreshes it");
+  el.className = "status in";
+}
+
+// ---- the client -----------------------------------------------------------
+
+// refresh calls the refresh endpoint once, however many calls are waiting
+// for it. It resolves to true when the session was refreshed.
+function refresh() {
+  if (!refreshing) {
+    refreshing = (async () => {
+      log("→ POST " + REFRESH_PATH, "refresh");
+      let res;
+      try {
+        res = await fetch(REFRESH_PATH, {
+          method: "POST",
+          credentials: "include",
+          headers: { "rid": "session", "fdi-version": "4.1", "st-auth-mode": "cookie" },
+        });
+      } catch (e) {
+        log("refresh failed: " + e, "error");
+        return false;
+      }
+      readFrontToken(res);
+      log("← " + res.status + " refresh", res.status === 200 ? "refresh" : "error");
+      if (res.status === 200) return true;
+      if (res.status === 401) signedOut();
+      // Anything else is a server fault: it does not end the session.
+      return false;
+    })().finally(() => {
+      refreshing = null;
+    });
+  }
+  return refreshing;
+}
+
+// call sends one API request the way the SDK does and returns
+// {status, data}; status 401 means the user is signed out.
+async function call(method, path, body, opts = {}) {
+  const send = () => {
+    const headers = { "rid": "anti-csrf", "st-auth-mode": "cookie", ...opts.headers };
+    const init = { method, headers, credentials: "include" };
+    if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    log("→ " + method + " " + path);
+    return fetch(path, init);
+  };
+  const mayRefresh = opts.refresh !== false;
+  // Like the SDK: an access token known to be expired is refreshed first.
+  if (mayRefresh && frontToken && Date.now() >= frontToken.ate && !(await refresh())) {
+    return { status: 401, data: null };
+  }
+  let res = await send();
+  readFrontToken(res);
+  if (res.status === 401 && mayRefresh) {
+    log("← 401 " + method + " " + path + ": trying a refresh", "refresh");
+    if (!(await refresh())) return { status: 401, data: null };
+    res = await send(); // once
+    readFrontToken(res);
+  }
+  const data = await res.json().catch(() => null);
+  log("← " + res.status + " " + method + " " + path, res.ok ? "ok" : "error");
+  return { status: res.status, data };
+}
+
+// ---- the page -------------------------------------------------------------
+
+function signedOut() {
+  setFrontToken(null);
+  $("me-result").textContent = "signed out";
+  $("notes").replaceChildren();
+  $("sessions").replaceChildren();
+}
+
+function show(el, result) {
+  el.textContent = result.status + " " + JSON.stringify(result.data, null, 2);
+}
+
+async function authSubmit(event) {
+  event.preventDefault();
+  const path = event.submitter ? event.submitter.dataset.action : "/signin";
+  const body = { email: $("email").value, password: $("password").value };
+  const r = await call("POST", path, body, { refresh: false });
+  const out = $("auth-result");
+  if (r.status === 200 && r.data && r.data.status === "OK") {
+    out.textContent = "OK: signed in as " + r.data.user.email;
+    $("password").value = "";
+    loadAll();
+  } else if (r.data && r.data.status) {
+    out.textContent = r.data.status;
+  } else {
+    out.textContent = r.status + " " + ((r.data && r.data.message) || "");
+  }
+}
+
+async function loadMe() {
+  show($("me-result"), await call("GET", "/api/me"));
+}
+
+async function loadNotes() {
+  const r = await call("GET", "/api/notes");
+  const list = $("notes");
+  list.replaceChildren();
+  if (r.status !== 200) return;
+  for (const n of r.data.notes) {
+    const li = document.createElement("li");
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.textContent = new Date(n.createdAt).toLocaleString();
+    li.append(n.text, meta);
+    list.append(li);
+  }
+}
+
+async function addNote(event) {
+  event.preventDefault();
+  const r = await call("POST", "/api/notes", { text: $("note-text").value });
+  if (r.status === 201) {
+    $("note-text").value = "";
+    loadNotes();
+  }
+}
+
+async function loadSessions() {
+  const r = await call("GET", "/api/sessions");
+  const list = $("sessions");
+  list.replaceChildren();
+  if (r.status !== 200) return;
+  for (const s of r.data.sessions) {
+    const li = document.createElement("li");
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    meta.textContent = "started " + new Date(s.createdAt).toLocaleString() + " · " +
+      (s.userAgent || "unknown browser") + " · " + s.sessionHandle;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "danger";
+    button.textContent = s.current ? "Sign out here" : "Revoke";
+    button.addEventListener("click", () => revokeSession(s.sessionHandle));
+    li.append(s.current ? "This device " : "Another device ", button, meta);
+    list.append(li);
+  }
+}
+
+async function revokeSession(handle) {
+  const r = await call("DELETE", "/api/sessions/" + encodeURIComponent(handle));
+  if (r.status === 200 && r.data.signedOut) signedOut();
+  else loadSessions();
+}
+
+async function signOut() {
+  const r = await call("POST", SIGNOUT_PATH, undefined, { headers: { "rid": "session" } });
+  if (r.status === 200 || r.status === 401) signedOut();
+}
+
+function loadAll() {
+  loadMe();
+  loadNotes();
+  loadSessions();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("auth-form").addEventListener("submit", authSubmit);
+  $("me-button").addEventListener("click", loadMe);
+  $("signout-button").addEventListener("click", signOut);
+  $("note-form").addEventListener("submit", addNote);
+  $("notes-reload").addEventListener("click", loadNotes);
+  $("sessions-reload").addEventListener("click", loadSessions);
+  $("log-clear").addEventListener("click", () => $("log").replaceChildren());
+  setInterval(renderStatus, 1000);
+  renderStatus();
+  if (frontToken) loadAll();
+  else log("no session yet: sign up or sign in");
+});

@@ -1,0 +1,579 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// DefaultCleanupInterval is the period of the cleanup loop when
+// Options.CleanupInterval is zero.
+const DefaultCleanupInterval = 10 * time.Minute
+
+// DefaultTablePrefix is the table-name prefix used when Options.TablePrefix is
+// empty.
+const DefaultTablePrefix = "ginsession_"
+
+// Options configures a GORMStore. The zero value is ready to use.
+type Options struct {
+	// CleanupInterval is how often a background goroutine deletes expired
+	// sessions and signing keys (DeleteExpired with Now()). Zero means
+	// DefaultCleanupInterval (10 minutes); a negative value disables the loop,
+	// and the application then calls DeleteExpired itself. Expired rows are
+	// invisible to readers either way; the loop only reclaims space.
+	CleanupInterval time.Duration
+
+	// Now is the clock the cleanup loop uses to decide what has expired.
+	// Default: time.Now. The Store methods never read a clock: they take the
+	// time as an argument.
+	Now func() time.Time
+
+	// Logger receives the cleanup loop's failures (Warn) and results (Debug).
+	// Default: a logger that discards everything. Nothing secret is logged.
+	Logger *slog.Logger
+
+	// TablePrefix is prepended to the three table names (sessions,
+	// signing_keys, secrets) and to the index names. Default (empty):
+	// DefaultTablePrefix, "ginsession_". It must match
+	// [A-Za-z_][A-Za-z0-9_]* and be at most 40 bytes, because it is written
+	// into SQL statements verbatim.
+	TablePrefix string
+}
+
+var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,39}$`)
+
+// GORMStore implements Store on top of GORM, for SQLite and Postgres.
+//
+// Create one with OpenSQLite, OpenPostgres, Open or New, and Close it when
+// done. It is safe for concurrent use by many goroutines, and several
+// GORMStores (in one or several processes) may share one database.
+type GORMStore struct {
+	// read serves plain reads. write serves every write and every
+	// transaction. They are the same handle except for stores made by
+	// OpenSQLite, where write is a single connection (SQLite allows one
+	// writer at a time; queueing writers in Go rather than in SQLite's busy
+	// handler is what keeps SQLITE_BUSY away) and read is a pool.
+	read, write *gorm.DB
+	postgres    bool      // dialect: Postgres when true, SQLite otherwise
+	owned       []*sql.DB // closed by Close; empty for New
+	tables      tableNames
+
+	now func() time.Time
+	log *slog.Logger
+
+	closed   atomic.Bool
+	stopLoop context.CancelFunc // nil when the cleanup loop is disabled
+	loopDone chan struct{}
+}
+
+var _ Store = (*GORMStore)(nil)
+
+type tableNames struct {
+	prefix, sessions, keys, secrets string
+}
+
+// New returns a Store that uses db, an already opened *gorm.DB whose dialect
+// is "sqlite" or "postgres" (db.Dialector.Name()). It creates the tables if
+// they do not exist and starts the cleanup loop.
+//
+// The caller keeps ownership of db: Close stops the cleanup loop but does not
+// close db. With SQLite, the caller is also responsible for the connection
+// settings that make concurrent writers safe: WAL journal, a busy_timeout,
+// write transactions started IMMEDIATE (mattn DSN "_txlock=immediate") and
+// preferably a single open connection. OpenSQLite does all of that; prefer it.
+func New(db *gorm.DB, opts Options) (*GORMStore, error) {
+	if db == nil {
+		return nil, errors.New("store: New: nil *gorm.DB")
+	}
+	return newStore(db, db, nil, opts)
+}
+
+func newStore(read, write *gorm.DB, owned []*sql.DB, opts Options) (*GORMStore, error) {
+	s := &GORMStore{read: read, write: write, owned: owned, now: opts.Now, log: opts.Logger}
+	switch name := write.Dialector.Name(); name {
+	case "postgres":
+		s.postgres = true
+	case "sqlite":
+	default:
+		return nil, fmt.Errorf("store: unsupported GORM dialect %q (want sqlite or postgres)", name)
+	}
+	prefix := opts.TablePrefix
+	if prefix == "" {
+		prefix = DefaultTablePrefix
+	}
+	if !prefixPattern.MatchString(prefix) {
+		return nil, fmt.Errorf("store: invalid TablePrefix %q: want [A-Za-z_][A-Za-z0-9_]*, at most 40 bytes", prefix)
+	}
+	s.tables = tableNames{
+		prefix:   prefix,
+		sessions: prefix + "sessions",
+		keys:     prefix + "signing_keys",
+		secrets:  prefix + "secrets",
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := s.migrate(context.Background()); err != nil {
+		return nil, err
+	}
+	interval := opts.CleanupInterval
+	if interval == 0 {
+		interval = DefaultCleanupInterval
+	}
+	if interval > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopLoop = cancel
+		s.loopDone = make(chan struct{})
+		go s.cleanupLoop(ctx, interval)
+	}
+	return s, nil
+}
+
+// DB returns the *gorm.DB the store writes through. For a store made by
+// OpenSQLite it is the single writer connection (reads use a separate pool);
+// otherwise it is the only handle. It is meant for tests and for tuning the
+// connection pool (DB().DB()); queries run through it bypass the store's
+// guarantees.
+func (s *GORMStore) DB() *gorm.DB { return s.write }
+
+// Close stops the cleanup loop, waits for it to return, and closes the
+// database handles the store opened itself (not a *gorm.DB given to New).
+// Every later call, including a second Close, returns ErrClosed.
+func (s *GORMStore) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	if s.stopLoop != nil {
+		s.stopLoop()
+		<-s.loopDone
+	}
+	var errs []error
+	for _, db := range s.owned {
+		if err := db.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+func (s *GORMStore) cleanupLoop(ctx context.Context, every time.Duration) {
+	defer close(s.loopDone)
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		n, err := s.DeleteExpired(ctx, s.now())
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return // closing
+		case err != nil:
+			s.log.Warn("ginsession store: cleanup of expired rows failed", "error", err)
+		case n > 0:
+			s.log.Debug("ginsession store: removed expired rows", "rows", n)
+		}
+	}
+}
+
+// fail wraps a database error. It never returns ErrNotFound or ErrConflict:
+// a failing database must not look like a missing or contested row.
+func (s *GORMStore) fail(op string, err error) error {
+	if s.closed.Load() {
+		return fmt.Errorf("store: %s: %w: %w", op, ErrClosed, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// failInsert is fail for INSERTs: a unique-key violation also matches
+// gorm.ErrDuplicatedKey, so callers can tell "already exists" from an outage.
+func (s *GORMStore) failInsert(op string, db *gorm.DB, err error) error {
+	if t, ok := db.Dialector.(gorm.ErrorTranslator); ok && errors.Is(t.Translate(err), gorm.ErrDuplicatedKey) {
+		return s.fail(op, fmt.Errorf("%w: %w", gorm.ErrDuplicatedKey, err))
+	}
+	return s.fail(op, err)
+}
+
+// checkText rejects strings that one backend would store and another would
+// refuse or alter (Postgres text cannot hold NUL or invalid UTF-8), so both
+// backends give the same answer: a clear error at write time.
+func checkText(op, field, v string) error {
+	if v == "" {
+		return fmt.Errorf("store: %s: empty %s", op, field)
+	}
+	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+		return fmt.Errorf("store: %s: %s must be valid UTF-8 without NUL bytes", op, field)
+	}
+	return nil
+}
+
+// blob passes a byte slice to GORM as one value. A bare []byte placed right
+// after "(" in raw SQL would be expanded by GORM into a list of its bytes.
+type blob []byte
+
+// Value implements driver.Valuer; nil is stored as NULL.
+func (b blob) Value() (driver.Value, error) {
+	if b == nil {
+		return nil, nil
+	}
+	return []byte(b), nil
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+// sessionRow is the sessions table as GORM scans it. Column tags are explicit
+// so the caller's naming strategy (New) cannot change them.
+type sessionRow struct {
+	Handle          string    `gorm:"column:handle"`
+	UserID          string    `gorm:"column:user_id"`
+	RefreshHash     []byte    `gorm:"column:refresh_hash"`
+	PrevRefreshHash []byte    `gorm:"column:prev_refresh_hash"`
+	Generation      int64     `gorm:"column:generation"`
+	RotatedAt       time.Time `gorm:"column:rotated_at"`
+	ExpiresAt       time.Time `gorm:"column:expires_at"`
+	CreatedAt       time.Time `gorm:"column:created_at"`
+	Payload         []byte    `gorm:"column:payload"`
+	Data            []byte    `gorm:"column:data"`
+}
+
+const sessionColumns = "handle, user_id, refresh_hash, prev_refresh_hash, generation, rotated_at, expires_at, created_at, payload, data"
+
+func (r *sessionRow) session() *Session {
+	return &Session{
+		Handle:          r.Handle,
+		UserID:          r.UserID,
+		RefreshHash:     r.RefreshHash,
+		PrevRefreshHash: r.PrevRefreshHash,
+		Generation:      r.Generation,
+		RotatedAt:       utc(r.RotatedAt),
+		ExpiresAt:       utc(r.ExpiresAt),
+		CreatedAt:       utc(r.CreatedAt),
+		Payload:         r.Payload,
+		Data:            r.Data,
+	}
+}
+
+type keyRow struct {
+	ID         string    `gorm:"column:id"`
+	Algorithm  string    `gorm:"column:algorithm"`
+	PrivateKey []byte    `gorm:"column:private_key"`
+	PublicKey  []byte    `gorm:"column:public_key"`
+	CreatedAt  time.Time `gorm:"column:created_at"`
+	SignFrom   time.Time `gorm:"column:sign_from"`
+	ExpiresAt  time.Time `gorm:"column:expires_at"`
+}
+
+type secretRow struct {
+	Name  string `gorm:"column:name"`
+	Value blob   `gorm:"column:value"`
+}
+
+// CreateSession implements Store. Handle and UserID must be non-empty valid
+// UTF-8 without NUL bytes; RefreshHash must be set. A duplicate handle gives
+// an error matching gorm.ErrDuplicatedKey.
+func (s *GORMStore) CreateSession(ctx context.Context, in *Session) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if in == nil {
+		return errors.New("store: create session: nil session")
+	}
+	if err := checkText("create session", "handle", in.Handle); err != nil {
+		return err
+	}
+	if err := checkText("create session", "user id", in.UserID); err != nil {
+		return err
+	}
+	if len(in.RefreshHash) == 0 {
+		return errors.New("store: create session: empty refresh hash")
+	}
+	db := s.write.WithContext(ctx)
+	err := db.Exec("INSERT INTO "+s.tables.sessions+" ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		in.Handle, in.UserID, blob(in.RefreshHash), blob(in.PrevRefreshHash), in.Generation,
+		utc(in.RotatedAt), utc(in.ExpiresAt), utc(in.CreatedAt), blob(in.Payload), blob(in.Data)).Error
+	if err != nil {
+		return s.failInsert("create session", db, err)
+	}
+	return nil
+}
+
+// GetSession implements Store.
+func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time) (*Session, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	var rows []sessionRow
+	err := s.read.WithContext(ctx).Raw("SELECT "+sessionColumns+" FROM "+s.tables.sessions+
+		" WHERE handle = ? AND expires_at > ?", handle, utc(now)).Scan(&rows).Error
+	if err != nil {
+		return nil, s.fail("get session", err)
+	}
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	return rows[0].session(), nil
+}
+
+// RotateSession implements Store with a single guarded UPDATE whose row count
+// decides the winner; a follow-up read tells ErrNotFound from ErrConflict.
+func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGeneration int64, r Rotation) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if len(r.NewRefreshHash) == 0 {
+		return errors.New("store: rotate session: empty refresh hash")
+	}
+	res := s.write.WithContext(ctx).Exec("UPDATE "+s.tables.sessions+
+		" SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?"+
+		" WHERE handle = ? AND generation = ?",
+		blob(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, fromGeneration)
+	if res.Error != nil {
+		return s.fail("rotate session", res.Error)
+	}
+	switch res.RowsAffected {
+	case 1:
+		return nil
+	case 0:
+	default:
+		// Impossible with handle as primary key; never report success for it.
+		return s.fail("rotate session", fmt.Errorf("guarded update changed %d rows", res.RowsAffected))
+	}
+	var gens []int64
+	err := s.read.WithContext(ctx).Raw("SELECT generation FROM "+s.tables.sessions+" WHERE handle = ?", handle).
+		Scan(&gens).Error
+	if err != nil {
+		return s.fail("rotate session", err)
+	}
+	if len(gens) == 0 {
+		return ErrNotFound
+	}
+	return ErrConflict
+}
+
+// fnError carries UpdateSession's callback error through the transaction so
+// it can be returned unwrapped.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+// UpdateSession implements Store. The row is locked for the whole
+// transaction: SELECT ... FOR UPDATE on Postgres, the database write lock on
+// SQLite (taken before the read, so concurrent updates serialise instead of
+// failing).
+func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.Time, fn func(*Session) error) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if !s.postgres {
+			// A write first makes SQLite take its write lock now, even in a
+			// deferred transaction (New with the caller's settings), so the
+			// read below cannot go stale before the write.
+			if err := tx.Exec("UPDATE "+s.tables.sessions+" SET generation = generation WHERE handle = ?", handle).Error; err != nil {
+				return err
+			}
+		}
+		q := "SELECT " + sessionColumns + " FROM " + s.tables.sessions + " WHERE handle = ? AND expires_at > ?"
+		if s.postgres {
+			q += " FOR UPDATE"
+		}
+		var rows []sessionRow
+		if err := tx.Raw(q, handle, utc(now)).Scan(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return ErrNotFound
+		}
+		sess := rows[0].session()
+		if err := fn(sess); err != nil {
+			return fnError{err}
+		}
+		return tx.Exec("UPDATE "+s.tables.sessions+" SET payload = ?, data = ? WHERE handle = ?",
+			blob(sess.Payload), blob(sess.Data), handle).Error
+	})
+	var fe fnError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return fe.err
+	case errors.Is(err, ErrNotFound):
+		return ErrNotFound
+	default:
+		return s.fail("update session", err)
+	}
+}
+
+// DeleteSession implements Store.
+func (s *GORMStore) DeleteSession(ctx context.Context, handle string) (bool, error) {
+	if s.closed.Load() {
+		return false, ErrClosed
+	}
+	res := s.write.WithContext(ctx).Exec("DELETE FROM "+s.tables.sessions+" WHERE handle = ?", handle)
+	if res.Error != nil {
+		return false, s.fail("delete session", res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// DeleteUserSessions implements Store. The handles come back in no
+// particular order; a user with no sessions gives an empty result.
+func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]string, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	var handles []string
+	err := s.write.WithContext(ctx).Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).
+		Scan(&handles).Error
+	if err != nil {
+		return nil, s.fail("delete user sessions", err)
+	}
+	return handles, nil
+}
+
+// ListUserSessions implements Store, ordering by CreatedAt then Handle.
+func (s *GORMStore) ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	var rows []sessionRow
+	err := s.read.WithContext(ctx).Raw("SELECT "+sessionColumns+" FROM "+s.tables.sessions+
+		" WHERE user_id = ? AND expires_at > ? ORDER BY created_at, handle", userID, utc(now)).Scan(&rows).Error
+	if err != nil {
+		return nil, s.fail("list user sessions", err)
+	}
+	out := make([]Session, len(rows))
+	for i := range rows {
+		out[i] = *rows[i].session()
+	}
+	return out, nil
+}
+
+// AddSigningKey implements Store. ID and Algorithm must be non-empty valid
+// UTF-8 without NUL bytes. A duplicate ID gives an error matching
+// gorm.ErrDuplicatedKey.
+func (s *GORMStore) AddSigningKey(ctx context.Context, k *SigningKey) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if k == nil {
+		return errors.New("store: add signing key: nil key")
+	}
+	if err := checkText("add signing key", "id", k.ID); err != nil {
+		return err
+	}
+	if err := checkText("add signing key", "algorithm", k.Algorithm); err != nil {
+		return err
+	}
+	db := s.write.WithContext(ctx)
+	err := db.Exec("INSERT INTO "+s.tables.keys+
+		" (id, algorithm, private_key, public_key, created_at, sign_from, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		k.ID, k.Algorithm, blob(k.PrivateKey), blob(k.PublicKey), utc(k.CreatedAt), utc(k.SignFrom), utc(k.ExpiresAt)).Error
+	if err != nil {
+		return s.failInsert("add signing key", db, err)
+	}
+	return nil
+}
+
+// SigningKeys implements Store, ordering by SignFrom then ID.
+func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	var rows []keyRow
+	err := s.read.WithContext(ctx).Raw("SELECT id, algorithm, private_key, public_key, created_at, sign_from, expires_at FROM "+
+		s.tables.keys+" WHERE expires_at > ? ORDER BY sign_from, id", utc(now)).Scan(&rows).Error
+	if err != nil {
+		return nil, s.fail("signing keys", err)
+	}
+	out := make([]SigningKey, len(rows))
+	for i, r := range rows {
+		out[i] = SigningKey{
+			ID:         r.ID,
+			Algorithm:  r.Algorithm,
+			PrivateKey: r.PrivateKey,
+			PublicKey:  r.PublicKey,
+			CreatedAt:  utc(r.CreatedAt),
+			SignFrom:   utc(r.SignFrom),
+			ExpiresAt:  utc(r.ExpiresAt),
+		}
+	}
+	return out, nil
+}
+
+// EnsureSecret implements Store with INSERT ... ON CONFLICT DO NOTHING
+// followed by a read, so the first value committed wins everywhere. name
+// must be non-empty valid UTF-8 without NUL bytes; value must not be empty.
+func (s *GORMStore) EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := checkText("ensure secret", "name", name); err != nil {
+		return nil, err
+	}
+	if len(value) == 0 {
+		return nil, errors.New("store: ensure secret: empty value")
+	}
+	err := s.write.WithContext(ctx).Table(s.tables.secrets).
+		Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoNothing: true}).
+		Create(&secretRow{Name: name, Value: blob(value)}).Error
+	if err != nil {
+		return nil, s.fail("ensure secret", err)
+	}
+	var rows []struct {
+		Value []byte `gorm:"column:value"`
+	}
+	err = s.write.WithContext(ctx).Raw("SELECT value FROM "+s.tables.secrets+" WHERE name = ?", name).Scan(&rows).Error
+	if err != nil {
+		return nil, s.fail("ensure secret", err)
+	}
+	if len(rows) == 0 {
+		// Deleted between the insert and the read by someone else: that is a
+		// fault of the deployment, not "no secret".
+		return nil, s.fail("ensure secret", fmt.Errorf("secret %q vanished after insert", name))
+	}
+	return rows[0].Value, nil
+}
+
+// DeleteExpired implements Store; sessions and keys go in one transaction.
+func (s *GORMStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	var n int64
+	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		n = 0
+		for _, table := range []string{s.tables.sessions, s.tables.keys} {
+			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at <= ?", utc(now))
+			if res.Error != nil {
+				return res.Error
+			}
+			n += res.RowsAffected
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, s.fail("delete expired", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,967 @@
+// Package storetest is the conformance suite every store.Store must pass.
+//
+// Run checks one store; RunShared checks two stores on one database, the way
+// several application instances share Postgres. Backends call them from
+// their own tests with a function that opens a fresh, empty store.
+//
+// The suite uses fixed times (never the wall clock) with microsecond
+// precision, and expects them back exactly, in UTC.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// Rounds is how many rounds the concurrency tests run, and Racers how many
+// goroutines race in each round.
+const (
+	Rounds = 20
+	Racers = 50
+)
+
+// base is the suite's "now". It is not in UTC on purpose: stores must
+// normalise, and compare instants, not wall-clock text.
+var base = time.Date(2031, 5, 6, 7, 8, 9, 123456000, time.FixedZone("UTC+5:30", 5*3600+1800))
+
+// Run runs the conformance suite against the store open returns.
+//
+// open must return a new, empty store each time it is called, and arrange to
+// close it when the test ends (t.Cleanup). The suite closes some stores
+// itself, so Close must tolerate a second call (store.ErrClosed or nil).
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	t.Run("CreateGetRoundTrip", func(t *testing.T) { testRoundTrip(t, open(t)) })
+	t.Run("TextFieldsRoundTripOrFailAtCreate", func(t *testing.T) { testTextFields(t, open(t)) })
+	t.Run("DuplicateHandle", func(t *testing.T) { testDuplicateHandle(t, open(t)) })
+	t.Run("GetMissingAndExpired", func(t *testing.T) { testGetExpired(t, open(t)) })
+	t.Run("Rotate", func(t *testing.T) { testRotate(t, open(t)) })
+	t.Run("RotateStaleGeneration", func(t *testing.T) { testRotateStale(t, open(t)) })
+	t.Run("RotateMissing", func(t *testing.T) { testRotateMissing(t, open(t)) })
+	t.Run("RotateRace", func(t *testing.T) { s := open(t); testRotateRace(t, s, s) })
+	t.Run("UpdateWritesOnlyPayloadAndData", func(t *testing.T) { testUpdateOnlyPayloadData(t, open(t)) })
+	t.Run("UpdateFnErrorAborts", func(t *testing.T) { testUpdateFnError(t, open(t)) })
+	t.Run("UpdateMissingOrExpired", func(t *testing.T) { testUpdateMissing(t, open(t)) })
+	t.Run("UpdateRace", func(t *testing.T) { s := open(t); testUpdateRace(t, s, s) })
+	t.Run("UpdateRacingRotate", func(t *testing.T) { testUpdateRacingRotate(t, open(t)) })
+	t.Run("DeleteSession", func(t *testing.T) { testDelete(t, open(t)) })
+	t.Run("DeleteUserSessions", func(t *testing.T) { testDeleteUser(t, open(t)) })
+	t.Run("ListUserSessions", func(t *testing.T) { testList(t, open(t)) })
+	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
+	t.Run("DuplicateSigningKey", func(t *testing.T) { testDuplicateKey(t, open(t)) })
+	t.Run("EnsureSecret", func(t *testing.T) { testEnsureSecret(t, open(t)) })
+	t.Run("EnsureSecretRace", func(t *testing.T) { s := open(t); testEnsureSecretRace(t, s, s) })
+	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open(t)) })
+	t.Run("CanceledContext", func(t *testing.T) { testCanceled(t, open(t)) })
+	t.Run("Closed", func(t *testing.T) { testClosed(t, open(t)) })
+}
+
+// RunShared runs the tests that need two stores on one database (two
+// engines, as two application instances would have). open returns two stores
+// on the same new, empty database and arranges to close both.
+func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
+	t.Run("WritesVisibleAcross", func(t *testing.T) { a, b := open(t); testVisibleAcross(t, a, b) })
+	t.Run("RotateRaceAcross", func(t *testing.T) { a, b := open(t); testRotateRace(t, a, b) })
+	t.Run("UpdateRaceAcross", func(t *testing.T) { a, b := open(t); testUpdateRace(t, a, b) })
+	t.Run("EnsureSecretRaceAcross", func(t *testing.T) { a, b := open(t); testEnsureSecretRace(t, a, b) })
+}
+
+// ---- helpers ----
+
+func randBytes(t testing.TB, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// newSession returns a valid session with distinct, non-trivial field values.
+func newSession(t testing.TB, handle, user string) *store.Session {
+	t.Helper()
+	return &store.Session{
+		Handle:      handle,
+		UserID:      user,
+		RefreshHash: randBytes(t, 32),
+		Generation:  0,
+		RotatedAt:   base.Add(-time.Hour),
+		ExpiresAt:   base.Add(24 * time.Hour),
+		CreatedAt:   base.Add(-time.Hour),
+		Payload:     []byte(`{"role":"admin"}`),
+		Data:        []byte(`{"theme":"dark"}`),
+	}
+}
+
+func create(t testing.TB, s store.Store, sess *store.Session) {
+	t.Helper()
+	if err := s.CreateSession(context.Background(), sess); err != nil {
+		t.Fatalf("CreateSession(%.40q): %v", sess.Handle, err)
+	}
+}
+
+func get(t testing.TB, s store.Store, handle string) *store.Session {
+	t.Helper()
+	got, err := s.GetSession(context.Background(), handle, base)
+	if err != nil {
+		t.Fatalf("GetSession(%.40q): %v", handle, err)
+	}
+	return got
+}
+
+// sameTime reports whether got is the same instant as want, in UTC.
+func checkTime(t testing.TB, field string, got, want time.Time) {
+	t.Helper()
+	if !got.Equal(want) {
+		t.Errorf("%s = %v, want %v (diff %v)", field, got, want, got.Sub(want))
+	}
+	if got.Location() != time.UTC {
+		t.Errorf("%s location = %v, want UTC", field, got.Location())
+	}
+}
+
+func checkBytes(t testing.TB, field string, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s = %.80q (len %d), want %.80q (len %d)", field, got, len(got), want, len(want))
+	}
+}
+
+func checkSession(t testing.TB, got, want *store.Session) {
+	t.Helper()
+	if got.Handle != want.Handle {
+		t.Errorf("Handle = %.80q, want %.80q", got.Handle, want.Handle)
+	}
+	if got.UserID != want.UserID {
+		t.Errorf("UserID = %.80q, want %.80q", got.UserID, want.UserID)
+	}
+	checkBytes(t, "RefreshHash", got.RefreshHash, want.RefreshHash)
+	checkBytes(t, "PrevRefreshHash", got.PrevRefreshHash, want.PrevRefreshHash)
+	if got.Generation != want.Generation {
+		t.Errorf("Generation = %d, want %d", got.Generation, want.Generation)
+	}
+	checkTime(t, "RotatedAt", got.RotatedAt, want.RotatedAt)
+	checkTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	checkBytes(t, "Payload", got.Payload, want.Payload)
+	checkBytes(t, "Data", got.Data, want.Data)
+}
+
+func clone(s *store.Session) *store.Session {
+	c := *s
+	c.RefreshHash = slices.Clone(s.RefreshHash)
+	c.PrevRefreshHash = slices.Clone(s.PrevRefreshHash)
+	c.Payload = slices.Clone(s.Payload)
+	c.Data = slices.Clone(s.Data)
+	return &c
+}
+
+// isDBFailure reports whether err is a real error that is neither "not
+// found" nor "conflict".
+func isDBFailure(err error) bool {
+	return err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict)
+}
+
+// race runs fn(i) for i in [0, n) in n goroutines released at once, and
+// returns their errors by index.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = fn(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// ---- tests ----
+
+func testRoundTrip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tenKB := bytes.Repeat([]byte(`{"k":"\u00e9\u2603"}`), 700)[:10*1024]
+	binary := randBytes(t, 10*1024)
+	cases := []struct {
+		name          string
+		payload, data []byte
+	}{
+		{"json", []byte(`{"a":1}`), []byte(`{"b":[true,null]}`)},
+		{"nul", []byte("{\"a\":\"x\x00y\"}\x00"), []byte{0, 0, 0}},
+		{"emoji", []byte(`{"e":"😀👍🏽🇫🇷"}`), []byte("😀")},
+		{"sql", []byte(`' OR 1=1 --`), []byte(`'); DROP TABLE sessions; --`)},
+		{"10KB", tenKB, binary},
+		{"nil", nil, nil},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := newSession(t, fmt.Sprintf("h-%d", i), "user-1")
+			in.PrevRefreshHash = nil
+			in.RefreshHash = append([]byte{0, 0xff, 0}, randBytes(t, 29)...)
+			in.Generation = 7
+			in.CreatedAt = base.Add(-2*time.Hour + 1*time.Microsecond)
+			in.RotatedAt = base.Add(-time.Hour + 999*time.Microsecond)
+			in.ExpiresAt = base.Add(time.Hour + 1*time.Microsecond)
+			in.Payload, in.Data = c.payload, c.data
+			want := clone(in)
+			create(t, s, in)
+			got := get(t, s, in.Handle)
+			checkSession(t, got, want)
+			if got.PrevRefreshHash != nil {
+				t.Errorf("PrevRefreshHash = %v, want nil", got.PrevRefreshHash)
+			}
+			// The caller's struct is not modified, and the returned one is
+			// not shared with later reads.
+			if in.Handle != want.Handle || in.UserID != want.UserID || in.Generation != want.Generation ||
+				in.RotatedAt != want.RotatedAt || in.ExpiresAt != want.ExpiresAt || in.CreatedAt != want.CreatedAt ||
+				!bytes.Equal(in.RefreshHash, want.RefreshHash) || in.PrevRefreshHash != nil ||
+				!bytes.Equal(in.Payload, want.Payload) || !bytes.Equal(in.Data, want.Data) {
+				t.Errorf("CreateSession modified its argument")
+			}
+			got.Payload = append(got.Payload, 'x')
+			checkBytes(t, "Payload after mutating an earlier result", get(t, s, in.Handle).Payload, want.Payload)
+		})
+	}
+	t.Run("listed", func(t *testing.T) {
+		list, err := s.ListUserSessions(ctx, "user-1", base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != len(cases) {
+			t.Fatalf("ListUserSessions: %d sessions, want %d", len(list), len(cases))
+		}
+		for _, got := range list {
+			var idx int
+			if _, err := fmt.Sscanf(got.Handle, "h-%d", &idx); err != nil {
+				t.Fatalf("unexpected handle %q", got.Handle)
+			}
+			checkBytes(t, got.Handle+" Payload", got.Payload, cases[idx].payload)
+			checkBytes(t, got.Handle+" Data", got.Data, cases[idx].data)
+		}
+	})
+}
+
+func testTextFields(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	long := make([]byte, 10*1024)
+	for i := range long {
+		long[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[randBytes(t, 1)[0]%36]
+	}
+	mustWork := []string{"' OR 1=1 --", "😀 user ünïcödé", string(long), `"; DELETE FROM x; --`, "a\r\nb\tc"}
+	for i, v := range mustWork {
+		t.Run(fmt.Sprintf("ok-%d", i), func(t *testing.T) {
+			in := newSession(t, fmt.Sprintf("handle ' OR 1=1 -- 😀 %d", i), v)
+			create(t, s, in)
+			checkSession(t, get(t, s, in.Handle), in)
+			list, err := s.ListUserSessions(ctx, v, base)
+			if err != nil || len(list) != 1 || list[0].UserID != v {
+				t.Fatalf("ListUserSessions(%.40q) = %d sessions, %v; want the one session", v, len(list), err)
+			}
+		})
+	}
+	// A backend may refuse these, but must never store them altered.
+	mayFail := []string{"nul\x00byte", "bad utf8 \xff\xfe"}
+	for i, v := range mayFail {
+		t.Run(fmt.Sprintf("strict-%d", i), func(t *testing.T) {
+			in := newSession(t, fmt.Sprintf("strict-%d", i), v)
+			if err := s.CreateSession(ctx, in); err != nil {
+				if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+					t.Fatalf("refusal must be a plain error, got %v", err)
+				}
+				if _, err := s.GetSession(ctx, in.Handle, base); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("after a refused create, GetSession err = %v, want ErrNotFound", err)
+				}
+				return
+			}
+			checkSession(t, get(t, s, in.Handle), in)
+		})
+	}
+}
+
+func testDuplicateHandle(t *testing.T, s store.Store) {
+	first := newSession(t, "dup", "user-1")
+	create(t, s, first)
+	second := newSession(t, "dup", "user-2")
+	err := s.CreateSession(context.Background(), second)
+	if err == nil {
+		t.Fatal("second CreateSession with the same handle succeeded")
+	}
+	if !isDBFailure(err) {
+		t.Fatalf("duplicate handle error = %v; must not be ErrNotFound/ErrConflict", err)
+	}
+	checkSession(t, get(t, s, "dup"), first)
+}
+
+func testGetExpired(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.GetSession(ctx, "nope", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetSession(missing) err = %v, want ErrNotFound", err)
+	}
+	in := newSession(t, "exp", "user-1")
+	in.ExpiresAt = base
+	create(t, s, in)
+	for _, c := range []struct {
+		now  time.Time
+		want error
+	}{
+		{base.Add(-time.Microsecond), nil},
+		{base, store.ErrNotFound}, // ExpiresAt must be after now
+		{base.Add(time.Microsecond), store.ErrNotFound},
+		{base.Add(time.Hour), store.ErrNotFound},
+	} {
+		got, err := s.GetSession(ctx, "exp", c.now)
+		if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
+			t.Errorf("GetSession(now=ExpiresAt%+v) err = %v, want %v", c.now.Sub(base), err, c.want)
+		}
+		if c.want == nil && err == nil {
+			checkSession(t, got, in)
+		}
+	}
+}
+
+func testRotate(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "rot", "user-1")
+	create(t, s, in)
+	want := clone(in)
+	for gen := int64(0); gen < 3; gen++ {
+		r := store.Rotation{
+			NewRefreshHash: randBytes(t, 32),
+			RotatedAt:      base.Add(time.Duration(gen)*time.Minute + 7*time.Microsecond),
+			ExpiresAt:      base.Add(48*time.Hour + time.Duration(gen)*time.Minute),
+		}
+		if err := s.RotateSession(ctx, "rot", gen, r); err != nil {
+			t.Fatalf("RotateSession(from %d): %v", gen, err)
+		}
+		want.PrevRefreshHash = want.RefreshHash
+		want.RefreshHash = r.NewRefreshHash
+		want.Generation = gen + 1
+		want.RotatedAt = r.RotatedAt
+		want.ExpiresAt = r.ExpiresAt
+		checkSession(t, get(t, s, "rot"), want)
+	}
+}
+
+func testRotateStale(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "stale", "user-1")
+	create(t, s, in)
+	r := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if err := s.RotateSession(ctx, "stale", 0, r); err != nil {
+		t.Fatal(err)
+	}
+	after := get(t, s, "stale")
+	for _, from := range []int64{0, 2, 100, -1} {
+		r2 := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(time.Minute), ExpiresAt: base.Add(2 * time.Hour)}
+		if err := s.RotateSession(ctx, "stale", from, r2); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("RotateSession(from %d, stored 1) err = %v, want ErrConflict", from, err)
+		}
+	}
+	checkSession(t, get(t, s, "stale"), after)
+}
+
+func testRotateMissing(t *testing.T, s store.Store) {
+	r := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if err := s.RotateSession(context.Background(), "missing", 0, r); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("RotateSession(missing) err = %v, want ErrNotFound", err)
+	}
+}
+
+// testRotateRace: Racers goroutines (alternating between a and b) rotate
+// from the same generation at once; exactly one wins each round.
+func testRotateRace(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "race", "user-1")
+	create(t, a, in)
+	prevWinner := in.RefreshHash
+	for round := range Rounds {
+		hashes := make([][]byte, Racers)
+		for i := range hashes {
+			hashes[i] = randBytes(t, 32)
+		}
+		gen := int64(round)
+		errs := race(Racers, func(i int) error {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			return s.RotateSession(ctx, "race", gen, store.Rotation{
+				NewRefreshHash: hashes[i],
+				RotatedAt:      base.Add(time.Duration(round) * time.Second),
+				ExpiresAt:      base.Add(time.Hour + time.Duration(round)*time.Second),
+			})
+		})
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Fatalf("round %d: racers %d and %d both won", round, winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, store.ErrConflict):
+				t.Fatalf("round %d: racer %d: err = %v, want nil or ErrConflict", round, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: nobody won", round)
+		}
+		for _, s := range []store.Store{a, b} {
+			got := get(t, s, "race")
+			if got.Generation != gen+1 {
+				t.Fatalf("round %d: Generation = %d, want %d", round, got.Generation, gen+1)
+			}
+			if !bytes.Equal(got.RefreshHash, hashes[winner]) {
+				t.Fatalf("round %d: RefreshHash is not the winner's", round)
+			}
+			if !bytes.Equal(got.PrevRefreshHash, prevWinner) {
+				t.Fatalf("round %d: PrevRefreshHash is not the previous round's winner's", round)
+			}
+		}
+		prevWinner = hashes[winner]
+	}
+}
+
+func testUpdateOnlyPayloadData(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "upd", "user-1")
+	create(t, s, in)
+	want := clone(in)
+	want.Payload = []byte("{\"new\":\"p\x00😀\"}")
+	want.Data = []byte(`{"new":"d"}`)
+	called := 0
+	err := s.UpdateSession(ctx, "upd", base, func(cur *store.Session) error {
+		called++
+		checkSession(t, cur, in) // fn sees the current row
+		cur.Payload = slices.Clone(want.Payload)
+		cur.Data = slices.Clone(want.Data)
+		// Changes to other fields must be ignored.
+		cur.Handle = "other"
+		cur.UserID = "mallory"
+		cur.RefreshHash = []byte("x")
+		cur.PrevRefreshHash = []byte("y")
+		cur.Generation = 99
+		cur.RotatedAt = base.Add(time.Hour)
+		cur.ExpiresAt = base.Add(1000 * time.Hour)
+		cur.CreatedAt = base
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if called != 1 {
+		t.Fatalf("fn called %d times, want 1", called)
+	}
+	checkSession(t, get(t, s, "upd"), want)
+	if _, err := s.GetSession(ctx, "other", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetSession(other) err = %v: changing Handle in fn must not create or rename a row", err)
+	}
+}
+
+func testUpdateFnError(t *testing.T, s store.Store) {
+	in := newSession(t, "upd", "user-1")
+	create(t, s, in)
+	boom := errors.New("boom")
+	err := s.UpdateSession(context.Background(), "upd", base, func(cur *store.Session) error {
+		cur.Payload = []byte(`{"lost":true}`)
+		cur.Data = []byte(`{"lost":true}`)
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("UpdateSession err = %v, want fn's error returned as is", err)
+	}
+	checkSession(t, get(t, s, "upd"), in)
+}
+
+func testUpdateMissing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "expired", "user-1")
+	in.ExpiresAt = base
+	create(t, s, in)
+	for _, h := range []string{"missing", "expired"} {
+		called := false
+		err := s.UpdateSession(ctx, h, base, func(*store.Session) error { called = true; return nil })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UpdateSession(%s) err = %v, want ErrNotFound", h, err)
+		}
+		if called {
+			t.Errorf("UpdateSession(%s) called fn", h)
+		}
+	}
+}
+
+type counter struct {
+	N    int   `json:"n"`
+	Seen []int `json:"seen"`
+}
+
+// testUpdateRace: Racers goroutines (alternating between a and b) each add
+// their number to a JSON document in Data; none may be lost.
+func testUpdateRace(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "cnt", "user-1")
+	in.Data = []byte(`{"n":0}`)
+	create(t, a, in)
+	errs := race(Racers, func(i int) error {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		return s.UpdateSession(ctx, "cnt", base, func(cur *store.Session) error {
+			var c counter
+			if err := json.Unmarshal(cur.Data, &c); err != nil {
+				return err
+			}
+			c.N++
+			c.Seen = append(c.Seen, i)
+			var err error
+			cur.Data, err = json.Marshal(c)
+			return err
+		})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("updater %d: %v", i, err)
+		}
+	}
+	var c counter
+	if err := json.Unmarshal(get(t, b, "cnt").Data, &c); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(c.Seen)
+	all := make([]int, Racers)
+	for i := range all {
+		all[i] = i
+	}
+	if c.N != Racers || !slices.Equal(c.Seen, all) {
+		t.Fatalf("after %d updates: n=%d, seen=%v (lost updates)", Racers, c.N, c.Seen)
+	}
+}
+
+// testUpdateRacingRotate: updates and rotations on one row interleave; an
+// update must not undo a rotation and vice versa.
+func testUpdateRacingRotate(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "mix", "user-1")
+	in.Data = []byte(`{"n":0}`)
+	create(t, s, in)
+	const rotations = 20
+	hashes := make([][]byte, rotations)
+	for i := range hashes {
+		hashes[i] = randBytes(t, 32)
+	}
+	var rotateErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for gen := range int64(rotations) {
+			r := store.Rotation{NewRefreshHash: hashes[gen], RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
+			if err := s.RotateSession(ctx, "mix", gen, r); err != nil {
+				rotateErr = fmt.Errorf("rotation from %d: %w", gen, err)
+				return
+			}
+		}
+	}()
+	errs := race(Racers, func(int) error {
+		return s.UpdateSession(ctx, "mix", base, func(cur *store.Session) error {
+			var c counter
+			if err := json.Unmarshal(cur.Data, &c); err != nil {
+				return err
+			}
+			c.N++
+			var err error
+			cur.Data, err = json.Marshal(c)
+			return err
+		})
+	})
+	wg.Wait()
+	if rotateErr != nil {
+		t.Fatal(rotateErr)
+	}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("updater %d: %v", i, err)
+		}
+	}
+	got := get(t, s, "mix")
+	var c counter
+	if err := json.Unmarshal(got.Data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.N != Racers {
+		t.Errorf("n = %d, want %d", c.N, Racers)
+	}
+	if got.Generation != rotations {
+		t.Errorf("Generation = %d, want %d", got.Generation, rotations)
+	}
+	if !bytes.Equal(got.RefreshHash, hashes[rotations-1]) {
+		t.Errorf("RefreshHash is not the last rotation's")
+	}
+}
+
+func testDelete(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, newSession(t, "del", "user-1"))
+	keep := newSession(t, "keep", "user-1")
+	create(t, s, keep)
+	for i, want := range []bool{true, false} {
+		got, err := s.DeleteSession(ctx, "del")
+		if err != nil || got != want {
+			t.Fatalf("DeleteSession #%d = %v, %v; want %v, nil", i+1, got, err, want)
+		}
+	}
+	if _, err := s.GetSession(ctx, "del", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetSession after delete err = %v, want ErrNotFound", err)
+	}
+	checkSession(t, get(t, s, "keep"), keep)
+}
+
+func testDeleteUser(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, h := range []string{"a1", "a2", "a3"} {
+		create(t, s, newSession(t, h, "alice"))
+	}
+	expired := newSession(t, "a4", "alice")
+	expired.ExpiresAt = base.Add(-time.Hour)
+	create(t, s, expired)
+	bob := newSession(t, "b1", "bob")
+	create(t, s, bob)
+	got, err := s.DeleteUserSessions(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []string{"a1", "a2", "a3", "a4"}; !slices.Equal(got, want) {
+		t.Fatalf("DeleteUserSessions(alice) = %q, want %q", got, want)
+	}
+	if list, err := s.ListUserSessions(ctx, "alice", base.Add(-100*time.Hour)); err != nil || len(list) != 0 {
+		t.Fatalf("alice's sessions after delete: %d, %v", len(list), err)
+	}
+	checkSession(t, get(t, s, "b1"), bob)
+	got, err = s.DeleteUserSessions(ctx, "alice")
+	if err != nil || len(got) != 0 {
+		t.Fatalf("second DeleteUserSessions(alice) = %q, %v; want none", got, err)
+	}
+}
+
+func testList(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	// Created out of order; CreatedAt differs by a microsecond in places.
+	offsets := map[string]time.Duration{
+		"s3": 3 * time.Minute, "s1": 1 * time.Minute, "s2": time.Minute + time.Microsecond, "s0": 0,
+	}
+	want := map[string]*store.Session{}
+	for _, h := range []string{"s3", "s1", "s0", "s2"} {
+		in := newSession(t, h, "alice")
+		in.CreatedAt = base.Add(-time.Hour + offsets[h])
+		create(t, s, in)
+		want[h] = in
+	}
+	old := newSession(t, "expired", "alice")
+	old.CreatedAt = base.Add(-2 * time.Hour)
+	old.ExpiresAt = base
+	create(t, s, old)
+	create(t, s, newSession(t, "bob's", "bob"))
+	create(t, s, newSession(t, "alice2's", "alice2"))
+
+	list, err := s.ListUserSessions(ctx, "alice", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handles []string
+	for _, got := range list {
+		handles = append(handles, got.Handle)
+	}
+	if w := []string{"s0", "s1", "s2", "s3"}; !slices.Equal(handles, w) {
+		t.Fatalf("ListUserSessions(alice) = %q, want %q (oldest first, no expired, no other users)", handles, w)
+	}
+	for i := range list {
+		checkSession(t, &list[i], want[list[i].Handle])
+	}
+	list, err = s.ListUserSessions(ctx, "nobody", base)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("ListUserSessions(nobody) = %d sessions, %v", len(list), err)
+	}
+}
+
+func newKey(t testing.TB, id string, signFrom, expires time.Time) *store.SigningKey {
+	return &store.SigningKey{
+		ID:         id,
+		Algorithm:  "ES256",
+		PrivateKey: append([]byte{0}, randBytes(t, 120)...),
+		PublicKey:  randBytes(t, 91),
+		CreatedAt:  signFrom.Add(-time.Hour + time.Microsecond),
+		SignFrom:   signFrom,
+		ExpiresAt:  expires,
+	}
+}
+
+func checkKey(t testing.TB, got, want *store.SigningKey) {
+	t.Helper()
+	if got.ID != want.ID || got.Algorithm != want.Algorithm {
+		t.Errorf("key = %q/%q, want %q/%q", got.ID, got.Algorithm, want.ID, want.Algorithm)
+	}
+	checkBytes(t, "PrivateKey", got.PrivateKey, want.PrivateKey)
+	checkBytes(t, "PublicKey", got.PublicKey, want.PublicKey)
+	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+	checkTime(t, "SignFrom", got.SignFrom, want.SignFrom)
+	checkTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+}
+
+func testSigningKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	keys := map[string]*store.SigningKey{
+		"k2":      newKey(t, "k2", base.Add(time.Hour), base.Add(30*time.Hour)),
+		"k1":      newKey(t, "k1", base.Add(-time.Hour), base.Add(20*time.Hour)),
+		"k3":      newKey(t, "k3", base.Add(time.Hour+time.Microsecond), base.Add(40*time.Hour)),
+		"expired": newKey(t, "expired", base.Add(-5*time.Hour), base),
+	}
+	for _, id := range []string{"k2", "expired", "k3", "k1"} {
+		if err := s.AddSigningKey(ctx, keys[id]); err != nil {
+			t.Fatalf("AddSigningKey(%s): %v", id, err)
+		}
+	}
+	list := func(now time.Time) []string {
+		t.Helper()
+		got, err := s.SigningKeys(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for i := range got {
+			checkKey(t, &got[i], keys[got[i].ID])
+			ids = append(ids, got[i].ID)
+		}
+		return ids
+	}
+	for _, c := range []struct {
+		now  time.Time
+		want []string
+	}{
+		{base.Add(-time.Microsecond), []string{"expired", "k1", "k2", "k3"}},
+		{base, []string{"k1", "k2", "k3"}},
+		{base.Add(25 * time.Hour), []string{"k2", "k3"}},
+		{base.Add(40 * time.Hour), nil},
+	} {
+		if got := list(c.now); !slices.Equal(got, c.want) {
+			t.Errorf("SigningKeys(base%+v) = %q, want %q", c.now.Sub(base), got, c.want)
+		}
+	}
+}
+
+func testDuplicateKey(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	k := newKey(t, "k", base, base.Add(time.Hour))
+	if err := s.AddSigningKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	err := s.AddSigningKey(ctx, newKey(t, "k", base.Add(time.Minute), base.Add(2*time.Hour)))
+	if !isDBFailure(err) {
+		t.Fatalf("duplicate AddSigningKey err = %v, want a plain error", err)
+	}
+	got, err := s.SigningKeys(ctx, base)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("SigningKeys = %d keys, %v; want 1", len(got), err)
+	}
+	checkKey(t, &got[0], k)
+}
+
+func testEnsureSecret(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	first := append([]byte{0}, randBytes(t, 31)...)
+	for i, offer := range [][]byte{first, randBytes(t, 32), randBytes(t, 32)} {
+		got, err := s.EnsureSecret(ctx, "csrf", offer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkBytes(t, fmt.Sprintf("EnsureSecret call %d", i+1), got, first)
+	}
+	other := randBytes(t, 16)
+	got, err := s.EnsureSecret(ctx, "other", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBytes(t, "EnsureSecret(other)", got, other)
+}
+
+func testEnsureSecretRace(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	for round := range Rounds {
+		name := fmt.Sprintf("secret-%d", round)
+		offers := make([][]byte, Racers)
+		for i := range offers {
+			offers[i] = randBytes(t, 32)
+		}
+		got := make([][]byte, Racers)
+		errs := race(Racers, func(i int) error {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			var err error
+			got[i], err = s.EnsureSecret(ctx, name, offers[i])
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: caller %d: %v", round, i, err)
+			}
+			if !bytes.Equal(got[i], got[0]) {
+				t.Fatalf("round %d: callers 0 and %d got different secrets", round, i)
+			}
+		}
+		if !slices.ContainsFunc(offers, func(o []byte) bool { return bytes.Equal(o, got[0]) }) {
+			t.Fatalf("round %d: the secret is none of the offered values", round)
+		}
+	}
+}
+
+func testDeleteExpired(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	live := newSession(t, "live", "u")
+	live.ExpiresAt = base.Add(time.Microsecond)
+	create(t, s, live)
+	for i, exp := range []time.Time{base, base.Add(-time.Microsecond), base.Add(-time.Hour)} {
+		in := newSession(t, fmt.Sprintf("dead-%d", i), "u")
+		in.ExpiresAt = exp
+		create(t, s, in)
+	}
+	liveKey := newKey(t, "live", base, base.Add(time.Microsecond))
+	for _, k := range []*store.SigningKey{liveKey, newKey(t, "dead", base.Add(-2*time.Hour), base)} {
+		if err := s.AddSigningKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.DeleteExpired(ctx, base)
+	if err != nil || n != 4 {
+		t.Fatalf("DeleteExpired = %d, %v; want 4 (3 sessions, 1 key)", n, err)
+	}
+	// Gone for good, not just filtered: look with an earlier "now".
+	early := base.Add(-10 * time.Hour)
+	list, err := s.ListUserSessions(ctx, "u", early)
+	if err != nil || len(list) != 1 || list[0].Handle != "live" {
+		t.Fatalf("sessions left = %v, %v; want only live", list, err)
+	}
+	checkSession(t, &list[0], live)
+	keys, err := s.SigningKeys(ctx, early)
+	if err != nil || len(keys) != 1 || keys[0].ID != "live" {
+		t.Fatalf("keys left = %v, %v; want only live", keys, err)
+	}
+	if n, err := s.DeleteExpired(ctx, base); err != nil || n != 0 {
+		t.Fatalf("second DeleteExpired = %d, %v; want 0", n, err)
+	}
+}
+
+func testCanceled(t *testing.T, s store.Store) {
+	create(t, s, newSession(t, "c", "u"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	check := func(name string, err error) {
+		t.Helper()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a canceled context: err = %v, want context.Canceled", name, err)
+		}
+	}
+	_, err := s.GetSession(ctx, "c", base)
+	check("GetSession", err)
+	check("RotateSession", s.RotateSession(ctx, "c", 0, store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	check("UpdateSession", s.UpdateSession(ctx, "c", base, func(*store.Session) error { return nil }))
+	_, err = s.ListUserSessions(ctx, "u", base)
+	check("ListUserSessions", err)
+	_, err = s.DeleteSession(ctx, "c")
+	check("DeleteSession", err)
+	_, err = s.DeleteExpired(ctx, base.Add(1000*time.Hour))
+	check("DeleteExpired", err)
+	// Nothing happened.
+	if got := get(t, s, "c"); got.Generation != 0 {
+		t.Errorf("Generation = %d after a canceled rotation", got.Generation)
+	}
+}
+
+func testClosed(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	create(t, s, newSession(t, "c", "u"))
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	check := func(name string, err error) {
+		t.Helper()
+		if !errors.Is(err, store.ErrClosed) {
+			t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
+		}
+	}
+	check("CreateSession", s.CreateSession(ctx, newSession(t, "d", "u")))
+	_, err := s.GetSession(ctx, "c", base)
+	check("GetSession", err)
+	check("RotateSession", s.RotateSession(ctx, "c", 0, store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	check("UpdateSession", s.UpdateSession(ctx, "c", base, func(*store.Session) error { return nil }))
+	_, err = s.DeleteSession(ctx, "c")
+	check("DeleteSession", err)
+	_, err = s.DeleteUserSessions(ctx, "u")
+	check("DeleteUserSessions", err)
+	_, err = s.ListUserSessions(ctx, "u", base)
+	check("ListUserSessions", err)
+	check("AddSigningKey", s.AddSigningKey(ctx, newKey(t, "k", base, base.Add(time.Hour))))
+	_, err = s.SigningKeys(ctx, base)
+	check("SigningKeys", err)
+	_, err = s.EnsureSecret(ctx, "n", []byte("v"))
+	check("EnsureSecret", err)
+	_, err = s.DeleteExpired(ctx, base)
+	check("DeleteExpired", err)
+	if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
+		t.Errorf("second Close: %v, want nil or ErrClosed", err)
+	}
+}
+
+func testVisibleAcross(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	in := newSession(t, "vis", "user-1")
+	create(t, a, in)
+	checkSession(t, get(t, b, "vis"), in)
+
+	h := randBytes(t, 32)
+	if err := b.RotateSession(ctx, "vis", 0, store.Rotation{NewRefreshHash: h, RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, a, "vis"); got.Generation != 1 || !bytes.Equal(got.RefreshHash, h) {
+		t.Fatalf("a does not see b's rotation: generation %d", got.Generation)
+	}
+	if err := a.UpdateSession(ctx, "vis", base, func(s *store.Session) error { s.Data = []byte(`{"from":"a"}`); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	checkBytes(t, "Data seen by b", get(t, b, "vis").Data, []byte(`{"from":"a"}`))
+
+	k := newKey(t, "k", base, base.Add(time.Hour))
+	if err := a.AddSigningKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := b.SigningKeys(ctx, base)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("b sees %d keys, %v; want 1", len(keys), err)
+	}
+	checkKey(t, &keys[0], k)
+
+	if ok, err := b.DeleteSession(ctx, "vis"); !ok || err != nil {
+		t.Fatalf("b.DeleteSession = %v, %v", ok, err)
+	}
+	if _, err := a.GetSession(ctx, "vis", base); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a.GetSession after b's delete: err = %v, want ErrNotFound", err)
+	}
+	if err := a.RotateSession(ctx, "vis", 1, store.Rotation{NewRefreshHash: h, RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a.RotateSession after b's delete: err = %v, want ErrNotFound", err)
+	}
+}

@@ -1,6 +1,9 @@
 package ginsession
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"maps"
+)
 
 // Payload is an access-token payload with typed getters, so handlers need no
 // type assertions.
@@ -94,9 +97,13 @@ func ValidatorFunc(id string, fn func(p Payload) (reason any)) ClaimValidator {
 // checkClaims runs validators and returns a ClaimValidationError listing
 // every failure.
 func (s *Session) checkClaims(validators []ClaimValidator) error {
+	if len(validators) == 0 {
+		return nil
+	}
 	var failures []ClaimFailure
+	p := Payload(maps.Clone(s.payload)) // the original is shared with the token cache
 	for _, v := range validators {
-		if reason := v.Validate(Payload(s.payload)); reason != nil {
+		if reason := v.Validate(p); reason != nil {
 			failures = append(failures, ClaimFailure{ID: v.ID(), Reason: reason})
 		}
 	}

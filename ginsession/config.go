@@ -177,6 +177,11 @@ type Config struct {
 	// Default none.
 	ClaimValidators []ClaimValidator
 
+	// VerifyCacheSize bounds the cache of verified access tokens (a token
+	// seen before skips the signature check; exp is re-checked on every
+	// hit). Default 10000 entries (a few MB); negative disables the cache.
+	VerifyCacheSize int
+
 	// Logger receives structured security events; it never gets raw tokens.
 	// Default: discard.
 	Logger *slog.Logger
@@ -397,6 +402,9 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 	if s.Now == nil {
 		s.Now = time.Now
+	}
+	if s.VerifyCacheSize == 0 {
+		s.VerifyCacheSize = 10000
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

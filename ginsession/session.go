@@ -34,7 +34,8 @@ func (s *Session) Handle() string { return s.handle }
 func (s *Session) AccessTokenExpiry() time.Time { return s.exp }
 
 // Payload returns a copy of the access-token payload: the app's claims plus
-// sub, iat, exp, iss and sessionHandle.
+// sub, iat, exp, iss and sessionHandle. The copy is shallow: treat nested
+// maps and slices as read-only.
 func (s *Session) Payload() Payload { return maps.Clone(s.payload) }
 
 // MergePayload merges update into the access-token payload (a nil value

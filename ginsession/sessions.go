@@ -22,10 +22,11 @@ import (
 // plus Mount); it is safe for concurrent use. Two engines in one process are
 // independent: nothing is global.
 type Sessions struct {
-	cfg  *settings
-	st   store.Store
-	keys *keyring
-	rk   refreshKeys
+	cfg   *settings
+	st    store.Store
+	keys  *keyring
+	rk    refreshKeys
+	cache *tokenCache
 }
 
 // maxUserIDLen bounds user ids; they are stored and sent in every token.
@@ -40,7 +41,7 @@ func New(cfg Config) (*Sessions, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e := &Sessions{cfg: s, st: s.Store}
+	e := &Sessions{cfg: s, st: s.Store, cache: newTokenCache(s.VerifyCacheSize)}
 	if len(s.MasterKey) > 0 {
 		e.rk = newRefreshKeys(s.MasterKey)
 	} else {

@@ -96,6 +96,12 @@ func wellFormed(tok string) bool {
 // verifyAccess checks an access token. errMalformed means "not a token";
 // any other error means "a token, but not valid now" (try refresh).
 func (e *Sessions) verifyAccess(ctx context.Context, tok string) (*accessClaims, error) {
+	if len(tok) > maxTokenLen {
+		return nil, errMalformed
+	}
+	if ac := e.cache.get(tok, e.cfg.Now()); ac != nil {
+		return ac, nil
+	}
 	if !wellFormed(tok) {
 		return nil, errMalformed
 	}
@@ -148,7 +154,9 @@ func (e *Sessions) verifyAccess(ctx context.Context, tok string) (*accessClaims,
 	for k, v := range claims {
 		payload[k] = normaliseNumber(v)
 	}
-	return &accessClaims{userID: sub, handle: handle, iat: iat.Time, exp: exp.Time, payload: payload}, nil
+	ac := &accessClaims{userID: sub, handle: handle, iat: iat.Time, exp: exp.Time, payload: payload}
+	e.cache.put(tok, ac, e.cfg.Now())
+	return ac, nil
 }
 
 // normaliseNumber turns json.Number (kept for exact parsing) into int64 or

@@ -130,6 +130,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 			}
 		}
 	}
+	payload := claims.payload // shared with the token cache: never modified
 	if o.checkDatabase {
 		row, err := e.st.GetSession(r.Context(), claims.handle, e.cfg.Now())
 		if errors.Is(err, store.ErrNotFound) {
@@ -146,9 +147,9 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 				fresh[k] = v
 			}
 		}
-		claims.payload = fresh
+		payload = fresh
 	}
-	s := &Session{e: e, c: c, userID: claims.userID, handle: claims.handle, payload: claims.payload, exp: claims.exp, method: found.method}
+	s := &Session{e: e, c: c, userID: claims.userID, handle: claims.handle, payload: payload, exp: claims.exp, method: found.method}
 	if !o.skipClaims {
 		if err := s.checkClaims(o.validators); err != nil {
 			return nil, err

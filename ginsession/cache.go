@@ -1,0 +1,100 @@
+package ginsession
+
+import (
+	"sync"
+	"time"
+)
+
+// tokenCache remembers access tokens whose signature has been verified, so a
+// token seen before costs a map lookup instead of a signature check. It is
+// keyed on the whole token (so a changed byte is a miss), bounded, and
+// re-checks exp on every hit. Entries are immutable: callers must not modify
+// a cached accessClaims.
+type tokenCache struct {
+	shards []cacheShard
+	per    int
+}
+
+type cacheShard struct {
+	mu sync.RWMutex
+	m  map[string]*accessClaims
+}
+
+const cacheShards = 16
+
+func newTokenCache(size int) *tokenCache {
+	if size <= 0 {
+		return nil
+	}
+	per := (size + cacheShards - 1) / cacheShards
+	c := &tokenCache{shards: make([]cacheShard, cacheShards), per: per}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]*accessClaims)
+	}
+	return c
+}
+
+// shard picks a shard from the token's last bytes (its signature: random).
+func (c *tokenCache) shard(tok string) *cacheShard {
+	var h uint32 = 2166136261
+	for i := len(tok) - 1; i >= 0 && i >= len(tok)-8; i-- {
+		h = (h ^ uint32(tok[i])) * 16777619
+	}
+	return &c.shards[h%cacheShards]
+}
+
+// get returns the cached claims if the token is known and not expired.
+func (c *tokenCache) get(tok string, now time.Time) *accessClaims {
+	if c == nil {
+		return nil
+	}
+	s := c.shard(tok)
+	s.mu.RLock()
+	ac := s.m[tok]
+	s.mu.RUnlock()
+	if ac == nil || !now.Before(ac.exp) {
+		return nil
+	}
+	return ac
+}
+
+// put stores verified claims, evicting expired entries (or, failing that,
+// an arbitrary one) when the shard is full.
+func (c *tokenCache) put(tok string, ac *accessClaims, now time.Time) {
+	if c == nil {
+		return
+	}
+	s := c.shard(tok)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.m) >= c.per {
+		evicted := 0
+		for k, v := range s.m {
+			if !now.Before(v.exp) {
+				delete(s.m, k)
+				evicted++
+			}
+		}
+		if evicted == 0 {
+			for k := range s.m {
+				delete(s.m, k)
+				break
+			}
+		}
+	}
+	s.m[tok] = ac
+}
+
+// len reports the number of cached tokens (for tests).
+func (c *tokenCache) len() int {
+	if c == nil {
+		return 0
+	}
+	n := 0
+	for i := range c.shards {
+		c.shards[i].mu.RLock()
+		n += len(c.shards[i].m)
+		c.shards[i].mu.RUnlock()
+	}
+	return n
+}

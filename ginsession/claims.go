@@ -1,6 +1,7 @@
 package ginsession
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 )
@@ -95,19 +96,43 @@ func ValidatorFunc(id string, fn func(p Payload) (reason any)) ClaimValidator {
 }
 
 // checkClaims runs validators and returns a ClaimValidationError listing
-// every failure.
-func (s *Session) checkClaims(validators []ClaimValidator) error {
+// every failure. Claim checks whose value is missing or too old fetch the
+// claim again first (which updates the session and issues a new access
+// token on this response).
+func (s *Session) checkClaims(ctx context.Context, validators []ClaimValidator) error {
 	if len(validators) == 0 {
 		return nil
 	}
-	var failures []ClaimFailure
-	p := Payload(maps.Clone(s.payload)) // the original is shared with the token cache
+	now := s.e.cfg.Now()
 	for _, v := range validators {
-		if reason := v.Validate(p); reason != nil {
+		if cc, ok := v.(*ClaimCheck); ok && cc.shouldRefetch(s.payload, now) {
+			if err := s.FetchClaim(ctx, cc.claim); err != nil {
+				return err
+			}
+		}
+	}
+	var failures []ClaimFailure
+	p := Payload(maps.Clone(s.payload)) // the original may be shared with the token cache
+	for _, v := range validators {
+		var reason any
+		if cc, ok := v.(*ClaimCheck); ok {
+			reason = cc.validateAt(p, now)
+		} else {
+			reason = v.Validate(p)
+		}
+		if reason != nil {
 			failures = append(failures, ClaimFailure{ID: v.ID(), Reason: reason})
 		}
 	}
 	if len(failures) > 0 {
+		ids := make([]string, len(failures))
+		for i, f := range failures {
+			ids[i] = f.ID
+		}
+		s.e.cfg.logger.Info("ginsession: claim validation failed", "session", s.handle, "claims", ids)
+		if s.e.cfg.Hooks.ClaimFailed != nil {
+			s.e.cfg.Hooks.ClaimFailed(ClaimEvent{SessionEvent: SessionEvent{Handle: s.handle, UserID: s.userID, Time: now}, Failures: failures})
+		}
 		return &ClaimValidationError{Failures: failures}
 	}
 	return nil
@@ -115,6 +140,16 @@ func (s *Session) checkClaims(validators []ClaimValidator) error {
 
 // AssertClaims runs validators inside a handler; the error (if any) is a
 // *ClaimValidationError for HandleError.
-func (s *Session) AssertClaims(validators ...ClaimValidator) error {
-	return s.checkClaims(validators)
+func (s *Session) AssertClaims(ctx context.Context, validators ...ClaimValidator) error {
+	return s.checkClaims(ctx, validators)
+}
+
+// FetchClaim fetches a claim's value now, stores it in the session's
+// payload and issues a new access token on this response.
+func (s *Session) FetchClaim(ctx context.Context, c Claim) error {
+	update, err := s.e.fetchClaims(ctx, s.userID, Payload(s.payload), []Claim{c})
+	if err != nil {
+		return err
+	}
+	return s.MergePayload(ctx, update)
 }

@@ -62,6 +62,8 @@ type Hooks struct {
 	Refreshed func(SessionEvent)
 	// Revoked runs after a session is revoked (sign-out, revoke calls, theft).
 	Revoked func(SessionEvent)
+	// ClaimFailed runs when claim validation refuses a request.
+	ClaimFailed func(ClaimEvent)
 	// TheftDetected runs when a rotated-out refresh token is presented; the
 	// session has already been revoked.
 	TheftDetected func(TheftEvent)
@@ -72,6 +74,12 @@ type SessionEvent struct {
 	Handle string
 	UserID string
 	Time   time.Time
+}
+
+// ClaimEvent describes a claim-validation failure.
+type ClaimEvent struct {
+	SessionEvent
+	Failures []ClaimFailure
 }
 
 // TheftEvent describes a detected refresh-token theft.
@@ -172,6 +180,10 @@ type Config struct {
 	// InvalidClaimStatus is the status of claim-validation failures. Default
 	// 403. Must differ from SessionExpiredStatus.
 	InvalidClaimStatus int
+
+	// Claims are fetched into the access-token payload when a session is
+	// created and at every refresh. Default none.
+	Claims []Claim
 
 	// ClaimValidators run on every Verify unless a route overrides them.
 	// Default none.
@@ -390,6 +402,20 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 	if s.SessionExpiredStatus == s.InvalidClaimStatus {
 		bad("InvalidClaimStatus", "must differ from SessionExpiredStatus (both %d)", s.SessionExpiredStatus)
+	}
+	seen := map[string]bool{}
+	for i, c := range s.Claims {
+		switch {
+		case c == nil || c.Key() == "":
+			bad(fmt.Sprintf("Claims[%d]", i), "nil claim or empty key")
+		case protectedClaims[c.Key()]:
+			bad(fmt.Sprintf("Claims[%d]", i), "key %q is set by ginsession", c.Key())
+		case seen[c.Key()]:
+			bad(fmt.Sprintf("Claims[%d]", i), "duplicate key %q", c.Key())
+		}
+		if c != nil {
+			seen[c.Key()] = true
+		}
 	}
 	for i, v := range s.ClaimValidators {
 		if v == nil || v.ID() == "" {

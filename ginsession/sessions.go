@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -101,6 +102,24 @@ func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[strin
 		if protectedClaims[k] {
 			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)
 		}
+	}
+	if len(e.cfg.Claims) > 0 {
+		fetched, err := e.fetchClaims(c.Request.Context(), userID, Payload(payload), e.cfg.Claims)
+		if err != nil {
+			return nil, err
+		}
+		merged := maps.Clone(payload)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		for k, v := range fetched {
+			if v == nil {
+				delete(merged, k)
+			} else {
+				merged[k] = v
+			}
+		}
+		payload = merged
 	}
 	payloadJSON, err := encodeObject(payload)
 	if err != nil {
@@ -207,7 +226,20 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 		if found.otherCookies {
 			e.clearCookies(c, e.cfg.cookieDomain)
 		}
-		access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, decodeObject(res.row.Payload))
+		appPayload := decodeObject(res.row.Payload)
+		if len(e.cfg.Claims) > 0 {
+			fetched, err := e.fetchClaims(r.Context(), res.row.UserID, appPayload, e.cfg.Claims)
+			if err != nil {
+				return err
+			}
+			if appPayload, err = e.mergePayload(r.Context(), res.row.Handle, fetched); err != nil {
+				if errors.Is(err, ErrSessionNotFound) {
+					return unauthorised(true, found.method, err)
+				}
+				return err
+			}
+		}
+		access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, appPayload)
 		if err != nil {
 			return err
 		}
@@ -488,6 +520,26 @@ func mapUpdateErr(err error) error {
 	default:
 		return storageErr("updating a session", err)
 	}
+}
+
+// fetchClaims runs the claims' fetch functions and returns the payload
+// update: each key set to its {"v","t"} entry, or nil (remove) when the
+// claim has no value.
+func (e *Sessions) fetchClaims(ctx context.Context, userID string, current Payload, claims []Claim) (map[string]any, error) {
+	now := e.cfg.Now()
+	update := make(map[string]any, len(claims))
+	for _, c := range claims {
+		v, ok, err := c.fetchAny(ctx, userID, current)
+		if err != nil {
+			return nil, fmt.Errorf("ginsession: fetching claim %q: %w", c.Key(), err)
+		}
+		if ok {
+			update[c.Key()] = claimEntry(v, now)
+		} else {
+			update[c.Key()] = nil
+		}
+	}
+	return update, nil
 }
 
 // encodeObject encodes a JSON object; nil is {}.

@@ -151,7 +151,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	}
 	s := &Session{e: e, c: c, userID: claims.userID, handle: claims.handle, payload: payload, exp: claims.exp, method: found.method}
 	if !o.skipClaims {
-		if err := s.checkClaims(o.validators); err != nil {
+		if err := s.checkClaims(r.Context(), o.validators); err != nil {
 			return nil, err
 		}
 	}

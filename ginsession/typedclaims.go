@@ -198,7 +198,7 @@ func (c *ArrayClaim[T]) Excludes(items ...T) *ClaimCheck {
 // ClaimCheck is a validator of one claim. Chain MaxAge to also require a
 // recent value. It implements ClaimValidator.
 type ClaimCheck struct {
-	claim  interface {
+	claim interface {
 		Claim
 		FetchedAt(Payload) (time.Time, bool)
 	}

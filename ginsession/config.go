@@ -69,6 +69,21 @@ type Hooks struct {
 	TheftDetected func(TheftEvent)
 }
 
+// ErrorHandlers replace the responses HandleError writes. Each is optional.
+// Before a handler runs, ginsession has already cleared the frontend's
+// tokens where the protocol requires it (unauthorised for a gone session,
+// theft), so a custom response never leaves a dead session in the browser.
+// The handler writes the response and should abort (c.AbortWithStatusJSON
+// and friends); it may call Sessions.WriteDefaultError for the default
+// body, e.g. on API routes while redirecting browser pages. Keep the status
+// codes: the frontend SDK refreshes on 401 and reads 403 bodies.
+type ErrorHandlers struct {
+	Unauthorised    func(c *gin.Context, err error)
+	TryRefreshToken func(c *gin.Context, err error)
+	TokenTheft      func(c *gin.Context, err *TheftError)
+	InvalidClaim    func(c *gin.Context, err *ClaimValidationError)
+}
+
 // SessionEvent describes a session event. It never contains tokens.
 type SessionEvent struct {
 	Handle string
@@ -189,6 +204,15 @@ type Config struct {
 	// Default none.
 	ClaimValidators []ClaimValidator
 
+	// RevocationPollInterval is how often each instance reads the handles
+	// of recently revoked sessions from the store, so their access tokens
+	// are refused everywhere within about this long — with no database read
+	// per request. Default 250 ms; negative disables propagation (revoked
+	// sessions' access tokens then work until they expire, except on
+	// CheckDatabase routes). Needs a store implementing
+	// store.RevocationLog (the GORM store does).
+	RevocationPollInterval time.Duration
+
 	// VerifyCacheSize bounds the cache of verified access tokens (a token
 	// seen before skips the signature check; exp is re-checked on every
 	// hit). Default 10000 entries (a few MB); negative disables the cache.
@@ -200,6 +224,10 @@ type Config struct {
 
 	// Hooks are called on session events. Default: none.
 	Hooks Hooks
+
+	// ErrorHandlers replace the response for each session error. Default:
+	// the responses of PROTOCOL.md §6.
+	ErrorHandlers ErrorHandlers
 
 	// Now is the clock. Default time.Now. Tests inject their own.
 	Now func() time.Time
@@ -428,6 +456,9 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 	if s.Now == nil {
 		s.Now = time.Now
+	}
+	if s.RevocationPollInterval == 0 {
+		s.RevocationPollInterval = 250 * time.Millisecond
 	}
 	if s.VerifyCacheSize == 0 {
 		s.VerifyCacheSize = 10000

@@ -115,25 +115,58 @@ func storageErr(op string, err error) error {
 // ErrInvalidInput 400; anything else 500. Only "unauthorised" for a gone
 // session and theft clear the frontend's tokens.
 func (e *Sessions) HandleError(c *gin.Context, err error) {
+	e.handleError(c, err, true)
+}
+
+// WriteDefaultError writes the default response for err (PROTOCOL.md §6),
+// ignoring Config.ErrorHandlers, and aborts. Custom error handlers use it
+// to fall back to the protocol's answer.
+func (e *Sessions) WriteDefaultError(c *gin.Context, err error) {
+	e.handleError(c, err, false)
+}
+
+func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
+	h := e.cfg.ErrorHandlers
+	if !custom {
+		h = ErrorHandlers{}
+	}
 	var re *respErr
 	var claimErr *ClaimValidationError
+	var theft *TheftError
 	switch {
 	case errors.As(err, &claimErr):
-		c.AbortWithStatusJSON(e.cfg.InvalidClaimStatus, gin.H{"message": "invalid claim", "claimValidationErrors": claimErr.Failures})
-	case errors.Is(err, ErrTokenTheft):
-		method := TransferAny
-		if errors.As(err, &re) && re.method != "" {
-			method = re.method
+		if h.InvalidClaim != nil {
+			h.InvalidClaim(c, claimErr)
+			c.Abort()
+			return
 		}
-		e.clearTokens(c, method)
+		c.AbortWithStatusJSON(e.cfg.InvalidClaimStatus, gin.H{"message": "invalid claim", "claimValidationErrors": claimErr.Failures})
+	case errors.As(err, &theft):
+		if custom { // the clearing happens once, on the first pass
+			method := TransferAny
+			if errors.As(err, &re) && re.method != "" {
+				method = re.method
+			}
+			e.clearTokens(c, method)
+		}
+		if h.TokenTheft != nil {
+			h.TokenTheft(c, theft)
+			c.Abort()
+			return
+		}
 		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "token theft detected"})
 	case errors.Is(err, ErrUnauthorised):
-		if errors.As(err, &re) && re.clear {
+		if custom && errors.As(err, &re) && re.clear {
 			method := re.method
 			if method == "" {
 				method = TransferAny
 			}
 			e.clearTokens(c, method)
+		}
+		if h.Unauthorised != nil {
+			h.Unauthorised(c, err)
+			c.Abort()
+			return
 		}
 		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "unauthorised"})
 	case errors.Is(err, ErrSessionNotFound):
@@ -141,6 +174,11 @@ func (e *Sessions) HandleError(c *gin.Context, err error) {
 		// by handle): the caller's own session is fine, so no 401.
 		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"message": "session not found"})
 	case errors.Is(err, ErrTryRefreshToken):
+		if h.TryRefreshToken != nil {
+			h.TryRefreshToken(c, err)
+			c.Abort()
+			return
+		}
 		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "try refresh token"})
 	case errors.Is(err, ErrStorage):
 		e.cfg.logger.Error("ginsession: storage failure", "err", err, "path", c.Request.URL.Path)
@@ -151,5 +189,34 @@ func (e *Sessions) HandleError(c *gin.Context, err error) {
 	default:
 		e.cfg.logger.Error("ginsession: internal error", "err", err, "path", c.Request.URL.Path)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"message": "internal error"})
+	}
+}
+
+// isSessionError reports errors HandleError has a specific answer for.
+func isSessionError(err error) bool {
+	for _, target := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaims, ErrSessionNotFound, ErrStorage, ErrInvalidInput} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors returns middleware for the c.Error pattern: a handler that records
+// a ginsession error with c.Error(err) and returns without writing gets the
+// same response HandleError would give. Install it before the routes
+// (router.Use(sessions.Errors())).
+func (e *Sessions) Errors() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		if c.Writer.Written() {
+			return
+		}
+		for _, ge := range c.Errors {
+			if isSessionError(ge.Err) {
+				e.HandleError(c, ge.Err)
+				return
+			}
+		}
 	}
 }

@@ -98,10 +98,14 @@ func newEnvOn(t *testing.T, st store.Store, clk *clock, mutate func(*ginsession.
 	srv.Start()
 	t.Cleanup(srv.Close)
 	e.server = srv
+	var now func() time.Time // nil clock: the real one
+	if clk != nil {
+		now = clk.Now
+	}
 	cfg := ginsession.Config{
 		Store:     st,
 		APIDomain: srv.URL,
-		Now:       clk.Now,
+		Now:       now,
 		Hooks: ginsession.Hooks{
 			Created:       func(ev ginsession.SessionEvent) { e.events.add(&e.events.created, ev.Handle) },
 			Refreshed:     func(ev ginsession.SessionEvent) { e.events.add(&e.events.refreshed, ev.Handle) },

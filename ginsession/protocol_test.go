@@ -545,7 +545,9 @@ func TestProtocol_VerifyTryRefresh(t *testing.T) {
 func TestProtocol_VerifySessionRevoked(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			e := newEnv(t, nil)
+			// Without revocation propagation, only database-checked
+			// routes see the revocation before the token expires.
+			e := newEnv(t, func(cfg *ginsession.Config) { cfg.RevocationPollInterval = -1 })
 			c := e.newClient(mode)
 			handle, _ := c.signIn("u1").body["handle"].(string)
 			expectStatus(t, c.do("GET", "/api/checked", ""), 200, "")

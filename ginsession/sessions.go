@@ -28,6 +28,7 @@ type Sessions struct {
 	keys  *keyring
 	rk    refreshKeys
 	cache *tokenCache
+	revs  *revocations
 }
 
 // maxUserIDLen bounds user ids; they are stored and sent in every token.
@@ -42,7 +43,7 @@ func New(cfg Config) (*Sessions, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e := &Sessions{cfg: s, st: s.Store, cache: newTokenCache(s.VerifyCacheSize)}
+	e := &Sessions{cfg: s, st: s.Store, cache: newTokenCache(s.VerifyCacheSize), revs: newRevocations(s.Store, s)}
 	if len(s.MasterKey) > 0 {
 		e.rk = newRefreshKeys(s.MasterKey)
 	} else {
@@ -95,6 +96,12 @@ func (e *Sessions) JWKS(c *gin.Context) ([]byte, time.Duration, error) {
 // access token (the frontend can read it); data stays in the database.
 // Either may be nil. Call it before writing the response body.
 func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[string]any) (*Session, error) {
+	return e.create(c, userID, payload, data, nil)
+}
+
+// create is Create with protected claims set by ginsession itself (anon,
+// act) in internal.
+func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal map[string]any) (*Session, error) {
 	if userID == "" || len(userID) > maxUserIDLen || !utf8.ValidString(userID) || bytes.IndexByte([]byte(userID), 0) >= 0 {
 		return nil, fmt.Errorf("%w: user id must be 1..%d bytes of UTF-8 without NUL", ErrInvalidInput, maxUserIDLen)
 	}
@@ -119,6 +126,14 @@ func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[strin
 				merged[k] = v
 			}
 		}
+		payload = merged
+	}
+	if len(internal) > 0 {
+		merged := maps.Clone(payload)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		maps.Copy(merged, internal)
 		payload = merged
 	}
 	payloadJSON, err := encodeObject(payload)
@@ -227,6 +242,9 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 			e.clearCookies(c, e.cfg.cookieDomain)
 		}
 		appPayload := decodeObject(res.row.Payload)
+		if err := e.actorAlive(r.Context(), appPayload, found.method, res.row.Handle, res.row.UserID); err != nil {
+			return err
+		}
 		if len(e.cfg.Claims) > 0 {
 			fetched, err := e.fetchClaims(r.Context(), res.row.UserID, appPayload, e.cfg.Claims)
 			if err != nil {
@@ -329,6 +347,9 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 
 func (e *Sessions) revoked(handle, userID string) {
 	e.cfg.logger.Info("ginsession: session revoked", "session", handle)
+	if err := e.revs.add(context.Background(), handle); err != nil {
+		e.cfg.logger.Warn("ginsession: revocation not propagated; other instances accept its access tokens until they expire", "session", handle, "err", err)
+	}
 	if e.cfg.Hooks.Revoked != nil {
 		e.cfg.Hooks.Revoked(SessionEvent{Handle: handle, UserID: userID, Time: e.cfg.Now()})
 	}
@@ -574,6 +595,11 @@ func decodeObject(b []byte) map[string]any {
 }
 
 var _ routes.Service = (*Sessions)(nil)
+
+// isRevoked reports whether a session was revoked (propagated revocations).
+func (e *Sessions) isRevoked(handle string) bool {
+	return e.revs.contains(context.Background(), handle)
+}
 
 // safeMethod reports methods that anti-CSRF does not apply to.
 func safeMethod(m string) bool {

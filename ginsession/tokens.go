@@ -25,6 +25,7 @@ var protectedClaims = map[string]bool{
 	"sub": true, "iat": true, "exp": true, "nbf": true, "iss": true, "aud": true, "jti": true,
 	"sessionHandle": true, "tId": true, "rsub": true, "antiCsrfToken": true,
 	"refreshTokenHash1": true, "parentRefreshTokenHash1": true,
+	anonymousClaim: true, actorClaim: true,
 }
 
 // accessClaims is a verified access token's content.

@@ -130,6 +130,12 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 			}
 		}
 	}
+	if e.revs.contains(r.Context(), claims.handle) {
+		return nil, unauthorised(true, found.method, errors.New("session revoked"))
+	}
+	if a := actorOf(claims.payload); a != nil && e.revs.contains(r.Context(), a.Handle) {
+		return nil, unauthorised(true, found.method, errors.New("the operator's session was revoked"))
+	}
 	payload := claims.payload // shared with the token cache: never modified
 	if o.checkDatabase {
 		row, err := e.st.GetSession(r.Context(), claims.handle, e.cfg.Now())
@@ -138,6 +144,9 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 		}
 		if err != nil {
 			return nil, storageErr("checking a session", err)
+		}
+		if err := e.actorAlive(r.Context(), claims.payload, found.method, claims.handle, claims.userID); err != nil {
+			return nil, err
 		}
 		// The database holds the newest payload (updates by handle reach
 		// the token only at the next refresh).

@@ -81,7 +81,7 @@ type GORMStore struct {
 var _ Store = (*GORMStore)(nil)
 
 type tableNames struct {
-	prefix, sessions, keys, secrets string
+	prefix, sessions, keys, secrets, revocations string
 }
 
 // New returns a Store that uses db, an already opened *gorm.DB whose dialect
@@ -121,6 +121,8 @@ func newStore(read, write *gorm.DB, owned []*sql.DB, opts Options) (*GORMStore, 
 		sessions: prefix + "sessions",
 		keys:     prefix + "signing_keys",
 		secrets:  prefix + "secrets",
+
+		revocations: prefix + "revocations",
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -563,7 +565,7 @@ func (s *GORMStore) DeleteExpired(ctx context.Context, now time.Time) (int64, er
 	var n int64
 	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		n = 0
-		for _, table := range []string{s.tables.sessions, s.tables.keys} {
+		for _, table := range []string{s.tables.sessions, s.tables.keys, s.tables.revocations} {
 			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at <= ?", utc(now))
 			if res.Error != nil {
 				return res.Error

@@ -12,8 +12,9 @@
 //	go run ./example -origins http://localhost:3000   # a separate frontend (CORS)
 //
 // and open http://localhost:8080. Flags: -addr, -db (or DATABASE_URL),
-// -access-ttl, -origins, -api-domain and -test-hooks (test-only endpoints,
-// never in production).
+// -access-ttl, -origins, -api-domain, -cookie-domain, -older-cookie-domain,
+// -cookie-secure, -anti-csrf, -static-dir and -test-hooks (test-only
+// endpoints, never in production).
 //
 // Routes:
 //
@@ -70,9 +71,33 @@ type Options struct {
 	// cross-origin (CORS with credentials). Default none: same origin only.
 	Origins []string
 
-	// TestHooks mounts GET /test/stats and POST /test/revoke-all. They are
-	// for automated tests only: never enable them on a real deployment
-	// (revoke-all logs everybody out, unauthenticated).
+	// CookieDomain shares the session cookies across subdomains, e.g.
+	// ".example.com". Default "": host-only cookies.
+	CookieDomain string
+
+	// OlderCookieDomain is the cookie domain used before CookieDomain
+	// changed (ginsession.HostOnly when the cookies were host-only);
+	// duplicate session cookies left there are cleared. Default "": none.
+	OlderCookieDomain string
+
+	// AntiCSRF is the anti-CSRF mode (ginsession.AntiCSRFViaToken, ...).
+	// Default ginsession.AntiCSRFAuto.
+	AntiCSRF ginsession.AntiCSRFMode
+
+	// CookieSecure forces the cookies' Secure attribute on or off. Default
+	// nil: Secure when APIDomain is https. Browsers accept Secure cookies
+	// from http://localhost, which cross-site frontends on localhost need.
+	CookieSecure *bool
+
+	// StaticDir, when set, serves the files in that directory under
+	// /static/ (no listings), so a frontend built elsewhere can be served
+	// from the API's own origin. Default "": nothing is served there.
+	StaticDir string
+
+	// TestHooks mounts GET /test/stats, POST /test/revoke-all and
+	// GET /test/invalid-claim. They are for automated tests only: never
+	// enable them on a real deployment (revoke-all logs everybody out,
+	// unauthenticated).
 	TestHooks bool
 
 	// BcryptCost is the password hashing cost. Default bcrypt.DefaultCost.
@@ -137,6 +162,11 @@ func (a *App) init() error {
 		AccessTokenTTL: a.opts.AccessTTL,
 		Logger:         a.log,
 		Hooks:          a.stats.hooks(),
+
+		CookieDomain:      a.opts.CookieDomain,
+		OlderCookieDomain: a.opts.OlderCookieDomain,
+		AntiCSRF:          a.opts.AntiCSRF,
+		CookieSecure:      a.opts.CookieSecure,
 	}
 	if len(a.opts.Origins) > 0 {
 		cfg.WebsiteDomain = a.opts.Origins[0]
@@ -183,9 +213,13 @@ func (a *App) init() error {
 	if a.opts.TestHooks {
 		r.GET("/test/stats", a.testStats)
 		r.POST("/test/revoke-all", a.testRevokeAll)
+		r.GET("/test/invalid-claim", sessions.Verify(ginsession.WithClaimValidators(neverHolds)), a.me)
 	}
 
 	mountPage(r)
+	if a.opts.StaticDir != "" {
+		r.StaticFS("/static", gin.Dir(a.opts.StaticDir, false))
+	}
 	a.engine = r
 
 	dummy, err := bcrypt.GenerateFromPassword([]byte(randomID()), a.opts.BcryptCost)

@@ -11,11 +11,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/ginsession"
 )
 
 func main() {
@@ -107,9 +110,32 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 	fs.DurationVar(&opts.AccessTTL, "access-ttl", time.Hour, "access-token lifetime, e.g. 5s to watch refreshes happen")
 	origins := fs.String("origins", "", "comma-separated frontend origins allowed by CORS (default none: same origin only)")
 	fs.StringVar(&opts.APIDomain, "api-domain", "", "origin the API is reached at (default http://localhost:PORT from -addr)")
-	fs.BoolVar(&opts.TestHooks, "test-hooks", false, "TEST ONLY: mount GET /test/stats and POST /test/revoke-all (unauthenticated)")
+	fs.StringVar(&opts.CookieDomain, "cookie-domain", "", "share session cookies across subdomains, e.g. .example.com (default host-only)")
+	fs.StringVar(&opts.OlderCookieDomain, "older-cookie-domain", "", "the cookie domain before -cookie-domain changed (\""+hostOnlyFlag+"\" if cookies were host-only): duplicates left there are cleared")
+	fs.Func("anti-csrf", "anti-CSRF mode: VIA_TOKEN, VIA_CUSTOM_HEADER or NONE (default auto: VIA_CUSTOM_HEADER when a frontend is cross-site, else NONE)", func(v string) error {
+		switch mode := ginsession.AntiCSRFMode(strings.ToUpper(v)); mode {
+		case ginsession.AntiCSRFViaToken, ginsession.AntiCSRFViaCustomHeader, ginsession.AntiCSRFNone:
+			opts.AntiCSRF = mode
+			return nil
+		}
+		return fmt.Errorf("want VIA_TOKEN, VIA_CUSTOM_HEADER or NONE")
+	})
+	fs.Func("cookie-secure", "the cookies' Secure attribute: true or false (default auto: true for an https -api-domain)", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false")
+		}
+		opts.CookieSecure = &b
+		return nil
+	})
+	fs.StringVar(&opts.StaticDir, "static-dir", "", "serve the files of this directory under /static/ (a frontend built elsewhere, on the API's origin)")
+	fs.BoolVar(&opts.TestHooks, "test-hooks", false, "TEST ONLY: mount GET /test/stats, POST /test/revoke-all and GET /test/invalid-claim (unauthenticated)")
 	return fs, origins
 }
+
+// hostOnlyFlag is the -older-cookie-domain value for "the cookies had no
+// Domain attribute".
+const hostOnlyFlag = "host-only"
 
 // parseFlags turns the command line and environment into Options.
 func parseFlags(args []string, getenv func(string) string) (Options, error) {
@@ -138,6 +164,15 @@ func parseFlags(args []string, getenv func(string) string) (Options, error) {
 	for _, o := range strings.Split(*origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			opts.Origins = append(opts.Origins, o)
+		}
+	}
+
+	if opts.OlderCookieDomain == hostOnlyFlag {
+		opts.OlderCookieDomain = ginsession.HostOnly
+	}
+	if opts.StaticDir != "" {
+		if fi, err := os.Stat(opts.StaticDir); err != nil || !fi.IsDir() {
+			return Options{}, fmt.Errorf("-static-dir %q: not a directory", opts.StaticDir)
 		}
 	}
 

@@ -6,7 +6,9 @@ package main
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +24,42 @@ const maxStatPaths = 1000
 type pathStats struct {
 	Count    int            `json:"count"`
 	ByStatus map[string]int `json:"byStatus"`
+	// Last is what the newest request carried of the protocol's headers.
+	Last requestHeaders `json:"last"`
+}
+
+// requestHeaders is the protocol-relevant part of one request as the server
+// received it: header values, but never a token (only whether a bearer
+// token came, and the names of the cookies).
+type requestHeaders struct {
+	RID         string   `json:"rid"`
+	FDIVersion  string   `json:"fdiVersion"`
+	AuthMode    string   `json:"stAuthMode"`
+	AntiCSRF    bool     `json:"antiCsrf"`
+	Bearer      bool     `json:"bearer"`
+	Origin      string   `json:"origin"`
+	ContentType string   `json:"contentType"`
+	CookieNames []string `json:"cookieNames"` // sorted, duplicates kept
+	HasBody     bool     `json:"hasBody"`
+}
+
+func captureHeaders(r *http.Request) requestHeaders {
+	h := requestHeaders{
+		RID:         r.Header.Get("rid"),
+		FDIVersion:  r.Header.Get("fdi-version"),
+		AuthMode:    r.Header.Get("st-auth-mode"),
+		AntiCSRF:    r.Header.Get("anti-csrf") != "",
+		Bearer:      strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "bearer "),
+		Origin:      r.Header.Get("Origin"),
+		ContentType: r.Header.Get("Content-Type"),
+		CookieNames: []string{},
+		HasBody:     r.ContentLength != 0, // -1: a body of unknown length
+	}
+	for _, c := range r.Cookies() {
+		h.CookieNames = append(h.CookieNames, c.Name)
+	}
+	sort.Strings(h.CookieNames)
+	return h
 }
 
 // stats counts requests per route and session events.
@@ -41,6 +79,7 @@ func newStats() *stats {
 // count is middleware recording each request under its route pattern (e.g.
 // "/api/sessions/:handle"), or its raw path when no route matched.
 func (s *stats) count(c *gin.Context) {
+	seen := captureHeaders(c.Request)
 	c.Next()
 	key := c.FullPath()
 	if key == "" {
@@ -59,6 +98,7 @@ func (s *stats) count(c *gin.Context) {
 	}
 	p.Count++
 	p.ByStatus[status]++
+	p.Last = seen
 }
 
 func (s *stats) event(name string) {
@@ -87,7 +127,7 @@ func (s *stats) snapshot() gin.H {
 		for st, n := range v.ByStatus {
 			by[st] = n
 		}
-		req[k] = pathStats{Count: v.Count, ByStatus: by}
+		req[k] = pathStats{Count: v.Count, ByStatus: by, Last: v.Last}
 	}
 	ev := make(map[string]int, len(s.events))
 	for k, v := range s.events {
@@ -98,7 +138,8 @@ func (s *stats) snapshot() gin.H {
 
 // testStats handles GET /test/stats (test-only):
 //
-//	{"requests": {"/auth/session/refresh": {"count": 2, "byStatus": {"200": 1, "401": 1}}, ...},
+//	{"requests": {"/auth/session/refresh": {"count": 2, "byStatus": {"200": 1, "401": 1},
+//	                                        "last": {"rid": "session", "fdiVersion": "…", ...}}, ...},
 //	 "events": {"created": 1, "refreshed": 1, "revoked": 0, "theftDetected": 0}}
 //
 // The request for /test/stats itself is counted after the answer is written.
@@ -126,3 +167,11 @@ func (a *App) testRevokeAll(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "OK", "revoked": revoked})
 }
+
+// neverHolds is the claim validator of GET /test/invalid-claim (test-only):
+// it fails for every session, so the route always answers 403
+// "invalid claim", the response the frontend SDK parses with
+// getInvalidClaimsFromResponse.
+var neverHolds = ginsession.ValidatorFunc("e2e-never-holds", func(ginsession.Payload) any {
+	return gin.H{"message": "this test-only claim never holds", "expectedValue": true, "actualValue": false}
+})

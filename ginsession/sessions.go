@@ -177,7 +177,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	// Tokens the request carried in the other method belong to an older
 	// session: clear them so the frontend cannot mix identities.
-	if method == TransferHeader && (len(cookieValues(c.Request, accessCookie)) > 0 || len(cookieValues(c.Request, refreshCookie)) > 0) {
+	if method == TransferHeader && hasSessionCookies(c.Request) {
 		e.clearCookies(c, e.cfg.cookieDomain)
 	}
 	if method == TransferCookie && bearer(c.Request) != "" {
@@ -209,8 +209,9 @@ func (e *Sessions) antiCSRFHeader(handle string) string {
 // It rotates the refresh token (PROTOCOL.md §7) and issues a new pair.
 func (e *Sessions) RefreshSession(c *gin.Context) error {
 	r := c.Request
-	found := findToken(r, refreshCookie, e.cfg.GetTransferMethod(c, false))
-	if len(found.values) == 0 {
+	var found foundToken
+	findToken(r, refreshCookie, e.cfg.GetTransferMethod(c, false), &found)
+	if found.n == 0 {
 		return unauthorised(true, TransferAny, errors.New("no refresh token"))
 	}
 	// A cross-site form cannot set a custom header; without one a cookie
@@ -219,9 +220,9 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) != AntiCSRFNone && r.Header.Get("rid") == "" {
 		return unauthorised(false, "", errors.New("refresh without the rid header"))
 	}
-	dup := len(found.values) > 1
+	dup := found.n > 1
 	var lastErr error = unauthorised(true, found.method, errors.New("refresh token not ours"))
-	for _, v := range found.values {
+	for _, v := range found.values() {
 		tok, ok := e.rk.parseRefresh(v)
 		if !ok {
 			e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())

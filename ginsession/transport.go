@@ -28,12 +28,16 @@ var exposedHeaders = []string{headerFrontToken, headerAntiCSRF, headerAccessToke
 
 // foundToken is a token taken from a request and the method it came by.
 type foundToken struct {
-	values []string // one, or several when duplicate cookies were sent
+	buf    [maxCookieCandidates]string // backing store, so finding allocates nothing
+	n      int                         // several only when duplicate cookies were sent
 	method TransferMethod
 	// otherCookies is set when the token came from the header while the
 	// request also carried session cookies (they get cleared).
 	otherCookies bool
 }
+
+// values returns the candidates: one, or several duplicate cookies.
+func (f *foundToken) values() []string { return f.buf[:f.n] }
 
 // bearer returns the Authorization bearer token, if any.
 func bearer(r *http.Request) string {
@@ -44,9 +48,9 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// cookieValues returns the values of every cookie with this name, capped.
-func cookieValues(r *http.Request, name string) []string {
-	var out []string
+// cookieValues appends to dst the values of every cookie with this name,
+// up to cap(dst)-len(dst) of them.
+func cookieValues(r *http.Request, name string, dst []string) []string {
 	for _, line := range r.Header.Values("Cookie") {
 		for len(line) > 0 {
 			var part string
@@ -60,34 +64,42 @@ func cookieValues(r *http.Request, name string) []string {
 			if v == "" {
 				continue
 			}
-			out = append(out, v)
-			if len(out) == maxCookieCandidates {
-				return out
+			if len(dst) == cap(dst) {
+				return dst
 			}
+			dst = append(dst, v)
 		}
 	}
-	return out
+	return dst
+}
+
+// hasCookie reports whether the request carries a non-empty cookie name.
+func hasCookie(r *http.Request, name string) bool {
+	var one [1]string
+	return len(cookieValues(r, name, one[:0])) > 0
+}
+
+// hasSessionCookies reports whether either session cookie is present.
+func hasSessionCookies(r *http.Request) bool {
+	return hasCookie(r, accessCookie) || hasCookie(r, refreshCookie)
 }
 
 // findToken locates a token: the Authorization header wins over the cookie
 // (PROTOCOL.md §4). allowed limits the methods considered.
-func findToken(r *http.Request, cookieName string, allowed TransferMethod) foundToken {
-	var f foundToken
+func findToken(r *http.Request, cookieName string, allowed TransferMethod, f *foundToken) {
 	if allowed != TransferCookie {
 		if b := bearer(r); b != "" {
-			f.values = []string{b}
+			f.buf[0], f.n = b, 1
 			f.method = TransferHeader
-			f.otherCookies = len(cookieValues(r, accessCookie)) > 0 || len(cookieValues(r, refreshCookie)) > 0
-			return f
+			f.otherCookies = hasSessionCookies(r)
+			return
 		}
 	}
 	if allowed != TransferHeader {
-		if v := cookieValues(r, cookieName); len(v) > 0 {
-			f.values = v
+		if f.n = len(cookieValues(r, cookieName, f.buf[:0])); f.n > 0 {
 			f.method = TransferCookie
 		}
 	}
-	return f
 }
 
 // frontToken encodes the front-token header: standard base64 (not URL-safe)

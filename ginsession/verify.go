@@ -90,8 +90,9 @@ func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 // getSession is the verification path shared by Verify and sign-out.
 func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error) {
 	r := c.Request
-	found := findToken(r, accessCookie, e.cfg.GetTransferMethod(c, false))
-	if len(found.values) == 0 {
+	var found foundToken
+	findToken(r, accessCookie, e.cfg.GetTransferMethod(c, false), &found)
+	if found.n == 0 {
 		if o.optional {
 			return nil, nil
 		}
@@ -99,7 +100,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	}
 	var claims *accessClaims
 	var lastErr error
-	for _, v := range found.values {
+	for _, v := range found.values() {
 		ac, err := e.verifyAccess(r.Context(), v)
 		if err == nil {
 			claims = ac
@@ -107,7 +108,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 		}
 		lastErr = err
 	}
-	if len(found.values) > 1 {
+	if found.n > 1 {
 		e.clearOlderDomain(c)
 	}
 	if claims == nil {

@@ -52,7 +52,11 @@ type env struct {
 	server   *httptest.Server
 	router   *gin.Engine
 	events   *events
+
+	propMounted bool
 }
+
+type ginContext = gin.Context
 
 // events records hook calls.
 type events struct {

@@ -45,6 +45,16 @@ func main() {
 // run serves the app until SIGINT or SIGTERM, then shuts down gracefully.
 func run(opts Options, logger *slog.Logger) error {
 	gin.SetMode(gin.ReleaseMode)
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	if opts.APIDomain == "" {
+		// -addr with port 0: the port is known only now.
+		opts.APIDomain = "http://localhost:" + port
+	}
 	app, err := NewApp(opts)
 	if err != nil {
 		return err
@@ -55,11 +65,6 @@ func run(opts Options, logger *slog.Logger) error {
 		}
 	}()
 
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		return err
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	logger.Info("listening on http://localhost:"+port, "api_domain", opts.APIDomain,
 		"database", describeDB(opts.DB), "access_ttl", opts.AccessTTL.String(),
 		"origins", strings.Join(opts.Origins, ","), "test_hooks", opts.TestHooks)
@@ -184,7 +189,9 @@ func parseFlags(args []string, getenv func(string) string) (Options, error) {
 		if port == "" {
 			return Options{}, fmt.Errorf("-addr %q: no port", opts.Addr)
 		}
-		opts.APIDomain = "http://localhost:" + port
+		if port != "0" { // port 0: run sets it once the listener has a port
+			opts.APIDomain = "http://localhost:" + port
+		}
 	}
 	return opts, nil
 }

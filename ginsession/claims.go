@@ -141,12 +141,14 @@ func (s *Session) checkClaims(ctx context.Context, validators []ClaimValidator) 
 // AssertClaims runs validators inside a handler; the error (if any) is a
 // *ClaimValidationError for HandleError.
 func (s *Session) AssertClaims(ctx context.Context, validators ...ClaimValidator) error {
+	ctx = stdCtx(ctx)
 	return s.checkClaims(ctx, validators)
 }
 
 // FetchClaim fetches a claim's value now, stores it in the session's
 // payload and issues a new access token on this response.
 func (s *Session) FetchClaim(ctx context.Context, c Claim) error {
+	ctx = stdCtx(ctx)
 	update, err := s.e.fetchClaims(ctx, s.userID, Payload(s.payload), []Claim{c})
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package ginsession
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -219,4 +220,15 @@ func (e *Sessions) Errors() gin.HandlerFunc {
 			}
 		}
 	}
+}
+
+// stdCtx unwraps a *gin.Context passed as a context.Context: its methods
+// read request state that gin reuses for the next request, so a database
+// driver watching it from another goroutine would race. The request's own
+// context has the same cancellation without that hazard.
+func stdCtx(ctx context.Context) context.Context {
+	if gc, ok := ctx.(*gin.Context); ok && gc.Request != nil {
+		return gc.Request.Context()
+	}
+	return ctx
 }

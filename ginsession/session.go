@@ -43,6 +43,7 @@ func (s *Session) Payload() Payload { return maps.Clone(s.payload) }
 // on this response. Protected claims (sub, exp, sessionHandle, ...) are
 // refused with ErrInvalidInput.
 func (s *Session) MergePayload(ctx context.Context, update map[string]any) error {
+	ctx = stdCtx(ctx)
 	merged, err := s.e.mergePayload(ctx, s.handle, update)
 	if err != nil {
 		return s.gone(err)
@@ -60,6 +61,7 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 
 // Data returns the session data kept in the database.
 func (s *Session) Data(ctx context.Context) (map[string]any, error) {
+	ctx = stdCtx(ctx)
 	row, err := s.e.st.GetSession(ctx, s.handle, s.e.cfg.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.gone(ErrSessionNotFound)
@@ -72,17 +74,20 @@ func (s *Session) Data(ctx context.Context) (map[string]any, error) {
 
 // UpdateData replaces the session data kept in the database.
 func (s *Session) UpdateData(ctx context.Context, data map[string]any) error {
+	ctx = stdCtx(ctx)
 	return s.gone(s.e.UpdateSessionData(ctx, s.handle, data))
 }
 
 // Info returns the stored session: creation time, refresh expiry, data.
 func (s *Session) Info(ctx context.Context) (*SessionInfo, error) {
+	ctx = stdCtx(ctx)
 	info, err := s.e.GetSessionInfo(ctx, s.handle)
 	return info, s.gone(err)
 }
 
 // Revoke ends the session and clears its tokens on this response.
 func (s *Session) Revoke(ctx context.Context) error {
+	ctx = stdCtx(ctx)
 	if _, err := s.e.st.DeleteSession(ctx, s.handle); err != nil {
 		return storageErr("revoking a session", err)
 	}
@@ -109,6 +114,7 @@ func (s *Session) responseMethod() TransferMethod {
 
 // TimeCreated is when the session was created (read from the store).
 func (s *Session) TimeCreated(ctx context.Context) (time.Time, error) {
+	ctx = stdCtx(ctx)
 	info, err := s.Info(ctx)
 	if err != nil {
 		return time.Time{}, err
@@ -119,6 +125,7 @@ func (s *Session) TimeCreated(ctx context.Context) (time.Time, error) {
 // Expiry is when the session ends unless refreshed: the refresh token's
 // expiry (read from the store).
 func (s *Session) Expiry(ctx context.Context) (time.Time, error) {
+	ctx = stdCtx(ctx)
 	info, err := s.Info(ctx)
 	if err != nil {
 		return time.Time{}, err

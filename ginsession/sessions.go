@@ -414,6 +414,7 @@ func validHandle(h string) bool {
 
 // GetSessionInfo returns one session, or ErrSessionNotFound.
 func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
+	ctx = stdCtx(ctx)
 	if !validHandle(handle) {
 		return nil, ErrSessionNotFound
 	}
@@ -430,6 +431,7 @@ func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionI
 
 // ListSessions returns a user's live sessions, oldest first.
 func (e *Sessions) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	ctx = stdCtx(ctx)
 	rows, err := e.st.ListUserSessions(ctx, userID, e.cfg.Now())
 	if err != nil {
 		return nil, storageErr("listing sessions", err)
@@ -445,6 +447,7 @@ func (e *Sessions) ListSessions(ctx context.Context, userID string) ([]SessionIn
 // its access tokens stop working on routes that check the database, and
 // elsewhere when they expire. It reports whether the session existed.
 func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, error) {
+	ctx = stdCtx(ctx)
 	if !validHandle(handle) {
 		return false, nil
 	}
@@ -465,6 +468,7 @@ func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, erro
 // RevokeAllSessions deletes every session of a user and returns their
 // handles.
 func (e *Sessions) RevokeAllSessions(ctx context.Context, userID string) ([]string, error) {
+	ctx = stdCtx(ctx)
 	handles, err := e.st.DeleteUserSessions(ctx, userID)
 	if err != nil {
 		return nil, storageErr("revoking sessions", err)
@@ -477,6 +481,7 @@ func (e *Sessions) RevokeAllSessions(ctx context.Context, userID string) ([]stri
 
 // UpdateSessionData replaces the session data of a session by handle.
 func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data map[string]any) error {
+	ctx = stdCtx(ctx)
 	if !validHandle(handle) {
 		return ErrSessionNotFound
 	}
@@ -495,6 +500,7 @@ func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data ma
 // handle (a nil value removes a key). The frontend sees it after the next
 // refresh; database-checked routes see it at once.
 func (e *Sessions) MergeIntoPayload(ctx context.Context, handle string, update map[string]any) error {
+	ctx = stdCtx(ctx)
 	_, err := e.mergePayload(ctx, handle, update)
 	return err
 }

@@ -1,0 +1,961 @@
+// The real-browser driver: the real SuperTokens frontend SDKs, in Debian's
+// Chromium through playwright-core, against the ginsession example app.
+//
+// e2e_test.go starts the servers and passes their addresses in $E2E_CONFIG
+// (see driverConfig there); this file runs every scenario in cookie mode
+// and in header mode (two lanes, each against its own servers, run side by
+// side), prints one PASS/FAIL/N/A line per scenario and mode, a summary,
+// and exits non-zero when anything failed.
+//
+// Knobs (environment of `go test ./e2e/`): E2E_ONLY="01,04,16" runs those
+// scenarios, E2E_MODES=cookie one lane, E2E_SEQUENTIAL=1 the lanes one
+// after the other, E2E_QUICK=1 three rounds instead of twenty in scenario
+// 10, E2E_ARTIFACTS=dir keeps screenshots and results.json there.
+import { chromium } from "playwright-core";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cfg = JSON.parse(process.env.E2E_CONFIG || "null");
+if (!cfg) {
+  console.error("run.mjs: $E2E_CONFIG is not set; run the suite with `go test ./e2e/`");
+  process.exit(2);
+}
+const TTL = cfg.accessTtlMs;
+const PASSWORD = "correct horse battery";
+const versions = JSON.parse(readFileSync(join(here, "dist", "versions.json"), "utf8"));
+
+// ---- small utilities -------------------------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const js = (v) => JSON.stringify(v);
+
+class Fail extends Error {}
+class NotApplicable extends Error {}
+
+function check(cond, msg) {
+  if (!cond) throw new Fail(msg);
+}
+function eq(actual, expected, what) {
+  if (js(actual) !== js(expected)) throw new Fail(`${what}: got ${js(actual)}, want ${js(expected)}`);
+}
+
+let emailSeq = 0;
+function newEmail(tag) {
+  emailSeq++;
+  return `${tag}-${Date.now().toString(36)}-${emailSeq}@example.com`;
+}
+
+// ---- server-side counters (/test/stats, test hooks) -------------------------
+
+async function stats(server) {
+  const r = await fetch(server.direct + "/test/stats");
+  if (r.status !== 200) throw new Fail(`GET ${server.origin}/test/stats: ${r.status}`);
+  return r.json();
+}
+
+// statsWindow reads the counters before and after a step: the delta is what
+// the step caused on that server.
+async function statsWindow(server) {
+  const before = await stats(server);
+  return {
+    async delta() {
+      const after = await stats(server);
+      const n = (st, path, status) => {
+        const p = st.requests[path];
+        if (!p) return 0;
+        return status === undefined ? p.count : p.byStatus[String(status)] || 0;
+      };
+      return {
+        count: (path, status) => n(after, path, status) - n(before, path, status),
+        event: (name) => (after.events[name] || 0) - (before.events[name] || 0),
+        last: (path) => (after.requests[path] || {}).last,
+        // every request with this status, whatever its path
+        status: (status) =>
+          Object.keys(after.requests).reduce((sum, p) => sum + n(after, p, status) - n(before, p, status), 0),
+      };
+    },
+  };
+}
+
+// ---- the browser -------------------------------------------------------------
+
+const launchArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--host-resolver-rules=MAP *.example.test 127.0.0.1",
+];
+
+// newContext is one browser profile's worth of cookies and storage, with a
+// log of every request its pages send (headers as sent, status, and the
+// body of the session routes' answers).
+async function newContext(browser, t) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const net = [];
+  const byRequest = new Map();
+  const pending = new Set();
+  context.on("request", (req) => {
+    const u = new URL(req.url());
+    const e = {
+      method: req.method(),
+      origin: u.origin,
+      path: u.pathname,
+      headers: req.headers(),
+      status: null,
+      respHeaders: null,
+      body: null,
+      failed: null,
+    };
+    byRequest.set(req, e);
+    net.push(e);
+    // The Cookie header is only in allHeaders (Chromium reports it apart).
+    const p = req
+      .allHeaders()
+      .then((h) => (e.cookie = h.cookie || ""))
+      .catch(() => {})
+      .finally(() => pending.delete(p));
+    pending.add(p);
+  });
+  context.on("response", (res) => {
+    const e = byRequest.get(res.request());
+    if (!e) return;
+    e.status = res.status();
+    e.respHeaders = res.headers();
+    if (e.path.startsWith("/auth/")) {
+      const p = res
+        .text()
+        .then((b) => (e.body = b))
+        .catch(() => {})
+        .finally(() => pending.delete(p));
+      pending.add(p);
+    }
+  });
+  context.on("requestfailed", (req) => {
+    const e = byRequest.get(req);
+    if (e) e.failed = (req.failure() && req.failure().errorText) || "failed";
+  });
+  context.on("weberror", (err) => t.log(`page error: ${err.error()}`));
+  // What the SDK (or the browser) says on the console, except the
+  // browser's own line for every non-2xx response.
+  context.on("console", (msg) => {
+    if ((msg.type() === "error" || msg.type() === "warning") && !/^Failed to load resource/.test(msg.text())) {
+      t.console.push(`${msg.type()}: ${msg.text()}`);
+    }
+  });
+  t.contexts.push(context);
+  return {
+    context,
+    net,
+    mark: () => net.length,
+    // settled waits for every response (and logged body) to arrive.
+    async settled() {
+      for (let i = 0; i < 100 && net.some((e) => e.status === null && e.failed === null); i++) await sleep(20);
+      await Promise.race([Promise.all([...pending]), sleep(3000)]);
+    },
+    // api lists "METHOD path status" of the requests to origin since mark.
+    async api(origin, since = 0) {
+      await this.settled();
+      return net
+        .slice(since)
+        .filter((e) => e.origin === origin)
+        .map((e) => `${e.method} ${e.path} ${e.failed ? "failed" : e.status}`);
+    },
+  };
+}
+
+// withoutExpiry drops what an access token expiring between two steps
+// adds to the wire: "X 401", "POST /auth/session/refresh 200" and the retry
+// of X are reduced to the retry. The access token lives 1–2 s (its exp is
+// in whole seconds), so on a loaded machine any step may meet an expiry;
+// scenarios about expiry check the raw wire instead.
+function withoutExpiry(lines) {
+  const out = [];
+  for (let i = 0; i < lines.length; i++) {
+    const req = lines[i].replace(/ \S+$/, "");
+    if (lines[i].endsWith(" 401") && lines[i + 1] === "POST /auth/session/refresh 200" && (lines[i + 2] || "").startsWith(req + " ")) {
+      i++; // skip the 401 and the refresh; the retry follows
+      continue;
+    }
+    out.push(lines[i]);
+  }
+  return out;
+}
+
+// sdkPage opens a page with the SDK and initialises it.
+async function sdkPage(c, url, init) {
+  const page = await c.context.newPage();
+  const resp = await page.goto(url);
+  check(resp && resp.ok(), `GET ${url}: ${resp && resp.status()}`);
+  const sdk = await page.evaluate((o) => window.e2e.init(o), init);
+  return Object.assign(page, { sdk, init });
+}
+
+const ev = (page, fn, arg) => page.evaluate(fn, arg);
+const exists = (page) => ev(page, () => e2e.doesSessionExist());
+const call = (page, url, opts) => ev(page, ([u, o]) => e2e.call(u, o), [url, opts || {}]);
+const events = (page) => ev(page, () => e2e.events);
+
+// wireAnswer returns the headers of the last response the browser got for
+// path (all of them: page script sees only the exposed ones).
+async function wireAnswer(c, origin, path) {
+  await c.settled();
+  const e = c.net.filter((x) => x.origin === origin && x.path === path).pop();
+  check(e && e.respHeaders, `no response for ${origin}${path} on the wire`);
+  return e.respHeaders;
+}
+
+async function signUp(page, api, tag) {
+  const email = newEmail(tag);
+  const r = await call(page, api.origin + "/signup", { method: "POST", body: { email, password: PASSWORD } });
+  eq(r.status, 200, `POST /signup status (${r.error || js(r.body)})`);
+  eq(r.body.status, "OK", "POST /signup body status");
+  return { email, uid: r.body.user.id, response: r };
+}
+
+// waitExpiry sleeps until the access token the page holds has expired, plus
+// margin. The SDK estimates server time from the token's iat (whole
+// seconds), so for its own expiry checks a margin of about a second more is
+// needed.
+async function waitExpiry(page, margin = 300) {
+  const ft = await ev(page, () => e2e.frontToken());
+  check(ft && ft.ate, "no front token to wait on");
+  const wait = ft.ate + margin - Date.now();
+  if (wait > 0) await sleep(wait);
+}
+
+async function allCookies(c) {
+  return c.context.cookies();
+}
+
+// The refresh token as the browser holds it: the HttpOnly sRefreshToken
+// cookie (cookie mode) or the SDK's st-refresh-token (header mode).
+async function readRefresh(t, c, page) {
+  if (t.mode === "cookie") {
+    const ck = (await allCookies(c)).find((k) => k.name === "sRefreshToken");
+    check(ck, "no sRefreshToken cookie");
+    return ck;
+  }
+  const v = await ev(page, () => e2e.cookie("st-refresh-token"));
+  check(v, "no st-refresh-token in the page's cookies");
+  return v;
+}
+
+async function writeRefresh(t, c, page, saved) {
+  if (t.mode === "cookie") {
+    const { name, value, domain, path, expires, httpOnly, secure, sameSite } = saved;
+    await c.context.addCookies([{ name, value, domain, path, expires, httpOnly, secure, sameSite }]);
+  } else {
+    await ev(page, (v) => e2e.setCookie(`st-refresh-token=${v};expires=Fri, 31 Dec 9999 23:59:59 GMT;path=/;samesite=lax`), saved);
+  }
+}
+
+const value = (r, what) => {
+  check(r.ok, `${what} threw: ${r.error}`);
+  return r.value;
+};
+
+// ---- scenarios ---------------------------------------------------------------
+// Each gets t: {mode, server(name), pages, newContext(), log(msg), pagePath}
+// and returns a short note for the report, or throws Fail / NotApplicable.
+
+// 1. A fresh page: doesSessionExist() is false after exactly one refresh
+// probe, answered 401, carrying rid: session, fdi-version, st-auth-mode.
+async function freshPage(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const w = await statsWindow(api);
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  eq(await exists(page), { ok: true, value: false }, "doesSessionExist() on a fresh page");
+  eq(await exists(page), { ok: true, value: false }, "doesSessionExist() again");
+  await page.reload();
+  await ev(page, (o) => e2e.init(o), page.init);
+  eq(await exists(page), { ok: true, value: false }, "doesSessionExist() after a reload");
+  await c.settled();
+  const probes = c.net.filter((e) => e.path === "/auth/session/refresh");
+  eq(probes.length, 1, "refresh probes sent by the browser");
+  const p = probes[0];
+  eq(p.status, 401, "probe status");
+  eq(p.method, "POST", "probe method");
+  eq(p.headers["rid"], "session", "probe rid header");
+  check(/\d\.\d/.test(p.headers["fdi-version"] || ""), `probe fdi-version header: ${p.headers["fdi-version"]}`);
+  eq(p.headers["st-auth-mode"], t.mode, "probe st-auth-mode header");
+  eq(p.headers["content-type"], undefined, "probe content-type");
+  const d = await w.delta();
+  eq(d.count("/auth/session/refresh", 401), 1, "server: refresh answered 401");
+  eq(d.count("/auth/session/refresh", 200), 0, "server: refresh answered 200");
+  const last = d.last("/auth/session/refresh");
+  eq([last.rid, last.stAuthMode, last.hasBody, last.contentType], ["session", t.mode, false, ""], "server saw rid/st-auth-mode/body/content-type");
+  check(last.fdiVersion === p.headers["fdi-version"], "server saw the fdi-version the browser sent");
+  return `1 probe → 401${p.body ? " " + p.body : ""}; fdi-version ${p.headers["fdi-version"]}`;
+}
+
+// 2. Sign up and sign in through the example's own routes.
+async function signUpSignIn(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const { email, uid, response } = await signUp(page, api, "s02");
+  const storedAccess = await ev(page, () => e2e.cookie("st-access-token")); // before any call could refresh it
+  eq(await exists(page), { ok: true, value: true }, "doesSessionExist() after sign-up");
+  eq(await ev(page, () => e2e.getUserId()), { ok: true, value: uid }, "getUserId()");
+  const payload = value(await ev(page, () => e2e.getAccessTokenPayloadSecurely()), "getAccessTokenPayloadSecurely()");
+  eq([payload.email, payload.sub], [email, uid], "payload email/sub");
+  check(typeof payload.sessionHandle === "string" && typeof payload.iat === "number" && typeof payload.exp === "number", `payload claims: ${js(payload)}`);
+  eq(payload.exp - payload.iat, TTL / 1000, "payload exp - iat");
+
+  const jar = await allCookies(c);
+  const names = await ev(page, () => e2e.cookieNames());
+  const access = jar.find((k) => k.name === "sAccessToken");
+  const refresh = jar.find((k) => k.name === "sRefreshToken");
+  if (t.mode === "cookie") {
+    check(access && access.httpOnly && access.path === "/", `sAccessToken cookie: ${js(access)}`);
+    check(refresh && refresh.httpOnly && refresh.path === "/auth/session/refresh", `sRefreshToken cookie: ${js(refresh)}`);
+    for (const n of ["sAccessToken", "sRefreshToken", "st-access-token", "st-refresh-token"]) {
+      check(!names.includes(n), `${n} readable by page script: ${names}`);
+    }
+    eq(response.headers["st-access-token"], undefined, "st-access-token header in cookie mode");
+  } else {
+    check(!access && !refresh, `backend cookies in header mode: ${jar.map((k) => k.name)}`);
+    check(names.includes("st-access-token") && names.includes("st-refresh-token"), `SDK storage: ${names}`);
+    eq(storedAccess, response.headers["st-access-token"], "stored access token = st-access-token header");
+  }
+  check(names.includes("sFrontToken"), `sFrontToken missing: ${names}`);
+
+  // Out and back in through /signin: the same user, a new session.
+  value(await ev(page, () => e2e.signOut()), "signOut()");
+  const r = await call(page, api.origin + "/signin", { method: "POST", body: { email, password: PASSWORD } });
+  eq([r.status, r.body.status], [200, "OK"], "POST /signin");
+  eq(await ev(page, () => e2e.getUserId()), { ok: true, value: uid }, "getUserId() after sign-in");
+  const again = value(await ev(page, () => e2e.getAccessTokenPayloadSecurely()), "payload after sign-in");
+  check(again.sessionHandle !== payload.sessionHandle, "sign-in reused the old session handle");
+  return t.mode === "cookie" ? "tokens only in HttpOnly cookies" : "tokens in the SDK's st-access-token/st-refresh-token storage";
+}
+
+// 3. Protected API: GET and POST (anti-CSRF runs on the POST).
+async function protectedAPI(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const { uid } = await signUp(page, api, "s03");
+  const m = c.mark();
+  let r = await call(page, api.origin + "/api/me");
+  eq([r.status, r.body.userId], [200, uid], "GET /api/me");
+  r = await call(page, api.origin + "/api/notes", { method: "POST", body: { text: "from the real SDK" } });
+  eq(r.status, 201, "POST /api/notes");
+  r = await call(page, api.origin + "/api/notes");
+  eq([r.status, r.body.notes.map((n) => n.text)], [200, ["from the real SDK"]], "GET /api/notes");
+  eq(withoutExpiry(await c.api(api.origin, m)), ["GET /api/me 200", "POST /api/notes 201", "GET /api/notes 200"], "requests on the wire");
+  for (const e of c.net.slice(m).filter((e) => e.origin === api.origin)) {
+    eq([e.headers["rid"], e.headers["st-auth-mode"]], ["anti-csrf", t.mode], `${e.method} ${e.path} rid/st-auth-mode`);
+    eq(!!e.headers["authorization"], t.mode === "header", `${e.method} ${e.path} Authorization present`);
+  }
+  return "GET 200, POST 201";
+}
+
+// 4. The access token expires: the caller still sees 200 after one 401, one
+// refresh, one retry. Once for a GET and once for a POST.
+async function expiry(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  await signUp(page, api, "s04");
+  const notes = [];
+  for (const [method, path, ok] of [["GET", "/api/me", 200], ["POST", "/api/notes", 201]]) {
+    await waitExpiry(page);
+    const w = await statsWindow(api);
+    const m = c.mark();
+    const r = await call(page, api.origin + path, method === "POST" ? { method, body: { text: "after expiry" } } : {});
+    eq(r.status, ok, `${method} ${path} as the caller sees it`);
+    eq(await c.api(api.origin, m), [`${method} ${path} 401`, "POST /auth/session/refresh 200", `${method} ${path} ${ok}`], "requests on the wire");
+    const d = await w.delta();
+    eq([d.count(path, 401), d.count(path, ok), d.count("/auth/session/refresh", 200), d.event("refreshed")], [1, 1, 1, 1], `server: ${path} 401/${ok}, refresh 200, refreshed event`);
+    notes.push(`${method}: 401 → refresh 200 → ${ok}`);
+  }
+  return notes.join("; ");
+}
+
+// 5. doesSessionExist() after expiry refreshes proactively, once.
+async function proactive(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  await signUp(page, api, "s05");
+  await waitExpiry(page, 1300);
+  const m = c.mark();
+  eq(await exists(page), { ok: true, value: true }, "doesSessionExist() after expiry");
+  eq(await exists(page), { ok: true, value: true }, "doesSessionExist() again");
+  eq(await c.api(api.origin, m), ["POST /auth/session/refresh 200"], "requests on the wire");
+  return "one refresh, no other request";
+}
+
+// 6. A 403 invalid-claim response reaches the app unchanged and
+// getInvalidClaimsFromResponse parses it.
+async function invalidClaim(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  await signUp(page, api, "s06");
+  const m = c.mark();
+  const r = await ev(page, (u) => e2e.invalidClaims(u), api.origin + "/test/invalid-claim");
+  eq(r.status, 403, "status");
+  eq(r.body.message, "invalid claim", "body message");
+  const parsed = value(r.parsed, "getInvalidClaimsFromResponse");
+  eq(parsed, r.body.claimValidationErrors, "parsed = the body's claimValidationErrors");
+  eq(parsed.map((e) => e.id), ["e2e-never-holds"], "claim ids");
+  eq(parsed[0].reason.message, "this test-only claim never holds", "reason");
+  const evs = (await events(page)).filter((e) => e.action === "API_INVALID_CLAIM");
+  eq(evs.length, 1, "API_INVALID_CLAIM events");
+  eq(evs[0].claimValidationErrors, parsed, "event's claimValidationErrors");
+  eq(withoutExpiry(await c.api(api.origin, m)), ["GET /test/invalid-claim 403"], "requests on the wire (no refresh after the 403)");
+  eq(await exists(page), { ok: true, value: true }, "session after a 403");
+  return `403 parsed: ${js(parsed)}`;
+}
+
+// 7. signOut(): session gone, frontend state cleared, the next protected
+// call is 401 without a refresh attempt.
+async function signOut(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  await signUp(page, api, "s07");
+  const w = await statsWindow(api);
+  let m = c.mark();
+  value(await ev(page, () => e2e.signOut()), "signOut()");
+  const sent = c.net.slice(m).filter((e) => e.path === "/auth/signout");
+  eq(withoutExpiry(await c.api(api.origin, m)), ["POST /auth/signout 200"], "requests on the wire");
+  eq(sent[0].headers["rid"], "session", "sign-out rid");
+  check(sent[0].headers["fdi-version"], "sign-out without fdi-version");
+  eq(sent[0].respHeaders["front-token"], "remove", "sign-out front-token");
+  eq(await exists(page), { ok: true, value: false }, "doesSessionExist() after sign-out");
+  const names = await ev(page, () => e2e.cookieNames());
+  for (const n of ["sFrontToken", "st-access-token", "st-refresh-token", "sAntiCsrf"]) check(!names.includes(n), `${n} left after sign-out: ${names}`);
+  const jar = (await allCookies(c)).map((k) => k.name);
+  check(!jar.includes("sAccessToken") && !jar.includes("sRefreshToken"), `session cookies left: ${jar}`);
+  m = c.mark();
+  const r = await call(page, api.origin + "/api/me");
+  eq(r.status, 401, "GET /api/me after sign-out");
+  eq(await c.api(api.origin, m), ["GET /api/me 401"], "requests on the wire (no refresh)");
+  const d = await w.delta();
+  eq([d.count("/auth/signout", 200), d.event("revoked")], [1, 1], "server: signout 200, revoked event");
+  check((await events(page)).some((e) => e.action === "SIGN_OUT"), "no SIGN_OUT event");
+  return "cleared; next call 401 with no refresh";
+}
+
+// 8. Another device revokes this session; after expiry the next call is 401
+// and the SDK fires UNAUTHORISED with sessionExpiredOrRevoked: true.
+async function serverRevoke(t) {
+  const api = t.server("main");
+  const a = await t.newContext();
+  const pa = await sdkPage(a, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const { email } = await signUp(pa, api, "s08");
+  const handleA = value(await ev(pa, () => e2e.getAccessTokenPayloadSecurely()), "payload").sessionHandle;
+  const b = await t.newContext();
+  const pb = await sdkPage(b, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  let r = await call(pb, api.origin + "/signin", { method: "POST", body: { email, password: PASSWORD } });
+  eq(r.body.status, "OK", "second device signs in");
+  r = await call(pb, api.origin + "/api/sessions");
+  eq(r.status, 200, "GET /api/sessions");
+  const other = r.body.sessions.find((s) => !s.current);
+  check(other && other.sessionHandle === handleA, `the first device in the list: ${js(r.body.sessions)}`);
+  r = await call(pb, api.origin + "/api/sessions/" + handleA, { method: "DELETE" });
+  eq([r.status, r.body.signedOut], [200, false], "DELETE /api/sessions/:handle");
+
+  await waitExpiry(pa);
+  const m = a.mark();
+  r = await call(pa, api.origin + "/api/me");
+  eq(r.status, 401, "the revoked device's next call after expiry");
+  eq(await a.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 401"], "requests on the wire");
+  const un = (await events(pa)).filter((e) => e.action === "UNAUTHORISED");
+  eq(un.map((e) => e.sessionExpiredOrRevoked), [true], "UNAUTHORISED events (sessionExpiredOrRevoked)");
+  eq(await exists(pa), { ok: true, value: false }, "doesSessionExist() on the revoked device");
+  eq((await call(pb, api.origin + "/api/me")).status, 200, "the other device still works");
+  return "401 after a refresh answered 401; UNAUTHORISED{sessionExpiredOrRevoked:true}";
+}
+
+// 9. Theft: an old refresh token (two generations old) put back after the
+// SDK rotated it: refresh fails with "token theft detected" and the session
+// is gone.
+async function theft(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  await signUp(page, api, "s09");
+  const gen0 = await readRefresh(t, c, page);
+  eq(await ev(page, () => e2e.attemptRefreshingSession()), { ok: true, value: true }, "first refresh");
+  eq(await ev(page, () => e2e.attemptRefreshingSession()), { ok: true, value: true }, "second refresh");
+  const gen2 = await readRefresh(t, c, page);
+  const raw = (v) => (typeof v === "string" ? v : v.value);
+  check(raw(gen0) !== raw(gen2), "the refresh token did not rotate");
+  await writeRefresh(t, c, page, gen0);
+  const w = await statsWindow(api);
+  const m = c.mark();
+  eq(await ev(page, () => e2e.attemptRefreshingSession()), { ok: true, value: false }, "refresh with the stolen token");
+  await c.settled();
+  const tries = c.net.slice(m).filter((e) => e.path === "/auth/session/refresh");
+  eq(tries.map((e) => [e.status, JSON.parse(e.body || "{}").message]), [[401, "token theft detected"]], "refresh answers");
+  eq(tries[0].respHeaders["front-token"], "remove", "theft answer front-token");
+  const d = await w.delta();
+  eq([d.event("theftDetected"), d.event("revoked")], [1, 1], "server: theftDetected/revoked events");
+  eq(await exists(page), { ok: true, value: false }, "doesSessionExist() after theft");
+  // The newest token is dead too: the session itself is gone.
+  const headers = { rid: "session", "fdi-version": "4.1", "st-auth-mode": t.mode };
+  if (t.mode === "cookie") headers.cookie = "sRefreshToken=" + raw(gen2);
+  else headers.authorization = "Bearer " + raw(gen2);
+  const r = await fetch(api.direct + "/auth/session/refresh", { method: "POST", headers });
+  eq([r.status, (await r.json()).message], [401, "unauthorised"], "refresh with the newest token after theft");
+  return "401 token theft detected; newest token then 401 unauthorised";
+}
+
+// 10. Two tabs of one context, both with an expired token, call the API at
+// the same moment: zero logouts over 20 rounds.
+async function twoTabs(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const url = t.pages.localhost + t.pagePath;
+  const init = { apiDomain: api.origin, tokenTransferMethod: t.mode };
+  const tab1 = await sdkPage(c, url, init);
+  const tab2 = await sdkPage(c, url, init);
+  await signUp(tab1, api, "s10");
+  eq(await exists(tab2), { ok: true, value: true }, "the second tab sees the session");
+  const w = await statsWindow(api);
+  const perRound = [];
+  const rounds = t.quick ? 3 : 20;
+  for (let i = 0; i < rounds; i++) {
+    await waitExpiry(tab1, 250);
+    const m = c.mark();
+    const rs = await Promise.all([call(tab1, api.origin + "/api/me"), call(tab2, api.origin + "/api/me")]);
+    eq(rs.map((r) => r.status), [200, 200], `round ${i + 1}: both tabs' calls`);
+    const wire = await c.api(api.origin, m);
+    check(!wire.some((l) => /refresh (401|5\d\d)/.test(l)), `round ${i + 1}: ${wire}`);
+    perRound.push(wire.filter((l) => l.startsWith("POST /auth/session/refresh")).length);
+  }
+  for (const tab of [tab1, tab2]) {
+    const bad = (await events(tab)).filter((e) => e.action === "UNAUTHORISED" || e.action === "SIGN_OUT");
+    eq(bad, [], "logout events");
+    eq(await exists(tab), { ok: true, value: true }, "session at the end");
+  }
+  const d = await w.delta();
+  eq([d.count("/auth/session/refresh", 401), d.event("theftDetected"), d.event("revoked")], [0, 0, 0], "server: refresh 401 / theft / revoked");
+  const total = perRound.reduce((a, b) => a + b, 0);
+  return `${rounds} rounds, 0 logouts; refresh calls per round ${Math.min(...perRound)}–${Math.max(...perRound)} (total ${total}, server refresh 200s ${d.count("/auth/session/refresh", 200)})`;
+}
+
+// 11. Anti-CSRF VIA_TOKEN: the SDK stores and echoes anti-csrf; a POST
+// without it fails. (Header mode: anti-CSRF does not apply.)
+async function viaToken(t) {
+  const api = t.server("viatoken");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const { response } = await signUp(page, api, "s11");
+  const token = response.headers["anti-csrf"];
+  check(token, "no anti-csrf response header on sign-up");
+  if (t.mode === "header") {
+    const access = await ev(page, () => e2e.cookie("st-access-token"));
+    const r = await call(page, api.origin + "/api/notes", {
+      method: "POST", raw: true, body: { text: "no anti-csrf, header mode" },
+      headers: { rid: "anti-csrf", "st-auth-mode": "header", authorization: "Bearer " + access },
+    });
+    eq(r.status, 201, "header-mode POST without anti-csrf");
+    return "header mode: anti-CSRF not applied (POST without anti-csrf → 201)";
+  }
+  eq(await ev(page, () => e2e.cookie("sAntiCsrf")), token, "sAntiCsrf stored by the SDK");
+  let m = c.mark();
+  let r = await call(page, api.origin + "/api/notes", { method: "POST", body: { text: "with anti-csrf" } });
+  eq(r.status, 201, "SDK POST");
+  for (const e of c.net.slice(m).filter((e) => e.path === "/api/notes")) eq(e.headers["anti-csrf"], token, "anti-csrf header the SDK sent");
+  const raw = (headers) => call(page, api.origin + "/api/notes", { method: "POST", raw: true, body: { text: "x" }, headers: { rid: "anti-csrf", "st-auth-mode": "cookie", ...headers } });
+  r = await raw({});
+  eq([r.status, r.body.message], [401, "try refresh token"], "POST without anti-csrf");
+  r = await raw({ "anti-csrf": "not-the-token" });
+  eq([r.status, r.body.message], [401, "try refresh token"], "POST with a wrong anti-csrf");
+  r = await call(page, api.origin + "/api/me", { raw: true, headers: { rid: "anti-csrf", "st-auth-mode": "cookie" } });
+  eq(r.status, 200, "GET without anti-csrf");
+  await waitExpiry(page);
+  m = c.mark();
+  r = await call(page, api.origin + "/api/notes", { method: "POST", body: { text: "after refresh" } });
+  eq(r.status, 201, "SDK POST after expiry");
+  eq(await c.api(api.origin, m), ["POST /api/notes 401", "POST /auth/session/refresh 200", "POST /api/notes 201"], "requests on the wire");
+  const after = c.net.slice(m).filter((e) => e.path === "/api/notes").map((e) => e.headers["anti-csrf"]);
+  eq(after, [token, token], "anti-csrf echoed on both tries");
+  return "stored + echoed; missing/wrong anti-csrf → 401; GET exempt";
+}
+
+// 12. Cross-origin same-site (page and API on different ports) and
+// same-origin (page served by the example itself).
+async function origins(t) {
+  const api = t.server("main");
+  const notes = [];
+  for (const [label, base] of [["cross-origin", t.pages.localhost], ["same-origin", api.origin + "/static"]]) {
+    const c = await t.newContext();
+    const page = await sdkPage(c, base + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+    const { uid, response } = await signUp(page, api, "s12");
+    let m = c.mark();
+    eq((await call(page, api.origin + "/api/me")).body.userId, uid, `${label}: GET /api/me`);
+    eq((await call(page, api.origin + "/api/notes", { method: "POST", body: { text: label } })).status, 201, `${label}: POST /api/notes`);
+    eq(withoutExpiry(await c.api(api.origin, m)), ["GET /api/me 200", "POST /api/notes 201"], `${label}: requests on the wire`);
+    await waitExpiry(page);
+    m = c.mark();
+    eq((await call(page, api.origin + "/api/me")).status, 200, `${label}: GET after expiry`);
+    eq(await c.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 200", "GET /api/me 200"], `${label}: refresh on the wire`);
+    const h = response.headers; // what page script could read
+    const all = await wireAnswer(c, api.origin, "/signup"); // everything
+    if (label === "cross-origin") {
+      eq([all["access-control-allow-origin"], all["access-control-allow-credentials"]], [t.pages.localhost, "true"], "CORS answer to sign-up");
+      const expose = (all["access-control-expose-headers"] || "").toLowerCase();
+      for (const n of ["front-token", "anti-csrf", "st-access-token", "st-refresh-token"]) check(expose.includes(n), `${n} not in Access-Control-Expose-Headers: ${expose}`);
+      check(h["front-token"], "front-token not readable by the page cross-origin");
+      if (t.mode === "header") check(h["st-access-token"] && h["st-refresh-token"], "st-*-token not readable by the page cross-origin");
+    } else {
+      eq(all["access-control-allow-origin"], undefined, "same-origin: a CORS header");
+      check(h["front-token"], "same-origin: front-token");
+    }
+    notes.push(`${label} OK`);
+  }
+  return notes.join(", ");
+}
+
+// 13. Several frontends on different origins, one API with the origin list;
+// an unlisted origin gets no CORS access. Cross-site works in header mode.
+async function multiOrigin(t) {
+  const api = t.server("multi");
+  const notes = [];
+  const frontends = [
+    ["same-site " + t.pages.localhost, t.pages.localhost, t.mode],
+    ["cross-site " + t.pages.app, t.pages.app, "header"],
+  ];
+  for (const [label, origin, mode] of frontends) {
+    const c = await t.newContext();
+    const page = await sdkPage(c, origin + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: mode });
+    const { uid } = await signUp(page, api, "s13");
+    eq((await wireAnswer(c, api.origin, "/signup"))["access-control-allow-origin"], origin, `${label}: Allow-Origin`);
+    eq((await call(page, api.origin + "/api/me")).body.userId, uid, `${label}: GET /api/me`);
+    eq((await call(page, api.origin + "/api/notes", { method: "POST", body: { text: label } })).status, 201, `${label}: POST`);
+    await waitExpiry(page);
+    const m = c.mark();
+    eq((await call(page, api.origin + "/api/me")).status, 200, `${label}: GET after expiry`);
+    eq(await c.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 200", "GET /api/me 200"], `${label}: refresh on the wire`);
+    if (mode === "cookie") {
+      const ck = (await allCookies(c)).find((k) => k.name === "sAccessToken");
+      check(ck && ck.secure && ck.sameSite === "Lax", `${label}: sAccessToken ${js(ck)}`);
+    }
+    notes.push(`${label} (${mode}) OK`);
+  }
+  // Cross-site in cookie mode: what this browser does with third-party
+  // cookies (Playwright's Chromium allows them; many browsers do not).
+  if (t.mode === "cookie") {
+    const c = await t.newContext();
+    const page = await sdkPage(c, t.pages.app + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+    // Chromium says why it refuses a Set-Cookie only over CDP.
+    const cdp = await c.context.newCDPSession(page);
+    const blocked = new Set();
+    cdp.on("Network.responseReceivedExtraInfo", (e) => {
+      for (const b of e.blockedCookies || []) blocked.add(`${b.cookie ? b.cookie.name : "?"}: ${b.blockedReasons.join("+")}`);
+    });
+    await cdp.send("Network.enable");
+    await signUp(page, api, "s13x");
+    const ck = (await allCookies(c)).find((k) => k.name === "sAccessToken");
+    const me = await call(page, api.origin + "/api/me");
+    await sleep(100);
+    // Either the browser refuses third-party cookies and cookie mode
+    // cannot work cross-site, or it accepts them and it works.
+    eq(me.status, blocked.size > 0 ? 401 : 200, `cross-site cookie mode GET /api/me (blocked: ${[...blocked]})`);
+    notes.push(`cross-site cookie mode: Set-Cookie ${blocked.size ? "refused (" + [...blocked].join(", ") + ")" : `accepted (SameSite=${ck && ck.sameSite})`}, GET /api/me ${me.status}`);
+  }
+  // An unlisted origin.
+  const w = await statsWindow(api);
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.other + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const r = await call(page, api.origin + "/signup", { method: "POST", body: { email: newEmail("s13u"), password: PASSWORD } });
+  eq(r.status, 0, `unlisted origin's sign-up (${js(r)})`);
+  check(/fetch/i.test(r.error || ""), `unlisted origin error: ${r.error}`);
+  const d = await w.delta();
+  check(d.status(403) >= 1 && d.count("/signup", 200) === 0, `server: 403s ${d.status(403)}, signups ${d.count("/signup", 200)}`);
+  eq(d.event("created"), 0, "sessions created for the unlisted origin");
+  notes.push(`unlisted ${t.pages.other}: fetch failed (${r.error}), server answered 403 ×${d.status(403)}`);
+  return notes.join("; ");
+}
+
+// 14. Two API servers on subdomains sharing one database: a session made
+// through one is accepted by the other, and refresh works through both.
+async function subdomains(t) {
+  const api = t.server("api");
+  const api2 = t.server("api2");
+  const c = await t.newContext();
+  const base = { tokenTransferMethod: t.mode, sessionTokenBackendDomain: ".example.test" };
+  const p1 = await sdkPage(c, t.pages.app + t.pagePath, { ...base, apiDomain: api.origin });
+  const { uid } = await signUp(p1, api, "s14");
+  const handle = value(await ev(p1, () => e2e.getAccessTokenPayloadSecurely()), "payload").sessionHandle;
+  let r = await call(p1, api2.origin + "/api/me");
+  eq([r.status, r.body.userId, r.body.sessionHandle], [200, uid, handle], "the other API accepts the session");
+  eq((await call(p1, api2.origin + "/api/notes", { method: "POST", body: { text: "via api2" } })).status, 201, "POST via api2");
+  eq((await call(p1, api.origin + "/api/notes")).body.notes.map((n) => n.text), ["via api2"], "note seen via api");
+  if (t.mode === "cookie") {
+    const doms = (await allCookies(c)).filter((k) => k.name.startsWith("sAccessToken") || k.name === "sRefreshToken").map((k) => `${k.name}@${k.domain}`);
+    eq(doms.sort(), ["sAccessToken@.example.test", "sRefreshToken@.example.test"], "session cookies");
+  }
+  // A 401 from api2 is refreshed through api (the page's apiDomain) ...
+  const w1 = await statsWindow(api);
+  const w2 = await statsWindow(api2);
+  await waitExpiry(p1);
+  let m = c.mark();
+  eq((await call(p1, api2.origin + "/api/me")).status, 200, "api2 after expiry");
+  const wire1 = [...(await c.api(api2.origin, m)).map((l) => "api2 " + l), ...(await c.api(api.origin, m)).map((l) => "api " + l)];
+  eq(wire1.sort(), ["api POST /auth/session/refresh 200", "api2 GET /api/me 200", "api2 GET /api/me 401"], "refresh through api");
+  // ... and a page whose apiDomain is api2 refreshes through api2.
+  const p2 = await sdkPage(c, t.pages.app + t.pagePath, { ...base, apiDomain: api2.origin });
+  await waitExpiry(p2);
+  m = c.mark();
+  eq((await call(p2, api.origin + "/api/me")).status, 200, "api after expiry, page on api2");
+  const wire2 = [...(await c.api(api.origin, m)).map((l) => "api " + l), ...(await c.api(api2.origin, m)).map((l) => "api2 " + l)];
+  eq(wire2.sort(), ["api GET /api/me 200", "api GET /api/me 401", "api2 POST /auth/session/refresh 200"].sort(), "refresh through api2");
+  const d1 = await w1.delta();
+  const d2 = await w2.delta();
+  eq([d1.event("refreshed"), d2.event("refreshed")], [1, 1], "refreshes on api / api2");
+  return "session shared; refreshed once through each API";
+}
+
+// 15. Cookie-domain migration: host-only cookies from before, .example.test
+// cookies after, with olderCookieDomain set. Goal: zero failed app requests.
+async function migration(t) {
+  const old = t.server("old");
+  const neu = t.server("new");
+  const c = await t.newContext();
+  const p1 = await sdkPage(c, t.pages.app + t.pagePath, { apiDomain: old.origin, tokenTransferMethod: t.mode });
+  await signUp(p1, old, "s15");
+  eq((await call(p1, old.origin + "/api/me")).status, 200, "before the change");
+  const before = (await allCookies(c)).filter((k) => k.name === "sAccessToken" || k.name === "sRefreshToken").map((k) => `${k.name}@${k.domain}`).sort();
+  if (t.mode === "cookie") eq(before, ["sAccessToken@api.example.test", "sRefreshToken@api.example.test"], "host-only cookies before");
+  await p1.close();
+  // The new deployment: cookieDomain .example.test, olderCookieDomain host-only.
+  const p2 = await sdkPage(c, t.pages.app + t.pagePath, { apiDomain: neu.origin, tokenTransferMethod: t.mode, sessionTokenBackendDomain: ".example.test" });
+  const w = await statsWindow(neu);
+  const m = c.mark();
+  const until = Date.now() + TTL * 2 + 1500; // spans two expiries
+  let calls = 0;
+  const failed = [];
+  while (Date.now() < until) {
+    const post = calls % 3 === 2;
+    const r = await call(p2, neu.origin + (post ? "/api/notes" : "/api/me"), post ? { method: "POST", body: { text: "migrating " + calls } } : {});
+    calls++;
+    if (r.status < 200 || r.status > 299) failed.push(`${post ? "POST" : "GET"} ${r.status}`);
+    await sleep(150);
+  }
+  eq(await exists(p2), { ok: true, value: true }, "session after the migration");
+  const wire = await c.api(neu.origin, m);
+  const wire401 = wire.filter((l) => / 401$/.test(l)).length;
+  const refreshes = wire.filter((l) => l.startsWith("POST /auth/session/refresh"));
+  const after = (await allCookies(c)).filter((k) => k.name === "sAccessToken" || k.name === "sRefreshToken").map((k) => `${k.name}@${k.domain}`).sort();
+  const d = await w.delta();
+  const dups = c.net.slice(m).filter((e) => e.origin === neu.origin && (e.cookie || "").split("sAccessToken=").length > 2);
+  const dupSent = dups.length;
+  eq(failed, [], "failed app requests during the migration");
+  if (t.mode === "cookie") {
+    check(dupSent >= 1, "the browser never held both the old and the new cookies");
+    eq(dups.filter((e) => e.status >= 300).map((e) => `${e.method} ${e.path} ${e.status}`), [], "requests with old+new cookies that failed");
+  }
+  check(!refreshes.some((l) => !l.endsWith(" 200")), `refreshes: ${refreshes}`);
+  if (t.mode === "cookie") {
+    eq(after, ["sAccessToken@.example.test", "sRefreshToken@.example.test"], "cookies after (old host-only ones gone)");
+    eq(d.last("/api/me").cookieNames.filter((n) => n === "sAccessToken").length, 1, "server: one sAccessToken on the last request");
+  } else {
+    eq(after, [], "no backend cookies in header mode");
+  }
+  eq(d.event("theftDetected"), 0, "theft events");
+  return `${calls} app calls, 0 failed; on the wire ${wire401} × 401 and ${refreshes.length} refreshes (expiry), ${dupSent} request(s) carrying old+new sAccessToken, all answered 2xx; cookies after: ${after.join(" ") || "none"}`;
+}
+
+// 16. The core flows (1–4, 7) with the supertokens-web-js bundle.
+const webJsFlows = [
+  ["1", freshPage],
+  ["2", signUpSignIn],
+  ["3", protectedAPI],
+  ["4", expiry],
+  ["7", signOut],
+];
+
+// 17. The example's own demo page, driven as a person would.
+async function demoPage(t) {
+  if (t.mode !== "cookie") throw new NotApplicable("the demo page's own client speaks cookie mode only");
+  const demo = t.server("demo");
+  const w = await statsWindow(demo);
+  const c = await t.newContext();
+  const page = await c.context.newPage();
+  await page.goto(demo.origin + "/");
+  const email = newEmail("demo");
+  await page.fill("#email", email);
+  await page.fill("#password", PASSWORD);
+  await page.click('button[data-action="/signup"]');
+  await page.waitForFunction(() => document.querySelector("#auth-result").textContent.startsWith("OK: signed in as"));
+  await page.waitForFunction(() => document.querySelector("#me-result").textContent.startsWith("200"));
+  check((await page.textContent("#status")).startsWith("Signed in as"), "status line after sign-up");
+
+  // Wait for the access token to expire; the next call refreshes it.
+  const ate = await page.evaluate(() => JSON.parse(localStorage.getItem("frontToken")).ate);
+  await sleep(Math.max(0, ate + 300 - Date.now()));
+  await page.click("#me-button");
+  await page.waitForFunction(() => [...document.querySelectorAll("#log li")].some((li) => li.textContent.includes("← 200 refresh")));
+  await page.waitForFunction((old) => JSON.parse(localStorage.getItem("frontToken")).ate > old, ate);
+  check((await page.textContent("#me-result")).startsWith("200"), "me after refresh");
+
+  await page.fill("#note-text", "Buy oat milk, then test refresh again");
+  await page.click('#note-form button[type="submit"]');
+  await page.waitForSelector("#notes li >> text=Buy oat milk");
+
+  // Another device signs in; this one lists the sessions and revokes it.
+  const other = await fetch(demo.direct + "/signin", {
+    method: "POST",
+    headers: { "content-type": "application/json", rid: "anti-csrf", "st-auth-mode": "cookie", "user-agent": "e2e-other-device/1.0" },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  eq((await other.json()).status, "OK", "the other device's sign-in");
+  await page.click("#sessions-reload");
+  await page.waitForFunction(() => document.querySelectorAll("#sessions li").length === 2);
+  const shot1 = join(cfg.artifacts, "17-demo-two-sessions.png");
+  await page.screenshot({ path: shot1, fullPage: true });
+  await page.click('#sessions li button:text("Revoke")');
+  await page.waitForFunction(() => document.querySelectorAll("#sessions li").length === 1);
+  const shot2 = join(cfg.artifacts, "17-demo-signed-in.png");
+  await page.screenshot({ path: shot2, fullPage: true });
+
+  await page.click("#signout-button");
+  await page.waitForFunction(() => document.querySelector("#status").textContent === "Signed out");
+  const shot3 = join(cfg.artifacts, "17-demo-signed-out.png");
+  await page.screenshot({ path: shot3, fullPage: true });
+  const d = await w.delta();
+  eq([d.event("created"), d.event("revoked")], [2, 2], "server: sessions created / revoked");
+  check(d.event("refreshed") >= 1, "server: no refresh happened");
+  t.log(`screenshots: ${shot1} ${shot2} ${shot3}`);
+  return `signed up, refreshed ${d.event("refreshed")}×, note added, other device revoked, signed out; screenshots in ${cfg.artifacts}`;
+}
+
+const scenarios = [
+  { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
+  { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
+  { id: "03", name: "protected GET and POST", fn: protectedAPI },
+  { id: "04", name: "expiry: 401, one refresh, one retry", fn: expiry },
+  { id: "05", name: "doesSessionExist refreshes after expiry", fn: proactive },
+  { id: "06", name: "403 invalid claim parsed", fn: invalidClaim },
+  { id: "07", name: "signOut clears, no refresh after", fn: signOut },
+  { id: "08", name: "revoked elsewhere: 401 + UNAUTHORISED", fn: serverRevoke },
+  { id: "09", name: "theft: old refresh token", fn: theft },
+  { id: "10", name: "two tabs refreshing together", fn: twoTabs, timeout: 150_000 },
+  { id: "11", name: "anti-CSRF VIA_TOKEN", fn: viaToken },
+  { id: "12", name: "cross-origin and same-origin", fn: origins },
+  { id: "13", name: "several frontends, unlisted origin", fn: multiOrigin, allowConsole: /other\.example\.test.* blocked by CORS policy/ },
+  { id: "14", name: "two APIs on subdomains", fn: subdomains },
+  { id: "15", name: "cookie-domain migration", fn: migration },
+  ...webJsFlows.map(([n, fn]) => ({ id: "16." + n, name: `web-js: flow ${n}`, fn, pagePath: "/webjs.html" })),
+  { id: "17", name: "demo page as a person", fn: demoPage },
+];
+
+// ---- runner ---------------------------------------------------------------------
+
+function selected(s) {
+  if (!cfg.only) return true;
+  return cfg.only.split(",").some((id) => s.id === id || s.id.startsWith(id + "."));
+}
+
+async function runScenario(browser, mode, s) {
+  const t = {
+    mode,
+    pages: cfg.pages,
+    pagePath: s.pagePath || "/sdk.html",
+    quick: process.env.E2E_QUICK === "1",
+    contexts: [],
+    logs: [],
+    console: [],
+    server(name) {
+      const srv = cfg.servers[`${name}-${mode}`] || cfg.servers[name];
+      if (!srv) throw new Error(`no server ${name}`);
+      return srv;
+    },
+    log(msg) {
+      this.logs.push(msg);
+    },
+  };
+  t.newContext = () => newContext(browser, t);
+  const started = Date.now();
+  let status = "PASS";
+  let note = "";
+  let timer;
+  try {
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Fail(`timed out after ${(s.timeout || 60_000) / 1000} s`)), s.timeout || 60_000);
+    });
+    note = await Promise.race([s.fn(t), timeout]);
+  } catch (e) {
+    if (e instanceof NotApplicable) {
+      status = "N/A";
+      note = e.message;
+    } else {
+      status = "FAIL";
+      note = e instanceof Fail ? e.message : e.stack || String(e);
+    }
+  } finally {
+    clearTimeout(timer);
+    await Promise.all(t.contexts.map((c) => c.close().catch(() => {})));
+  }
+  // An SDK that complains (a missing front-token, cookies it cannot
+  // write) fails the scenario even when every check passed.
+  const unexpected = [...new Set(t.console)].filter((l) => !(s.allowConsole && s.allowConsole.test(l)));
+  if (status === "PASS" && unexpected.length > 0) {
+    status = "FAIL";
+    note = `unexpected console output: ${unexpected.join(" | ")}`;
+  } else if (status === "FAIL") {
+    t.logs.push(...unexpected.map((l) => "console " + l));
+  }
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`${status.padEnd(4)} [${mode}] ${s.id} ${s.name} (${secs} s)${note ? ": " + note : ""}`);
+  if (status === "FAIL") for (const l of t.logs) console.log(`     [${mode}] ${s.id} log: ${l}`);
+  else for (const l of t.logs) console.log(`     [${mode}] ${s.id}: ${l}`);
+  return { id: s.id, name: s.name, mode, status, secs: Number(secs), note };
+}
+
+async function main() {
+  const started = Date.now();
+  const browser = await chromium.launch({ executablePath: cfg.chromium, headless: true, args: launchArgs });
+  const chromiumVersion = browser.version();
+  console.log(`Chromium ${chromiumVersion} (${cfg.chromium}); ${Object.entries(versions).map(([k, v]) => `${k}@${v}`).join(", ")}; access-token TTL ${TTL} ms; modes ${cfg.modes.join(", ")}${cfg.sequential ? " (sequential)" : " (in parallel)"}`);
+  const lane = async (mode) => {
+    const out = [];
+    for (const s of scenarios.filter(selected)) out.push(await runScenario(browser, mode, s));
+    return out;
+  };
+  let results = [];
+  try {
+    if (cfg.sequential) {
+      for (const mode of cfg.modes) results.push(...(await lane(mode)));
+    } else {
+      results = (await Promise.all(cfg.modes.map(lane))).flat();
+    }
+  } finally {
+    await browser.close();
+  }
+  const wall = ((Date.now() - started) / 1000).toFixed(1);
+
+  console.log("");
+  console.log("SUMMARY");
+  console.log(`${"scenario".padEnd(46)}${cfg.modes.map((m) => m.padEnd(8)).join("")}`);
+  for (const s of scenarios.filter(selected)) {
+    const cells = cfg.modes.map((m) => (results.find((r) => r.id === s.id && r.mode === m) || { status: "-" }).status.padEnd(8));
+    console.log(`${(s.id + " " + s.name).padEnd(46)}${cells.join("")}`);
+  }
+  const count = (st) => results.filter((r) => r.status === st).length;
+  console.log(`passed ${count("PASS")}, failed ${count("FAIL")}, not applicable ${count("N/A")}; wall time ${wall} s; Chromium ${chromiumVersion}; supertokens-website@${versions["supertokens-website"]}, supertokens-web-js@${versions["supertokens-web-js"]}, playwright-core@${versions["playwright-core"]}`);
+  const out = join(cfg.artifacts, "results.json");
+  writeFileSync(out, JSON.stringify({ chromium: chromiumVersion, versions, accessTtlMs: TTL, wallSeconds: Number(wall), results }, null, 2) + "\n");
+  console.log(`results: ${out}`);
+  process.exitCode = count("FAIL") > 0 ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.error(e.stack || String(e));
+  process.exit(1);
+});

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ginsession/ginsession/ginsession"
+)
+
+// The flags the real-browser suite (e2e/) needs: cookie domain and its
+// migration, Secure, anti-CSRF mode, a static directory; and the test hooks'
+// request headers and invalid-claim route.
+
+func TestParseFlagsCookiesCSRFStatic(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	opts, err := parseFlags(nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.CookieDomain != "" || opts.OlderCookieDomain != "" || opts.AntiCSRF != ginsession.AntiCSRFAuto ||
+		opts.CookieSecure != nil || opts.StaticDir != "" {
+		t.Fatalf("defaults: %+v", opts)
+	}
+
+	dir := t.TempDir()
+	opts, err = parseFlags([]string{"-cookie-domain", ".example.test", "-older-cookie-domain", "host-only",
+		"-anti-csrf", "via_token", "-cookie-secure", "true", "-static-dir", dir}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.CookieDomain != ".example.test" || opts.OlderCookieDomain != ginsession.HostOnly ||
+		opts.AntiCSRF != ginsession.AntiCSRFViaToken || opts.CookieSecure == nil || !*opts.CookieSecure || opts.StaticDir != dir {
+		t.Fatalf("flags: %+v", opts)
+	}
+
+	opts, err = parseFlags([]string{"-older-cookie-domain", ".old.example.test", "-anti-csrf", "NONE", "-cookie-secure", "false"}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.OlderCookieDomain != ".old.example.test" || opts.AntiCSRF != ginsession.AntiCSRFNone || opts.CookieSecure == nil || *opts.CookieSecure {
+		t.Fatalf("flags: %+v", opts)
+	}
+
+	file := filepath.Join(dir, "file.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"-anti-csrf", "sometimes"},
+		{"-cookie-secure", "maybe"},
+		{"-static-dir", filepath.Join(dir, "missing")},
+		{"-static-dir", file},
+	} {
+		if _, err := parseFlags(args, noEnv); err == nil {
+			t.Errorf("parseFlags(%q) accepted", args)
+		}
+	}
+
+	// Port 0: the API domain waits for the listener's port (run sets it).
+	if opts, err := parseFlags([]string{"-addr", "127.0.0.1:0"}, noEnv); err != nil || opts.APIDomain != "" {
+		t.Fatalf("-addr 127.0.0.1:0: APIDomain %q, %v", opts.APIDomain, err)
+	}
+
+	// A bad cookie domain is ginsession's to refuse, with its own message.
+	if _, err := NewApp(Options{DB: filepath.Join(t.TempDir(), "x.db"), CookieDomain: "localhost"}); err == nil ||
+		!strings.Contains(err.Error(), "CookieDomain") {
+		t.Fatalf("NewApp with cookie domain localhost: %v", err)
+	}
+}
+
+func TestCookieOptionsReachGinsession(t *testing.T) {
+	yes := true
+	_, base := startApp(t, Options{
+		APIDomain:         "http://api.example.test:8080",
+		CookieDomain:      ".example.test",
+		OlderCookieDomain: ginsession.HostOnly,
+		CookieSecure:      &yes,
+	})
+	c := newClient(t, base, "cookie")
+	r := c.signUp("kim@example.com", "kim password")
+	wantField(t, "signup", r, "status", "OK")
+	ck := setCookies(r.header)
+	for _, name := range []string{"sAccessToken", "sRefreshToken"} {
+		if ck[name] == nil || ck[name].Domain != "example.test" || !ck[name].Secure {
+			t.Fatalf("%s: %v", name, r.header.Values("Set-Cookie"))
+		}
+	}
+
+	// Duplicates from before the change: the host-only ones are cleared.
+	access := ck["sAccessToken"].Value
+	r = c.do(http.MethodGet, "/api/me", nil, "Cookie", "sAccessToken=stale-host-only-token; sAccessToken="+access)
+	wantStatus(t, "me with duplicate cookies", r, http.StatusOK)
+	cleared := 0
+	for _, line := range r.header.Values("Set-Cookie") {
+		if strings.Contains(line, "Max-Age=0") || strings.Contains(line, "1970") {
+			if strings.Contains(strings.ToLower(line), "domain=") {
+				t.Fatalf("cleared the new domain's cookie: %s", line)
+			}
+			cleared++
+		}
+	}
+	if cleared != 2 {
+		t.Fatalf("host-only duplicates cleared %d times, want 2: %v", cleared, r.header.Values("Set-Cookie"))
+	}
+}
+
+func TestAntiCSRFViaTokenOption(t *testing.T) {
+	_, base := startApp(t, Options{AntiCSRF: ginsession.AntiCSRFViaToken})
+	c := newClient(t, base, "cookie")
+	r := c.signUp("lee@example.com", "lee password")
+	wantField(t, "signup", r, "status", "OK")
+	token := r.header.Get("anti-csrf")
+	if token == "" {
+		t.Fatal("VIA_TOKEN: no anti-csrf header on sign-up")
+	}
+	note := map[string]string{"text": "hello"}
+	r = c.do(http.MethodPost, "/api/notes", note)
+	wantStatus(t, "POST without anti-csrf", r, http.StatusUnauthorized)
+	wantField(t, "POST without anti-csrf", r, "message", "try refresh token")
+	wantStatus(t, "POST with anti-csrf", c.do(http.MethodPost, "/api/notes", note, "anti-csrf", token), http.StatusCreated)
+	wantStatus(t, "GET without anti-csrf", c.do(http.MethodGet, "/api/notes", nil), http.StatusOK)
+}
+
+func TestStaticDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "page.html"), []byte("<p>static page</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, base := startApp(t, Options{StaticDir: dir})
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(b)
+	}
+	if status, body := get(base + "/static/page.html"); status != http.StatusOK || body != "<p>static page</p>" {
+		t.Fatalf("GET /static/page.html: %d %q", status, body)
+	}
+	if _, body := get(base + "/static/"); strings.Contains(body, "page.html") {
+		t.Fatalf("/static/ lists the directory: %q", body)
+	}
+
+	_, plain := startApp(t, Options{})
+	if status, _ := get(plain + "/static/page.html"); status != http.StatusNotFound {
+		t.Fatalf("without StaticDir: GET /static/page.html %d", status)
+	}
+}
+
+func TestTestHooksHeadersAndInvalidClaim(t *testing.T) {
+	_, base := startApp(t, Options{TestHooks: true})
+	c := newClient(t, base, "cookie")
+	wantStatus(t, "invalid-claim without a session", c.do(http.MethodGet, "/test/invalid-claim", nil), http.StatusUnauthorized)
+	wantField(t, "signup", c.signUp("max@example.com", "max password"), "status", "OK")
+
+	r := c.do(http.MethodGet, "/test/invalid-claim", nil)
+	wantStatus(t, "invalid-claim", r, http.StatusForbidden)
+	wantField(t, "invalid-claim", r, "message", "invalid claim")
+	errs, _ := r.body["claimValidationErrors"].([]any)
+	if len(errs) != 1 || errs[0].(map[string]any)["id"] != "e2e-never-holds" {
+		t.Fatalf("claimValidationErrors: %s", r.raw)
+	}
+
+	wantStatus(t, "refresh", c.refresh(), http.StatusOK)
+	h := newClient(t, base, "header")
+	wantField(t, "header signup", h.signUp("nia@example.com", "nia password"), "status", "OK")
+	wantStatus(t, "header me", h.do(http.MethodGet, "/api/me", nil, "Origin", "http://localhost:3000"), http.StatusOK)
+
+	var st struct {
+		Requests map[string]struct {
+			Last requestHeaders `json:"last"`
+		} `json:"requests"`
+	}
+	r = c.do(http.MethodGet, "/test/stats", nil)
+	if err := json.Unmarshal([]byte(r.raw), &st); err != nil {
+		t.Fatal(err)
+	}
+	ref := st.Requests["/auth/session/refresh"].Last
+	if ref.RID != "session" || ref.FDIVersion != "4.1" || ref.AuthMode != "cookie" || ref.Bearer || ref.HasBody ||
+		ref.ContentType != "" || strings.Join(ref.CookieNames, ",") != "sAccessToken,sRefreshToken" {
+		t.Fatalf("refresh headers as seen: %+v", ref)
+	}
+	me := st.Requests["/api/me"].Last
+	if me.RID != "anti-csrf" || me.AuthMode != "header" || !me.Bearer || me.Origin != "http://localhost:3000" || len(me.CookieNames) != 0 {
+		t.Fatalf("header-mode /api/me as seen: %+v", me)
+	}
+	if strings.Contains(r.raw, h.access) || strings.Contains(r.raw, h.fresh) {
+		t.Fatal("/test/stats leaks a token")
+	}
+}

@@ -198,6 +198,8 @@ func (a *App) init() error {
 
 	r.POST("/signup", a.signUp)
 	r.POST("/signin", a.signIn)
+	r.GET("/cart", sessions.Verify(ginsession.Optional()), a.getCart)
+	r.POST("/cart", sessions.Verify(ginsession.Optional()), a.addToCart)
 
 	api := r.Group("/api", sessions.Verify())
 	api.GET("/me", a.me)

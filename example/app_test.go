@@ -804,3 +804,58 @@ func TestPostgres(t *testing.T) {
 	wantStatus(t, "b refresh", b.refresh(), http.StatusUnauthorized)
 	wantStatus(t, "a refresh", a.refresh(), http.StatusOK)
 }
+
+// TestAnonymousCartSurvivesSignIn: a visitor fills a cart without an
+// account, signs up, and the cart is in the user's session; the anonymous
+// session is gone.
+func TestAnonymousCartSurvivesSignIn(t *testing.T) {
+	_, base := startApp(t, Options{})
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	post := func(path, body string) (int, map[string]any) {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("st-auth-mode", "cookie")
+		req.Header.Set("rid", "anti-csrf")
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out
+	}
+	get := func(path string) (int, map[string]any) {
+		res, err := hc.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out
+	}
+	if code, body := get("/cart"); code != 200 || len(body["cart"].([]any)) != 0 {
+		t.Fatalf("empty cart: %d %v", code, body)
+	}
+	if code, body := post("/cart", `{"item":"apple"}`); code != 201 || body["anonymous"] != true {
+		t.Fatalf("first item: %d %v", code, body)
+	}
+	if code, body := post("/cart", `{"item":"pear"}`); code != 201 || len(body["cart"].([]any)) != 2 {
+		t.Fatalf("second item: %d %v", code, body)
+	}
+	if code, _ := post("/cart", `{"item":""}`); code != 400 {
+		t.Fatalf("empty item: %d", code)
+	}
+	if code, body := post("/signup", `{"email":"cart@example.com","password":"correct horse"}`); code != 200 || body["status"] != "OK" {
+		t.Fatalf("signup: %d %v", code, body)
+	}
+	code, body := get("/cart")
+	if code != 200 || body["anonymous"] != false {
+		t.Fatalf("cart after sign-up: %d %v", code, body)
+	}
+	if items := body["cart"].([]any); len(items) != 2 || items[0] != "apple" || items[1] != "pear" {
+		t.Fatalf("cart lost at sign-up: %v", items)
+	}
+}

@@ -161,7 +161,14 @@ func (a *App) signIn(c *gin.Context) {
 func (a *App) startSession(c *gin.Context, u *user) {
 	payload := map[string]any{"email": u.Email}
 	data := map[string]any{"userAgent": truncate(c.Request.UserAgent(), maxUserAgentBytes)}
-	if _, err := a.sessions.Create(c, u.ID, payload, data); err != nil {
+	// A visitor's anonymous cart survives sign-in.
+	carry := func(anon map[string]any) map[string]any {
+		if cart := cartOf(anon); len(cart) > 0 {
+			data["cart"] = cart
+		}
+		return data
+	}
+	if _, err := a.sessions.CreateFromAnonymous(c, u.ID, payload, carry); err != nil {
 		a.sessions.HandleError(c, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/gin-gonic/gin"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ginsession/ginsession/store"
 )
@@ -54,7 +55,15 @@ func (s *Session) IsAnonymous() bool {
 // refreshes and retries the sign-in, so nothing is lost.
 func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload map[string]any, carry func(anonData map[string]any) map[string]any) (*Session, error) {
 	current, err := e.getSession(c, &verifyOptions{optional: true, skipClaims: true})
-	if err != nil && !errors.Is(err, ErrUnauthorised) {
+	switch {
+	case errors.Is(err, ErrTryRefreshToken) && !e.claimsAnonymous(c):
+		// An expired token of a signed-in user: nothing to carry, and a
+		// sign-in must not fail for it.
+		current, err = nil, nil
+	case errors.Is(err, ErrUnauthorised):
+		current, err = nil, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	var anonData map[string]any
@@ -162,4 +171,23 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 		e.revoked(handle, userID)
 	}
 	return unauthorised(true, method, errors.New("the operator's session was revoked"))
+}
+
+// claimsAnonymous reports whether the request's access token says it is
+// anonymous, without verifying it: it only decides whether sign-in asks the
+// frontend to refresh first (so an anonymous cart is not lost), never
+// whom to trust.
+func (e *Sessions) claimsAnonymous(c *gin.Context) bool {
+	var found foundToken
+	findToken(c.Request, accessCookie, TransferAny, &found)
+	for _, v := range found.values() {
+		if !wellFormed(v) {
+			continue
+		}
+		claims := jwt.MapClaims{}
+		if _, _, err := jwt.NewParser().ParseUnverified(v, claims); err == nil && claims[anonymousClaim] == true {
+			return true
+		}
+	}
+	return false
 }

@@ -149,6 +149,8 @@ async function call(method, path, body, opts = {}) {
 
 function signedOut() {
   setFrontToken(null);
+  $("auth-result").textContent = "";
+  $("cart").replaceChildren();
   $("me-result").textContent = "signed out";
   $("notes").replaceChildren();
   $("sessions").replaceChildren();
@@ -235,7 +237,29 @@ async function signOut() {
   if (r.status === 200 || r.status === 401) signedOut();
 }
 
+async function loadCart() {
+  const r = await call("GET", "/cart");
+  const list = $("cart");
+  list.replaceChildren();
+  if (r.status !== 200) return;
+  for (const item of r.data.cart) {
+    const li = document.createElement("li");
+    li.textContent = item;
+    list.append(li);
+  }
+}
+
+async function addToCart(event) {
+  event.preventDefault();
+  const r = await call("POST", "/cart", { item: $("cart-item").value });
+  if (r.status === 201) {
+    $("cart-item").value = "";
+    loadCart();
+  }
+}
+
 function loadAll() {
+  loadCart();
   loadMe();
   loadNotes();
   loadSessions();
@@ -246,6 +270,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("me-button").addEventListener("click", loadMe);
   $("signout-button").addEventListener("click", signOut);
   $("note-form").addEventListener("submit", addNote);
+  $("cart-form").addEventListener("submit", addToCart);
   $("notes-reload").addEventListener("click", loadNotes);
   $("sessions-reload").addEventListener("click", loadSessions);
   $("log-clear").addEventListener("click", () => $("log").replaceChildren());

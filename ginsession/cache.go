@@ -1,6 +1,7 @@
 package ginsession
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,8 +59,13 @@ func (c *tokenCache) get(tok string, now time.Time) *accessClaims {
 	return ac
 }
 
-// put stores verified claims, evicting expired entries (or, failing that,
-// an arbitrary one) when the shard is full.
+// evictSample bounds the work of an insert into a full shard: a few entries
+// from the map's random iteration start are looked at, expired ones go, and
+// if none had expired the one expiring soonest goes.
+const evictSample = 8
+
+// put stores verified claims. The key is cloned so the cache does not keep
+// the whole request header (a Cookie line) alive.
 func (c *tokenCache) put(tok string, ac *accessClaims, now time.Time) {
 	if c == nil {
 		return
@@ -68,21 +74,25 @@ func (c *tokenCache) put(tok string, ac *accessClaims, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.m) >= c.per {
-		evicted := 0
+		var victim string
+		var victimExp time.Time
+		seen, evicted := 0, 0
 		for k, v := range s.m {
 			if !now.Before(v.exp) {
 				delete(s.m, k)
 				evicted++
+			} else if victim == "" || v.exp.Before(victimExp) {
+				victim, victimExp = k, v.exp
 			}
-		}
-		if evicted == 0 {
-			for k := range s.m {
-				delete(s.m, k)
+			if seen++; seen == evictSample {
 				break
 			}
 		}
+		if evicted == 0 && victim != "" {
+			delete(s.m, victim)
+		}
 	}
-	s.m[tok] = ac
+	s.m[strings.Clone(tok)] = ac
 }
 
 // len reports the number of cached tokens (for tests).

@@ -154,6 +154,11 @@ func (k *keyring) signer(ctx context.Context) (*liveKey, error) {
 	if key := k.current.Load().active(now, k.cfg.AccessTokenTTL); key != nil {
 		return key, nil
 	}
+	// A key another instance made to sign at once is, to a clock a little
+	// behind that instance's, not due yet: sign with it rather than fail.
+	if key := k.current.Load().active(now.Add(maxClockSkew), k.cfg.AccessTokenTTL); key != nil {
+		return key, nil
+	}
 	return nil, errors.New("ginsession: no usable signing key")
 }
 
@@ -179,7 +184,11 @@ func (k *keyring) reload(ctx context.Context, rotate bool) error {
 		return fmt.Errorf("ginsession: loading signing keys: %w", err)
 	}
 	if rotate {
-		if next, due := k.nextKeyDue(rows, now); due {
+		// Only keys this instance can sign with decide the rotation: a key
+		// stored in the clear before MasterKey was set (or sealed under
+		// another MasterKey) is verify-only here, and waiting for its turn
+		// to end would leave the instance with no signing key for days.
+		if next, due := k.nextKeyDue(k.signable(rows), now); due {
 			row, err := k.generate(next)
 			if err != nil {
 				return err
@@ -217,6 +226,17 @@ func (k *keyring) reload(ctx context.Context, rotate bool) error {
 	}
 	k.current.Store(ks)
 	return nil
+}
+
+// signable returns the rows whose private key this instance can use.
+func (k *keyring) signable(rows []store.SigningKey) []store.SigningKey {
+	out := make([]store.SigningKey, 0, len(rows))
+	for _, row := range rows {
+		if key, err := k.parse(row); err == nil && key.private != nil {
+			out = append(out, row)
+		}
+	}
+	return out
 }
 
 // nextKeyDue decides whether a new key must be created and when it signs

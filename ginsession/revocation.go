@@ -66,7 +66,14 @@ func (r *revocations) contains(ctx context.Context, handle string) bool {
 	if r == nil {
 		return false
 	}
-	now := r.now()
+	return r.containsAt(ctx, handle, r.now())
+}
+
+// containsAt is contains with the caller's reading of the clock.
+func (r *revocations) containsAt(ctx context.Context, handle string, now time.Time) bool {
+	if r == nil {
+		return false
+	}
 	set := r.set.Load()
 	age := now.Sub(set.polledAt)
 	switch {

@@ -34,6 +34,11 @@ type Sessions struct {
 // maxUserIDLen bounds user ids; they are stored and sent in every token.
 const maxUserIDLen = 1024
 
+// maxPayloadLen bounds the app's access-token payload (JSON), so that every
+// token stays under maxTokenLen: a longer one could never be verified, and
+// the session would be dead on arrival.
+const maxPayloadLen = 8 << 10
+
 // New validates cfg, loads (or creates) the signing keys and returns an
 // engine without mounting any route. Most apps call Register instead.
 func New(cfg Config) (*Sessions, error) {
@@ -139,6 +144,9 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	payloadJSON, err := encodeObject(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidInput, err)
+	}
+	if len(payloadJSON) > maxPayloadLen {
+		return nil, fmt.Errorf("%w: payload of %d bytes: at most %d (it travels in every access token)", ErrInvalidInput, len(payloadJSON), maxPayloadLen)
 	}
 	dataJSON, err := encodeObject(data)
 	if err != nil {
@@ -527,6 +535,9 @@ func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[s
 		enc, err := encodeObject(merged)
 		if err != nil {
 			return fmt.Errorf("%w: payload: %v", ErrInvalidInput, err)
+		}
+		if len(enc) > maxPayloadLen {
+			return fmt.Errorf("%w: payload of %d bytes: at most %d (it travels in every access token)", ErrInvalidInput, len(enc), maxPayloadLen)
 		}
 		row.Payload = enc
 		return nil

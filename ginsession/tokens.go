@@ -20,6 +20,10 @@ import (
 // well under this even with a generous payload.
 const maxTokenLen = 16 << 10
 
+// maxClockSkew is how far in the future an access token's iat may be: the
+// clock difference tolerated between instances.
+const maxClockSkew = time.Minute
+
 // protectedClaims are set by ginsession; the app cannot set them.
 var protectedClaims = map[string]bool{
 	"sub": true, "iat": true, "exp": true, "nbf": true, "iss": true, "aud": true, "jti": true,
@@ -35,6 +39,7 @@ type accessClaims struct {
 	iat     time.Time
 	exp     time.Time
 	payload map[string]any // the whole JWT payload
+	actor   *Actor         // from the "act" claim; nil unless impersonating
 }
 
 // mintAccess signs an access token carrying the app's payload plus the
@@ -61,6 +66,9 @@ func (e *Sessions) mintAccess(ctx context.Context, userID, handle string, appPay
 	signed, err := tok.SignedString(key.private)
 	if err != nil {
 		return "", nil, time.Time{}, fmt.Errorf("ginsession: signing an access token: %w", err)
+	}
+	if len(signed) > maxTokenLen { // verification would refuse it as malformed
+		return "", nil, time.Time{}, fmt.Errorf("%w: the access token would be %d bytes, over the %d-byte limit", ErrInvalidInput, len(signed), maxTokenLen)
 	}
 	return signed, claims, time.Unix(exp.Unix(), 0), nil
 }
@@ -97,13 +105,25 @@ func wellFormed(tok string) bool {
 // verifyAccess checks an access token. errMalformed means "not a token";
 // any other error means "a token, but not valid now" (try refresh).
 func (e *Sessions) verifyAccess(ctx context.Context, tok string) (*accessClaims, error) {
+	return e.verifyAccessAt(ctx, tok, e.cfg.Now())
+}
+
+// verifyAccessAt is verifyAccess with the caller's reading of the clock
+// (the verify path reads it once per request).
+func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time) (*accessClaims, error) {
 	if len(tok) > maxTokenLen {
 		return nil, errMalformed
 	}
-	if ac := e.cache.get(tok, e.cfg.Now()); ac != nil {
+	if ac := e.cache.get(tok, now); ac != nil {
 		return ac, nil
 	}
 	if !wellFormed(tok) {
+		// An unsecured JWS ("alg":"none", empty signature) is a token whose
+		// signature is missing: "try refresh", like any bad signature
+		// (SECURITY.md A), not "malformed".
+		if len(tok) > 1 && tok[len(tok)-1] == '.' && wellFormed(tok+"A") {
+			return nil, errors.New("unsigned access token")
+		}
 		return nil, errMalformed
 	}
 	var usedKey *liveKey
@@ -147,16 +167,27 @@ func (e *Sessions) verifyAccess(ctx context.Context, tok string) (*accessClaims,
 	if err != nil || exp == nil {
 		return nil, errors.New("bad exp")
 	}
+	// Never "no expiry": golang-jwt maps absurd exp values (9e18, 1e300)
+	// to far-future times (or, by platform, far-past ones); no token we
+	// issue outlives AccessTokenTTL.
+	if exp.Time.After(e.cfg.Now().Add(e.cfg.AccessTokenTTL + maxClockSkew)) {
+		return nil, errors.New("exp beyond the access-token lifetime")
+	}
 	iat, err := claims.GetIssuedAt()
 	if err != nil || iat == nil {
 		return nil, errors.New("bad iat")
+	}
+	// golang-jwt checks iat only on request; a token issued in the future
+	// is refused beyond a small allowance for clock skew between instances.
+	if iat.Time.After(e.cfg.Now().Add(maxClockSkew)) {
+		return nil, jwt.ErrTokenUsedBeforeIssued
 	}
 	payload := make(map[string]any, len(claims))
 	for k, v := range claims {
 		payload[k] = normaliseNumber(v)
 	}
-	ac := &accessClaims{userID: sub, handle: handle, iat: iat.Time, exp: exp.Time, payload: payload}
-	e.cache.put(tok, ac, e.cfg.Now())
+	ac := &accessClaims{userID: sub, handle: handle, iat: iat.Time, exp: exp.Time, payload: payload, actor: actorOf(payload)}
+	e.cache.put(tok, ac, now)
 	return ac, nil
 }
 

@@ -41,7 +41,12 @@ func (f *foundToken) values() []string { return f.buf[:f.n] }
 
 // bearer returns the Authorization bearer token, if any.
 func bearer(r *http.Request) string {
-	h := r.Header.Get(headerAuthorization)
+	// Indexed directly: the key is already canonical, so this skips
+	// Header.Get's canonicalisation on the hot path.
+	var h string
+	if v := r.Header[headerAuthorization]; len(v) > 0 {
+		h = v[0]
+	}
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
@@ -51,13 +56,15 @@ func bearer(r *http.Request) string {
 // cookieValues appends to dst the values of every cookie with this name,
 // up to cap(dst)-len(dst) of them.
 func cookieValues(r *http.Request, name string, dst []string) []string {
-	for _, line := range r.Header.Values("Cookie") {
+	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
 			part = strings.TrimSpace(part)
 			k, v, ok := strings.Cut(part, "=")
-			if !ok || k != name {
+			// The name is trimmed as net/http's parser trims it, so both
+			// see the same cookies ("sAccessToken =x" included).
+			if !ok || strings.TrimSpace(k) != name {
 				continue
 			}
 			v = strings.Trim(v, "\"")

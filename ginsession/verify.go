@@ -98,10 +98,11 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 		}
 		return nil, unauthorised(false, "", errors.New("no access token"))
 	}
+	now := e.cfg.Now()
 	var claims *accessClaims
 	var lastErr error
 	for _, v := range found.values() {
-		ac, err := e.verifyAccess(r.Context(), v)
+		ac, err := e.verifyAccessAt(r.Context(), v, now)
 		if err == nil {
 			claims = ac
 			break
@@ -131,10 +132,10 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 			}
 		}
 	}
-	if e.revs.contains(r.Context(), claims.handle) {
+	if e.revs.containsAt(r.Context(), claims.handle, now) {
 		return nil, unauthorised(true, found.method, errors.New("session revoked"))
 	}
-	if a := actorOf(claims.payload); a != nil && e.revs.contains(r.Context(), a.Handle) {
+	if a := claims.actor; a != nil && e.revs.containsAt(r.Context(), a.Handle, now) {
 		return nil, unauthorised(true, found.method, errors.New("the operator's session was revoked"))
 	}
 	payload := claims.payload // shared with the token cache: never modified

@@ -1,0 +1,233 @@
+package bench
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+	ginjwt "github.com/appleboy/gin-jwt/v2"
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-contrib/sessions/cookie"
+	"github.com/gin-gonic/gin"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ginsession/ginsession/ginsession"
+)
+
+// Every route below is GET /api/me answering 200 with the user id as a
+// short text body, through gin.New() (no logger, no recovery). The peers
+// read their one identity key in the handler, as ginsession's handler reads
+// FromContext(c).UserID(); a missing identity answers 401, so a benchmark
+// whose session silently failed to load stops with an error instead of
+// measuring the failure path.
+
+// bareEngine is the floor: the same route with no session at all.
+func bareEngine() *gin.Engine {
+	r := gin.New()
+	r.GET("/api/me", func(c *gin.Context) { c.String(http.StatusOK, benchUser) })
+	return r
+}
+
+func BenchmarkBareRoute(b *testing.B) {
+	runRoute(b, bareEngine(), newGET("/api/me", nil))
+}
+
+func BenchmarkBareRouteParallel(b *testing.B) {
+	runRouteParallel(b, bareEngine(), newGET("/api/me", nil))
+}
+
+// BenchmarkVerifySeen is the common path: the access token was verified
+// before, so Verify answers from the token cache.
+func BenchmarkVerifySeen(b *testing.B) {
+	setup := func(b *testing.B) (*gsEnv, string) {
+		env := newGS(b, b.TempDir(), ginsession.Config{})
+		access, _ := env.signIn(b, benchUser)
+		return env, access
+	}
+	b.Run("header", func(b *testing.B) {
+		env, access := setup(b)
+		runRoute(b, env.engine, newGET("/api/me", http.Header{"Authorization": {"Bearer " + access}}))
+	})
+	b.Run("cookie", func(b *testing.B) {
+		env, access := setup(b)
+		runRoute(b, env.engine, newGET("/api/me", http.Header{"Cookie": {"sAccessToken=" + access}}))
+	})
+	b.Run("header-parallel", func(b *testing.B) {
+		env, access := setup(b)
+		runRouteParallel(b, env.engine, newGET("/api/me", http.Header{"Authorization": {"Bearer " + access}}))
+	})
+}
+
+// BenchmarkVerifyUnseen presents a never-seen token on every op: b.N
+// distinct tokens are signed before the timer starts (with ginsession's own
+// key and claim set, see tokenMinter), so no op is a cache hit.
+//
+//   - cache-default: the default config (VerifyCacheSize 10000). Each op is a
+//     signature check plus a cache insert; past 10 000 ops the cache is full
+//     of live tokens and every insert also evicts. This is what an app sees.
+//   - cache-off: VerifyCacheSize -1, the signature check alone.
+func BenchmarkVerifyUnseen(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"cache-default", 0}, {"cache-off", -1}} {
+		b.Run(c.name, func(b *testing.B) {
+			env := newGS(b, b.TempDir(), ginsession.Config{VerifyCacheSize: c.size})
+			access, _ := env.signIn(b, benchUser)
+			minted := newTokenMinter(b, env.st, access).mintMany(b, b.N)
+			bearers := make([]string, b.N)
+			for i, t := range minted {
+				bearers[i] = "Bearer " + t
+			}
+			minted = nil
+			tmpl := newGET("/api/me", http.Header{"Authorization": {""}})
+			auth := tmpl.Header["Authorization"]
+			rec := newRecorder()
+			b.ReportAllocs()
+			resetTimers(b)
+			for i := 0; i < b.N; i++ {
+				auth[0] = bearers[i]
+				serveOnce(env.engine, rec, tmpl)
+				if rec.code != http.StatusOK {
+					b.Fatalf("op %d answered %d", i, rec.code)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkJWTParseRaw is the library floor for an unseen token: golang-jwt
+// v5 ParseWithClaims of the same ginsession ES256 token with its public key,
+// the algorithm pinned, no Gin and no cache.
+func BenchmarkJWTParseRaw(b *testing.B) {
+	env := newGS(b, b.TempDir(), ginsession.Config{})
+	access, _ := env.signIn(b, benchUser)
+	pub := newTokenMinter(b, env.st, access).public
+	keyFunc := func(*jwt.Token) (any, error) { return pub, nil }
+	methods := jwt.WithValidMethods([]string{"ES256"})
+	b.ReportAllocs()
+	resetTimers(b)
+	for i := 0; i < b.N; i++ {
+		if _, err := jwt.ParseWithClaims(access, jwt.MapClaims{}, keyFunc, methods); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGinJWT: appleboy/gin-jwt v2 with its defaults (HS256, token in
+// "Authorization: Bearer"), the identity read from the context.
+func BenchmarkGinJWT(b *testing.B) {
+	h, tmpl := ginJWTRoute(b)
+	runRoute(b, h, tmpl)
+}
+
+func ginJWTRoute(tb testing.TB) (http.Handler, *http.Request) {
+	tb.Helper()
+	mw, err := ginjwt.New(&ginjwt.GinJWTMiddleware{
+		Realm:       "bench",
+		Key:         []byte("bench-secret-bench-secret-bench-secret!!"),
+		Timeout:     time.Hour,
+		IdentityKey: "id",
+		PayloadFunc: func(data any) ginjwt.MapClaims { return ginjwt.MapClaims{"id": data} },
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	token, _, err := mw.TokenGenerator(benchUser)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := gin.New()
+	r.GET("/api/me", mw.MiddlewareFunc(), func(c *gin.Context) {
+		id, _ := c.Get("id")
+		user, _ := id.(string)
+		if user == "" {
+			c.Status(http.StatusUnauthorized)
+			return
+		}
+		c.String(http.StatusOK, user)
+	})
+	return r, newGET("/api/me", http.Header{"Authorization": {"Bearer " + token}})
+}
+
+// BenchmarkGinContribSessions: gin-contrib/sessions with its cookie store
+// (gorilla securecookie: HMAC-authenticated, gob-encoded), reading one key.
+func BenchmarkGinContribSessions(b *testing.B) {
+	h, tmpl := ginContribRoute(b)
+	runRoute(b, h, tmpl)
+}
+
+func ginContribRoute(tb testing.TB) (http.Handler, *http.Request) {
+	tb.Helper()
+	r := gin.New()
+	r.Use(sessions.Sessions("benchsession", cookie.NewStore([]byte("bench-auth-key-bench-auth-key-32"))))
+	r.GET("/login", func(c *gin.Context) {
+		s := sessions.Default(c)
+		s.Set("user", benchUser)
+		if err := s.Save(); err != nil {
+			c.Status(http.StatusInternalServerError)
+			return
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.GET("/api/me", func(c *gin.Context) {
+		user, _ := sessions.Default(c).Get("user").(string)
+		if user == "" {
+			c.Status(http.StatusUnauthorized)
+			return
+		}
+		c.String(http.StatusOK, user)
+	})
+	return r, newGET("/api/me", http.Header{"Cookie": {loginCookie(tb, r, "benchsession")}})
+}
+
+// BenchmarkSCS: alexedwards/scs v2 with its default memstore, reading one
+// key. scs is net/http middleware; its documented way to use it with Gin
+// is to wrap the whole engine in LoadAndSave, which is what an app does and
+// what is measured: cookie read, store find, gob decode, request copy, and
+// the commit check before the body is written.
+func BenchmarkSCS(b *testing.B) {
+	h, tmpl := scsRoute(b)
+	runRoute(b, h, tmpl)
+}
+
+func scsRoute(tb testing.TB) (http.Handler, *http.Request) {
+	tb.Helper()
+	sm := scs.New()
+	if ms, ok := sm.Store.(*memstore.MemStore); ok {
+		tb.Cleanup(ms.StopCleanup)
+	}
+	r := gin.New()
+	r.GET("/login", func(c *gin.Context) {
+		sm.Put(c.Request.Context(), "user", benchUser)
+		c.String(http.StatusOK, "ok")
+	})
+	r.GET("/api/me", func(c *gin.Context) {
+		user := sm.GetString(c.Request.Context(), "user")
+		if user == "" {
+			c.Status(http.StatusUnauthorized)
+			return
+		}
+		c.String(http.StatusOK, user)
+	})
+	h := sm.LoadAndSave(r)
+	return h, newGET("/api/me", http.Header{"Cookie": {loginCookie(tb, h, sm.Cookie.Name)}})
+}
+
+// loginCookie calls GET /login and returns "name=value" of the session
+// cookie it sets.
+func loginCookie(tb testing.TB, h http.Handler, name string) string {
+	tb.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	for _, ck := range rec.Result().Cookies() {
+		if ck.Name == name && ck.Value != "" {
+			return ck.Name + "=" + ck.Value
+		}
+	}
+	tb.Fatalf("login answered %d without a %s cookie", rec.Code, name)
+	return ""
+}

@@ -1,0 +1,305 @@
+package ginsession
+
+// Fuzz targets for the parts of SECURITY.md "Practice" that fuzz_test.go
+// does not cover: token extraction from headers and cookies, access-token
+// verification through an engine, and the anti-CSRF check. Their seed
+// corpora live in testdata/fuzz/<FuzzName>/; scripts/fuzz.sh runs every
+// target of this package for $FUZZTIME.
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// FuzzFindToken: whatever the Authorization and Cookie headers hold, token
+// extraction never panics, never returns more than maxCookieCandidates
+// values, honours the allowed transfer method, lets the header win, and
+// returns for a cookie name exactly what a browser-faithful parser (net/http)
+// finds for it, plus possibly values net/http would drop as malformed.
+func FuzzFindToken(f *testing.F) {
+	f.Add("Bearer abc.def.ghi", "sAccessToken=a.b.c", "", uint8(0))
+	f.Add("", "sAccessToken=one; sAccessToken=two; sRefreshToken=r", "sAccessToken=three", uint8(0))
+	f.Add("bearer    ", "sAccessToken=\"quoted\"", "", uint8(1))
+	f.Add("BEARER x", "", "sRefreshToken=a;sRefreshToken=b;sRefreshToken=c;sRefreshToken=d;sRefreshToken=e", uint8(2))
+	f.Add("Basic dXNlcjpwYXNz", "sAccessToken=; sAccessToken==; =sAccessToken", "", uint8(0))
+	f.Add("Bearer\ttab", " sAccessToken = spaced ", "sAccessToken", uint8(0))
+	f.Fuzz(func(t *testing.T, authz, cookie1, cookie2 string, sel uint8) {
+		r := &http.Request{Header: http.Header{}}
+		if authz != "" {
+			r.Header["Authorization"] = []string{authz}
+		}
+		for _, c := range []string{cookie1, cookie2} {
+			if c != "" {
+				r.Header["Cookie"] = append(r.Header["Cookie"], c)
+			}
+		}
+		allowed := []TransferMethod{TransferAny, TransferCookie, TransferHeader}[int(sel)%3]
+		b := bearer(r)
+		if b != "" && (len(authz) <= 7 || !strings.EqualFold(authz[:7], "bearer ") || b != strings.TrimSpace(authz[7:])) {
+			t.Fatalf("bearer(%q) = %q", authz, b)
+		}
+		for _, name := range []string{accessCookie, refreshCookie} {
+			var found foundToken
+			findToken(r, name, allowed, &found)
+			vals := found.values()
+			if found.n < 0 || found.n > maxCookieCandidates {
+				t.Fatalf("%d candidates", found.n)
+			}
+			if found.n == 0 {
+				if allowed != TransferCookie && b != "" {
+					t.Fatalf("bearer %q present and allowed, but nothing found", b)
+				}
+				continue
+			}
+			for _, v := range vals {
+				if v == "" {
+					t.Fatal("empty candidate")
+				}
+			}
+			switch found.method {
+			case TransferHeader:
+				if allowed == TransferCookie || found.n != 1 || vals[0] != b {
+					t.Fatalf("header token %q (allowed %s, bearer %q, n %d)", vals[0], allowed, b, found.n)
+				}
+				if found.otherCookies != hasSessionCookies(r) {
+					t.Fatal("otherCookies disagrees with hasSessionCookies")
+				}
+			case TransferCookie:
+				if allowed == TransferHeader {
+					t.Fatal("cookie token returned although only the header is allowed")
+				}
+				if allowed != TransferCookie && b != "" {
+					t.Fatal("cookie won over the Authorization header")
+				}
+				for _, v := range vals {
+					if strings.Contains(v, ";") || strings.HasPrefix(v, `"`) || strings.HasSuffix(v, `"`) {
+						t.Fatalf("candidate %q keeps a separator or quote", v)
+					}
+					if !strings.Contains(cookie1, v) && !strings.Contains(cookie2, v) {
+						t.Fatalf("candidate %q is not in the Cookie headers", v)
+					}
+				}
+				// Every value net/http accepts for this name is found, in
+				// order (ours may also hold ones net/http drops).
+				if found.n < maxCookieCandidates {
+					var want []string
+					for _, c := range r.Cookies() {
+						if c.Name == name && c.Value != "" {
+							want = append(want, c.Value)
+						}
+					}
+					i := 0
+					for _, v := range vals {
+						if i < len(want) && v == want[i] {
+							i++
+						}
+					}
+					if i != len(want) {
+						t.Fatalf("net/http finds %q for %s, findToken %q", want, name, vals)
+					}
+				}
+			default:
+				t.Fatalf("method %q", found.method)
+			}
+		}
+	})
+}
+
+// fuzzKeyPEM is a fixed ES256 signing key, so that the seed corpus can hold
+// genuine tokens: with it and fuzzNow, a token minted once stays valid.
+const fuzzKeyPEM = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghX9XTa7mE/e0xjCj
+do7cYbdZS7/OIkSfPYkC2I08xguhRANCAAS78R2G9IVCNwKP1QpLnjpiO+X6bnUJ
+wQSSEbZgpSYEHpK8YPJa2u4lGWgFPH3KKcSSWocITUNzUrKQBIAEIoCA
+-----END PRIVATE KEY-----`
+
+const (
+	fuzzKid    = "f022f022f022f022f022f022f022f022"
+	fuzzAPI    = "https://api.example.test"
+	fuzzHandle = "0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"
+)
+
+var fuzzNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// fuzzEngine builds an engine on a fresh SQLite file with the fixed key and
+// a frozen clock (no key rotation, no revocation polling: the fuzz loop does
+// no database I/O after the first call).
+func fuzzEngine(tb testing.TB, mutate func(*Config)) (*Sessions, *ecdsa.PrivateKey) {
+	tb.Helper()
+	block, _ := pem.Decode([]byte(fuzzKeyPEM))
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	priv := parsed.(*ecdsa.PrivateKey)
+	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := store.OpenSQLite(filepath.Join(tb.TempDir(), "fuzz.db"), store.Options{CleanupInterval: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	err = st.AddSigningKey(context.Background(), &store.SigningKey{
+		ID: fuzzKid, Algorithm: "ES256", PrivateKey: block.Bytes, PublicKey: pub,
+		CreatedAt: fuzzNow.Add(-time.Hour), SignFrom: fuzzNow.Add(-time.Hour), ExpiresAt: fuzzNow.Add(30 * 24 * time.Hour),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := Config{
+		Store: st, APIDomain: fuzzAPI, Now: func() time.Time { return fuzzNow },
+		RevocationPollInterval: -1,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e, priv
+}
+
+// FuzzVerifyAccess: verifyAccess, through an engine, never panics, and
+// accepts a token only if an independent strict verification with our
+// public key, our algorithm and our issuer accepts it too. A genuine token
+// with any one character replaced, removed or inserted is always refused.
+func FuzzVerifyAccess(f *testing.F) {
+	e, priv := fuzzEngine(f, nil)
+	ctx := context.Background()
+	genuine, _, _, err := e.mintAccess(ctx, "fuzz-user", fuzzHandle, map[string]any{"role": "admin"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := e.verifyAccess(ctx, genuine); err != nil {
+		f.Fatalf("genuine token refused: %v", err)
+	}
+	f.Add(genuine, uint16(0), uint8(0), uint8('A'))
+	f.Add(genuine, uint16(len(genuine)-1), uint8(0), uint8('B'))
+	f.Add(strings.TrimRight(genuine, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), uint16(10), uint8(1), uint8(0))
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", uint16(5), uint8(2), uint8('.'))
+	f.Add("a.b.c", uint16(1), uint8(0), uint8('='))
+	independent := func(tok string) error {
+		_, err := jwt.NewParser(
+			jwt.WithValidMethods([]string{"ES256"}), jwt.WithExpirationRequired(), jwt.WithIssuer(fuzzAPI+"/auth"),
+			jwt.WithTimeFunc(func() time.Time { return fuzzNow }), jwt.WithStrictDecoding(),
+		).Parse(tok, func(t *jwt.Token) (any, error) {
+			if kid, _ := t.Header["kid"].(string); kid != fuzzKid {
+				return nil, jwt.ErrTokenUnverifiable
+			}
+			return &priv.PublicKey, nil
+		})
+		return err
+	}
+	f.Fuzz(func(t *testing.T, tok string, pos uint16, op, c uint8) {
+		if ac, err := e.verifyAccess(ctx, tok); err == nil {
+			if ierr := independent(tok); ierr != nil {
+				t.Fatalf("accepted %q, which strict verification with our key refuses: %v", tok, ierr)
+			}
+			if ac.userID == "" || ac.handle == "" || !fuzzNow.Before(ac.exp) {
+				t.Fatalf("accepted %q with claims %+v", tok, ac)
+			}
+		}
+		// One edit of a genuine token.
+		i := int(pos) % (len(genuine) + 1)
+		var m string
+		switch op % 3 {
+		case 0:
+			if i == len(genuine) || genuine[i] == c {
+				return
+			}
+			m = genuine[:i] + string([]byte{c}) + genuine[i+1:]
+		case 1:
+			if i == len(genuine) {
+				return
+			}
+			m = genuine[:i] + genuine[i+1:]
+		default:
+			m = genuine[:i] + string([]byte{c}) + genuine[i:]
+		}
+		if _, err := e.verifyAccess(ctx, m); err == nil {
+			t.Fatalf("edited token accepted (op %d at %d, byte %q): %q", op%3, i, c, m)
+		}
+	})
+}
+
+// FuzzAntiCSRF: through an engine's Verify middleware on a cookie-mode
+// request, a state-changing request passes the VIA_TOKEN check exactly when
+// its anti-csrf header equals the session's token, and the
+// VIA_CUSTOM_HEADER check exactly when it carries a non-empty rid header;
+// safe methods always pass. Never a panic, never a 5xx.
+func FuzzAntiCSRF(f *testing.F) {
+	gin.SetMode(gin.TestMode)
+	e, _ := fuzzEngine(f, func(c *Config) { c.AntiCSRF = AntiCSRFViaToken })
+	r := gin.New()
+	ok := func(c *gin.Context) { c.Status(http.StatusNoContent) }
+	r.Any("/token", e.Verify(), ok)
+	r.Any("/header", e.Verify(WithAntiCSRF(AntiCSRFViaCustomHeader)), ok)
+	r.POST("/signin", func(c *gin.Context) {
+		if _, err := e.Create(c, "fuzz-user", nil, nil); err != nil {
+			e.HandleError(c, err)
+		}
+	})
+	req := httptest.NewRequest("POST", "/signin", nil)
+	req.Header.Set("st-auth-mode", "cookie")
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	want := w.Header().Get("anti-csrf")
+	var access string
+	for _, ck := range (&http.Response{Header: w.Header()}).Cookies() {
+		if ck.Name == accessCookie {
+			access = ck.Value
+		}
+	}
+	if want == "" || access == "" || w.Code != 200 {
+		f.Fatalf("sign-in: %d, anti-csrf %q", w.Code, want)
+	}
+	f.Add(want, "anti-csrf", uint8(0))
+	f.Add(strings.ToLower(want), "", uint8(1))
+	f.Add(want[:len(want)-1], "session", uint8(2))
+	f.Add(want+"=", "x", uint8(3))
+	f.Add(" "+want, "", uint8(4))
+	methods := []string{"POST", "PUT", "PATCH", "DELETE", "GET", "HEAD", "OPTIONS"}
+	f.Fuzz(func(t *testing.T, csrf, rid string, sel uint8) {
+		method := methods[int(sel)%len(methods)]
+		safe := method == "GET" || method == "HEAD" || method == "OPTIONS"
+		for _, path := range []string{"/token", "/header"} {
+			req := &http.Request{Method: method, URL: &url.URL{Path: path}, Header: http.Header{}, Host: "api.example.test"}
+			req = req.WithContext(context.Background())
+			req.Header["Cookie"] = []string{accessCookie + "=" + access}
+			if csrf != "" {
+				req.Header["Anti-Csrf"] = []string{csrf}
+			}
+			if rid != "" {
+				req.Header["Rid"] = []string{rid}
+			}
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			pass := safe || (path == "/token" && csrf == want) || (path == "/header" && rid != "")
+			switch {
+			case pass && w.Code != http.StatusNoContent:
+				t.Fatalf("%s %s anti-csrf %q rid %q: %d %s, want it through", method, path, csrf, rid, w.Code, w.Body)
+			case !pass && (w.Code != http.StatusUnauthorized || !strings.Contains(w.Body.String(), "try refresh token")):
+				t.Fatalf("%s %s anti-csrf %q rid %q: %d %s, want 401 try refresh token", method, path, csrf, rid, w.Code, w.Body)
+			case !pass && w.Header().Get("front-token") != "":
+				t.Fatalf("a refused anti-CSRF check touched the frontend's session")
+			}
+		}
+	})
+}

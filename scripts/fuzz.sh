@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Runs every native fuzz target of ./ginsession (go test -fuzz) for FUZZTIME
+# each, at most JOBS targets at a time, and prints one summary line per
+# target: executions, new interesting inputs, and PASS or FAIL.
+#
+#   scripts/fuzz.sh                          # every target, 10 minutes each, 2 at a time
+#   FUZZTIME=5s scripts/fuzz.sh              # what CI runs: a few seconds each
+#   TARGETS="FuzzVerifyAccess FuzzAntiCSRF" FUZZTIME=1m scripts/fuzz.sh
+#
+# Environment:
+#   FUZZTIME          -fuzztime per target (default 10m; "5s", "100000x", ...)
+#   JOBS              targets fuzzed at once (default 2; each uses one worker, -parallel 1)
+#   FUZZMINIMIZETIME  -fuzzminimizetime (default 10s: minimising a new input must not eat the run)
+#   TARGETS           space-separated target names (default: every Fuzz* of ./ginsession)
+#   FUZZ_OUT          directory for the per-target logs (default: a new directory under /tmp)
+#
+# Seed corpora are ginsession/testdata/fuzz/<Target>/ (plus the f.Add seeds in
+# the code). A failing input is written there by go test; keep it: it becomes
+# a regression test that plain `go test ./ginsession/` runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-10m}
+JOBS=${JOBS:-2}
+FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-10s}
+PKG=./ginsession
+OUT=${FUZZ_OUT:-$(mktemp -d /tmp/ginsession-fuzz.XXXXXX)}
+mkdir -p "$OUT"
+
+if [ -n "${TARGETS:-}" ]; then
+  read -r -a targets <<<"$TARGETS"
+else
+  mapfile -t targets < <(go test -list '^Fuzz' "$PKG" | grep '^Fuzz')
+fi
+[ "${#targets[@]}" -gt 0 ] || { echo "fuzz.sh: no fuzz targets found in $PKG" >&2; exit 1; }
+
+echo "fuzz.sh: ${#targets[@]} targets, $FUZZTIME each, $JOBS at a time; logs in $OUT"
+
+fuzz_one() {
+  local t=$1 rc=0
+  go test -run '^$' -fuzz "^${t}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" \
+    -parallel 1 "$PKG" >"$OUT/$t.log" 2>&1 || rc=$?
+  echo "$rc" >"$OUT/$t.rc"
+}
+
+running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$JOBS" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  echo "fuzz.sh: start $t ($(date +%H:%M:%S))"
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait || true
+
+failed=0
+printf '\n%-20s %-8s %14s %12s  %s\n' target result execs interesting "last progress line"
+for t in "${targets[@]}"; do
+  rc=$(cat "$OUT/$t.rc" 2>/dev/null || echo 1)
+  last=$(grep -E '^fuzz: elapsed: .*execs: ' "$OUT/$t.log" | tail -n 1 || true)
+  execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$last")
+  interesting=$(sed -nE 's/.*\(total: ([0-9]+)\).*/\1/p' <<<"$last")
+  result=PASS
+  if [ "$rc" != 0 ]; then
+    result=FAIL
+    failed=1
+  fi
+  printf '%-20s %-8s %14s %12s  %s\n' "$t" "$result" "${execs:-?}" "${interesting:-?}" "$last"
+done
+if [ "$failed" != 0 ]; then
+  echo
+  for t in "${targets[@]}"; do
+    if [ "$(cat "$OUT/$t.rc" 2>/dev/null || echo 1)" != 0 ]; then
+      echo "=== $t"
+      grep -vE '^fuzz: elapsed' "$OUT/$t.log" | tail -n 30
+    fi
+  done
+  echo "fuzz.sh: failures above; failing inputs are in ginsession/testdata/fuzz/<Target>/" >&2
+  exit 1
+fi

@@ -35,7 +35,7 @@ import (
 
 const (
 	chromiumPath = "/usr/bin/chromium"
-	accessTTL    = 2 * time.Second // short, so refreshes happen during the run
+	accessTTL    = 3 * time.Second // short, so refreshes happen during the run; long enough that a loaded CI machine finishes a step before expiry
 	driverLimit  = 6 * time.Minute // the whole browser run
 	buildLimit   = 2 * time.Minute // go build and the esbuild bundles
 	readyLimit   = 30 * time.Second

@@ -35,6 +35,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -482,4 +483,55 @@ func secDumpStore(t *testing.T, st store.Store) string {
 		t.Fatal("the dump found no signing keys: the scan is broken")
 	}
 	return b.String()
+}
+
+// SECURITY.md C ("… 10 KB … stored and returned byte-identical, or a clear
+// 4xx at creation"), for the access-token payload: a payload too large for
+// an access token is refused with a 400 when the session is created or the
+// payload changed. Before, ginsession issued tokens over its own 16 KB
+// verification limit: the session was created, and every verify answered
+// 401 unauthorised, refresh after refresh.
+func TestSecurityC_PayloadTooLargeForAToken(t *testing.T) {
+	e := newEnv(t, nil)
+	signIn := func(user string, payloadLen int) *resp {
+		body, _ := json.Marshal(map[string]any{"user": user, "payload": map[string]any{"big": strings.Repeat("x", payloadLen)}})
+		return gsRaw(t, e.server.URL, "POST", "/signin", string(body), "st-auth-mode", "header")
+	}
+	for _, n := range []int{10 << 10, 12 << 10, 64 << 10} {
+		r := signIn("big-payload", n)
+		if r.status != 400 || r.header.Get("st-access-token") != "" || r.header.Get("front-token") != "" {
+			t.Errorf("payload of %d bytes: %d %.80s, want a clear 400", n, r.status, r.raw)
+		}
+	}
+	// The longest user id, all control characters (six bytes each in
+	// JSON), with a payload just under the limit: the token would still be
+	// too long, and no session is left behind.
+	odd := strings.Repeat("\x01", 1024)
+	if r := signIn(odd, 8<<10-20); r.status != 400 {
+		t.Errorf("oversized token: %d %s, want 400", r.status, r.raw)
+	}
+	for _, u := range []string{"big-payload", odd} {
+		if list, _ := e.sessions.ListSessions(t.Context(), u); len(list) != 0 {
+			t.Errorf("%d sessions stored for refused sign-ins", len(list))
+		}
+	}
+	// Just under the limit works in full.
+	c := e.newClient("header")
+	body, _ := json.Marshal(map[string]any{"user": "u", "payload": map[string]any{"big": strings.Repeat("x", 8<<10-20)}})
+	in := c.do("POST", "/signin", string(body))
+	expectStatus(t, in, 200, "")
+	handle, _ := in.body["handle"].(string)
+	expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
+	expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
+	// Growing it past the limit is refused, and the session keeps working.
+	r := c.do("POST", "/api/merge", `{"more":"`+strings.Repeat("y", 1<<10)+`"}`)
+	if r.status != 400 || r.header.Get("front-token") != "" {
+		t.Errorf("MergePayload past the limit: %d (front-token %t), want 400", r.status, r.header.Get("front-token") != "")
+	}
+	if err := e.sessions.MergeIntoPayload(t.Context(), handle, map[string]any{"more": strings.Repeat("y", 1<<10)}); !errors.Is(err, ginsession.ErrInvalidInput) {
+		t.Errorf("MergeIntoPayload past the limit: %v", err)
+	}
+	expectStatus(t, c.do("GET", "/api/checked", ""), 200, "")
+	expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
+	expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
 }

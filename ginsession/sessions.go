@@ -172,12 +172,14 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		Data:        dataJSON,
 	}
 	ctx := c.Request.Context()
-	if err := e.st.CreateSession(ctx, row); err != nil {
-		return nil, storageErr("creating a session", err)
-	}
+	// Minted before the row is stored: a token that cannot be issued (too
+	// large) must not leave a session behind.
 	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON))
 	if err != nil {
 		return nil, err
+	}
+	if err := e.st.CreateSession(ctx, row); err != nil {
+		return nil, storageErr("creating a session", err)
 	}
 	method := e.cfg.GetTransferMethod(c, true)
 	if method == TransferAny {

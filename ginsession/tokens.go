@@ -170,7 +170,7 @@ func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time
 	// Never "no expiry": golang-jwt maps absurd exp values (9e18, 1e300)
 	// to far-future times (or, by platform, far-past ones); no token we
 	// issue outlives AccessTokenTTL.
-	if exp.Time.After(e.cfg.Now().Add(e.cfg.AccessTokenTTL + maxClockSkew)) {
+	if exp.Time.After(now.Add(e.cfg.AccessTokenTTL + maxClockSkew)) {
 		return nil, errors.New("exp beyond the access-token lifetime")
 	}
 	iat, err := claims.GetIssuedAt()
@@ -179,7 +179,7 @@ func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time
 	}
 	// golang-jwt checks iat only on request; a token issued in the future
 	// is refused beyond a small allowance for clock skew between instances.
-	if iat.Time.After(e.cfg.Now().Add(maxClockSkew)) {
+	if iat.Time.After(now.Add(maxClockSkew)) {
 		return nil, jwt.ErrTokenUsedBeforeIssued
 	}
 	payload := make(map[string]any, len(claims))

@@ -60,6 +60,9 @@ printf '\n%-20s %-8s %14s %12s  %s\n' target result execs interesting "last prog
 for t in "${targets[@]}"; do
   rc=$(cat "$OUT/$t.rc" 2>/dev/null || echo 1)
   last=$(grep -E '^fuzz: elapsed: .*execs: ' "$OUT/$t.log" | tail -n 1 || true)
+  if [ -z "$last" ]; then # a short run may end while still replaying the cached corpus
+    last=$(grep -E '^fuzz: elapsed: ' "$OUT/$t.log" | tail -n 1 || true)
+  fi
   execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$last")
   interesting=$(sed -nE 's/.*\(total: ([0-9]+)\).*/\1/p' <<<"$last")
   result=PASS

@@ -82,6 +82,15 @@ const (
 	jwksMaxAge       = 60 * time.Second
 )
 
+// reloadEvery is how often the key set is re-read: at most half the publish
+// lead, so every instance knows a new key before it starts to sign.
+func (k *keyring) reloadEvery() time.Duration {
+	if half := k.publishLead() / 2; half < keyReloadEvery {
+		return half
+	}
+	return keyReloadEvery
+}
+
 // publishLead is how long before it signs a new key is published.
 func (k *keyring) publishLead() time.Duration {
 	lead := k.cfg.KeyRotationInterval / 2
@@ -107,7 +116,7 @@ func newKeyring(ctx context.Context, cfg *settings) (*keyring, error) {
 // keys already loaded: a database fault must not stop verification.
 func (k *keyring) snapshot(ctx context.Context) *keySet {
 	ks := k.current.Load()
-	if k.cfg.Now().Sub(ks.loadedAt) >= keyReloadEvery {
+	if k.cfg.Now().Sub(ks.loadedAt) >= k.reloadEvery() {
 		if k.reloading.CompareAndSwap(false, true) {
 			if err := k.reload(ctx, true); err != nil {
 				k.cfg.logger.Warn("ginsession: signing key reload failed", "err", err)
@@ -132,7 +141,12 @@ func (k *keyring) lookup(ctx context.Context, kid string) *liveKey {
 	now := k.cfg.Now().UnixNano()
 	last := k.lastMiss.Load()
 	if now-last < int64(unknownKidReload) || !k.lastMiss.CompareAndSwap(last, now) {
-		return nil
+		// Another request is (or just was) reloading: wait for that reload
+		// to finish and look again, rather than refuse a token signed by a
+		// key another instance has just started to use.
+		k.mu.Lock()
+		k.mu.Unlock() //nolint:staticcheck // an intentional wait for an in-flight reload
+		return k.current.Load().byID[kid]
 	}
 	if err := k.reload(ctx, false); err != nil {
 		k.cfg.logger.Warn("ginsession: signing key reload failed", "err", err)

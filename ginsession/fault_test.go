@@ -85,6 +85,28 @@ func (f *faultStore) RotateSession(ctx context.Context, h string, gen int64, r s
 	return f.run("RotateSession", func() error { return f.GORMStore.RotateSession(ctx, h, gen, r) })
 }
 
+// RotateCurrent is the one-statement rotation; its faults are armed under
+// "RotateSession" too, the name of "the rotation write" in these tests.
+func (f *faultStore) RotateCurrent(ctx context.Context, h string, current []byte, r store.Rotation) (s *store.Session, err error) {
+	err = f.run("RotateSession", func() error { s, err = f.GORMStore.RotateCurrent(ctx, h, current, r); return err })
+	return s, err
+}
+
+// faultPaths are the two ways a refresh writes its rotation: the one
+// statement (store.CurrentRotator) and the read then guarded write.
+var faultPaths = []struct {
+	name string
+	wrap func(*faultStore) store.Store
+}{
+	{"one-statement", func(f *faultStore) store.Store { return f }},
+	{"read-then-rotate", func(f *faultStore) store.Store { return readThenRotate{f} }},
+}
+
+// readThenRotate hides the CurrentRotator capability of the store it wraps,
+// so ginsession takes the read-then-guarded-write path (what a Store without
+// the capability gets).
+type readThenRotate struct{ store.Store }
+
 func (f *faultStore) DeleteSession(ctx context.Context, h string) (ok bool, err error) {
 	err = f.run("DeleteSession", func() error { ok, err = f.GORMStore.DeleteSession(ctx, h); return err })
 	return ok, err
@@ -199,7 +221,7 @@ func TestFault_PostgresDown(t *testing.T) {
 	}
 
 	stop := func() error { srv.Stop(t); return nil }
-	t.Run("during refresh, between the read and the rotation", func(t *testing.T) {
+	t.Run("during refresh, before the rotation is written", func(t *testing.T) {
 		for _, u := range users {
 			fs.once("RotateSession", stop, nil)
 			faultExpect503(t, u.c.mode+" refresh", u.c.do("POST", "/auth/session/refresh", ""))
@@ -308,23 +330,25 @@ var errCrash = errors.New("injected crash")
 // written. Nothing changed; retrying with the old token works.
 func TestFault_CrashBeforeCommit(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			fs := newFaultStore(openSQLite(t).(*store.GORMStore))
-			e := newEnvOn(t, fs, newClock(), nil)
-			u := faultSignIn(t, e, mode, "crash")
-			row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
-			fs.once("RotateSession", func() error { return errCrash }, nil)
-			faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
-			u.unchanged(t)
-			after, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
-			if after.Generation != row.Generation || string(after.RefreshHash) != string(row.RefreshHash) {
-				t.Fatal("the crashed refresh changed the session")
-			}
-			e.clock.Advance(time.Minute) // even long after: it is still the current token
-			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-			expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
-		})
+		for _, path := range faultPaths {
+			t.Run(mode+"/"+path.name, func(t *testing.T) {
+				fs := newFaultStore(openSQLite(t).(*store.GORMStore))
+				e := newEnvOn(t, path.wrap(fs), newClock(), nil)
+				u := faultSignIn(t, e, mode, "crash")
+				row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
+				fs.once("RotateSession", func() error { return errCrash }, nil)
+				faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
+				u.unchanged(t)
+				after, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
+				if after.Generation != row.Generation || string(after.RefreshHash) != string(row.RefreshHash) {
+					t.Fatal("the crashed refresh changed the session")
+				}
+				e.clock.Advance(time.Minute) // even long after: it is still the current token
+				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+				expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
+			})
+		}
 	}
 }
 
@@ -334,40 +358,42 @@ func TestFault_CrashBeforeCommit(t *testing.T) {
 // committed rotation stored: no fork, no theft. The same for sign-out.
 func TestFault_CrashAfterCommit(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
-			fs := newFaultStore(openSQLite(t).(*store.GORMStore))
-			e := newEnvOn(t, fs, newClock(), nil)
-			u := faultSignIn(t, e, mode, "crash")
-			fs.once("RotateSession", nil, func(err error) error {
-				if err != nil {
-					t.Errorf("the rotation itself failed: %v", err)
+		for _, path := range faultPaths {
+			t.Run(mode+"/"+path.name, func(t *testing.T) {
+				fs := newFaultStore(openSQLite(t).(*store.GORMStore))
+				e := newEnvOn(t, path.wrap(fs), newClock(), nil)
+				u := faultSignIn(t, e, mode, "crash")
+				fs.once("RotateSession", nil, func(err error) error {
+					if err != nil {
+						t.Errorf("the rotation itself failed: %v", err)
+					}
+					return errCrash
+				})
+				faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
+				u.unchanged(t)
+				row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
+				if row.Generation != 2 {
+					t.Fatalf("generation %d: the rotation was not committed", row.Generation)
 				}
-				return errCrash
-			})
-			faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
-			u.unchanged(t)
-			row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
-			if row.Generation != 2 {
-				t.Fatalf("generation %d: the rotation was not committed", row.Generation)
-			}
-			e.clock.Advance(10 * time.Second) // the client retries a little later
-			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-			if string(refreshHash(t, u.c.refreshToken())) != string(row.RefreshHash) {
-				t.Fatal("the retry got another child than the committed rotation: the lineage forked")
-			}
-			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-			expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
-			if n := e.events.count(&e.events.theft); n != 0 {
-				t.Fatalf("%d thefts", n)
-			}
+				e.clock.Advance(10 * time.Second) // the client retries a little later
+				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+				if string(refreshHash(t, u.c.refreshToken())) != string(row.RefreshHash) {
+					t.Fatal("the retry got another child than the committed rotation: the lineage forked")
+				}
+				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+				expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
+				if n := e.events.count(&e.events.theft); n != 0 {
+					t.Fatalf("%d thefts", n)
+				}
 
-			fs.once("DeleteSession", nil, func(err error) error { return errCrash })
-			faultExpect503(t, "sign-out", u.c.do("POST", "/auth/signout", ""))
-			gsSessionGone(t, e, u.handle) // committed
-			r := u.c.do("POST", "/auth/signout", "")
-			gsExpect(t, r, 200, `{"status":"OK"}`)
-			gsClearedIn(t, r, mode)
-		})
+				fs.once("DeleteSession", nil, func(err error) error { return errCrash })
+				faultExpect503(t, "sign-out", u.c.do("POST", "/auth/signout", ""))
+				gsSessionGone(t, e, u.handle) // committed
+				r := u.c.do("POST", "/auth/signout", "")
+				gsExpect(t, r, 200, `{"status":"OK"}`)
+				gsClearedIn(t, r, mode)
+			})
+		}
 	}
 }
 
@@ -526,4 +552,36 @@ func faultDo(c *client, method, path string) *resp {
 		c.refresh = v[0]
 	}
 	return out
+}
+
+// TestRefresh_OneStatementPath: with a CurrentRotator store, a refresh with
+// the current token does not read the row first; a retry inside the grace
+// window (the token is no longer current) does, and gets the same child.
+func TestRefresh_OneStatementPath(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			fs := newFaultStore(openSQLite(t).(*store.GORMStore))
+			e := newEnvOn(t, fs, newClock(), nil)
+			u := faultSignIn(t, e, mode, "fast")
+			reads := 0
+			countRead := func() error { reads++; return nil }
+			fs.once("GetSession", countRead, nil)
+			old := u.c.refreshToken()
+			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+			if reads != 0 {
+				t.Fatalf("a refresh with the current token read the session %d times", reads)
+			}
+			child := u.c.refreshToken()
+			// The same request again with the old token (a lost response).
+			fs.once("GetSession", countRead, nil)
+			u.c.setRefreshToken(old)
+			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+			if reads != 1 {
+				t.Fatalf("the grace-window retry read the session %d times, want 1", reads)
+			}
+			if got := u.c.refreshToken(); got != child {
+				t.Fatal("the retry got another child: the lineage forked")
+			}
+		})
+	}
 }

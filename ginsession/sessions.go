@@ -303,6 +303,21 @@ const maxRotateAttempts = 4
 // rotate runs the rotation state machine for one authenticated token.
 func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod, theftAllowed bool) (*rotation, error) {
 	h := tok.hash()
+	if cr, ok := e.st.(store.CurrentRotator); ok {
+		// The common case in one statement: the token is the current one.
+		// Anything else (a retry in the grace window, theft, a row that is
+		// gone) is a conflict here and is decided by the read below.
+		now := e.cfg.Now()
+		child := e.rk.child(tok)
+		expires := now.Add(e.cfg.RefreshTokenTTL)
+		row, err := cr.RotateCurrent(ctx, tok.handle, h, store.Rotation{NewRefreshHash: child.hash(), RotatedAt: now, ExpiresAt: expires})
+		switch {
+		case err == nil:
+			return &rotation{row: row, child: child, expires: expires}, nil
+		case !errors.Is(err, store.ErrConflict):
+			return nil, storageErr("rotating a refresh token", err)
+		}
+	}
 	for attempt := 0; attempt < maxRotateAttempts; attempt++ {
 		now := e.cfg.Now()
 		row, err := e.st.GetSession(ctx, tok.handle, now)

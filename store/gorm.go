@@ -73,12 +73,17 @@ type GORMStore struct {
 	now func() time.Time
 	log *slog.Logger
 
+	hot hotStmts // prepared statements of the request path (hot.go)
+
 	closed   atomic.Bool
 	stopLoop context.CancelFunc // nil when the cleanup loop is disabled
 	loopDone chan struct{}
 }
 
-var _ Store = (*GORMStore)(nil)
+var (
+	_ Store          = (*GORMStore)(nil)
+	_ CurrentRotator = (*GORMStore)(nil)
+)
 
 type tableNames struct {
 	prefix, sessions, keys, secrets, revocations string
@@ -165,6 +170,9 @@ func (s *GORMStore) Close() error {
 		<-s.loopDone
 	}
 	var errs []error
+	if err := s.closeHot(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, db := range s.owned {
 		if err := db.Close(); err != nil {
 			errs = append(errs, err)
@@ -324,16 +332,18 @@ func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	var rows []sessionRow
-	err := s.read.WithContext(ctx).Raw("SELECT "+sessionColumns+" FROM "+s.tables.sessions+
-		" WHERE handle = ? AND expires_at > ?", handle, utc(now)).Scan(&rows).Error
+	st, err := s.stmt(ctx, hotGet)
 	if err != nil {
 		return nil, s.fail("get session", err)
 	}
-	if len(rows) == 0 {
+	row, err := querySession(ctx, st, handle, utc(now))
+	if err != nil {
+		return nil, s.fail("get session", err)
+	}
+	if row == nil {
 		return nil, ErrNotFound
 	}
-	return rows[0].session(), nil
+	return row, nil
 }
 
 // RotateSession implements Store with a single guarded UPDATE whose row count
@@ -345,23 +355,28 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGenera
 	if len(r.NewRefreshHash) == 0 {
 		return errors.New("store: rotate session: empty refresh hash")
 	}
-	res := s.write.WithContext(ctx).Exec("UPDATE "+s.tables.sessions+
-		" SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?"+
-		" WHERE handle = ? AND generation = ?",
-		blob(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, fromGeneration)
-	if res.Error != nil {
-		return s.fail("rotate session", res.Error)
+	st, err := s.stmt(ctx, hotRotateGen)
+	if err != nil {
+		return s.fail("rotate session", err)
 	}
-	switch res.RowsAffected {
+	res, err := st.ExecContext(ctx, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, fromGeneration)
+	if err != nil {
+		return s.fail("rotate session", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("rotate session", err)
+	}
+	switch n {
 	case 1:
 		return nil
 	case 0:
 	default:
 		// Impossible with handle as primary key; never report success for it.
-		return s.fail("rotate session", fmt.Errorf("guarded update changed %d rows", res.RowsAffected))
+		return s.fail("rotate session", fmt.Errorf("guarded update changed %d rows", n))
 	}
 	var gens []int64
-	err := s.read.WithContext(ctx).Raw("SELECT generation FROM "+s.tables.sessions+" WHERE handle = ?", handle).
+	err = s.read.WithContext(ctx).Raw("SELECT generation FROM "+s.tables.sessions+" WHERE handle = ?", handle).
 		Scan(&gens).Error
 	if err != nil {
 		return s.fail("rotate session", err)
@@ -370,6 +385,29 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGenera
 		return ErrNotFound
 	}
 	return ErrConflict
+}
+
+// RotateCurrent implements CurrentRotator: one UPDATE … RETURNING guarded
+// on the handle, the current refresh hash and the expiry.
+func (s *GORMStore) RotateCurrent(ctx context.Context, handle string, current []byte, r Rotation) (*Session, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if len(r.NewRefreshHash) == 0 || len(current) == 0 {
+		return nil, errors.New("store: rotate current: empty refresh hash")
+	}
+	st, err := s.stmt(ctx, hotRotateCurrent)
+	if err != nil {
+		return nil, s.fail("rotate current", err)
+	}
+	row, err := querySession(ctx, st, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
+	if err != nil {
+		return nil, s.fail("rotate current", err)
+	}
+	if row == nil {
+		return nil, ErrConflict
+	}
+	return row, nil
 }
 
 // fnError carries UpdateSession's callback error through the transaction so

@@ -63,6 +63,21 @@ type SigningKey struct {
 	ExpiresAt  time.Time // after this the key is neither used nor published, and may be deleted
 }
 
+// CurrentRotator is an optional Store capability that makes the common
+// refresh one statement instead of a read and a guarded write. ginsession
+// uses it when the Store has it and falls back to GetSession + RotateSession
+// otherwise; GORMStore has it.
+type CurrentRotator interface {
+	// RotateCurrent applies r to the session whose handle is handle, whose
+	// RefreshHash equals current and whose ExpiresAt is after r.RotatedAt,
+	// in one guarded write, exactly as RotateSession would from the stored
+	// generation, and returns the row as it is after the write. When no row
+	// matches all three (gone, expired, or rotated by someone else) it
+	// changes nothing and returns ErrConflict: the caller then reads the
+	// row and decides (a retry in the grace window, theft, not found).
+	RotateCurrent(ctx context.Context, handle string, current []byte, r Rotation) (*Session, error)
+}
+
 // Store is what ginsession needs from a database. All methods are safe for
 // concurrent use by several goroutines and by several processes sharing one
 // database (Postgres).

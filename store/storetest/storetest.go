@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("RotateStaleGeneration", func(t *testing.T) { testRotateStale(t, open(t)) })
 	t.Run("RotateMissing", func(t *testing.T) { testRotateMissing(t, open(t)) })
 	t.Run("RotateRace", func(t *testing.T) { s := open(t); testRotateRace(t, s, s) })
+	t.Run("RotateCurrent", func(t *testing.T) { testRotateCurrent(t, open(t)) })
+	t.Run("RotateCurrentRefuses", func(t *testing.T) { testRotateCurrentRefuses(t, open(t)) })
+	t.Run("RotateCurrentRace", func(t *testing.T) { s := open(t); testRotateCurrentRace(t, s, s) })
 	t.Run("UpdateWritesOnlyPayloadAndData", func(t *testing.T) { testUpdateOnlyPayloadData(t, open(t)) })
 	t.Run("UpdateFnErrorAborts", func(t *testing.T) { testUpdateFnError(t, open(t)) })
 	t.Run("UpdateMissingOrExpired", func(t *testing.T) { testUpdateMissing(t, open(t)) })
@@ -71,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	t.Run("WritesVisibleAcross", func(t *testing.T) { a, b := open(t); testVisibleAcross(t, a, b) })
 	t.Run("RotateRaceAcross", func(t *testing.T) { a, b := open(t); testRotateRace(t, a, b) })
+	t.Run("RotateCurrentRaceAcross", func(t *testing.T) { a, b := open(t); testRotateCurrentRace(t, a, b) })
 	t.Run("UpdateRaceAcross", func(t *testing.T) { a, b := open(t); testUpdateRace(t, a, b) })
 	t.Run("EnsureSecretRaceAcross", func(t *testing.T) { a, b := open(t); testEnsureSecretRace(t, a, b) })
 }
@@ -378,6 +382,137 @@ func testRotateMissing(t *testing.T, s store.Store) {
 	r := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
 	if err := s.RotateSession(context.Background(), "missing", 0, r); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("RotateSession(missing) err = %v, want ErrNotFound", err)
+	}
+}
+
+// currentRotator returns s as a CurrentRotator, or skips the test when the
+// store does not have the optional capability.
+func currentRotator(t *testing.T, s store.Store) store.CurrentRotator {
+	t.Helper()
+	cr, ok := s.(store.CurrentRotator)
+	if !ok {
+		t.Skipf("%T does not implement store.CurrentRotator (optional)", s)
+	}
+	return cr
+}
+
+// testRotateCurrent: each RotateCurrent from the current hash succeeds,
+// returns the row as stored after the write and moves the generation on.
+func testRotateCurrent(t *testing.T, s store.Store) {
+	cr := currentRotator(t, s)
+	ctx := context.Background()
+	in := newSession(t, "cur", "user-1")
+	create(t, s, in)
+	want := clone(in)
+	for gen := int64(0); gen < 3; gen++ {
+		r := store.Rotation{
+			NewRefreshHash: randBytes(t, 32),
+			RotatedAt:      base.Add(time.Duration(gen)*time.Minute + 7*time.Microsecond),
+			ExpiresAt:      base.Add(48*time.Hour + time.Duration(gen)*time.Minute),
+		}
+		got, err := cr.RotateCurrent(ctx, "cur", want.RefreshHash, r)
+		if err != nil {
+			t.Fatalf("RotateCurrent(gen %d): %v", gen, err)
+		}
+		want.PrevRefreshHash = want.RefreshHash
+		want.RefreshHash = r.NewRefreshHash
+		want.Generation = gen + 1
+		want.RotatedAt = r.RotatedAt
+		want.ExpiresAt = r.ExpiresAt
+		checkSession(t, got, want)
+		checkSession(t, get(t, s, "cur"), want)
+	}
+}
+
+// testRotateCurrentRefuses: a hash that is not the current one, an expired
+// row and a missing row all give ErrConflict and change nothing.
+func testRotateCurrentRefuses(t *testing.T, s store.Store) {
+	cr := currentRotator(t, s)
+	ctx := context.Background()
+	in := newSession(t, "ref", "user-1")
+	create(t, s, in)
+	first := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if _, err := cr.RotateCurrent(ctx, "ref", in.RefreshHash, first); err != nil {
+		t.Fatal(err)
+	}
+	after := get(t, s, "ref")
+	next := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(time.Minute), ExpiresAt: base.Add(2 * time.Hour)}
+	for name, current := range map[string][]byte{
+		"previous hash": in.RefreshHash,
+		"random hash":   randBytes(t, 32),
+		"prefix":        first.NewRefreshHash[:16],
+	} {
+		if got, err := cr.RotateCurrent(ctx, "ref", current, next); !errors.Is(err, store.ErrConflict) || got != nil {
+			t.Errorf("RotateCurrent(%s) = %v, %v; want nil, ErrConflict", name, got, err)
+		}
+	}
+	checkSession(t, get(t, s, "ref"), after)
+
+	// Expired: the row's ExpiresAt is not after the rotation time.
+	late := next
+	late.RotatedAt = after.ExpiresAt
+	late.ExpiresAt = after.ExpiresAt.Add(time.Hour)
+	if got, err := cr.RotateCurrent(ctx, "ref", after.RefreshHash, late); !errors.Is(err, store.ErrConflict) || got != nil {
+		t.Errorf("RotateCurrent(expired) = %v, %v; want nil, ErrConflict", got, err)
+	}
+	checkSession(t, get(t, s, "ref"), after)
+
+	if got, err := cr.RotateCurrent(ctx, "missing", after.RefreshHash, next); !errors.Is(err, store.ErrConflict) || got != nil {
+		t.Errorf("RotateCurrent(missing) = %v, %v; want nil, ErrConflict", got, err)
+	}
+	if _, err := cr.RotateCurrent(ctx, "ref", after.RefreshHash, store.Rotation{RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); err == nil || errors.Is(err, store.ErrConflict) {
+		t.Errorf("RotateCurrent(empty new hash) err = %v, want a plain error", err)
+	}
+	checkSession(t, get(t, s, "ref"), after)
+}
+
+// testRotateCurrentRace: Racers goroutines (alternating between a and b)
+// rotate from the same current hash at once; exactly one wins each round,
+// the others get ErrConflict, and the winner's hash is the one stored.
+func testRotateCurrentRace(t *testing.T, a, b store.Store) {
+	ca, cb := currentRotator(t, a), currentRotator(t, b)
+	ctx := context.Background()
+	in := newSession(t, "crace", "user-1")
+	create(t, a, in)
+	current := in.RefreshHash
+	for round := range Rounds {
+		hashes := make([][]byte, Racers)
+		for i := range hashes {
+			hashes[i] = randBytes(t, 32)
+		}
+		errs := race(Racers, func(i int) error {
+			cr := ca
+			if i%2 == 1 {
+				cr = cb
+			}
+			_, err := cr.RotateCurrent(ctx, "crace", current, store.Rotation{
+				NewRefreshHash: hashes[i],
+				RotatedAt:      base.Add(time.Duration(round) * time.Second),
+				ExpiresAt:      base.Add(time.Hour + time.Duration(round)*time.Second),
+			})
+			return err
+		})
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner >= 0:
+				t.Fatalf("round %d: racers %d and %d both won", round, winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, store.ErrConflict):
+				t.Fatalf("round %d: racer %d: err = %v, want nil or ErrConflict", round, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: nobody won", round)
+		}
+		got := get(t, a, "crace")
+		checkBytes(t, "RefreshHash", got.RefreshHash, hashes[winner])
+		checkBytes(t, "PrevRefreshHash", got.PrevRefreshHash, current)
+		if got.Generation != int64(round+1) {
+			t.Fatalf("round %d: Generation = %d, want %d", round, got.Generation, round+1)
+		}
+		current = hashes[winner]
 	}
 }
 
@@ -879,6 +1014,10 @@ func testCanceled(t *testing.T, s store.Store) {
 	_, err := s.GetSession(ctx, "c", base)
 	check("GetSession", err)
 	check("RotateSession", s.RotateSession(ctx, "c", 0, store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	if cr, ok := s.(store.CurrentRotator); ok {
+		_, err = cr.RotateCurrent(ctx, "c", []byte("y"), store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)})
+		check("RotateCurrent", err)
+	}
 	check("UpdateSession", s.UpdateSession(ctx, "c", base, func(*store.Session) error { return nil }))
 	_, err = s.ListUserSessions(ctx, "u", base)
 	check("ListUserSessions", err)
@@ -908,6 +1047,10 @@ func testClosed(t *testing.T, s store.Store) {
 	_, err := s.GetSession(ctx, "c", base)
 	check("GetSession", err)
 	check("RotateSession", s.RotateSession(ctx, "c", 0, store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}))
+	if cr, ok := s.(store.CurrentRotator); ok {
+		_, err = cr.RotateCurrent(ctx, "c", []byte("y"), store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)})
+		check("RotateCurrent", err)
+	}
 	check("UpdateSession", s.UpdateSession(ctx, "c", base, func(*store.Session) error { return nil }))
 	_, err = s.DeleteSession(ctx, "c")
 	check("DeleteSession", err)

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The statements every request or refresh runs (read a session, rotate a
+// refresh token) go through database/sql prepared statements instead of
+// GORM's raw-SQL path. Profiled on the refresh route, GORM's Raw/Exec
+// prepared the SQL again on every call (SQLite's sqlite3_prepare_v2) and
+// scanned rows through reflection: together more time than the statement
+// itself. Everything else (migrations, keys, user listings, cleanup) stays on
+// GORM, where its cost does not matter.
+
+// hotStmts holds the lazily prepared statements of one store. A statement
+// that fails to prepare is not cached, so a database that was down at the
+// first call is retried at the next.
+type hotStmts struct {
+	mu    sync.Mutex
+	stmts map[hotKind]*sql.Stmt
+}
+
+type hotKind int
+
+const (
+	hotGet hotKind = iota
+	hotRotateGen
+	hotRotateCurrent
+	hotKinds
+)
+
+// hotSQL returns the statement text of kind for the store's dialect, with
+// positional placeholders in the dialect's syntax.
+func (s *GORMStore) hotSQL(kind hotKind) string {
+	t := s.tables.sessions
+	var q string
+	switch kind {
+	case hotGet:
+		q = "SELECT " + sessionColumns + " FROM " + t + " WHERE handle = ? AND expires_at > ?"
+	case hotRotateGen:
+		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
+			" WHERE handle = ? AND generation = ?"
+	case hotRotateCurrent:
+		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
+			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ? RETURNING " + sessionColumns
+	default:
+		panic("store: unknown hot statement")
+	}
+	if !s.postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// stmt returns the prepared statement of kind on db (the read pool for
+// hotGet, the writer otherwise).
+func (s *GORMStore) stmt(ctx context.Context, kind hotKind) (*sql.Stmt, error) {
+	s.hot.mu.Lock()
+	defer s.hot.mu.Unlock()
+	if st := s.hot.stmts[kind]; st != nil {
+		return st, nil
+	}
+	h := s.write
+	if kind == hotGet {
+		h = s.read
+	}
+	db, err := h.DB()
+	if err != nil {
+		return nil, err
+	}
+	st, err := db.PrepareContext(ctx, s.hotSQL(kind))
+	if err != nil {
+		return nil, err
+	}
+	if s.hot.stmts == nil {
+		s.hot.stmts = make(map[hotKind]*sql.Stmt, hotKinds)
+	}
+	s.hot.stmts[kind] = st
+	return st, nil
+}
+
+// closeHot closes the prepared statements (Close, before the handles).
+func (s *GORMStore) closeHot() error {
+	s.hot.mu.Lock()
+	defer s.hot.mu.Unlock()
+	var errs []error
+	for k, st := range s.hot.stmts {
+		if err := st.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		delete(s.hot.stmts, k)
+	}
+	return errors.Join(errs...)
+}
+
+// scanSession reads one row of sessionColumns.
+func scanSession(rows *sql.Rows) (*Session, error) {
+	var out Session
+	var rotated, expires, created dbTime
+	if err := rows.Scan(&out.Handle, &out.UserID, &out.RefreshHash, &out.PrevRefreshHash, &out.Generation,
+		&rotated, &expires, &created, &out.Payload, &out.Data); err != nil {
+		return nil, err
+	}
+	out.RotatedAt, out.ExpiresAt, out.CreatedAt = rotated.t, expires.t, created.t
+	return &out, nil
+}
+
+// querySession runs a statement that returns at most one session row.
+func querySession(ctx context.Context, st *sql.Stmt, args ...any) (*Session, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	row, err := scanSession(rows)
+	if err != nil {
+		return nil, err
+	}
+	if rows.Next() {
+		// Impossible with handle as primary key; never hand out either row.
+		return nil, errors.New("more than one row for one handle")
+	}
+	return row, rows.Close()
+}
+
+// dbTime scans a timestamp column as either backend returns it: Postgres
+// and SQLite columns declared DATETIME come back as time.Time; SQLite
+// returns the stored text where it does not know the declared type (the
+// RETURNING clause, on some versions).
+type dbTime struct{ t time.Time }
+
+// sqliteTimeLayouts are the layouts the mattn driver writes and reads.
+var sqliteTimeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05",
+}
+
+// Scan implements sql.Scanner.
+func (d *dbTime) Scan(v any) error {
+	var text string
+	switch x := v.(type) {
+	case time.Time:
+		d.t = x.UTC()
+		return nil
+	case string:
+		text = x
+	case []byte:
+		text = string(x)
+	default:
+		return fmt.Errorf("store: cannot read %T as a time", v)
+	}
+	text = strings.TrimSuffix(text, "Z")
+	for _, layout := range sqliteTimeLayouts {
+		if t, err := time.ParseInLocation(layout, text, time.UTC); err == nil {
+			d.t = t.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("store: cannot read %q as a time", text)
+}

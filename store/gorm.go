@@ -66,9 +66,12 @@ type GORMStore struct {
 	// writer at a time; queueing writers in Go rather than in SQLite's busy
 	// handler is what keeps SQLITE_BUSY away) and read is a pool.
 	read, write *gorm.DB
-	postgres    bool      // dialect: Postgres when true, SQLite otherwise
-	owned       []*sql.DB // closed by Close; empty for New
-	tables      tableNames
+	postgres    bool // dialect: Postgres when true, SQLite otherwise
+	// singleWriter: write is one connection shared by every writer
+	// (OpenSQLite).
+	singleWriter bool
+	owned        []*sql.DB // closed by Close; empty for New
+	tables       tableNames
 
 	now func() time.Time
 	log *slog.Logger
@@ -324,6 +327,7 @@ func (s *GORMStore) CreateSession(ctx context.Context, in *Session) error {
 	if err != nil {
 		return s.failInsert("create session", db, err)
 	}
+	s.yieldWriter()
 	return nil
 }
 
@@ -369,6 +373,7 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGenera
 	}
 	switch n {
 	case 1:
+		s.yieldWriter()
 		return nil
 	case 0:
 	default:
@@ -404,6 +409,7 @@ func (s *GORMStore) RotateCurrent(ctx context.Context, handle string, current []
 	if err != nil {
 		return nil, s.fail("rotate current", err)
 	}
+	s.yieldWriter()
 	if row == nil {
 		return nil, ErrConflict
 	}

@@ -83,6 +83,7 @@ func OpenSQLite(path string, opts Options) (*GORMStore, error) {
 		_ = rsql.Close()
 		return nil, err
 	}
+	s.singleWriter = true
 	return s, nil
 }
 

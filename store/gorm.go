@@ -405,7 +405,7 @@ func (s *GORMStore) RotateCurrent(ctx context.Context, handle string, current []
 	if err != nil {
 		return nil, s.fail("rotate current", err)
 	}
-	row, err := querySession(ctx, st, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
+	row, err := queryRotated(ctx, st, handle, current, r)
 	if err != nil {
 		return nil, s.fail("rotate current", err)
 	}

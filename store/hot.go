@@ -50,7 +50,7 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 			" WHERE handle = ? AND generation = ?"
 	case hotRotateCurrent:
 		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
-			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ? RETURNING " + sessionColumns
+			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ? RETURNING user_id, generation, created_at, payload"
 	default:
 		panic("store: unknown hot statement")
 	}
@@ -160,6 +160,40 @@ func querySession(ctx context.Context, st *sql.Stmt, args ...any) (*Session, err
 		return nil, errors.New("more than one row for one handle")
 	}
 	return row, rows.Close()
+}
+
+// queryRotated runs the hotRotateCurrent statement and completes the row
+// from what the caller passed: only the columns the caller cannot know come
+// back from the database (the times it set, the hashes it gave and the
+// handle are not read again; Data is not read at all).
+func queryRotated(ctx context.Context, st *sql.Stmt, handle string, current []byte, r Rotation) (*Session, error) {
+	rows, err := st.QueryContext(ctx, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	out := Session{
+		Handle:          handle,
+		RefreshHash:     append([]byte(nil), r.NewRefreshHash...),
+		PrevRefreshHash: append([]byte(nil), current...),
+		RotatedAt:       utc(r.RotatedAt),
+		ExpiresAt:       utc(r.ExpiresAt),
+	}
+	var created dbTime
+	if err := rows.Scan(&out.UserID, &out.Generation, &created, &out.Payload); err != nil {
+		return nil, err
+	}
+	out.CreatedAt = created.t
+	if rows.Next() {
+		return nil, errors.New("more than one row for one handle")
+	}
+	return &out, rows.Close()
 }
 
 // dbTime scans a timestamp column as either backend returns it: Postgres

@@ -71,7 +71,8 @@ type CurrentRotator interface {
 	// RotateCurrent applies r to the session whose handle is handle, whose
 	// RefreshHash equals current and whose ExpiresAt is after r.RotatedAt,
 	// in one guarded write, exactly as RotateSession would from the stored
-	// generation, and returns the row as it is after the write. When no row
+	// generation, and returns the row as it is after the write, except Data,
+	// which is not read (nil: a refresh has no use for it). When no row
 	// matches all three (gone, expired, or rotated by someone else) it
 	// changes nothing and returns ErrConflict: the caller then reads the
 	// row and decides (a retry in the grace window, theft, not found).

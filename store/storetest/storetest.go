@@ -419,7 +419,9 @@ func testRotateCurrent(t *testing.T, s store.Store) {
 		want.Generation = gen + 1
 		want.RotatedAt = r.RotatedAt
 		want.ExpiresAt = r.ExpiresAt
-		checkSession(t, got, want)
+		returned := clone(want)
+		returned.Data = nil // RotateCurrent does not read Data
+		checkSession(t, got, returned)
 		checkSession(t, get(t, s, "cur"), want)
 	}
 }

@@ -39,6 +39,41 @@ func BenchmarkBareRouteParallel(b *testing.B) {
 	runRouteParallel(b, bareEngine(), newGET("/api/me", nil))
 }
 
+// handoffEngine is the bare route plus the least any middleware does to
+// hand a value to its handler the way Gin documents it: allocate a small
+// struct, c.Set it, c.Get it in the handler. gin.Context.Keys is nil at the
+// start of every request, so the first c.Set allocates the map. It is a
+// second floor: what ginsession's Verify (or gin-jwt, or
+// gin-contrib/sessions) cannot avoid while FromContext reads c.Keys.
+func handoffEngine() *gin.Engine {
+	type identity struct {
+		user, handle string
+		payload      map[string]any
+		exp          time.Time
+	}
+	type key struct{}
+	r := gin.New()
+	r.GET("/api/me", func(c *gin.Context) {
+		c.Set(key{}, &identity{user: benchUser})
+		c.Next()
+	}, func(c *gin.Context) {
+		v, _ := c.Get(key{})
+		id, _ := v.(*identity)
+		if id == nil {
+			c.Status(http.StatusUnauthorized)
+			return
+		}
+		c.String(http.StatusOK, id.user)
+	})
+	return r
+}
+
+// BenchmarkContextHandoff is handoffEngine's route: the floor for any
+// middleware that passes a value to the handler through the gin.Context.
+func BenchmarkContextHandoff(b *testing.B) {
+	runRoute(b, handoffEngine(), newGET("/api/me", nil))
+}
+
 // BenchmarkVerifySeen is the common path: the access token was verified
 // before, so Verify answers from the token cache.
 func BenchmarkVerifySeen(b *testing.B) {

@@ -88,6 +88,9 @@ func hasCookie(r *http.Request, name string) bool {
 
 // hasSessionCookies reports whether either session cookie is present.
 func hasSessionCookies(r *http.Request) bool {
+	if len(r.Header["Cookie"]) == 0 { // the header-mode common case: one lookup
+		return false
+	}
 	return hasCookie(r, accessCookie) || hasCookie(r, refreshCookie)
 }
 

@@ -181,6 +181,24 @@ type Config struct {
 	// database can mint tokens). All instances must share the same value.
 	MasterKey []byte
 
+	// AcceptMasterKeys are further master keys whose refresh tokens (and
+	// VIA_TOKEN anti-CSRF tokens) are accepted besides MasterKey's. New
+	// tokens are always issued under MasterKey, and a session refreshed with
+	// a token of an accepted key continues under MasterKey, so changing the
+	// MasterKey signs nobody out. Changing it on several instances takes two
+	// rollouts: first add the new key here everywhere, then make it the
+	// MasterKey with the old one here. Drop an old key once RefreshTokenTTL
+	// has passed. Each must be at least 32 bytes. Default: none.
+	AcceptMasterKeys [][]byte
+
+	// AcceptStoredSecret also accepts refresh tokens issued under the secret
+	// kept in the store, which is what ginsession uses when no MasterKey is
+	// set: turn it on when adding a first MasterKey to a running deployment,
+	// and off once RefreshTokenTTL has passed (while it is on, whoever can
+	// read the database can still authenticate refresh tokens). Only
+	// meaningful with MasterKey. Default false.
+	AcceptStoredSecret bool
+
 	// GetTransferMethod decides the transfer method for a request. forCreate
 	// is true when a new session is being created. Default: for creation,
 	// TransferCookie when the st-auth-mode request header is "cookie", else
@@ -409,6 +427,14 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 	if len(cfg.MasterKey) > 0 && len(cfg.MasterKey) < 32 {
 		bad("MasterKey", "%d bytes: want at least 32", len(cfg.MasterKey))
+	}
+	for i, k := range cfg.AcceptMasterKeys {
+		if len(k) < 32 {
+			bad("AcceptMasterKeys", "key %d: %d bytes: want at least 32", i, len(k))
+		}
+	}
+	if cfg.AcceptStoredSecret && len(cfg.MasterKey) == 0 {
+		bad("AcceptStoredSecret", "set without MasterKey (without one, the stored secret is the key already)")
 	}
 
 	if s.GetTransferMethod == nil {

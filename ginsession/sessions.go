@@ -49,9 +49,7 @@ func New(cfg Config) (*Sessions, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := &Sessions{cfg: s, st: s.Store, cache: newTokenCache(s.VerifyCacheSize), revs: newRevocations(s.Store, s)}
-	if len(s.MasterKey) > 0 {
-		e.rk = newRefreshKeys(s.MasterKey)
-	} else {
+	stored := func() ([]byte, error) {
 		candidate := make([]byte, 32)
 		if _, err := rand.Read(candidate); err != nil {
 			return nil, err
@@ -60,8 +58,26 @@ func New(cfg Config) (*Sessions, error) {
 		if err != nil {
 			return nil, fmt.Errorf("ginsession: reading the token secret: %w", err)
 		}
+		return secret, nil
+	}
+	var accepted [][]byte
+	if len(s.MasterKey) > 0 {
+		e.rk = newRefreshKeys(s.MasterKey)
+		if s.AcceptStoredSecret {
+			secret, err := stored()
+			if err != nil {
+				return nil, err
+			}
+			accepted = append(accepted, secret)
+		}
+	} else {
+		secret, err := stored()
+		if err != nil {
+			return nil, err
+		}
 		e.rk = newRefreshKeys(secret)
 	}
+	e.rk.accept(append(accepted, s.AcceptMasterKeys...))
 	if e.keys, err = newKeyring(ctx, s); err != nil {
 		return nil, err
 	}

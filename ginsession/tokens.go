@@ -239,6 +239,17 @@ type refreshKeys struct {
 	mac    []byte
 	derive []byte
 	csrf   []byte
+	// accepted are the keys of other secrets (Config.AcceptMasterKeys,
+	// AcceptStoredSecret) whose tokens are accepted; nothing is issued or
+	// derived under them.
+	accepted []refreshKeys
+}
+
+// accept adds the keys of secrets whose tokens are accepted besides k's.
+func (k *refreshKeys) accept(secrets [][]byte) {
+	for _, s := range secrets {
+		k.accepted = append(k.accepted, newRefreshKeys(s))
+	}
 }
 
 func newRefreshKeys(secret []byte) refreshKeys {
@@ -293,17 +304,30 @@ func (k refreshKeys) parseRefresh(s string) (*refreshToken, bool) {
 	if err != nil || n != refreshRawLen || t.raw[0] != refreshVersion {
 		return nil, false
 	}
-	m := hmac.New(sha256.New, k.mac)
-	m.Write(t.raw[:refreshMACOffset])
-	if subtle.ConstantTimeCompare(m.Sum(nil)[:16], t.raw[refreshMACOffset:]) != 1 {
+	ok := macMatches(k.mac, &t)
+	for i := range k.accepted {
+		// Every accepted key is tried, so the work does not tell which
+		// one matched.
+		ok = macMatches(k.accepted[i].mac, &t) || ok
+	}
+	if !ok {
 		return nil, false
 	}
+	// The child of a token issued under an accepted key is derived and
+	// sealed under k: the session continues under the current secret.
 	t.handle = formatHandle(t.raw[1:17])
 	t.generation = int64(binary.BigEndian.Uint64(t.raw[17:25]))
 	if t.generation < 0 {
 		return nil, false
 	}
 	return &t, true
+}
+
+// macMatches reports whether t carries the MAC of key.
+func macMatches(key []byte, t *refreshToken) bool {
+	m := hmac.New(sha256.New, key)
+	m.Write(t.raw[:refreshMACOffset])
+	return subtle.ConstantTimeCompare(m.Sum(nil)[:16], t.raw[refreshMACOffset:]) == 1
 }
 
 func (t *refreshToken) String() string { return base64.RawURLEncoding.EncodeToString(t.raw[:]) }
@@ -320,6 +344,16 @@ func (k refreshKeys) antiCSRFToken(handle string) string {
 	m := hmac.New(sha256.New, k.csrf)
 	m.Write([]byte(handle))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+// antiCSRFMatches reports whether got is the session's anti-CSRF token
+// under the current secret or an accepted one.
+func (k refreshKeys) antiCSRFMatches(handle, got string) bool {
+	ok := subtle.ConstantTimeCompare([]byte(got), []byte(k.antiCSRFToken(handle))) == 1
+	for i := range k.accepted {
+		ok = subtle.ConstantTimeCompare([]byte(got), []byte(k.accepted[i].antiCSRFToken(handle))) == 1 || ok
+	}
+	return ok
 }
 
 // newHandle returns 16 random bytes (a version-4 UUID).

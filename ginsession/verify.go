@@ -1,7 +1,6 @@
 package ginsession
 
 import (
-	"crypto/subtle"
 	"errors"
 
 	"github.com/gin-gonic/gin"
@@ -121,9 +120,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	if found.method == TransferCookie && !safeMethod(r.Method) {
 		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {
 		case AntiCSRFViaToken:
-			got := r.Header.Get(headerAntiCSRF)
-			want := e.rk.antiCSRFToken(claims.handle)
-			if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			if !e.rk.antiCSRFMatches(claims.handle, r.Header.Get(headerAntiCSRF)) {
 				return nil, tryRefresh(errors.New("anti-csrf token mismatch"))
 			}
 		case AntiCSRFViaCustomHeader:

@@ -138,46 +138,47 @@ func scanSession(rows *sql.Rows) (*Session, error) {
 	return &out, nil
 }
 
-// querySession runs a statement that returns at most one session row.
-func querySession(ctx context.Context, st *sql.Stmt, args ...any) (*Session, error) {
+// queryOne runs a statement that returns at most one row and scans it with
+// scan. found is false when there was no row.
+func queryOne(ctx context.Context, st *sql.Stmt, scan func(*sql.Rows) error, args ...any) (found bool, err error) {
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	defer rows.Close()
 	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, nil
+		return false, rows.Err()
 	}
-	row, err := scanSession(rows)
-	if err != nil {
-		return nil, err
+	if err := scan(rows); err != nil {
+		return false, err
 	}
 	if rows.Next() {
 		// Impossible with handle as primary key; never hand out either row.
-		return nil, errors.New("more than one row for one handle")
+		return false, errors.New("more than one row for one handle")
 	}
-	return row, rows.Close()
+	return true, rows.Close()
+}
+
+// querySession runs a statement that returns at most one session row of
+// sessionColumns; nil when there is none.
+func querySession(ctx context.Context, st *sql.Stmt, args ...any) (*Session, error) {
+	var row *Session
+	found, err := queryOne(ctx, st, func(rows *sql.Rows) (err error) {
+		row, err = scanSession(rows)
+		return err
+	}, args...)
+	if !found || err != nil {
+		return nil, err
+	}
+	return row, nil
 }
 
 // queryRotated runs the hotRotateCurrent statement and completes the row
 // from what the caller passed: only the columns the caller cannot know come
 // back from the database (the times it set, the hashes it gave and the
-// handle are not read again; Data is not read at all).
+// handle are not read again; Data is not read at all). nil when no row
+// matched.
 func queryRotated(ctx context.Context, st *sql.Stmt, handle string, current []byte, r Rotation) (*Session, error) {
-	rows, err := st.QueryContext(ctx, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, nil
-	}
 	out := Session{
 		Handle:          handle,
 		RefreshHash:     append([]byte(nil), r.NewRefreshHash...),
@@ -186,14 +187,14 @@ func queryRotated(ctx context.Context, st *sql.Stmt, handle string, current []by
 		ExpiresAt:       utc(r.ExpiresAt),
 	}
 	var created dbTime
-	if err := rows.Scan(&out.UserID, &out.Generation, &created, &out.Payload); err != nil {
+	found, err := queryOne(ctx, st, func(rows *sql.Rows) error {
+		return rows.Scan(&out.UserID, &out.Generation, &created, &out.Payload)
+	}, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
+	if !found || err != nil {
 		return nil, err
 	}
 	out.CreatedAt = created.t
-	if rows.Next() {
-		return nil, errors.New("more than one row for one handle")
-	}
-	return &out, rows.Close()
+	return &out, nil
 }
 
 // dbTime scans a timestamp column as either backend returns it: Postgres

@@ -494,20 +494,7 @@ func testRotateCurrentRace(t *testing.T, a, b store.Store) {
 			})
 			return err
 		})
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				t.Fatalf("round %d: racers %d and %d both won", round, winner, i)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, store.ErrConflict):
-				t.Fatalf("round %d: racer %d: err = %v, want nil or ErrConflict", round, i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: nobody won", round)
-		}
+		winner := soleWinner(t, round, errs)
 		got := get(t, a, "crace")
 		checkBytes(t, "RefreshHash", got.RefreshHash, hashes[winner])
 		checkBytes(t, "PrevRefreshHash", got.PrevRefreshHash, current)
@@ -516,6 +503,27 @@ func testRotateCurrentRace(t *testing.T, a, b store.Store) {
 		}
 		current = hashes[winner]
 	}
+}
+
+// soleWinner checks one round of a rotation race: exactly one racer got nil,
+// every other one ErrConflict. It returns the winner.
+func soleWinner(t *testing.T, round int, errs []error) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("round %d: racers %d and %d both won", round, winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrConflict):
+			t.Fatalf("round %d: racer %d: err = %v, want nil or ErrConflict", round, i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("round %d: nobody won", round)
+	}
+	return winner
 }
 
 // testRotateRace: Racers goroutines (alternating between a and b) rotate
@@ -542,20 +550,7 @@ func testRotateRace(t *testing.T, a, b store.Store) {
 				ExpiresAt:      base.Add(time.Hour + time.Duration(round)*time.Second),
 			})
 		})
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				t.Fatalf("round %d: racers %d and %d both won", round, winner, i)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, store.ErrConflict):
-				t.Fatalf("round %d: racer %d: err = %v, want nil or ErrConflict", round, i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: nobody won", round)
-		}
+		winner := soleWinner(t, round, errs)
 		for _, s := range []store.Store{a, b} {
 			got := get(t, s, "race")
 			if got.Generation != gen+1 {

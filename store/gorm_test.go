@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -102,6 +103,44 @@ func TestConformanceNewSQLite(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+// TestConformanceNewPostgresSimpleProtocol runs the suite on New with a
+// caller-owned Postgres *gorm.DB in pgx's simple protocol, the setting for a
+// connection pooler in transaction mode (pgbouncer): nothing the store runs
+// may depend on server-side prepared statements.
+func TestConformanceNewPostgresSimpleProtocol(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, err := gorm.Open(postgres.New(postgres.Config{DSN: pgtest.NewDatabase(t), PreferSimpleProtocol: true}),
+			&gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One connection, so pg_prepared_statements (per connection) sees
+		// everything the store ran.
+		sqlDB.SetMaxOpenConns(1)
+		t.Cleanup(func() { _ = sqlDB.Close() })
+		s, err := store.New(db, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		t.Cleanup(func() {
+			// The suite's statements ran on this connection: none may
+			// have left a server-side prepared statement behind.
+			var n int64
+			if err := sqlDB.QueryRow("SELECT count(*) FROM pg_prepared_statements").Scan(&n); err != nil {
+				t.Errorf("counting prepared statements: %v", err)
+			} else if n != 0 {
+				t.Errorf("%d server-side prepared statements in simple-protocol mode, want 0", n)
+			}
+		})
 		return s
 	})
 }

@@ -13,19 +13,44 @@ import (
 )
 
 // The statements every request or refresh runs (read a session, rotate a
-// refresh token) go through database/sql prepared statements instead of
-// GORM's raw-SQL path. Profiled on the refresh route, GORM's Raw/Exec
-// prepared the SQL again on every call (SQLite's sqlite3_prepare_v2) and
-// scanned rows through reflection: together more time than the statement
-// itself. Everything else (migrations, keys, user listings, cleanup) stays on
-// GORM, where its cost does not matter.
+// refresh token) go through database/sql directly instead of GORM's raw-SQL
+// path, and on SQLite as statements prepared once. Profiled on the refresh
+// route, GORM's Raw/Exec prepared the SQL again on every call (SQLite's
+// sqlite3_prepare_v2) and scanned rows through reflection: together more
+// time than the statement itself. On Postgres the statement text goes to the
+// pool as is: pgx caches prepared statements itself, or not, as its
+// configuration says (a pooler in transaction mode needs it not to), and a
+// prepared *sql.Stmt would override that. Everything else (migrations,
+// keys, user listings, cleanup) stays on GORM, where its cost does not
+// matter.
 
 // hotStmts holds the lazily prepared statements of one store. A statement
 // that fails to prepare is not cached, so a database that was down at the
 // first call is retried at the next.
 type hotStmts struct {
 	mu    sync.Mutex
-	stmts map[hotKind]*sql.Stmt
+	stmts map[hotKind]hotStmt
+}
+
+// hotStmt runs one hot statement: prepared (stmt set) or as text on db.
+type hotStmt struct {
+	stmt *sql.Stmt
+	db   *sql.DB
+	text string
+}
+
+func (h hotStmt) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	if h.stmt != nil {
+		return h.stmt.QueryContext(ctx, args...)
+	}
+	return h.db.QueryContext(ctx, h.text, args...)
+}
+
+func (h hotStmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	if h.stmt != nil {
+		return h.stmt.ExecContext(ctx, args...)
+	}
+	return h.db.ExecContext(ctx, h.text, args...)
 }
 
 type hotKind int
@@ -71,12 +96,12 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 	return b.String()
 }
 
-// stmt returns the prepared statement of kind on db (the read pool for
-// hotGet, the writer otherwise).
-func (s *GORMStore) stmt(ctx context.Context, kind hotKind) (*sql.Stmt, error) {
+// stmt returns the statement of kind on its handle (the read pool for
+// hotGet, the writer otherwise), prepared on SQLite.
+func (s *GORMStore) stmt(ctx context.Context, kind hotKind) (hotStmt, error) {
 	s.hot.mu.Lock()
 	defer s.hot.mu.Unlock()
-	if st := s.hot.stmts[kind]; st != nil {
+	if st, ok := s.hot.stmts[kind]; ok {
 		return st, nil
 	}
 	h := s.write
@@ -85,14 +110,16 @@ func (s *GORMStore) stmt(ctx context.Context, kind hotKind) (*sql.Stmt, error) {
 	}
 	db, err := h.DB()
 	if err != nil {
-		return nil, err
+		return hotStmt{}, err
 	}
-	st, err := db.PrepareContext(ctx, s.hotSQL(kind))
-	if err != nil {
-		return nil, err
+	st := hotStmt{db: db, text: s.hotSQL(kind)}
+	if !s.postgres {
+		if st.stmt, err = db.PrepareContext(ctx, st.text); err != nil {
+			return hotStmt{}, err
+		}
 	}
 	if s.hot.stmts == nil {
-		s.hot.stmts = make(map[hotKind]*sql.Stmt, hotKinds)
+		s.hot.stmts = make(map[hotKind]hotStmt, hotKinds)
 	}
 	s.hot.stmts[kind] = st
 	return st, nil
@@ -118,8 +145,10 @@ func (s *GORMStore) closeHot() error {
 	defer s.hot.mu.Unlock()
 	var errs []error
 	for k, st := range s.hot.stmts {
-		if err := st.Close(); err != nil {
-			errs = append(errs, err)
+		if st.stmt != nil {
+			if err := st.stmt.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		delete(s.hot.stmts, k)
 	}
@@ -140,7 +169,7 @@ func scanSession(rows *sql.Rows) (*Session, error) {
 
 // queryOne runs a statement that returns at most one row and scans it with
 // scan. found is false when there was no row.
-func queryOne(ctx context.Context, st *sql.Stmt, scan func(*sql.Rows) error, args ...any) (found bool, err error) {
+func queryOne(ctx context.Context, st hotStmt, scan func(*sql.Rows) error, args ...any) (found bool, err error) {
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return false, err
@@ -161,7 +190,7 @@ func queryOne(ctx context.Context, st *sql.Stmt, scan func(*sql.Rows) error, arg
 
 // querySession runs a statement that returns at most one session row of
 // sessionColumns; nil when there is none.
-func querySession(ctx context.Context, st *sql.Stmt, args ...any) (*Session, error) {
+func querySession(ctx context.Context, st hotStmt, args ...any) (*Session, error) {
 	var row *Session
 	found, err := queryOne(ctx, st, func(rows *sql.Rows) (err error) {
 		row, err = scanSession(rows)
@@ -178,7 +207,7 @@ func querySession(ctx context.Context, st *sql.Stmt, args ...any) (*Session, err
 // back from the database (the times it set, the hashes it gave and the
 // handle are not read again; Data is not read at all). nil when no row
 // matched.
-func queryRotated(ctx context.Context, st *sql.Stmt, handle string, current []byte, r Rotation) (*Session, error) {
+func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte, r Rotation) (*Session, error) {
 	out := Session{
 		Handle:          handle,
 		RefreshHash:     append([]byte(nil), r.NewRefreshHash...),

@@ -363,7 +363,7 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGenera
 	if err != nil {
 		return s.fail("rotate session", err)
 	}
-	res, err := st.ExecContext(ctx, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, fromGeneration)
+	res, err := st.ExecContext(ctx, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, fromGeneration, utc(r.RotatedAt))
 	if err != nil {
 		return s.fail("rotate session", err)
 	}
@@ -381,7 +381,7 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGenera
 		return s.fail("rotate session", fmt.Errorf("guarded update changed %d rows", n))
 	}
 	var gens []int64
-	err = s.read.WithContext(ctx).Raw("SELECT generation FROM "+s.tables.sessions+" WHERE handle = ?", handle).
+	err = s.read.WithContext(ctx).Raw("SELECT generation FROM "+s.tables.sessions+" WHERE handle = ? AND expires_at > ?", handle, utc(r.RotatedAt)).
 		Scan(&gens).Error
 	if err != nil {
 		return s.fail("rotate session", err)

@@ -72,7 +72,7 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 		q = "SELECT " + sessionColumns + " FROM " + t + " WHERE handle = ? AND expires_at > ?"
 	case hotRotateGen:
 		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
-			" WHERE handle = ? AND generation = ?"
+			" WHERE handle = ? AND generation = ? AND expires_at > ?"
 	case hotRotateCurrent:
 		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
 			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ? RETURNING user_id, generation, created_at, payload"

@@ -92,10 +92,11 @@ type Store interface {
 
 	// RotateSession performs one rotation as a compare-and-swap on the
 	// generation: it succeeds only if the stored generation equals
-	// fromGeneration, and then sets PrevRefreshHash to the old RefreshHash,
-	// RefreshHash to r.NewRefreshHash, Generation to fromGeneration+1 and the
-	// times from r. It returns ErrConflict when the generation differs and
-	// ErrNotFound when the row is gone.
+	// fromGeneration and the row's ExpiresAt is after r.RotatedAt, and then
+	// sets PrevRefreshHash to the old RefreshHash, RefreshHash to
+	// r.NewRefreshHash, Generation to fromGeneration+1 and the times from r.
+	// It returns ErrConflict when the generation differs and ErrNotFound
+	// when the row is gone or has expired.
 	RotateSession(ctx context.Context, handle string, fromGeneration int64, r Rotation) error
 
 	// UpdateSession runs fn on the current row inside one transaction and

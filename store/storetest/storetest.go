@@ -383,6 +383,17 @@ func testRotateMissing(t *testing.T, s store.Store) {
 	if err := s.RotateSession(context.Background(), "missing", 0, r); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("RotateSession(missing) err = %v, want ErrNotFound", err)
 	}
+	// Expired: the row is there, but not for a rotation at or after its
+	// ExpiresAt.
+	in := newSession(t, "expired", "user-1")
+	create(t, s, in)
+	for _, at := range []time.Time{in.ExpiresAt, in.ExpiresAt.Add(time.Second)} {
+		late := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		if err := s.RotateSession(context.Background(), "expired", 0, late); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("RotateSession(expired at %v) err = %v, want ErrNotFound", at.Sub(in.ExpiresAt), err)
+		}
+	}
+	checkSession(t, get(t, s, "expired"), in)
 }
 
 // currentRotator returns s as a CurrentRotator, or skips the test when the

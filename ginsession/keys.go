@@ -372,12 +372,17 @@ func deriveKey(secret []byte, label string) []byte {
 	return m.Sum(nil)
 }
 
-func seal(key, plain, ad []byte) ([]byte, error) {
+// newGCM is AES-GCM keyed with key.
+func newGCM(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
 	}
-	gcm, err := cipher.NewGCM(block)
+	return cipher.NewGCM(block)
+}
+
+func seal(key, plain, ad []byte) ([]byte, error) {
+	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err
 	}
@@ -389,11 +394,7 @@ func seal(key, plain, ad []byte) ([]byte, error) {
 }
 
 func open(key, sealed, ad []byte) ([]byte, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := cipher.NewGCM(block)
+	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err
 	}

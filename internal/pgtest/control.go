@@ -1,8 +1,6 @@
 package pgtest
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,18 +55,7 @@ func StartServer(t testing.TB) *Server {
 // The server must be running.
 func (s *Server) NewDatabase(t testing.TB) string {
 	t.Helper()
-	name := "ginsession_fault_" + randomHex(t, 8)
-	admin, err := sql.Open("pgx", s.srv.adminDSN)
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
-	}
-	return s.srv.dsnFor(name)
+	return s.srv.dsnFor(s.srv.createDatabase(t, "ginsession_fault_"))
 }
 
 // Stop stops the server (pg_ctl stop -m fast): open connections are cut and

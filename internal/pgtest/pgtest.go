@@ -74,17 +74,7 @@ func Main(m *testing.M) {
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	srv := get(t)
-	name := "ginsession_test_" + randomHex(t, 8)
-	admin, err := sql.Open("pgx", srv.adminDSN)
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	defer admin.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
-	}
+	name := srv.createDatabase(t, "ginsession_test_")
 	t.Cleanup(func() {
 		admin, err := sql.Open("pgx", srv.adminDSN)
 		if err != nil {
@@ -129,6 +119,24 @@ func get(t testing.TB) *server {
 		t.Skip(msg)
 	}
 	return shared
+}
+
+// createDatabase creates an empty database named prefix + random hex on
+// the running server and returns its name.
+func (s *server) createDatabase(t testing.TB, prefix string) string {
+	t.Helper()
+	name := prefix + randomHex(t, 8)
+	admin, err := sql.Open("pgx", s.adminDSN)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+		t.Fatalf("pgtest: create database %s: %v", name, err)
+	}
+	return name
 }
 
 func (s *server) dsnFor(db string) string {

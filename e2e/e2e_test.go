@@ -247,10 +247,10 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 				"-origins", pageOrigin("app.example.test")}},
 			spec{name: "new" + m, host: "api.example.test", db: "migrate" + m, issuer: "old" + m, after: "old" + m, flags: []string{
 				"-origins", pageOrigin("app.example.test"), "-cookie-domain", ".example.test", "-older-cookie-domain", "host-only"}},
+			// 17: the example's own demo page (?mode=header in header mode).
+			spec{name: "demo" + m, host: "localhost", db: "demo" + m},
 		)
 	}
-	// 17: the example's own demo page.
-	specs = append(specs, spec{name: "demo", host: "localhost", db: "demo"})
 
 	ports := freePorts(t, len(specs)+1)
 	pagePort = ports[0]

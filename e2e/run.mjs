@@ -782,12 +782,11 @@ const webJsFlows = [
 
 // 17. The example's own demo page, driven as a person would.
 async function demoPage(t) {
-  if (t.mode !== "cookie") throw new NotApplicable("the demo page's own client speaks cookie mode only");
   const demo = t.server("demo");
   const w = await statsWindow(demo);
   const c = await t.newContext();
   const page = await c.context.newPage();
-  await page.goto(demo.origin + "/");
+  await page.goto(demo.origin + (t.mode === "header" ? "/?mode=header" : "/"));
   const email = newEmail("demo");
   await page.fill("#email", email);
   await page.fill("#password", PASSWORD);
@@ -795,6 +794,16 @@ async function demoPage(t) {
   await page.waitForFunction(() => document.querySelector("#auth-result").textContent.startsWith("OK: signed in as"));
   await page.waitForFunction(() => document.querySelector("#me-result").textContent.startsWith("200"));
   check((await page.textContent("#status")).startsWith("Signed in as"), "status line after sign-up");
+  // The tokens are where the mode puts them, and only there.
+  const cookies = (await c.context.cookies()).map((ck) => ck.name);
+  const stored = await page.evaluate(() => [localStorage.getItem("st-access-token"), localStorage.getItem("st-refresh-token")]);
+  if (t.mode === "header") {
+    check(!cookies.includes("sAccessToken") && !cookies.includes("sRefreshToken"), "header mode: no session cookies, got " + cookies);
+    check(stored.every((v) => v && v.length > 20), "header mode: both tokens kept by the page");
+  } else {
+    check(cookies.includes("sAccessToken") && cookies.includes("sRefreshToken"), "cookie mode: session cookies set, got " + cookies);
+    check(stored.every((v) => v === null), "cookie mode: no token in localStorage");
+  }
 
   // Wait for the access token to expire; the next call refreshes it.
   const ate = await page.evaluate(() => JSON.parse(localStorage.getItem("frontToken")).ate);
@@ -817,16 +826,16 @@ async function demoPage(t) {
   eq((await other.json()).status, "OK", "the other device's sign-in");
   await page.click("#sessions-reload");
   await page.waitForFunction(() => document.querySelectorAll("#sessions li").length === 2);
-  const shot1 = join(cfg.artifacts, "17-demo-two-sessions.png");
+  const shot1 = join(cfg.artifacts, `17-${t.mode}-demo-two-sessions.png`);
   await page.screenshot({ path: shot1, fullPage: true });
   await page.click('#sessions li button:text("Revoke")');
   await page.waitForFunction(() => document.querySelectorAll("#sessions li").length === 1);
-  const shot2 = join(cfg.artifacts, "17-demo-signed-in.png");
+  const shot2 = join(cfg.artifacts, `17-${t.mode}-demo-signed-in.png`);
   await page.screenshot({ path: shot2, fullPage: true });
 
   await page.click("#signout-button");
   await page.waitForFunction(() => document.querySelector("#status").textContent === "Signed out");
-  const shot3 = join(cfg.artifacts, "17-demo-signed-out.png");
+  const shot3 = join(cfg.artifacts, `17-${t.mode}-demo-signed-out.png`);
   await page.screenshot({ path: shot3, fullPage: true });
   const d = await w.delta();
   eq([d.event("created"), d.event("revoked")], [2, 2], "server: sessions created / revoked");

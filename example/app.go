@@ -2,7 +2,8 @@
 // Gin server with its own email/password users, notes kept per user, a list
 // of the user's sessions (sign out other devices), and a demo page that talks
 // to the API the way the SuperTokens frontend SDK does (front-token,
-// automatic refresh on 401, sign-out).
+// automatic refresh on 401, sign-out), with cookies or, at /?mode=header,
+// with tokens in headers.
 //
 // Run it with
 //

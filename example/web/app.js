@@ -1,7 +1,11 @@
 // The demo page's client. The real SuperTokens frontend SDK is not bundled
 // here, so this file does, in miniature, what the SDK does:
-//   - every API call sends "st-auth-mode: cookie" and "rid: anti-csrf" with
-//     credentials: "include" (the tokens live in HttpOnly cookies);
+//   - every API call sends "st-auth-mode" and "rid: anti-csrf". In cookie
+//     mode (the default) it uses credentials: "include" and the tokens live
+//     in HttpOnly cookies; in header mode (open the page with ?mode=header)
+//     it keeps the st-access-token / st-refresh-token response headers in
+//     localStorage, sends "Authorization: Bearer <access token>" and, to
+//     the refresh endpoint, the refresh token, and sends no cookies;
 //   - a 401 triggers one POST /auth/session/refresh (rid: session,
 //     fdi-version, no body); after a 200 the original request is retried
 //     once, after a 401 the user is signed out;
@@ -14,6 +18,9 @@ const REFRESH_PATH = "/auth/session/refresh";
 const SIGNOUT_PATH = "/auth/signout";
 
 const $ = (id) => document.getElementById(id);
+
+// MODE is the token transfer method: "cookie" or, with ?mode=header, "header".
+const MODE = new URLSearchParams(location.search).get("mode") === "header" ? "header" : "cookie";
 
 let frontToken = loadFrontToken(); // {uid, ate, up} or null
 let refreshing = null; // the refresh in flight, shared by concurrent calls
@@ -49,6 +56,43 @@ function setFrontToken(ft) {
   if (ft) localStorage.setItem("frontToken", JSON.stringify(ft));
   else localStorage.removeItem("frontToken");
   renderStatus();
+}
+
+// ---- header-mode tokens ---------------------------------------------------
+
+const TOKEN_HEADERS = { access: "st-access-token", refresh: "st-refresh-token" };
+
+function token(kind) {
+  return localStorage.getItem(TOKEN_HEADERS[kind]) || "";
+}
+
+// readTokens keeps the tokens a response hands over in header mode; an
+// empty value means the server cleared them.
+function readTokens(res) {
+  if (MODE !== "header") return;
+  for (const name of Object.values(TOKEN_HEADERS)) {
+    const value = res.headers.get(name);
+    if (value === null) continue;
+    if (value === "" || value === "remove") localStorage.removeItem(name);
+    else localStorage.setItem(name, value);
+  }
+}
+
+// requestInit is fetch's init for the transfer method; bearer is the token
+// to send in header mode.
+function requestInit(method, headers, bearer) {
+  headers["st-auth-mode"] = MODE;
+  if (MODE === "header") {
+    if (bearer) headers["authorization"] = "Bearer " + bearer;
+    return { method, headers, credentials: "omit" };
+  }
+  return { method, headers, credentials: "include" };
+}
+
+// readSession applies what a response says about the session.
+function readSession(res) {
+  readTokens(res);
+  readFrontToken(res);
 }
 
 // readFrontToken applies a response's front-token header, if any.
@@ -92,16 +136,13 @@ function refresh() {
       log("→ POST " + REFRESH_PATH, "refresh");
       let res;
       try {
-        res = await fetch(REFRESH_PATH, {
-          method: "POST",
-          credentials: "include",
-          headers: { "rid": "session", "fdi-version": "4.1", "st-auth-mode": "cookie" },
-        });
+        res = await fetch(REFRESH_PATH,
+          requestInit("POST", { "rid": "session", "fdi-version": "4.1" }, token("refresh")));
       } catch (e) {
         log("refresh failed: " + e, "error");
         return false;
       }
-      readFrontToken(res);
+      readSession(res);
       log("← " + res.status + " refresh", res.status === 200 ? "refresh" : "error");
       if (res.status === 200) return true;
       if (res.status === 401) signedOut();
@@ -118,8 +159,8 @@ function refresh() {
 // {status, data}; status 401 means the user is signed out.
 async function call(method, path, body, opts = {}) {
   const send = () => {
-    const headers = { "rid": "anti-csrf", "st-auth-mode": "cookie", ...opts.headers };
-    const init = { method, headers, credentials: "include" };
+    const headers = { "rid": "anti-csrf", ...opts.headers };
+    const init = requestInit(method, headers, token("access"));
     if (body !== undefined) {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -133,12 +174,12 @@ async function call(method, path, body, opts = {}) {
     return { status: 401, data: null };
   }
   let res = await send();
-  readFrontToken(res);
+  readSession(res);
   if (res.status === 401 && mayRefresh) {
     log("← 401 " + method + " " + path + ": trying a refresh", "refresh");
     if (!(await refresh())) return { status: 401, data: null };
     res = await send(); // once
-    readFrontToken(res);
+    readSession(res);
   }
   const data = await res.json().catch(() => null);
   log("← " + res.status + " " + method + " " + path, res.ok ? "ok" : "error");
@@ -148,6 +189,7 @@ async function call(method, path, body, opts = {}) {
 // ---- the page -------------------------------------------------------------
 
 function signedOut() {
+  for (const name of Object.values(TOKEN_HEADERS)) localStorage.removeItem(name);
   setFrontToken(null);
   $("auth-result").textContent = "";
   $("cart").replaceChildren();
@@ -274,6 +316,13 @@ document.addEventListener("DOMContentLoaded", () => {
   $("notes-reload").addEventListener("click", loadNotes);
   $("sessions-reload").addEventListener("click", loadSessions);
   $("log-clear").addEventListener("click", () => $("log").replaceChildren());
+  const other = MODE === "header" ? "cookie" : "header";
+  $("mode").textContent = "Tokens travel in " + (MODE === "header" ? "headers" : "cookies") + " · ";
+  const link = document.createElement("a");
+  link.href = "?mode=" + other;
+  link.textContent = "switch to " + other + " mode";
+  $("mode").append(link);
+  log("transfer method: " + MODE);
   setInterval(renderStatus, 1000);
   renderStatus();
   if (frontToken) loadAll();

@@ -671,9 +671,11 @@ func TestDemoPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
 		t.Fatalf("GET /app.js: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	// The page's client speaks the SDK's protocol.
-	for _, want := range []string{`"st-auth-mode": "cookie"`, `"rid": "anti-csrf"`, `"rid": "session"`,
-		`"fdi-version": "4.1"`, `credentials: "include"`, `/auth/session/refresh`, `/auth/signout`, `front-token`, `atob(`} {
+	// The page's client speaks the SDK's protocol, in both modes (e2e
+	// scenario 17 drives it in a browser).
+	for _, want := range []string{`headers["st-auth-mode"] = MODE`, `"rid": "anti-csrf"`, `"rid": "session"`,
+		`"fdi-version": "4.1"`, `credentials: "include"`, `credentials: "omit"`, `"Bearer "`, `st-access-token`,
+		`st-refresh-token`, `/auth/session/refresh`, `/auth/signout`, `front-token`, `atob(`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app.js lacks %s", want)
 		}

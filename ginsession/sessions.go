@@ -49,39 +49,38 @@ func New(cfg Config) (*Sessions, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := &Sessions{cfg: s, st: s.Store, cache: newTokenCache(s.VerifyCacheSize), revs: newRevocations(s.Store, s)}
-	stored := func() ([]byte, error) {
-		candidate := make([]byte, 32)
-		if _, err := rand.Read(candidate); err != nil {
-			return nil, err
-		}
-		secret, err := s.Store.EnsureSecret(ctx, "refresh-token-secret", candidate)
-		if err != nil {
-			return nil, fmt.Errorf("ginsession: reading the token secret: %w", err)
-		}
-		return secret, nil
-	}
-	var accepted [][]byte
-	if len(s.MasterKey) > 0 {
-		e.rk = newRefreshKeys(s.MasterKey)
-		if s.AcceptStoredSecret {
-			secret, err := stored()
-			if err != nil {
-				return nil, err
-			}
-			accepted = append(accepted, secret)
-		}
-	} else {
-		secret, err := stored()
+	current, accepted := s.MasterKey, s.AcceptMasterKeys
+	if len(current) == 0 || s.AcceptStoredSecret {
+		secret, err := storedSecret(ctx, s.Store)
 		if err != nil {
 			return nil, err
 		}
-		e.rk = newRefreshKeys(secret)
+		if len(current) == 0 {
+			current = secret
+		} else {
+			accepted = append([][]byte{secret}, accepted...)
+		}
 	}
-	e.rk.accept(append(accepted, s.AcceptMasterKeys...))
+	e.rk = newRefreshKeys(current)
+	e.rk.accept(accepted)
 	if e.keys, err = newKeyring(ctx, s); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// storedSecret returns the refresh-token secret kept in the store, creating
+// it on first use (the secret when no MasterKey is set).
+func storedSecret(ctx context.Context, st store.Store) ([]byte, error) {
+	candidate := make([]byte, 32)
+	if _, err := rand.Read(candidate); err != nil {
+		return nil, err
+	}
+	secret, err := st.EnsureSecret(ctx, "refresh-token-secret", candidate)
+	if err != nil {
+		return nil, fmt.Errorf("ginsession: reading the token secret: %w", err)
+	}
+	return secret, nil
 }
 
 // Register validates cfg, creates the engine and mounts
@@ -319,14 +318,17 @@ const maxRotateAttempts = 4
 // rotate runs the rotation state machine for one authenticated token.
 func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod, theftAllowed bool) (*rotation, error) {
 	h := tok.hash()
+	// The child is derived from the token alone: the same on every path
+	// below, and again on every retry of the same token.
+	child := e.rk.child(tok)
+	childHash := child.hash()
 	if cr, ok := e.st.(store.CurrentRotator); ok {
 		// The common case in one statement: the token is the current one.
 		// Anything else (a retry in the grace window, theft, a row that is
 		// gone) is a conflict here and is decided by the read below.
 		now := e.cfg.Now()
-		child := e.rk.child(tok)
 		expires := now.Add(e.cfg.RefreshTokenTTL)
-		row, err := cr.RotateCurrent(ctx, tok.handle, h, store.Rotation{NewRefreshHash: child.hash(), RotatedAt: now, ExpiresAt: expires})
+		row, err := cr.RotateCurrent(ctx, tok.handle, h, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
 		switch {
 		case err == nil:
 			return &rotation{row: row, child: child, expires: expires}, nil
@@ -345,9 +347,8 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		}
 		switch {
 		case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1:
-			child := e.rk.child(tok)
 			expires := now.Add(e.cfg.RefreshTokenTTL)
-			err := e.st.RotateSession(ctx, row.Handle, row.Generation, store.Rotation{NewRefreshHash: child.hash(), RotatedAt: now, ExpiresAt: expires})
+			err := e.st.RotateSession(ctx, row.Handle, row.Generation, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
 			switch {
 			case errors.Is(err, store.ErrConflict):
 				continue // someone rotated first; re-read: we are "previous" now
@@ -359,8 +360,7 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 			return &rotation{row: row, child: child, expires: expires}, nil
 		case row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.RefreshGracePeriod:
 			// A retry (lost response, second tab): the same child again.
-			child := e.rk.child(tok)
-			if subtle.ConstantTimeCompare(child.hash(), row.RefreshHash) != 1 {
+			if subtle.ConstantTimeCompare(childHash, row.RefreshHash) != 1 {
 				return nil, unauthorised(true, method, errors.New("lineage mismatch"))
 			}
 			return &rotation{row: row, child: child, expires: row.ExpiresAt}, nil

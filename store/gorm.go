@@ -141,6 +141,9 @@ func newStore(read, write *gorm.DB, owned []*sql.DB, opts Options) (*GORMStore, 
 	if err := s.migrate(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := s.prepareHot(context.Background()); err != nil {
+		return nil, err
+	}
 	interval := opts.CleanupInterval
 	if interval == 0 {
 		interval = DefaultCleanupInterval
@@ -336,10 +339,7 @@ func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	st, err := s.stmt(ctx, hotGet)
-	if err != nil {
-		return nil, s.fail("get session", err)
-	}
+	st := s.hot[hotGet]
 	row, err := querySession(ctx, st, handle, utc(now))
 	if err != nil {
 		return nil, s.fail("get session", err)
@@ -359,10 +359,7 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGenera
 	if len(r.NewRefreshHash) == 0 {
 		return errors.New("store: rotate session: empty refresh hash")
 	}
-	st, err := s.stmt(ctx, hotRotateGen)
-	if err != nil {
-		return s.fail("rotate session", err)
-	}
+	st := s.hot[hotRotateGen]
 	res, err := st.ExecContext(ctx, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, fromGeneration, utc(r.RotatedAt))
 	if err != nil {
 		return s.fail("rotate session", err)
@@ -401,10 +398,7 @@ func (s *GORMStore) RotateCurrent(ctx context.Context, handle string, current []
 	if len(r.NewRefreshHash) == 0 || len(current) == 0 {
 		return nil, errors.New("store: rotate current: empty refresh hash")
 	}
-	st, err := s.stmt(ctx, hotRotateCurrent)
-	if err != nil {
-		return nil, s.fail("rotate current", err)
-	}
+	st := s.hot[hotRotateCurrent]
 	row, err := queryRotated(ctx, st, handle, current, r)
 	if err != nil {
 		return nil, s.fail("rotate current", err)

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -24,13 +23,10 @@ import (
 // keys, user listings, cleanup) stays on GORM, where its cost does not
 // matter.
 
-// hotStmts holds the lazily prepared statements of one store. A statement
-// that fails to prepare is not cached, so a database that was down at the
-// first call is retried at the next.
-type hotStmts struct {
-	mu    sync.Mutex
-	stmts map[hotKind]hotStmt
-}
+// hotStmts are the statements of one store, made once by prepareHot when
+// the store is built (the tables exist then), so the request path reads
+// them without a lock.
+type hotStmts [hotKinds]hotStmt
 
 // hotStmt runs one hot statement: prepared (stmt set) or as text on db.
 type hotStmt struct {
@@ -96,33 +92,27 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 	return b.String()
 }
 
-// stmt returns the statement of kind on its handle (the read pool for
+// prepareHot makes every hot statement on its handle (the read pool for
 // hotGet, the writer otherwise), prepared on SQLite.
-func (s *GORMStore) stmt(ctx context.Context, kind hotKind) (hotStmt, error) {
-	s.hot.mu.Lock()
-	defer s.hot.mu.Unlock()
-	if st, ok := s.hot.stmts[kind]; ok {
-		return st, nil
-	}
-	h := s.write
-	if kind == hotGet {
-		h = s.read
-	}
-	db, err := h.DB()
-	if err != nil {
-		return hotStmt{}, err
-	}
-	st := hotStmt{db: db, text: s.hotSQL(kind)}
-	if !s.postgres {
-		if st.stmt, err = db.PrepareContext(ctx, st.text); err != nil {
-			return hotStmt{}, err
+func (s *GORMStore) prepareHot(ctx context.Context) error {
+	for kind := range hotKinds {
+		h := s.write
+		if kind == hotGet {
+			h = s.read
 		}
+		db, err := h.DB()
+		if err != nil {
+			return errors.Join(err, s.closeHot())
+		}
+		st := hotStmt{db: db, text: s.hotSQL(kind)}
+		if !s.postgres {
+			if st.stmt, err = db.PrepareContext(ctx, st.text); err != nil {
+				return errors.Join(fmt.Errorf("store: preparing statements: %w", err), s.closeHot())
+			}
+		}
+		s.hot[kind] = st
 	}
-	if s.hot.stmts == nil {
-		s.hot.stmts = make(map[hotKind]hotStmt, hotKinds)
-	}
-	s.hot.stmts[kind] = st
-	return st, nil
+	return nil
 }
 
 // yieldWriter is called after a write on the request path has released the
@@ -141,16 +131,12 @@ func (s *GORMStore) yieldWriter() {
 
 // closeHot closes the prepared statements (Close, before the handles).
 func (s *GORMStore) closeHot() error {
-	s.hot.mu.Lock()
-	defer s.hot.mu.Unlock()
 	var errs []error
-	for k, st := range s.hot.stmts {
-		if st.stmt != nil {
-			if err := st.stmt.Close(); err != nil {
-				errs = append(errs, err)
-			}
+	for i := range s.hot {
+		if st := s.hot[i].stmt; st != nil {
+			errs = append(errs, st.Close())
 		}
-		delete(s.hot.stmts, k)
+		s.hot[i] = hotStmt{}
 	}
 	return errors.Join(errs...)
 }

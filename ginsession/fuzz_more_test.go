@@ -52,15 +52,16 @@ func FuzzFindToken(f *testing.F) {
 		if b != "" && (len(authz) <= 7 || !strings.EqualFold(authz[:7], "bearer ") || b != strings.TrimSpace(authz[7:])) {
 			t.Fatalf("bearer(%q) = %q", authz, b)
 		}
-		for _, name := range []string{accessCookie, refreshCookie} {
+		for _, kind := range []tokenKind{accessKind, refreshKind} {
+			name := kind.cookie()
 			var found foundToken
-			findToken(r, name, allowed, &found)
+			findToken(r, kind, allowed, kind.shaped, &found)
 			vals := found.values()
 			if found.n < 0 || found.n > maxCookieCandidates {
 				t.Fatalf("%d candidates", found.n)
 			}
 			if found.n == 0 {
-				if allowed != TransferCookie && b != "" {
+				if allowed != TransferCookie && b != "" && kind.shaped(b) {
 					t.Fatalf("bearer %q present and allowed, but nothing found", b)
 				}
 				continue
@@ -82,10 +83,13 @@ func FuzzFindToken(f *testing.F) {
 				if allowed == TransferHeader {
 					t.Fatal("cookie token returned although only the header is allowed")
 				}
-				if allowed != TransferCookie && b != "" {
-					t.Fatal("cookie won over the Authorization header")
+				if allowed != TransferCookie && b != "" && kind.shaped(b) {
+					t.Fatal("cookie won over a token-shaped Authorization header")
 				}
 				for _, v := range vals {
+					if !kind.shaped(v) {
+						t.Fatalf("candidate %q does not have the shape of a %s", v, name)
+					}
 					if strings.Contains(v, ";") || strings.HasPrefix(v, `"`) || strings.HasSuffix(v, `"`) {
 						t.Fatalf("candidate %q keeps a separator or quote", v)
 					}
@@ -93,12 +97,12 @@ func FuzzFindToken(f *testing.F) {
 						t.Fatalf("candidate %q is not in the Cookie headers", v)
 					}
 				}
-				// Every value net/http accepts for this name is found, in
-				// order (ours may also hold ones net/http drops).
-				if found.n < maxCookieCandidates {
+				// Every token-shaped value net/http accepts for this name is
+				// found, in order (ours may also hold ones net/http drops).
+				if !found.overflow {
 					var want []string
 					for _, c := range r.Cookies() {
-						if c.Name == name && c.Value != "" {
+						if c.Name == name && c.Value != "" && kind.shaped(c.Value) {
 							want = append(want, c.Value)
 						}
 					}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +30,12 @@ type Sessions struct {
 	rk    refreshKeys
 	cache *tokenCache
 	revs  *revocations
+	// strays are the cookie domains duplicates of our cookies may sit on
+	// (clearStrays).
+	strays []string
+	// viaTokenRoute is set when some Verify demands the anti-csrf token
+	// although the configured mode does not: the token is then issued too.
+	viaTokenRoute atomic.Bool
 }
 
 // maxUserIDLen bounds user ids; they are stored and sent in every token.
@@ -49,6 +56,7 @@ func New(cfg Config) (*Sessions, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := &Sessions{cfg: s, st: s.Store, cache: newTokenCache(s.VerifyCacheSize), revs: newRevocations(s.Store, s)}
+	e.strays = strayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain)
 	current, accepted := s.MasterKey, s.AcceptMasterKeys
 	if len(current) == 0 || s.AcceptStoredSecret {
 		secret, err := storedSecret(ctx, s.Store)
@@ -222,86 +230,199 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	return &Session{e: e, c: c, userID: userID, handle: rt.handle, payload: full, exp: exp, method: method}, nil
 }
 
-// antiCSRFHeader is the anti-csrf token to send, or "" unless VIA_TOKEN.
+// antiCSRFHeader is the anti-csrf token to send: when the configured mode
+// is VIA_TOKEN, or when a route demands it (WithAntiCSRF); "" otherwise.
 func (e *Sessions) antiCSRFHeader(handle string) string {
-	if e.cfg.AntiCSRF != AntiCSRFViaToken {
+	if e.cfg.AntiCSRF != AntiCSRFViaToken && !e.viaTokenRoute.Load() {
 		return ""
 	}
 	return e.rk.antiCSRFToken(handle)
 }
 
 // RefreshSession implements routes.Service: POST {base}/session/refresh.
-// It rotates the refresh token (PROTOCOL.md §7) and issues a new pair.
+// It rotates the refresh token (docs/protocol.md §7) and issues a new pair.
 func (e *Sessions) RefreshSession(c *gin.Context) error {
 	r := c.Request
 	var found foundToken
-	findToken(r, refreshCookie, e.cfg.GetTransferMethod(c, false), &found)
-	if found.n == 0 {
-		return unauthorised(true, TransferAny, errors.New("no refresh token"))
-	}
+	findToken(r, refreshKind, e.cfg.GetTransferMethod(c, false), refreshShaped, &found)
 	// A cross-site form cannot set a custom header; without one a cookie
 	// refresh is refused, and nothing is cleared (that would let any site
 	// log the user out).
-	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) != AntiCSRFNone && r.Header.Get("rid") == "" {
+	csrfChecked := e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get("rid") != ""
+	if found.n == 0 && !found.overflow {
+		// No refresh token: clear only what the request presented. A request
+		// without any session token (a cross-site form POST under SameSite
+		// lax carries no cookie) clears nothing: the frontend forgets its
+		// own state on this 401, and any site could log the user out
+		// otherwise.
+		// (A bearer value here is not a refresh token: findToken ignored it.)
+		presented := hasSessionCookies(r) && csrfChecked
+		return unauthorised(presented, TransferCookie, errors.New("no refresh token"))
+	}
+	if found.method == TransferCookie && !csrfChecked {
 		return unauthorised(false, "", errors.New("refresh without the rid header"))
 	}
-	dup := found.n > 1
-	var lastErr error = unauthorised(true, found.method, errors.New("refresh token not ours"))
+	if found.method == TransferCookie && (found.n > 1 || found.overflow || duplicated(r, accessCookie)) {
+		// Duplicates were sent (an older cookie domain, or cookies planted
+		// by a sibling subdomain): expire both cookies wherever strays may
+		// sit. Ours are written after this, on success.
+		e.clearStrays(c, accessCookie, "/")
+		e.clearStrays(c, refreshCookie, e.cfg.refreshPath)
+	}
+	toks, err := e.authenticRefresh(c, &found)
+	if err != nil {
+		return err
+	}
+	for _, tok := range toks[1:] {
+		if tok.handle != toks[0].handle {
+			// Candidates of different sessions: nobody's request. A stale
+			// one among them is still theft (a thief cannot hide a victim's
+			// stale token behind a cookie of its own session).
+			return e.refuseMixed(r.Context(), toks, found.method, c.ClientIP())
+		}
+	}
+	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken &&
+		!e.rk.antiCSRFMatches(toks[0].handle, r.Header.Get(headerAntiCSRF)) {
+		// Like the rid check: refused quietly, so a forged request that
+		// carries the cookies but not the token clears nothing.
+		return unauthorised(false, "", errors.New("refresh without the session's anti-csrf token"))
+	}
+	res, err := e.rotateAny(r.Context(), toks, found.method, c.ClientIP())
+	if err != nil {
+		return err
+	}
+	if found.otherCookies {
+		e.clearCookies(c, e.cfg.cookieDomain)
+	}
+	appPayload := decodeObject(res.row.Payload)
+	if err := e.actorAlive(r.Context(), appPayload, found.method, res.row.Handle, res.row.UserID); err != nil {
+		return err
+	}
+	if len(e.cfg.Claims) > 0 {
+		fetched, err := e.fetchClaims(r.Context(), res.row.UserID, appPayload, e.cfg.Claims)
+		if err != nil {
+			return err
+		}
+		if appPayload, err = e.mergePayload(r.Context(), res.row.Handle, fetched); err != nil {
+			if errors.Is(err, ErrSessionNotFound) {
+				return unauthorised(true, found.method, err)
+			}
+			return err
+		}
+	}
+	access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, appPayload)
+	if err != nil {
+		return err
+	}
+	if err := e.writeIssued(c, found.method, issued{
+		userID: res.row.UserID, access: access, accessExp: exp, payload: full,
+		refresh: res.child, refreshExp: res.expires, antiCSRF: e.antiCSRFHeader(res.row.Handle),
+	}); err != nil {
+		return err
+	}
+	if e.cfg.Hooks.Refreshed != nil {
+		e.cfg.Hooks.Refreshed(SessionEvent{Handle: res.row.Handle, UserID: res.row.UserID, Time: e.cfg.Now()})
+	}
+	return nil
+}
+
+// authenticRefresh returns the refresh-token candidates that authenticate
+// (carry our MAC). Candidates that do not authenticate are ignored: a
+// planted junk cookie changes nothing. More candidates than can be
+// considered authenticate nobody.
+func (e *Sessions) authenticRefresh(c *gin.Context, found *foundToken) ([]*refreshToken, error) {
+	if found.overflow {
+		return nil, unauthorised(true, found.method, errors.New("too many refresh-token cookies"))
+	}
+	var toks []*refreshToken
 	for _, v := range found.values() {
 		tok, ok := e.rk.parseRefresh(v)
 		if !ok {
 			e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
 			continue
 		}
-		res, err := e.rotate(r.Context(), tok, found.method, !dup)
-		if err != nil {
-			if errors.Is(err, ErrStorage) {
-				return err
+		toks = append(toks, tok)
+	}
+	if len(toks) == 0 {
+		return nil, unauthorised(true, found.method, errors.New("refresh token not ours"))
+	}
+	return toks, nil
+}
+
+// rotateAny rotates the first of toks (all of one session) that is the
+// session's current token or a retry inside the grace window. A stale
+// token is theft unless another candidate of the same request rotated: that
+// request holds the live token, and the stale one is a leftover (an older
+// cookie domain). So a stale token is theft whatever junk or foreign
+// tokens come with it.
+func (e *Sessions) rotateAny(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string) (*rotation, error) {
+	var stale *staleToken
+	var lastErr error
+	for _, tok := range toks {
+		res, err := e.rotate(ctx, tok, method)
+		if err == nil {
+			return res, nil
+		}
+		if errors.Is(err, ErrStorage) {
+			return nil, err
+		}
+		var st *staleToken
+		if errors.As(err, &st) {
+			if stale == nil {
+				stale = st
 			}
-			lastErr = err
 			continue
 		}
-		if dup {
-			e.clearOlderDomain(c)
-		}
-		if found.otherCookies {
-			e.clearCookies(c, e.cfg.cookieDomain)
-		}
-		appPayload := decodeObject(res.row.Payload)
-		if err := e.actorAlive(r.Context(), appPayload, found.method, res.row.Handle, res.row.UserID); err != nil {
-			return err
-		}
-		if len(e.cfg.Claims) > 0 {
-			fetched, err := e.fetchClaims(r.Context(), res.row.UserID, appPayload, e.cfg.Claims)
-			if err != nil {
-				return err
-			}
-			if appPayload, err = e.mergePayload(r.Context(), res.row.Handle, fetched); err != nil {
-				if errors.Is(err, ErrSessionNotFound) {
-					return unauthorised(true, found.method, err)
-				}
-				return err
-			}
-		}
-		access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, appPayload)
+		lastErr = err
+	}
+	if stale != nil {
+		return nil, e.theft(ctx, stale, method, clientIP)
+	}
+	return nil, lastErr
+}
+
+// refuseMixed answers a request whose refresh tokens name different
+// sessions: nothing is rotated, but every stale token among them is theft,
+// as it would be alone.
+func (e *Sessions) refuseMixed(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string) error {
+	var theft error
+	for _, tok := range toks {
+		st, err := e.staleCheck(ctx, tok)
 		if err != nil {
 			return err
 		}
-		if err := e.writeIssued(c, found.method, issued{
-			userID: res.row.UserID, access: access, accessExp: exp, payload: full,
-			refresh: res.child, refreshExp: res.expires, antiCSRF: e.antiCSRFHeader(res.row.Handle),
-		}); err != nil {
-			return err
+		if st != nil {
+			if err := e.theft(ctx, st, method, clientIP); theft == nil || errors.Is(err, ErrStorage) {
+				theft = err
+			}
 		}
-		if e.cfg.Hooks.Refreshed != nil {
-			e.cfg.Hooks.Refreshed(SessionEvent{Handle: res.row.Handle, UserID: res.row.UserID, Time: e.cfg.Now()})
-		}
-		return nil
 	}
-	if dup {
-		e.clearOlderDomain(c)
+	if theft != nil {
+		return theft
 	}
-	return lastErr
+	return unauthorised(true, method, errAmbiguous)
+}
+
+// staleCheck reports, without rotating anything, whether tok is a
+// rotated-out token of a live session (nil when it is current, a retry
+// inside the grace window, newer than the row, or its session is gone).
+func (e *Sessions) staleCheck(ctx context.Context, tok *refreshToken) (*staleToken, error) {
+	now := e.cfg.Now()
+	row, err := e.st.GetSession(ctx, tok.handle, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, storageErr("reading a session", err)
+	}
+	h := tok.hash()
+	switch {
+	case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1,
+		row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.RefreshGracePeriod,
+		tok.generation > row.Generation:
+		return nil, nil
+	}
+	return &staleToken{row: row, tok: tok}, nil
 }
 
 type rotation struct {
@@ -310,13 +431,22 @@ type rotation struct {
 	expires time.Time
 }
 
+// staleToken is what rotate reports for a rotated-out token of a live
+// session; rotateAny decides whether it is theft.
+type staleToken struct {
+	row *store.Session
+	tok *refreshToken
+}
+
+func (s *staleToken) Error() string { return "stale refresh token" }
+
 // maxRotateAttempts bounds re-reads after a lost compare-and-swap. Each lost
 // race means another request rotated the same token, so the second read
 // finds it as the previous token and succeeds without writing.
 const maxRotateAttempts = 4
 
 // rotate runs the rotation state machine for one authenticated token.
-func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod, theftAllowed bool) (*rotation, error) {
+func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod) (*rotation, error) {
 	h := tok.hash()
 	// The child is derived from the token alone: the same on every path
 	// below, and again on every retry of the same token.
@@ -368,23 +498,27 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 			// Ours, but newer than the database: the database was restored
 			// from a backup. Not theft.
 			return nil, unauthorised(true, method, errors.New("refresh token newer than the session"))
-		case !theftAllowed:
-			// Duplicate cookies during a cookie-domain migration: the older
-			// cookie legitimately holds an old token.
-			return nil, unauthorised(true, method, errors.New("stale duplicate refresh token"))
 		default:
-			if _, err := e.st.DeleteSession(ctx, row.Handle); err != nil {
-				return nil, storageErr("revoking a session after theft", err)
-			}
-			e.cfg.logger.Warn("ginsession: refresh token theft detected", "session", row.Handle, "user", row.UserID, "generation", tok.generation, "current_generation", row.Generation)
-			if e.cfg.Hooks.TheftDetected != nil {
-				e.cfg.Hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: row.Handle, UserID: row.UserID, Time: now}})
-			}
-			e.revoked(row.Handle, row.UserID)
-			return nil, &respErr{kind: &TheftError{Handle: row.Handle, UserID: row.UserID}, clear: true, method: method}
+			return nil, &staleToken{row: row, tok: tok}
 		}
 	}
 	return nil, storageErr("rotating a refresh token", errors.New("too much contention"))
+}
+
+// theft revokes the session a stale refresh token belongs to. clientIP is
+// Gin's ClientIP: it depends on the router's trusted proxies
+// (gin.Engine.SetTrustedProxies), so behind no proxy trust nothing.
+func (e *Sessions) theft(ctx context.Context, st *staleToken, method TransferMethod, clientIP string) error {
+	row := st.row
+	if _, err := e.st.DeleteSession(ctx, row.Handle); err != nil {
+		return storageErr("revoking a session after theft", err)
+	}
+	e.cfg.logger.Warn("ginsession: refresh token theft detected", "session", row.Handle, "user", row.UserID, "generation", st.tok.generation, "current_generation", row.Generation, "client_ip", clientIP)
+	if e.cfg.Hooks.TheftDetected != nil {
+		e.cfg.Hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: row.Handle, UserID: row.UserID, Time: e.cfg.Now()}, ClientIP: clientIP})
+	}
+	e.revoked(row.Handle, row.UserID)
+	return &respErr{kind: &TheftError{Handle: row.Handle, UserID: row.UserID}, clear: true, method: method}
 }
 
 func (e *Sessions) revoked(handle, userID string) {

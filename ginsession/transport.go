@@ -31,6 +31,10 @@ type foundToken struct {
 	buf    [maxCookieCandidates]string // backing store, so finding allocates nothing
 	n      int                         // several only when duplicate cookies were sent
 	method TransferMethod
+	// overflow is set when more token-shaped cookies of the name arrived
+	// than are considered: nobody can tell which one the server set, so the
+	// request authenticates nobody.
+	overflow bool
 	// otherCookies is set when the token came from the header while the
 	// request also carried session cookies (they get cleared).
 	otherCookies bool
@@ -53,9 +57,12 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// cookieValues appends to dst the values of every cookie with this name,
-// up to cap(dst)-len(dst) of them.
-func cookieValues(r *http.Request, name string, dst []string) []string {
+// cookieValues appends to dst the values of every cookie with this name
+// that shaped accepts (nil: every non-empty value), up to cap(dst)-len(dst)
+// of them; overflow reports that more were there. Values that do not have
+// the shape of a token are skipped, so junk cookies cannot push the real
+// one out of the candidates.
+func cookieValues(r *http.Request, name string, dst []string, shaped func(string) bool) (vals []string, overflow bool) {
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
 			var part string
@@ -68,22 +75,31 @@ func cookieValues(r *http.Request, name string, dst []string) []string {
 				continue
 			}
 			v = strings.Trim(v, "\"")
-			if v == "" {
+			if v == "" || (shaped != nil && !shaped(v)) {
 				continue
 			}
 			if len(dst) == cap(dst) {
-				return dst
+				return dst, true
 			}
 			dst = append(dst, v)
 		}
 	}
-	return dst
+	return dst, false
 }
 
 // hasCookie reports whether the request carries a non-empty cookie name.
 func hasCookie(r *http.Request, name string) bool {
 	var one [1]string
-	return len(cookieValues(r, name, one[:0])) > 0
+	vals, _ := cookieValues(r, name, one[:0], nil)
+	return len(vals) > 0
+}
+
+// duplicated reports whether the request carries more than one non-empty
+// cookie of this name.
+func duplicated(r *http.Request, name string) bool {
+	var two [2]string
+	vals, overflow := cookieValues(r, name, two[:0], nil)
+	return len(vals) > 1 || overflow
 }
 
 // hasSessionCookies reports whether either session cookie is present.
@@ -94,11 +110,15 @@ func hasSessionCookies(r *http.Request) bool {
 	return hasCookie(r, accessCookie) || hasCookie(r, refreshCookie)
 }
 
-// findToken locates a token: the Authorization header wins over the cookie
-// (PROTOCOL.md §4). allowed limits the methods considered.
-func findToken(r *http.Request, cookieName string, allowed TransferMethod, f *foundToken) {
+// findToken locates the request's tokens of one kind. The Authorization
+// header wins over the cookie (docs/protocol.md §4), but only when ours
+// accepts its value as a token of this kind: an app's own bearer value (an
+// API key, another system's JWT) is not a session token, and the session
+// cookie is used instead. Cookies are filtered by the kind's shape.
+// allowed limits the methods considered.
+func findToken(r *http.Request, kind tokenKind, allowed TransferMethod, ours func(string) bool, f *foundToken) {
 	if allowed != TransferCookie {
-		if b := bearer(r); b != "" {
+		if b := bearer(r); b != "" && ours(b) {
 			f.buf[0], f.n = b, 1
 			f.method = TransferHeader
 			f.otherCookies = hasSessionCookies(r)
@@ -106,7 +126,9 @@ func findToken(r *http.Request, cookieName string, allowed TransferMethod, f *fo
 		}
 	}
 	if allowed != TransferHeader {
-		if f.n = len(cookieValues(r, cookieName, f.buf[:0])); f.n > 0 {
+		var vals []string
+		vals, f.overflow = cookieValues(r, kind.cookie(), f.buf[:0], kind.shaped)
+		if f.n = len(vals); f.n > 0 || f.overflow {
 			f.method = TransferCookie
 		}
 	}

@@ -247,7 +247,8 @@ func TestTransport_CookieDomain(t *testing.T) {
 			t.Errorf("clearing without the configured domain: %s", ck.Raw)
 		}
 	}
-	r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session")
+	// A dead refresh cookie is cleared on the configured domain too.
+	r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "Cookie", "sRefreshToken="+tk2.refresh) // signed out above
 	expectStatus(t, r, 401, "unauthorised")
 	gsCookiesCleared(t, r.header, "example.test")
 }
@@ -518,15 +519,18 @@ func TestTransport_OlderCookieDomain(t *testing.T) {
 	for _, order := range []string{"older first", "current first"} {
 		t.Run("verify/"+order, func(t *testing.T) {
 			e := newEnv(t, mutate)
-			old, _ := gsSignIn(t, e.server.URL, "cookie", "old-user", "")
+			old, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
 			e.clock.Advance(time.Hour + time.Second) // the older cookie's token has expired
-			cur, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
+			r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", old.refresh)
+			expectStatus(t, r, 200, "")
+			cur := gsTokensFrom(t, r, "cookie")
+			cur.handle = old.handle
 			pair := []string{"sAccessToken", old.access, "sAccessToken", cur.access}
 			if order == "current first" {
 				pair = []string{"sAccessToken", cur.access, "sAccessToken", old.access}
 			}
 			for _, m := range []string{"GET", "POST"} {
-				r := gsRaw(t, e.server.URL, m, "/api/me", "", "rid", "anti-csrf", "st-auth-mode", "cookie", "Cookie", gsCookieHeader(pair...))
+				r = gsRaw(t, e.server.URL, m, "/api/me", "", "rid", "anti-csrf", "st-auth-mode", "cookie", "Cookie", gsCookieHeader(pair...))
 				expectStatus(t, r, 200, "")
 				if r.body["userId"] != "u1" || r.body["handle"] != cur.handle {
 					t.Errorf("%s: identity %s", m, r.raw)
@@ -534,9 +538,14 @@ func TestTransport_OlderCookieDomain(t *testing.T) {
 				checkOlderCleared(t, r.header)
 			}
 			// Garbage in the older cookie is handled the same way.
-			r := gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", gsCookieHeader("sAccessToken", "old-garbage", "sAccessToken", cur.access))
+			r = gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", gsCookieHeader("sAccessToken", "old-garbage", "sAccessToken", cur.access))
 			expectStatus(t, r, 200, "")
 			checkOlderCleared(t, r.header)
+			// An older cookie of another session is not a migration: the
+			// request is nobody's (TestSecurity_CookieTossing).
+			other, _ := gsSignIn(t, e.server.URL, "cookie", "u2", "")
+			r = gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", gsCookieHeader("sAccessToken", other.access, "sAccessToken", cur.access))
+			gsExpect(t, r, 401, gsTryRefresh)
 		})
 
 		t.Run("refresh/"+order, func(t *testing.T) {

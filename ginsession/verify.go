@@ -69,6 +69,11 @@ func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 	for _, opt := range opts {
 		opt(o)
 	}
+	if o.antiCSRF == AntiCSRFViaToken {
+		// Sessions must carry the token this route will ask for, whatever
+		// the configured mode (antiCSRFHeader).
+		e.viaTokenRoute.Store(true)
+	}
 	o.validators = e.cfg.ClaimValidators
 	if o.overrideClaims != nil {
 		o.validators = o.overrideClaims(append([]ClaimValidator{}, e.cfg.ClaimValidators...))
@@ -89,33 +94,35 @@ func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 // getSession is the verification path shared by Verify and sign-out.
 func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error) {
 	r := c.Request
+	now := e.cfg.Now()
 	var found foundToken
-	findToken(r, accessCookie, e.cfg.GetTransferMethod(c, false), &found)
-	if found.n == 0 {
+	ours := func(tok string) bool { return e.bearerIsOurs(tok, now) }
+	findToken(r, accessKind, e.cfg.GetTransferMethod(c, false), ours, &found)
+	if found.n == 0 && !found.overflow {
 		if o.optional {
 			return nil, nil
 		}
 		return nil, unauthorised(false, "", errors.New("no access token"))
 	}
-	now := e.cfg.Now()
 	var claims *accessClaims
-	var lastErr error
-	for _, v := range found.values() {
-		ac, err := e.verifyAccessAt(r.Context(), v, now)
-		if err == nil {
-			claims = ac
-			break
-		}
-		lastErr = err
+	var err error
+	switch {
+	case found.overflow:
+		err = errAmbiguous
+	case found.n == 1:
+		claims, err = e.verifyAccessAt(r.Context(), found.buf[0], now)
+	default:
+		claims, err = e.pickAccess(r.Context(), found.values(), now)
 	}
-	if found.n > 1 {
+	if e.cfg.hasOlder && (found.n > 1 || found.overflow || duplicated(r, accessCookie)) {
+		// A copy on the older cookie domain (junk or not) goes.
 		e.clearOlderDomain(c)
 	}
-	if claims == nil {
-		if errors.Is(lastErr, errMalformed) {
-			return nil, unauthorised(false, "", lastErr)
+	if err != nil {
+		if errors.Is(err, errMalformed) {
+			return nil, unauthorised(false, "", err)
 		}
-		return nil, tryRefresh(lastErr)
+		return nil, tryRefresh(err)
 	}
 	if found.method == TransferCookie && !safeMethod(r.Method) {
 		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {

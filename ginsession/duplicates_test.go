@@ -1,0 +1,231 @@
+package ginsession_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ginsession/ginsession/ginsession"
+)
+
+// Duplicate session cookies: an older cookie domain leaves them, and a page
+// on a sibling subdomain can plant them (cookie tossing: evil.example.test
+// may set cookies for example.test, which the browser then sends to
+// api.example.test beside ours). These tests pin the rule of candidates.go:
+// only token-shaped candidates count, they must all name one session, and a
+// stale refresh token is theft whatever else the request carries.
+
+// tossEnv is an engine whose API sits on a subdomain, so that parent
+// domains exist for strays to sit on.
+func tossEnv(t *testing.T) *env {
+	return newEnv(t, func(cfg *ginsession.Config) { cfg.APIDomain = "http://api.example.test" })
+}
+
+// refreshCookies sends a cookie-mode refresh carrying exactly cookie.
+func refreshCookies(t *testing.T, e *env, cookie string) *resp {
+	t.Helper()
+	return gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "st-auth-mode", "cookie", "Cookie", cookie)
+}
+
+// A stale refresh token is theft even when a planted second sRefreshToken
+// comes with it: junk, a well-shaped forgery, or the thief's own session.
+func TestDuplicates_StaleRefreshTokenIsTheftWhateverComesWithIt(t *testing.T) {
+	cases := map[string]func(t *testing.T, e *env) string{
+		"junk":                func(*testing.T, *env) string { return "x" },
+		"shaped like a token": func(*testing.T, *env) string { return strings.Repeat("A", 98) },
+		"the thief's own session": func(t *testing.T, e *env) string {
+			tk, _ := gsSignIn(t, e.server.URL, "cookie", "thief", "")
+			return tk.refresh
+		},
+		"an empty cookie, a quote": func(*testing.T, *env) string { return `""` },
+	}
+	for name, other := range cases {
+		for _, order := range []string{"planted first", "planted last"} {
+			t.Run(name+"/"+order, func(t *testing.T) {
+				e := tossEnv(t)
+				t0, _ := gsSignIn(t, e.server.URL, "cookie", "victim", "")
+				r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh)
+				expectStatus(t, r, 200, "")
+				t1 := gsTokensFrom(t, r, "cookie")
+				r = gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t1.refresh)
+				expectStatus(t, r, 200, "")
+				thief := gsTokensFrom(t, r, "cookie") // the thief holds the newest token
+				e.clock.Advance(time.Minute)          // past the grace window
+
+				planted := other(t, e)
+				pair := []string{"sRefreshToken", t0.refresh, "sRefreshToken", planted}
+				if order == "planted first" {
+					pair = []string{"sRefreshToken", planted, "sRefreshToken", t0.refresh}
+				}
+				r = refreshCookies(t, e, gsCookieHeader(pair...))
+				gsExpect(t, r, 401, gsTheft)
+				gsSessionGone(t, e, t0.handle)
+				if n := e.events.count(&e.events.theft); n != 1 {
+					t.Errorf("theft hook ran %d times, want 1", n)
+				}
+				r = gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", thief.refresh)
+				gsExpect(t, r, 401, gsUnauthorised)
+			})
+		}
+	}
+}
+
+// Two current refresh tokens of different sessions: nothing is rotated and
+// neither session is lost (neither token is stale); the strays are cleared.
+func TestDuplicates_RefreshTokensOfTwoSessionsRotateNothing(t *testing.T) {
+	e := tossEnv(t)
+	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
+	r := refreshCookies(t, e, gsCookieHeader("sRefreshToken", a.refresh, "sRefreshToken", b.refresh))
+	gsExpect(t, r, 401, gsUnauthorised)
+	if r.header.Get("front-token") != "remove" {
+		t.Errorf("front-token %q: an ambiguous cookie jar is cleared", r.header.Get("front-token"))
+	}
+	gsSessionAlive(t, e, a.handle)
+	gsSessionAlive(t, e, b.handle)
+	if n := e.events.count(&e.events.refreshed); n != 0 {
+		t.Errorf("%d refreshes", n)
+	}
+	for _, tk := range []gsTokens{a, b} {
+		r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", tk.refresh)
+		expectStatus(t, r, 200, "")
+	}
+}
+
+// Cookie tossing on verify: several access tokens that do not all name one
+// session authenticate nobody, whichever of them verifies.
+func TestDuplicates_AccessTokensOfTwoSessionsAreNobodys(t *testing.T) {
+	e := tossEnv(t)
+	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+	e.clock.Advance(30 * time.Minute)
+	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
+	e.clock.Advance(30*time.Minute + time.Second) // A's token has expired, B's has not
+	for name, cookie := range map[string]string{
+		"A expired, B valid":          gsCookieHeader("sAccessToken", a.access, "sAccessToken", b.access),
+		"B valid, A expired":          gsCookieHeader("sAccessToken", b.access, "sAccessToken", a.access),
+		"junk, A expired, B valid":    gsCookieHeader("sAccessToken", "x", "sAccessToken", a.access, "sAccessToken", b.access),
+		"A with a flipped sig, B":     gsCookieHeader("sAccessToken", flipSig(t, a.access), "sAccessToken", b.access),
+		"both valid":                  "",
+		"A expired, B valid, on POST": gsCookieHeader("sAccessToken", a.access, "sAccessToken", b.access),
+		"B valid, then four junk cookies": gsCookieHeader("sAccessToken", b.access, "sAccessToken", "x", "sAccessToken", "y",
+			"sAccessToken", "z", "sAccessToken", a.access),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if name == "both valid" {
+				// Only B's token lives now: mint a fresh one for A.
+				a2, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+				cookie = gsCookieHeader("sAccessToken", a2.access, "sAccessToken", b.access)
+			}
+			method := "GET"
+			if strings.HasSuffix(name, "on POST") {
+				method = "POST"
+			}
+			r := gsRaw(t, e.server.URL, method, "/api/me", "", "rid", "anti-csrf", "Cookie", cookie)
+			if r.status == 200 {
+				t.Fatalf("answered as %v: %s", r.body["userId"], r.raw)
+			}
+			gsExpect(t, r, 401, gsTryRefresh)
+		})
+	}
+}
+
+// flipSig changes one character of a token's signature.
+func flipSig(t *testing.T, tok string) string {
+	h, p, s := gsSplitJWT(t, tok)
+	return h + "." + p + "." + gsFlip(s, len(s)/2)
+}
+
+// After a tossed access token sent the frontend to refresh, the refresh
+// (with the user's own refresh token) succeeds as that user and expires the
+// strays on every domain they can sit on: host-only and each parent domain
+// of the API host down to the registrable domain.
+func TestDuplicates_RefreshClearsTossedCookies(t *testing.T) {
+	e := tossEnv(t)
+	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
+	r := refreshCookies(t, e, gsCookieHeader("sAccessToken", b.access, "sAccessToken", a.access, "sRefreshToken", a.refresh))
+	expectStatus(t, r, 200, "")
+	if got := gsTokensFrom(t, r, "cookie"); got.refresh == "" {
+		t.Fatal("no new refresh token")
+	}
+	cleared := map[string]bool{}
+	var set []string
+	for _, ck := range setCookies(r.header) {
+		if ck.Value == "" && ck.Name == "sAccessToken" {
+			cleared[ck.Domain] = true
+		}
+		if ck.Value != "" {
+			set = append(set, ck.Name+"@"+ck.Domain)
+		}
+	}
+	for _, d := range []string{"", "api.example.test", "example.test"} {
+		// The host-only cookie is the one ginsession sets here, so it is
+		// overwritten rather than cleared.
+		if d == "" {
+			continue
+		}
+		if !cleared[d] {
+			t.Errorf("sAccessToken not expired on %q (cleared on %v)", d, cleared)
+		}
+	}
+	if cleared["test"] {
+		t.Error("expired on a public suffix")
+	}
+	if strings.Join(set, ",") != "sAccessToken@,sRefreshToken@" {
+		t.Errorf("new cookies %v, want both host-only, written after the clearing", set)
+	}
+	// The user is still A.
+	tk := gsTokensFrom(t, r, "cookie")
+	me := gsWithToken(t, e.server.URL, "cookie", "GET", "/api/me", "sAccessToken", tk.access)
+	expectStatus(t, me, 200, "")
+	if me.body["userId"] != "a" {
+		t.Errorf("after refresh: %s", me.raw)
+	}
+}
+
+// Junk cookies of the name do not count as candidates: however many come
+// first, the real token is found.
+func TestDuplicates_JunkDoesNotPushOutTheRealCookie(t *testing.T) {
+	e := tossEnv(t)
+	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+	junk := []string{}
+	for _, v := range []string{"x", "deleted", "null", "%00", "a.b", "eyJ", "1", "undefined"} {
+		junk = append(junk, "sAccessToken", v)
+	}
+	r := gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", gsCookieHeader(append(junk, "sAccessToken", a.access)...))
+	expectStatus(t, r, 200, "")
+	if r.body["userId"] != "a" {
+		t.Errorf("%s", r.raw)
+	}
+	rjunk := []string{}
+	for _, v := range []string{"x", "deleted", "null", "AAAA", "1", "undefined"} {
+		rjunk = append(rjunk, "sRefreshToken", v)
+	}
+	r = refreshCookies(t, e, gsCookieHeader(append(rjunk, "sRefreshToken", a.refresh)...))
+	expectStatus(t, r, 200, "")
+}
+
+// A cross-site form POST to the refresh route carries no cookie under
+// SameSite lax (a top-level navigation the browser follows): it must clear
+// nothing, or any site could sign the user out.
+func TestDuplicates_CrossSiteFormCannotSignOut(t *testing.T) {
+	e := tossEnv(t)
+	req, err := http.NewRequest("POST", e.server.URL+gsRefreshPath, strings.NewReader("a=b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res, err := gsHTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	r := &resp{status: res.StatusCode, header: res.Header}
+	if r.status != 401 {
+		t.Fatalf("status %d", r.status)
+	}
+	gsNothingCleared(t, r)
+}

@@ -150,6 +150,7 @@ func TestRealBrowser(t *testing.T) {
 			"localhost": fmt.Sprintf("http://localhost:%d", pagePort),
 			"app":       fmt.Sprintf("http://app.example.test:%d", pagePort),
 			"other":     fmt.Sprintf("http://other.example.test:%d", pagePort),
+			"evil":      fmt.Sprintf("http://evil.example.test:%d", pagePort),
 		},
 		Servers:    map[string]*server{},
 		Only:       os.Getenv("E2E_ONLY"),
@@ -251,6 +252,15 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 			spec{name: "demo" + m, host: "localhost", db: "demo" + m},
 		)
 	}
+	// 18, 19: cookie tossing from a sibling subdomain (cookie mode only).
+	// The common subdomain deployment: frontend on app.example.test, API on
+	// api.example.test with the default host-only cookies; the hostile page
+	// is on evil.example.test and plants Domain=.example.test cookies, which
+	// the browser sends to the API beside the API's own. (With -cookie-domain
+	// .example.test a plant with the same Domain and Path is refused, as
+	// script may not overwrite an HttpOnly cookie; it takes another Path.)
+	specs = append(specs, spec{name: "sibling-cookie", host: "api.example.test", db: "sibling-cookie", flags: []string{
+		"-origins", pageOrigin("app.example.test")}})
 
 	ports := freePorts(t, len(specs)+1)
 	pagePort = ports[0]

@@ -95,7 +95,7 @@ const launchArgs = [
 
 // newContext is one browser profile's worth of cookies and storage, with a
 // log of every request its pages send (headers as sent, status, and the
-// body of the session routes' answers).
+// body of the session routes' and the app's /api/ answers).
 async function newContext(browser, t) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const net = [];
@@ -128,7 +128,7 @@ async function newContext(browser, t) {
     if (!e) return;
     e.status = res.status();
     e.respHeaders = res.headers();
-    if (e.path.startsWith("/auth/")) {
+    if (e.path.startsWith("/auth/") || e.path.startsWith("/api/")) {
       const p = res
         .text()
         .then((b) => (e.body = b))
@@ -254,6 +254,59 @@ async function writeRefresh(t, c, page, saved) {
   } else {
     await ev(page, (v) => e2e.setCookie(`st-refresh-token=${v};expires=Fri, 31 Dec 9999 23:59:59 GMT;path=/;samesite=lax`), saved);
   }
+}
+
+// cookieValues returns the values of every cookie called name in a
+// Cookie request header, in the order the browser sent them.
+function cookieValues(header, name) {
+  return (header || "")
+    .split(";")
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith(name + "="))
+    .map((p) => p.slice(name.length + 1));
+}
+
+// outsider is a client outside the victim's browser (another device of the
+// attacker, or a thief holding a copied token): plain HTTP straight to the
+// server, with its own cookie jar (names only; enough for one server).
+function outsider(server) {
+  const jar = new Map();
+  return {
+    jar,
+    async send(method, path, body) {
+      const headers = { rid: path === "/auth/session/refresh" ? "session" : "anti-csrf", "fdi-version": "4.1", "st-auth-mode": "cookie" };
+      if (jar.size > 0) headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+      if (body !== undefined) headers["content-type"] = "application/json";
+      const r = await fetch(server.direct + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      for (const line of r.headers.getSetCookie()) {
+        const [kv, ...attrs] = line.split(";");
+        const i = kv.indexOf("=");
+        const name = kv.slice(0, i).trim();
+        const v = kv.slice(i + 1).trim();
+        const gone = v === "" || attrs.some((a) => /^\s*max-age=(0|-)/i.test(a) || /^\s*expires=.*1970/i.test(a));
+        if (gone) jar.delete(name);
+        else jar.set(name, v);
+      }
+      const text = await r.text();
+      let parsed = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {}
+      return { status: r.status, body: parsed };
+    },
+  };
+}
+
+// plantFromSibling opens the hostile page on evil.example.test in the
+// victim's browser (as if the victim followed a link there); it plants each
+// cookie line with document.cookie.
+async function plantFromSibling(t, c, lines) {
+  const page = await c.context.newPage();
+  const url = t.pages.evil + "/evil.html?" + lines.map((l) => "plant=" + encodeURIComponent(l)).join("&");
+  const resp = await page.goto(url);
+  check(resp && resp.ok(), `GET ${t.pages.evil}/evil.html: ${resp && resp.status()}`);
+  await page.waitForFunction(() => window.evil && window.evil.done);
+  await page.close();
 }
 
 const value = (r, what) => {
@@ -844,6 +897,130 @@ async function demoPage(t) {
   return `signed up, refreshed ${d.event("refreshed")}×, note added, other device revoked, signed out; screenshots in ${cfg.artifacts}`;
 }
 
+// 18. Cookie tossing against theft detection. A thief has copied the
+// victim's refresh token and rotated it twice; the victim's browser still
+// holds the old one. A page on a sibling subdomain plants a junk
+// sRefreshToken for the parent domain, so the victim's next refresh carries
+// the old token and the junk one. The junk cookie must not turn theft
+// detection off: the server answers "token theft detected" and revokes the
+// session, so the thief's newest token is dead too.
+async function siblingJunkRefresh(t) {
+  if (t.mode !== "cookie") throw new NotApplicable("cookie tossing needs session cookies; header mode sends no cookie to the API");
+  const api = t.server("sibling");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.app + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+  await signUp(page, api, "s18");
+  // The theft: a copy of the victim's refresh token, rotated twice by the
+  // thief's own client.
+  const gen0 = (await readRefresh(t, c, page)).value;
+  const thief = outsider(api);
+  thief.jar.set("sRefreshToken", gen0);
+  for (const n of [1, 2]) eq((await thief.send("POST", "/auth/session/refresh")).status, 200, `the thief's refresh ${n}`);
+  const gen2 = thief.jar.get("sRefreshToken");
+  check(gen2 && gen2 !== gen0, "the thief's refreshes did not rotate the token");
+  const label = (v) => (v === gen0 ? "old" : v === gen2 ? "newest" : v === "x" ? "junk" : "other:" + v.slice(0, 8));
+
+  await plantFromSibling(t, c, ["sRefreshToken=x; Domain=.example.test; Path=/auth/session/refresh"]);
+  const jar = (await allCookies(c)).filter((k) => k.name === "sRefreshToken").map((k) => `${label(k.value)}@${k.domain}${k.path}`);
+  eq(jar.sort(), ["junk@.example.test/auth/session/refresh", "old@api.example.test/auth/session/refresh"], "the victim's sRefreshToken cookies after the plant");
+
+  const w = await statsWindow(api);
+  const m = c.mark();
+  await ev(page, () => e2e.attemptRefreshingSession());
+  await c.settled();
+  const tries = c.net.slice(m).filter((e) => e.origin === api.origin && e.path === "/auth/session/refresh");
+  eq(tries.map((e) => cookieValues(e.cookie, "sRefreshToken").map(label).sort()), [["junk", "old"]], "sRefreshToken values the victim's refresh carried");
+  const thiefAfter = await thief.send("POST", "/auth/session/refresh");
+  const d = await w.delta();
+  eq(
+    {
+      victimRefresh: tries.map((e) => [e.status, JSON.parse(e.body || "{}").message]),
+      theftDetectedEvents: d.event("theftDetected"),
+      thiefRefreshAfterwards: thiefAfter.status,
+    },
+    { victimRefresh: [[401, "token theft detected"]], theftDetectedEvents: 1, thiefRefreshAfterwards: 401 },
+    "old token + planted junk token",
+  );
+  eq(tries[0].respHeaders["front-token"], "remove", "theft answer front-token");
+  eq(await exists(page), { ok: true, value: false }, "doesSessionExist() after theft");
+  return "old + planted junk sRefreshToken → 401 token theft detected; the thief's newest token then 401";
+}
+
+// 19. Cookie tossing with a valid token. User B (the attacker) signs in on
+// their own client and plants B's access token into A's browser from a page
+// on a sibling subdomain. Once A's own access token has expired, A's page
+// adds a note and reads /api/me through the SDK. No request may be answered
+// as B: the server answers "try refresh token", the SDK refreshes A's
+// session, and A stays A or is signed out.
+async function siblingTossedAccess(t) {
+  if (t.mode !== "cookie") throw new NotApplicable("cookie tossing needs session cookies; header mode sends no cookie to the API");
+  const api = t.server("sibling");
+  const a = await t.newContext();
+  const pa = await sdkPage(a, t.pages.app + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+  const A = await signUp(pa, api, "s19a");
+  await waitExpiry(pa);
+  // B signs up now, so B's token (3 s) is valid while A's is expired.
+  const b = outsider(api);
+  const emailB = newEmail("s19b");
+  let r = await b.send("POST", "/signup", { email: emailB, password: PASSWORD });
+  eq([r.status, r.body.status], [200, "OK"], "B's sign-up");
+  const uidB = r.body.user.id;
+  const tokB = b.jar.get("sAccessToken");
+  check(tokB, "B got no sAccessToken");
+  const expB = JSON.parse(Buffer.from(tokB.split(".")[1], "base64url").toString()).exp * 1000;
+  const who = (v) => (v === tokB ? "B" : "A");
+
+  await plantFromSibling(t, a, [`sAccessToken=${tokB}; Domain=.example.test; Path=/`]);
+  const jar = (await allCookies(a)).filter((k) => k.name === "sAccessToken").map((k) => `${who(k.value)}@${k.domain}${k.path}`);
+  eq(jar.sort(), ["A@api.example.test/", "B@.example.test/"], "A's sAccessToken cookies after the plant");
+
+  const m = a.mark();
+  const add = await call(pa, api.origin + "/api/notes", { method: "POST", body: { text: "A's private note" } });
+  // Otherwise a 401 below would prove nothing.
+  check(Date.now() < expB, "B's planted token expired before A's first call (machine too slow?)");
+  const me = await call(pa, api.origin + "/api/me");
+  await a.settled();
+  const sent = a.net.slice(m).filter((e) => e.origin === api.origin);
+  const wire = sent.map((e) => {
+    let msg = "";
+    try {
+      msg = JSON.parse(e.body).message || "";
+    } catch {}
+    const toks = cookieValues(e.cookie, "sAccessToken").map(who).sort().join("+");
+    return `${e.method} ${e.path} [${toks || "-"}] ${e.failed ? "failed" : e.status}${msg ? " " + msg : ""}`;
+  });
+  t.log("A's wire: " + wire.join(" | "));
+  const first = sent.find((e) => e.path === "/api/notes");
+  const asB = sent.filter((e) => e.status >= 200 && e.status < 300 && e.path === "/api/me" && JSON.parse(e.body || "{}").userId === uidB);
+
+  // B's account, read through B's own session.
+  r = await b.send("POST", "/signin", { email: emailB, password: PASSWORD });
+  eq(r.body.status, "OK", "B signs in again");
+  r = await b.send("GET", "/api/notes");
+  eq(r.status, 200, "B's GET /api/notes");
+  const notesB = r.body.notes.map((n) => n.text);
+
+  const sdkUser = await ev(pa, () => e2e.getUserId());
+  const live = (await exists(pa)).value;
+  const pageIs = !live ? "signed out" : sdkUser.value === A.uid ? "A" : sdkUser.value === uidB ? "B" : `other ${js(sdkUser)}`;
+  const meAs = me.status !== 200 ? `status ${me.status}` : me.body.userId === A.uid ? "A" : me.body.userId === uidB ? "B" : "other";
+  // Either outcome is safe: A stays A (the refresh fixed things) or A is
+  // signed out; the server never acts as B.
+  const safe = (pageIs === "A" && ["A", "status 401", "status 0"].includes(meAs)) || (pageIs === "signed out" && meAs !== "B");
+  const firstAnswer = first && [first.status, (() => { try { return JSON.parse(first.body).message; } catch { return undefined; } })()];
+  eq(
+    {
+      firstNotesPost: firstAnswer,
+      meAnsweredAsB: asB.length,
+      notesInBsAccount: notesB,
+      outcome: safe ? "A stays A or is signed out" : `page ${pageIs}, /api/me as ${meAs}, POST /api/notes ${add.status}`,
+    },
+    { firstNotesPost: [401, "try refresh token"], meAnsweredAsB: 0, notesInBsAccount: [], outcome: "A stays A or is signed out" },
+    "A's requests carrying B's planted token",
+  );
+  return `first POST /api/notes [A(expired)+B] → 401 try refresh token; afterwards page ${pageIs}, POST /api/notes ${add.status}, /api/me ${meAs}; B's account untouched`;
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -862,6 +1039,8 @@ const scenarios = [
   { id: "15", name: "cookie-domain migration", fn: migration },
   ...webJsFlows.map(([n, fn]) => ({ id: "16." + n, name: `web-js: flow ${n}`, fn, pagePath: "/webjs.html" })),
   { id: "17", name: "demo page as a person", fn: demoPage },
+  { id: "18", name: "sibling plants junk sRefreshToken: theft", fn: siblingJunkRefresh },
+  { id: "19", name: "sibling tosses B's sAccessToken into A", fn: siblingTossedAccess },
 ];
 
 // ---- runner ---------------------------------------------------------------------

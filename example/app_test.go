@@ -321,7 +321,8 @@ func TestSignUpRejectsMalformedInput(t *testing.T) {
 		{"display name", "/signup", map[string]string{"email": "Al <a@example.com>", "password": "long enough"}},
 		{"short password", "/signup", map[string]string{"email": "a@example.com", "password": "short"}},
 		{"long password", "/signup", map[string]string{"email": "a@example.com", "password": strings.Repeat("x", 73)}},
-		{"short password on signin", "/signin", map[string]string{"email": "a@example.com", "password": "1234567"}},
+		{"empty password on signin", "/signin", map[string]string{"email": "a@example.com", "password": ""}},
+		{"invalid email on signin", "/signin", map[string]string{"email": "not-an-email", "password": "long enough"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := c.do(http.MethodPost, tc.path, tc.body)
@@ -336,6 +337,41 @@ func TestSignUpRejectsMalformedInput(t *testing.T) {
 	}
 	// Nothing was created: the address is still free.
 	wantField(t, "signup after bad input", c.signUp("a@example.com", "long enough"), "status", "OK")
+}
+
+// TestSignInIgnoresPasswordPolicy: the password policy (at least 8
+// characters, at most 72 bytes) is sign-up's. A sign-in with a password that
+// breaks it is just a wrong password: 200 WRONG_CREDENTIALS_ERROR (the
+// SuperTokens emailpassword answer), never a 400 that tells the policy, and
+// no tokens.
+func TestSignInIgnoresPasswordPolicy(t *testing.T) {
+	_, base := startApp(t, Options{})
+	wantField(t, "signup", newClient(t, base, "cookie").signUp("olga@example.com", "olga password"), "status", "OK")
+	long := "olga password" + strings.Repeat("x", maxPasswordBytes-len("olga password")) // 72 bytes: allowed
+	wantField(t, "signup long", newClient(t, base, "cookie").signUp("long@example.com", long), "status", "OK")
+	for _, tc := range []struct{ name, email, password string }{
+		{"short wrong password", "olga@example.com", "1234567"},
+		{"one character", "olga@example.com", "x"},
+		{"short password, unknown email", "nobody@example.com", "short"},
+		// bcrypt reads only the first 72 bytes: the right password plus a
+		// tail must not pass for the right one.
+		{"right 72-byte password plus a tail", "long@example.com", long + "tail"},
+		{"longer than 72 bytes, unknown email", "nobody@example.com", strings.Repeat("y", 100)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClient(t, base, "cookie")
+			r := c.signIn(tc.email, tc.password)
+			wantStatus(t, "signin", r, http.StatusOK)
+			wantField(t, "signin", r, "status", "WRONG_CREDENTIALS_ERROR")
+			if len(r.header.Values("Set-Cookie")) != 0 || r.header.Get("front-token") != "" {
+				t.Fatal("a failed sign-in issued tokens")
+			}
+		})
+	}
+	// The policy still holds at sign-up.
+	r := newClient(t, base, "cookie").signUp("short@example.com", "1234567")
+	wantStatus(t, "short password at signup", r, http.StatusBadRequest)
+	wantField(t, "short password at signup", r, "message", "password must be at least 8 characters")
 }
 
 func TestHeaderMode(t *testing.T) {

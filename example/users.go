@@ -50,8 +50,10 @@ func readJSON(c *gin.Context, v any) error {
 	return nil
 }
 
-// readCredentials decodes and validates {"email","password"}; the email comes
-// back normalised.
+// readCredentials decodes {"email","password"}, normalises the email and
+// checks that both are present. The password policy is not applied here: it
+// is sign-up's (checkPasswordPolicy); at sign-in any password is only
+// compared.
 func readCredentials(c *gin.Context) (credentials, error) {
 	var in credentials
 	if err := readJSON(c, &in); err != nil {
@@ -62,13 +64,21 @@ func readCredentials(c *gin.Context) (credentials, error) {
 		return in, err
 	}
 	in.Email = email
-	switch {
-	case utf8.RuneCountInString(in.Password) < minPasswordRunes:
-		return in, fmt.Errorf("password must be at least %d characters", minPasswordRunes)
-	case len(in.Password) > maxPasswordBytes:
-		return in, fmt.Errorf("password must be at most %d bytes", maxPasswordBytes)
+	if in.Password == "" {
+		return in, errors.New("password is required")
 	}
 	return in, nil
+}
+
+// checkPasswordPolicy is the sign-up password policy.
+func checkPasswordPolicy(password string) error {
+	switch {
+	case utf8.RuneCountInString(password) < minPasswordRunes:
+		return fmt.Errorf("password must be at least %d characters", minPasswordRunes)
+	case len(password) > maxPasswordBytes:
+		return fmt.Errorf("password must be at most %d bytes", maxPasswordBytes)
+	}
+	return nil
 }
 
 // normaliseEmail trims and lower-cases an email address and checks that it is
@@ -95,6 +105,9 @@ func normaliseEmail(s string) (string, error) {
 // signUp handles POST /signup.
 func (a *App) signUp(c *gin.Context) {
 	in, err := readCredentials(c)
+	if err == nil {
+		err = checkPasswordPolicy(in.Password)
+	}
 	if err != nil {
 		message(c, http.StatusBadRequest, err.Error())
 		return
@@ -130,11 +143,20 @@ func (a *App) signUp(c *gin.Context) {
 }
 
 // signIn handles POST /signin. Wrong credentials are a 200 with a status, not
-// a 401: the frontend SDK reads any 401 as "session expired".
+// a 401: the frontend SDK reads any 401 as "session expired". The sign-up
+// password policy does not apply: a password that breaks it is just wrong.
 func (a *App) signIn(c *gin.Context) {
 	in, err := readCredentials(c)
 	if err != nil {
 		message(c, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(in.Password) > maxPasswordBytes {
+		// No account has such a password (sign-up refuses it), and bcrypt
+		// would compare only its first 72 bytes: the right password plus
+		// any tail would pass. Refused before the lookup, so the answer is
+		// the same for known and unknown emails.
+		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
 		return
 	}
 	var u user

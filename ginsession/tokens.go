@@ -129,6 +129,11 @@ func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time
 	var usedKey *liveKey
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(tok, claims, func(t *jwt.Token) (any, error) {
+		// crit lists extensions the recipient must understand or refuse
+		// the token (RFC 7515 §4.1.11): we understand none.
+		if _, ok := t.Header["crit"]; ok {
+			return nil, errJOSECrit
+		}
 		kid, ok := t.Header["kid"].(string)
 		if !ok {
 			return nil, errors.New("missing kid")
@@ -158,6 +163,11 @@ func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time
 	if usedKey == nil {
 		return nil, errors.New("no key")
 	}
+	// Only now, on a token signed by one of our keys: duplicate member
+	// names and bytes around the JSON objects, which golang-jwt lets by.
+	if err := strictSegments(tok); err != nil {
+		return nil, err
+	}
 	sub, _ := claims["sub"].(string)
 	handle, _ := claims["sessionHandle"].(string)
 	if sub == "" || handle == "" {
@@ -181,6 +191,9 @@ func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time
 	// is refused beyond a small allowance for clock skew between instances.
 	if iat.Time.After(now.Add(maxClockSkew)) {
 		return nil, jwt.ErrTokenUsedBeforeIssued
+	}
+	if err := checkIssuedAt(claims["iat"], claims["exp"]); err != nil {
+		return nil, err
 	}
 	payload := make(map[string]any, len(claims))
 	for k, v := range claims {

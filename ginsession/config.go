@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -565,18 +566,26 @@ func originString(u *url.URL) string {
 	return strings.ToLower(u.Scheme) + "://" + host
 }
 
-// isLocal reports whether a host counts as "localhost" for SameSite purposes.
+// isLocal reports whether a host is localhost, a .localhost name or an IP
+// address: where SameSite none is allowed without Secure when both ends
+// are local (resolveSameSite). It says nothing about sites: two local
+// hosts are usually two sites (siteOf).
 func isLocal(host string) bool {
 	host = strings.ToLower(host)
 	return host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil
 }
 
-// siteOf returns the registrable domain (eTLD+1) of a host, or "localhost"
-// for localhost and IPs.
+// siteOf returns a host's site as browsers draw it (the scheme is compared
+// separately): an IP address is its own site, in canonical form, so
+// 127.0.0.1, 127.0.0.2, ::1 and localhost are four sites; a host name's site
+// is its registrable domain (eTLD+1), a name that is itself a public suffix
+// being its own site. Unlisted TLDs count as public suffixes (the list's
+// default rule, as in Chromium), so localhost is "localhost" and
+// a.localhost and b.localhost are two sites.
 func siteOf(host string) string {
 	host = strings.ToLower(host)
-	if isLocal(host) {
-		return "localhost"
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.String()
 	}
 	site, err := publicsuffix.EffectiveTLDPlusOne(host)
 	if err != nil {
@@ -585,6 +594,9 @@ func siteOf(host string) string {
 	return site
 }
 
+// resolveSameSite picks the SameSite attribute for cookies the frontend at
+// origin sends to api: in auto mode, none when the two differ in scheme or
+// site (schemeful same-site, siteOf), else lax.
 func resolveSameSite(mode string, api, origin *url.URL, secure bool) (http.SameSite, error) {
 	var ss http.SameSite
 	switch mode {
@@ -600,8 +612,11 @@ func resolveSameSite(mode string, api, origin *url.URL, secure bool) (http.SameS
 			ss = http.SameSiteNoneMode
 		}
 	}
+	// Both ends local (http://localhost and loopback addresses are
+	// potentially trustworthy to browsers): none without Secure, as in
+	// development on http://localhost:8080 and http://127.0.0.1:5173.
 	if ss == http.SameSiteNoneMode && !secure && !(isLocal(api.Hostname()) && isLocal(origin.Hostname())) {
-		return ss, errors.New("SameSite none requires Secure cookies (an https APIDomain or CookieSecure) unless API and frontend are both localhost")
+		return ss, errors.New("SameSite none requires Secure cookies (an https APIDomain or CookieSecure) unless API and frontend are both localhost or IP addresses")
 	}
 	return ss, nil
 }

@@ -153,9 +153,38 @@ func NewApp(opts Options) (*App, error) {
 	return a, nil
 }
 
-func (a *App) init() error {
-	if err := a.db.AutoMigrate(&user{}, &note{}); err != nil {
+// migrateLockKey names the Postgres advisory lock that serialises the
+// creation of the example's tables across instances (the store serialises
+// its own tables the same way, under a key of its own).
+const migrateLockKey = "ginsession/example/migrate"
+
+// migrate creates or updates the example's tables. Instances starting
+// together on one database must not run it at once: GORM's AutoMigrate
+// checks for a table and then creates it, and two instances creating one
+// table at once fail on Postgres (duplicate key in pg_type_typname_nsp_index,
+// or "relation already exists"). So it runs in one transaction that first
+// takes a transaction-scoped advisory lock on Postgres (released at commit
+// or rollback; Postgres DDL is transactional, so the next instance finds the
+// tables made). On SQLite the store's write transactions are BEGIN
+// IMMEDIATE, which serialises instances sharing the file in the same way.
+func (a *App) migrate() error {
+	err := a.db.Transaction(func(tx *gorm.DB) error {
+		if tx.Dialector.Name() == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", migrateLockKey).Error; err != nil {
+				return fmt.Errorf("taking the migration lock: %w", err)
+			}
+		}
+		return tx.AutoMigrate(&user{}, &note{})
+	})
+	if err != nil {
 		return fmt.Errorf("example: creating tables: %w", err)
+	}
+	return nil
+}
+
+func (a *App) init() error {
+	if err := a.migrate(); err != nil {
+		return err
 	}
 	cfg := ginsession.Config{
 		Store:          a.store,

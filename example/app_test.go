@@ -24,9 +24,15 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		// A process a test started to run the example itself
+		// (process_test.go): main with the command-line flags.
+		waitStartGate()
+		main()
+		os.Exit(0)
+	}
 	gin.SetMode(gin.TestMode)
-	pgtest.Main(m) // stops the Postgres server TestPostgres may have started
-
+	pgtest.Main(m) // stops the Postgres server the Postgres tests may have started
 }
 
 // startApp runs the app on a real listener with a fresh SQLite file. The

@@ -158,9 +158,9 @@ func TestTransport_CookieAttributes(t *testing.T) {
 		secure     bool
 		acceptNone bool
 	}{
-		{"localhost frontend on 127.0.0.1 API is same-site", func(cfg *ginsession.Config) {
+		{"localhost frontend on 127.0.0.1 API is cross-site", func(cfg *ginsession.Config) {
 			cfg.WebsiteDomain = "http://localhost:3000"
-		}, http.SameSiteLaxMode, "SameSite=Lax", false, false},
+		}, http.SameSiteNoneMode, "SameSite=None", false, true},
 		{"127.0.0.1 frontend on another port is same-site", func(cfg *ginsession.Config) {
 			cfg.WebsiteDomain = "http://127.0.0.1:1"
 		}, http.SameSiteLaxMode, "SameSite=Lax", false, false},

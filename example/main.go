@@ -72,7 +72,7 @@ func run(opts Options, logger *slog.Logger) error {
 		logger.Warn("test hooks enabled: /test/stats and /test/revoke-all are open to anyone; never do this in production")
 	}
 
-	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := newServer(app.Handler())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
@@ -90,6 +90,38 @@ func run(opts Options, logger *slog.Logger) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// The server's timeouts. Every request the example serves is small and
+// quick: JSON bodies of at most 64 KiB (maxBodyBytes), a bcrypt hash or two
+// at sign-up and sign-in (about 0.1 s), a few queries, the demo page, and
+// with -static-dir a frontend's files. A client slower than these is holding
+// a connection, not using it.
+const (
+	// readHeaderTimeout bounds reading a request's headers.
+	readHeaderTimeout = 5 * time.Second
+	// readTimeout bounds reading a whole request, headers and body: 64 KiB
+	// in 10 s is 6.5 KB/s at the slowest. A body still arriving then is
+	// cut off (the handler's read fails and the connection is closed).
+	readTimeout = 10 * time.Second
+	// writeTimeout bounds a request from the end of its headers to the end
+	// of its response: the body, the handler (bcrypt, the database, waiting
+	// for one of the pool's connections under load) and the answer.
+	writeTimeout = 30 * time.Second
+	// idleTimeout is how long a keep-alive connection may wait for its next
+	// request.
+	idleTimeout = 60 * time.Second
+)
+
+// newServer returns the HTTP server for h with the timeouts above.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+	}
 }
 
 // describeDB names the database for the log without its password.

@@ -8,14 +8,19 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -219,6 +224,7 @@ func (p *exampleProc) waitListening(t *testing.T, name string) {
 // instance's table creation and the next one; a round misses it at times,
 // hence a few rounds, each on a fresh database.
 func TestInstancesStartTogetherOnPostgres(t *testing.T) {
+	t.Parallel()
 	const rounds, n = 4, 4
 	for round := 1; round <= rounds; round++ {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
@@ -283,4 +289,80 @@ func TestInstancesStartTogetherOnPostgres(t *testing.T) {
 			t.Logf("served after %v", time.Since(start).Round(time.Millisecond))
 		})
 	}
+}
+
+// TestSlowBodyIsCutOff: a client that sends a request's headers and then
+// dribbles its body (a byte every 500 ms, never finishing) has its
+// connection closed by the server once the read timeout passes, instead of
+// holding it for as long as it keeps dribbling. The assertion is the
+// server's close (EOF or reset while the body is still incomplete), within a
+// generous test deadline.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	t.Parallel() // mostly waiting: overlap it with the other process tests
+
+	const deadline = 60 * time.Second // far above the server's read timeout
+	p := startExample(t, "-db", filepath.Join(t.TempDir(), "slow.db"))
+	p.waitListening(t, "the example")
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const bodyLen = 1000 // at 2 bytes a second: 500 s, never done within the deadline
+	head := "POST /signup HTTP/1.1\r\nHost: " + strings.TrimPrefix(p.base, "http://") + "\r\n" +
+		"Content-Type: application/json\r\nrid: emailpassword\r\nst-auth-mode: cookie\r\n" +
+		"Content-Length: " + strconv.Itoa(bodyLen) + "\r\n\r\n"
+	if _, err := io.WriteString(conn, head+`{"email":"`); err != nil {
+		t.Fatal(err)
+	}
+
+	// Dribble the body until the server closes the connection (a write
+	// fails) or the test is over.
+	done := make(chan struct{})
+	var sent atomic.Int64
+	sent.Store(int64(len(`{"email":"`)))
+	dribbled := make(chan struct{})
+	go func() {
+		defer close(dribbled)
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for sent.Load() < bodyLen-1 {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			if _, err := conn.Write([]byte("a")); err != nil {
+				return
+			}
+			sent.Add(1)
+		}
+	}()
+	defer func() { close(done); <-dribbled }()
+
+	// Read whatever the server answers until it closes the connection.
+	start := time.Now()
+	if err := conn.SetReadDeadline(time.Now().Add(deadline)); err != nil {
+		t.Fatal(err)
+	}
+	answer, err := io.ReadAll(conn)
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		t.Fatalf("the server kept a connection whose body dribbled open for %v (sent %d of %d body bytes); answer so far %q",
+			deadline, sent.Load(), bodyLen, answer)
+	case err != nil && !errors.Is(err, syscall.ECONNRESET):
+		t.Fatalf("reading the answer: %v", err)
+	}
+	if n := sent.Load(); n >= bodyLen {
+		t.Fatalf("the whole body was sent (%d bytes): the close proves nothing", n)
+	}
+	t.Logf("the server closed the connection after %v, %d of %d body bytes sent; answer %q",
+		time.Since(start).Round(time.Millisecond), sent.Load(), bodyLen, firstLine(answer))
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(string(b), "\r\n")
+	return s
 }

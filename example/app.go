@@ -14,8 +14,9 @@
 //
 // and open http://localhost:8080. Flags: -addr, -db (or DATABASE_URL),
 // -access-ttl, -origins, -api-domain, -cookie-domain, -older-cookie-domain,
-// -cookie-secure, -anti-csrf, -static-dir and -test-hooks (test-only
-// endpoints, never in production).
+// -cookie-secure, -anti-csrf, -static-dir, -trusted-proxies (the reverse
+// proxies whose X-Forwarded-For is believed; default none) and -test-hooks
+// (test-only endpoints, never in production).
 //
 // Routes:
 //
@@ -94,6 +95,13 @@ type Options struct {
 	// /static/ (no listings), so a frontend built elsewhere can be served
 	// from the API's own origin. Default "": nothing is served there.
 	StaticDir string
+
+	// TrustedProxies lists the reverse proxies (IPs or CIDRs) whose
+	// X-Forwarded-For / X-Real-IP headers name the client, for Gin's
+	// ClientIP: the client_ip of ginsession's security events (failed and
+	// stolen refresh tokens). Default none: ClientIP is the connection's
+	// peer, and a client cannot spoof it with a header.
+	TrustedProxies []string
 
 	// TestHooks mounts GET /test/stats, POST /test/revoke-all and
 	// GET /test/invalid-claim. They are for automated tests only: never
@@ -204,6 +212,11 @@ func (a *App) init() error {
 	}
 
 	r := gin.New()
+	// Gin trusts every proxy unless told otherwise: any client could then
+	// choose its ClientIP with X-Forwarded-For. Nil trusts none.
+	if err := r.SetTrustedProxies(a.opts.TrustedProxies); err != nil {
+		return fmt.Errorf("example: -trusted-proxies: %w", err)
+	}
 	r.Use(gin.Recovery())
 	if a.opts.Logger != nil {
 		r.Use(a.accessLog)

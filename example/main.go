@@ -165,6 +165,21 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 		opts.CookieSecure = &b
 		return nil
 	})
+	fs.Func("trusted-proxies", "comma-separated IPs or CIDRs of the reverse proxies in front of the app, e.g. 10.0.0.0/8: their X-Forwarded-For names the client IP that security events log (default none: the connection's peer)", func(v string) error {
+		opts.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if net.ParseIP(p) == nil {
+				if _, _, err := net.ParseCIDR(p); err != nil {
+					return fmt.Errorf("%q is not an IP address or CIDR", p)
+				}
+			}
+			opts.TrustedProxies = append(opts.TrustedProxies, p)
+		}
+		return nil
+	})
 	fs.StringVar(&opts.StaticDir, "static-dir", "", "serve the files of this directory under /static/ (a frontend built elsewhere, on the API's origin)")
 	fs.BoolVar(&opts.TestHooks, "test-hooks", false, "TEST ONLY: mount GET /test/stats, POST /test/revoke-all and GET /test/invalid-claim (unauthenticated)")
 	return fs, origins

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ginsession/ginsession/ginsession"
@@ -197,5 +200,131 @@ func TestTestHooksHeadersAndInvalidClaim(t *testing.T) {
 	}
 	if strings.Contains(r.raw, h.access) || strings.Contains(r.raw, h.fresh) {
 		t.Fatal("/test/stats leaks a token")
+	}
+}
+
+// logRecords is a slog.Handler that keeps every record's message and
+// attributes, for tests that look at what the app logs.
+type logRecords struct {
+	mu   sync.Mutex
+	recs []map[string]string // "msg" plus each attribute, as text
+}
+
+func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecords) WithGroup(string) slog.Handler            { return l }
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	m := map[string]string{"msg": r.Message}
+	r.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value.String()
+		return true
+	})
+	l.mu.Lock()
+	l.recs = append(l.recs, m)
+	l.mu.Unlock()
+	return nil
+}
+
+// find returns the records whose message is msg.
+func (l *logRecords) find(msg string) []map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]string
+	for _, m := range l.recs {
+		if m["msg"] == msg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestClientIPTrustsNoProxyByDefault: the client_ip of ginsession's security
+// events is Gin's ClientIP. The example trusts no proxy unless
+// -trusted-proxies names it, so an X-Forwarded-For from a direct client is
+// ignored; from a trusted proxy it is the client's address.
+func TestClientIPTrustsNoProxyByDefault(t *testing.T) {
+	// A refresh with a forged refresh token (a real one with one character
+	// changed: its shape is right, its MAC is not): ginsession logs "refresh
+	// token failed authentication" with the client's IP.
+	const event = "ginsession: refresh token failed authentication"
+	forgedRefresh := func(t *testing.T, opts Options) string {
+		t.Helper()
+		logs := &logRecords{}
+		opts.Logger = slog.New(logs)
+		_, base := startApp(t, opts)
+		r := newClient(t, base, "cookie").signUp("proxy@example.com", "a good password")
+		wantField(t, "signup", r, "status", "OK")
+		rc := setCookies(r.header)["sRefreshToken"]
+		if rc == nil || len(rc.Value) < 2 {
+			t.Fatalf("no refresh token: %v", r.header.Values("Set-Cookie"))
+		}
+		forged := []byte(rc.Value)
+		if i := len(forged) / 2; forged[i] == 'A' {
+			forged[i] = 'B'
+		} else {
+			forged[i] = 'A'
+		}
+		req, err := http.NewRequest(http.MethodPost, base+"/auth/session/refresh", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("rid", "session")
+		req.Header.Set("st-auth-mode", "cookie")
+		req.Header.Set("X-Forwarded-For", "6.6.6.6")
+		req.AddCookie(&http.Cookie{Name: "sRefreshToken", Value: string(forged)})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("forged refresh: status %d, want 401", resp.StatusCode)
+		}
+		recs := logs.find(event)
+		if len(recs) != 1 {
+			t.Fatalf("%d %q log records, want 1: %v", len(recs), event, logs.recs)
+		}
+		return recs[0]["client_ip"]
+	}
+
+	t.Run("no proxy trusted", func(t *testing.T) {
+		if ip := forgedRefresh(t, Options{}); ip != "127.0.0.1" {
+			t.Fatalf("client_ip %q, want the peer 127.0.0.1 (X-Forwarded-For: 6.6.6.6 must not be believed)", ip)
+		}
+	})
+	t.Run("-trusted-proxies 127.0.0.1", func(t *testing.T) {
+		opts, err := parseFlags([]string{"-trusted-proxies", "127.0.0.1"}, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ip := forgedRefresh(t, Options{TrustedProxies: opts.TrustedProxies}); ip != "6.6.6.6" {
+			t.Fatalf("client_ip %q, want 6.6.6.6 from the trusted proxy's X-Forwarded-For", ip)
+		}
+	})
+}
+
+func TestParseFlagsTrustedProxies(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	opts, err := parseFlags(nil, noEnv)
+	if err != nil || opts.TrustedProxies != nil {
+		t.Fatalf("default: %q %v, want none trusted", opts.TrustedProxies, err)
+	}
+	opts, err = parseFlags([]string{"-trusted-proxies", " 10.0.0.0/8, 127.0.0.1 ,::1,fd00::/8,"}, noEnv)
+	if err != nil || strings.Join(opts.TrustedProxies, "|") != "10.0.0.0/8|127.0.0.1|::1|fd00::/8" {
+		t.Fatalf("-trusted-proxies: %q %v", opts.TrustedProxies, err)
+	}
+	for _, bad := range []string{"proxy.example.com", "10.0.0.0/33", "127.0.0.1:8080", "*"} {
+		if _, err := parseFlags([]string{"-trusted-proxies", bad}, noEnv); err == nil {
+			t.Errorf("-trusted-proxies %q accepted", bad)
+		}
+	}
+	// The help lists it.
+	fs, _ := newFlagSet(&Options{}, new(string))
+	if f := fs.Lookup("trusted-proxies"); f == nil || !strings.Contains(f.Usage, "X-Forwarded-For") {
+		t.Fatalf("-h: no -trusted-proxies with its meaning: %+v", f)
+	}
+	// NewApp refuses what Gin cannot parse, for callers that skip the flags.
+	if _, err := NewApp(Options{DB: filepath.Join(t.TempDir(), "x.db"), TrustedProxies: []string{"nonsense"}}); err == nil {
+		t.Fatal("NewApp accepted the trusted proxy \"nonsense\"")
 	}
 }

@@ -111,27 +111,48 @@ func newKeyring(ctx context.Context, cfg *settings) (*keyring, error) {
 	return k, nil
 }
 
-// snapshot returns the current key set, reloading it in the background of
-// this call when it is older than keyReloadEvery. A failed reload keeps the
-// keys already loaded: a database fault must not stop verification.
+// keyReloadTimeout bounds one reload of the key set, so a hung database
+// holds no request longer than this.
+const keyReloadTimeout = 2 * time.Second
+
+// snapshot returns the current key set, reloading it first when it is older
+// than reloadEvery. A failed reload keeps the keys already loaded: a
+// database fault must not stop verification. Signing and the JWKS route
+// use it; the verify path uses current, which never waits.
 func (k *keyring) snapshot(ctx context.Context) *keySet {
 	ks := k.current.Load()
-	if k.cfg.Now().Sub(ks.loadedAt) >= k.reloadEvery() {
-		if k.reloading.CompareAndSwap(false, true) {
-			if err := k.reload(ctx, true); err != nil {
-				k.cfg.logger.Warn("ginsession: signing key reload failed", "err", err)
-			}
-			k.reloading.Store(false)
-			ks = k.current.Load()
-		}
+	if k.cfg.Now().Sub(ks.loadedAt) >= k.reloadEvery() && k.reloading.CompareAndSwap(false, true) {
+		k.periodicReload(ctx)
+		ks = k.current.Load()
 	}
 	return ks
+}
+
+// currentKeys is snapshot for the verify path: a due reload runs in the
+// background and this request verifies with the keys in memory (new keys
+// are published reloadEvery*2 ahead of signing, so nothing is missed).
+func (k *keyring) currentKeys() *keySet {
+	ks := k.current.Load()
+	if k.cfg.Now().Sub(ks.loadedAt) >= k.reloadEvery() && k.reloading.CompareAndSwap(false, true) {
+		go k.periodicReload(context.Background())
+	}
+	return ks
+}
+
+// periodicReload runs one reload for the caller that won k.reloading.
+func (k *keyring) periodicReload(ctx context.Context) {
+	defer k.reloading.Store(false)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), keyReloadTimeout)
+	defer cancel()
+	if err := k.reload(ctx, true); err != nil {
+		k.cfg.logger.Warn("ginsession: signing key reload failed", "err", err)
+	}
 }
 
 // lookup finds a key by kid. On a miss it reloads from the store at most once
 // per unknownKidReload, so a stream of bogus kids costs no database reads.
 func (k *keyring) lookup(ctx context.Context, kid string) *liveKey {
-	ks := k.snapshot(ctx)
+	ks := k.currentKeys()
 	if key, ok := ks.byID[kid]; ok {
 		return key
 	}
@@ -148,6 +169,8 @@ func (k *keyring) lookup(ctx context.Context, kid string) *liveKey {
 		k.mu.Unlock() //nolint:staticcheck // an intentional wait for an in-flight reload
 		return k.current.Load().byID[kid]
 	}
+	ctx, cancel := context.WithTimeout(ctx, keyReloadTimeout)
+	defer cancel()
 	if err := k.reload(ctx, false); err != nil {
 		k.cfg.logger.Warn("ginsession: signing key reload failed", "err", err)
 		return nil

@@ -14,12 +14,20 @@ import (
 // path, so a revoked session's access tokens fail everywhere within about
 // RevocationPollInterval, with no database read per request.
 //
-// It needs no goroutine of its own: the verify path refreshes the set when
-// it is older than the poll interval — in the background while it is at
-// most twice that old, synchronously (one small query) beyond, so the
-// staleness is bounded even after an idle period. Entries expire with the
-// last access token of their session; memory is bounded by the number of
-// sessions revoked within one AccessTokenTTL.
+// It needs no goroutine of its own: a verify that finds the set older than
+// the poll interval starts one poll in the background. The verify path never
+// waits on the database beyond maxPollWait, so verification keeps working
+// from memory while the database is slow, hung or down:
+//   - at most one poll is in flight, whatever the number of requests;
+//   - a verify waits for it only when the set is older than twice the
+//     interval (after an idle period, so that staleness stays bounded), and
+//     then only until maxPollWait after the poll started: a healthy database
+//     answers well within it, a hung one is not waited for;
+//   - a failed poll backs off (the interval, doubling up to maxPollBackoff)
+//     before the next one starts, and keeps the old set.
+//
+// Entries expire with the last access token of their session; memory is
+// bounded by the number of sessions revoked within one AccessTokenTTL.
 type revocations struct {
 	log      store.RevocationLog
 	interval time.Duration
@@ -27,10 +35,13 @@ type revocations struct {
 	now      func() time.Time
 	onError  func(error)
 
-	set       atomic.Pointer[revokedSet]
-	polling   atomic.Bool
-	pollMu    sync.Mutex // serialises polls and local additions
+	set      atomic.Pointer[revokedSet]
+	inflight atomic.Pointer[pollCall] // the poll running now, if any
+	retryAt  atomic.Int64             // UnixNano before which no poll starts (backoff)
+
+	mu        sync.Mutex // serialises publishing, lastSince and failures
 	lastSince time.Time
+	failures  int
 }
 
 type revokedSet struct {
@@ -38,10 +49,24 @@ type revokedSet struct {
 	polledAt time.Time
 }
 
-// overlap re-reads a margin of recent revocations on every poll, so rows
-// committed late (or stamped by an instance whose clock is behind) are not
-// missed. Duplicates are harmless.
-const revocationOverlap = 30 * time.Second
+// pollCall is one poll in flight; done is closed when it ends.
+type pollCall struct {
+	done    chan struct{}
+	started time.Time // monotonic wall time, for maxPollWait
+}
+
+const (
+	// revocationOverlap re-reads a margin of recent revocations on every
+	// poll, so rows committed late (or stamped by an instance whose clock
+	// is behind) are not missed. Duplicates are harmless.
+	revocationOverlap = 30 * time.Second
+	// maxPollWait bounds how long a verify waits for a poll it needs.
+	maxPollWait = 5 * time.Millisecond
+	// pollTimeout bounds one poll.
+	pollTimeout = 2 * time.Second
+	// maxPollBackoff caps the pause after failed polls.
+	maxPollBackoff = 5 * time.Second
+)
 
 func newRevocations(st store.Store, cfg *settings) *revocations {
 	log, ok := st.(store.RevocationLog)
@@ -62,55 +87,94 @@ func newRevocations(st store.Store, cfg *settings) *revocations {
 
 // contains reports whether handle is revoked, refreshing the set first when
 // it is stale.
-func (r *revocations) contains(ctx context.Context, handle string) bool {
+func (r *revocations) contains(handle string) bool {
 	if r == nil {
 		return false
 	}
-	return r.containsAt(ctx, handle, r.now())
+	return r.containsAt(handle, r.now())
 }
 
 // containsAt is contains with the caller's reading of the clock.
-func (r *revocations) containsAt(ctx context.Context, handle string, now time.Time) bool {
+func (r *revocations) containsAt(handle string, now time.Time) bool {
 	if r == nil {
 		return false
 	}
 	set := r.set.Load()
-	age := now.Sub(set.polledAt)
-	switch {
-	case age > 2*r.interval:
-		r.poll(ctx)
-		set = r.set.Load()
-	case age > r.interval:
-		if r.polling.CompareAndSwap(false, true) {
-			go func() {
-				defer r.polling.Store(false)
-				r.poll(context.Background())
-			}()
+	if age := now.Sub(set.polledAt); age > r.interval {
+		if call := r.startPoll(now); call != nil && age > 2*r.interval {
+			call.wait()
+			set = r.set.Load()
 		}
 	}
 	exp, ok := set.handles[handle]
 	return ok && now.Before(exp)
 }
 
-// poll reads new revocations and publishes a new set. A failed poll keeps
-// the old set and is retried on the next request: a database fault must not
-// stop verification.
-func (r *revocations) poll(ctx context.Context) {
-	r.pollMu.Lock()
-	defer r.pollMu.Unlock()
-	now := r.now()
-	if now.Sub(r.set.Load().polledAt) <= r.interval/2 {
-		return // another caller just polled
+// startPoll returns the poll in flight, starting one unless a failed poll's
+// backoff is running (then nil: nothing to wait for).
+func (r *revocations) startPoll(now time.Time) *pollCall {
+	if c := r.inflight.Load(); c != nil {
+		return c
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	revs, err := r.log.RevocationsSince(ctx, r.lastSince.Add(-revocationOverlap), now)
+	if now.UnixNano() < r.retryAt.Load() {
+		return nil
+	}
+	c := &pollCall{done: make(chan struct{}), started: time.Now()}
+	if !r.inflight.CompareAndSwap(nil, c) {
+		return r.inflight.Load() // another request started one (or it just ended: nil)
+	}
+	go r.poll(c)
+	return c
+}
+
+// wait blocks until the poll ends or maxPollWait after it started,
+// whichever is first.
+func (c *pollCall) wait() {
+	left := maxPollWait - time.Since(c.started)
+	if left <= 0 {
+		return
+	}
+	t := time.NewTimer(left)
+	defer t.Stop()
+	select {
+	case <-c.done:
+	case <-t.C:
+	}
+}
+
+// poll reads new revocations and publishes a new set. A failed poll keeps
+// the old set and backs off: a database fault must not stop verification.
+func (r *revocations) poll(c *pollCall) {
+	defer func() {
+		r.inflight.Store(nil)
+		close(c.done)
+	}()
+	now := r.now()
+	r.mu.Lock()
+	since := r.lastSince
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), pollTimeout)
+	revs, err := r.log.RevocationsSince(ctx, since.Add(-revocationOverlap), now)
+	cancel()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if err != nil {
+		r.failures++
+		backoff := r.interval
+		for i := 1; i < r.failures && backoff < maxPollBackoff; i++ {
+			backoff *= 2
+		}
+		backoff = min(backoff, maxPollBackoff)
+		r.retryAt.Store(r.now().Add(backoff).UnixNano())
 		r.onError(err)
 		return
 	}
+	r.failures = 0
+	r.retryAt.Store(0)
 	r.publish(revs, now, true)
-	r.lastSince = now
+	if now.After(r.lastSince) {
+		r.lastSince = now
+	}
 }
 
 // add records local revocations at once (this instance refuses them
@@ -126,9 +190,9 @@ func (r *revocations) add(ctx context.Context, handles ...string) error {
 		// differences between instances.
 		revs[i] = store.Revocation{Handle: h, RevokedAt: now, ExpiresAt: now.Add(r.ttl + time.Minute)}
 	}
-	r.pollMu.Lock()
+	r.mu.Lock()
 	r.publish(revs, now, false)
-	r.pollMu.Unlock()
+	r.mu.Unlock()
 	if err := r.log.AddRevocations(ctx, revs); err != nil {
 		return errors.Join(errors.New("ginsession: announcing a revocation to other instances failed"), err)
 	}
@@ -136,7 +200,7 @@ func (r *revocations) add(ctx context.Context, handles ...string) error {
 }
 
 // publish builds the next set: the old one without expired entries, plus
-// revs. Caller holds pollMu.
+// revs. Caller holds mu.
 func (r *revocations) publish(revs []store.Revocation, now time.Time, polled bool) {
 	old := r.set.Load()
 	if len(revs) == 0 && polled {

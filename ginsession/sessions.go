@@ -783,7 +783,7 @@ var _ routes.Service = (*Sessions)(nil)
 
 // isRevoked reports whether a session was revoked (propagated revocations).
 func (e *Sessions) isRevoked(handle string) bool {
-	return e.revs.contains(context.Background(), handle)
+	return e.revs.contains(handle)
 }
 
 // safeMethod reports methods that anti-CSRF does not apply to.

@@ -62,7 +62,7 @@ func FromContext(c *gin.Context) *Session {
 }
 
 // Verify returns middleware that requires (or, with Optional, allows) a
-// session. On failure it answers as PROTOCOL.md §6 says and aborts; on
+// session. On failure it answers as docs/protocol.md §6 says and aborts; on
 // success the handler reads the session with FromContext.
 func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 	o := &verifyOptions{}
@@ -136,10 +136,10 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 			}
 		}
 	}
-	if e.revs.containsAt(r.Context(), claims.handle, now) {
+	if e.revs.containsAt(claims.handle, now) {
 		return nil, unauthorised(true, found.method, errors.New("session revoked"))
 	}
-	if a := claims.actor; a != nil && e.revs.containsAt(r.Context(), a.Handle, now) {
+	if a := claims.actor; a != nil && e.revs.containsAt(a.Handle, now) {
 		return nil, unauthorised(true, found.method, errors.New("the operator's session was revoked"))
 	}
 	payload := claims.payload // shared with the token cache: never modified

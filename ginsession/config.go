@@ -19,7 +19,7 @@ import (
 )
 
 // AntiCSRFMode selects how cookie-authenticated, state-changing requests
-// prove they come from the frontend (PROTOCOL.md §4).
+// prove they come from the frontend (docs/protocol.md §4).
 type AntiCSRFMode string
 
 const (
@@ -101,6 +101,11 @@ type ClaimEvent struct {
 // TheftEvent describes a detected refresh-token theft.
 type TheftEvent struct {
 	SessionEvent
+	// ClientIP is Gin's c.ClientIP() for the request that presented the
+	// stale token. Gin believes X-Forwarded-For and X-Real-IP from the
+	// proxies the engine trusts, and by default trusts every peer: call
+	// router.SetTrustedProxies(nil), or name your proxies, or any client
+	// can write this value.
 	ClientIP string
 }
 
@@ -245,7 +250,7 @@ type Config struct {
 	Hooks Hooks
 
 	// ErrorHandlers replace the response for each session error. Default:
-	// the responses of PROTOCOL.md §6.
+	// the responses of docs/protocol.md §6.
 	ErrorHandlers ErrorHandlers
 
 	// Now is the clock. Default time.Now. Tests inject their own.

@@ -10,7 +10,7 @@ import (
 )
 
 // Session errors. Match them with errors.Is; HandleError maps each to the
-// response PROTOCOL.md §6 prescribes.
+// response docs/protocol.md §6 prescribes.
 var (
 	// ErrUnauthorised: no session (no token, malformed token, revoked or
 	// unknown session, invalid refresh token). 401 "unauthorised".
@@ -49,7 +49,7 @@ func (e *TheftError) Error() string {
 // Is makes errors.Is(err, ErrTokenTheft) true.
 func (e *TheftError) Is(target error) bool { return target == ErrTokenTheft }
 
-// ClaimFailure is one failed claim check, serialised as PROTOCOL.md §6 wants.
+// ClaimFailure is one failed claim check, serialised as docs/protocol.md §6 wants.
 type ClaimFailure struct {
 	ID     string `json:"id"`
 	Reason any    `json:"reason"`
@@ -111,7 +111,7 @@ func storageErr(op string, err error) error {
 //		return
 //	}
 //
-// Session errors get the responses of PROTOCOL.md §6; storage failures get
+// Session errors get the responses of docs/protocol.md §6; storage failures get
 // 503 with Retry-After; ErrSessionNotFound from a handle-based call 404;
 // ErrInvalidInput 400; anything else 500. Only "unauthorised" for a gone
 // session and theft clear the frontend's tokens.
@@ -119,7 +119,7 @@ func (e *Sessions) HandleError(c *gin.Context, err error) {
 	e.handleError(c, err, true)
 }
 
-// WriteDefaultError writes the default response for err (PROTOCOL.md §6),
+// WriteDefaultError writes the default response for err (docs/protocol.md §6),
 // ignoring Config.ErrorHandlers, and aborts. Custom error handlers use it
 // to fall back to the protocol's answer.
 func (e *Sessions) WriteDefaultError(c *gin.Context, err error) {

@@ -1,6 +1,6 @@
 package ginsession_test
 
-// One test per row of PROTOCOL.md §6, driven over real HTTP through the
+// One test per row of docs/protocol.md §6, driven over real HTTP through the
 // harness. Every case checks the status, the JSON body and what happened to
 // the frontend's tokens (set, cleared, or left alone).
 

@@ -1,7 +1,7 @@
 package ginsession_test
 
 // SECURITY.md section B (transport, CSRF, CORS, origin). Most rows are
-// PROTOCOL.md rules too, and their tests live with the protocol's:
+// docs/protocol.md rules too, and their tests live with the protocol's:
 //
 //   - token in cookie and in Authorization: the header wins; no identity
 //     mixing → TestTransport_HeaderWins (verify and refresh, every

@@ -10,7 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// Names on the wire (PROTOCOL.md §2–§3).
+// Names on the wire (docs/protocol.md §2–§3).
 const (
 	accessCookie        = "sAccessToken"
 	refreshCookie       = "sRefreshToken"
@@ -252,7 +252,7 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 }
 
 // clearOlderDomain clears the duplicate cookies left on the older cookie
-// domain after CookieDomain changed (PROTOCOL.md §3).
+// domain after CookieDomain changed (docs/protocol.md §3).
 func (e *Sessions) clearOlderDomain(c *gin.Context) {
 	if e.cfg.hasOlder {
 		e.clearCookies(c, e.cfg.olderDomain)

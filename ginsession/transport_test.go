@@ -1,6 +1,6 @@
 package ginsession_test
 
-// PROTOCOL.md §2–§4 (response headers, cookies, transfer method, anti-CSRF)
+// docs/protocol.md §2–§4 (response headers, cookies, transfer method, anti-CSRF)
 // and §8 (JWKS), over real HTTP.
 
 import (
@@ -323,13 +323,13 @@ func TestTransport_FrontTokenStandardBase64(t *testing.T) {
 	}
 }
 
-// The Authorization header wins over cookies (PROTOCOL §4, SECURITY B).
+// The Authorization header wins over cookies (docs/protocol.md §4, SECURITY B).
 func TestTransport_HeaderWins(t *testing.T) {
 	e := newEnv(t, nil)
 	a, _ := gsSignIn(t, e.server.URL, "cookie", "user-A", "")
 	b, _ := gsSignIn(t, e.server.URL, "header", "user-B", "")
 
-	// The SDK sends st-auth-mode on every request; PROTOCOL §4 says verify
+	// The SDK sends st-auth-mode on every request; docs/protocol.md §4 says verify
 	// and refresh accept either method whatever it says, and the header wins.
 	for _, authMode := range []string{"", "header", "cookie"} {
 		name := "st-auth-mode " + authMode
@@ -499,7 +499,7 @@ func TestTransport_ExposeHeaders(t *testing.T) {
 }
 
 // Two sAccessToken / sRefreshToken cookies after CookieDomain changed
-// (PROTOCOL §3 olderCookieDomain).
+// (docs/protocol.md §3 olderCookieDomain).
 func TestTransport_OlderCookieDomain(t *testing.T) {
 	mutate := func(cfg *ginsession.Config) {
 		cfg.APIDomain = "http://api.example.test"

@@ -179,7 +179,7 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 // whom to trust.
 func (e *Sessions) claimsAnonymous(c *gin.Context) bool {
 	var found foundToken
-	findToken(c.Request, accessKind, TransferAny, jwtShaped, &found)
+	findToken(c.Request, accessCookie, TransferAny, jwtShaped, jwtShaped, &found)
 	for _, v := range found.values() {
 		if !wellFormed(v) {
 			continue

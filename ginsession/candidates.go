@@ -22,31 +22,6 @@ import (
 // considered only when they have the structure of our tokens, and they must
 // all name the same session, or the request authenticates nobody.
 
-// tokenKind is the kind of session token looked for.
-type tokenKind uint8
-
-const (
-	accessKind tokenKind = iota
-	refreshKind
-)
-
-// cookie is the cookie the kind travels in.
-func (k tokenKind) cookie() string {
-	if k == refreshKind {
-		return refreshCookie
-	}
-	return accessCookie
-}
-
-// shaped reports whether a cookie value has the outward shape of a token
-// of this kind (cheap, no decoding): anything else is junk and ignored.
-func (k tokenKind) shaped(v string) bool {
-	if k == refreshKind {
-		return refreshShaped(v)
-	}
-	return jwtShaped(v)
-}
-
 // jwtShaped accepts a compact JWS, or one with an empty signature (which
 // verification refuses as unsigned, "try refresh").
 func jwtShaped(v string) bool {

@@ -229,3 +229,34 @@ func TestDuplicates_CrossSiteFormCannotSignOut(t *testing.T) {
 	}
 	gsNothingCleared(t, r)
 }
+
+// More refresh candidates than are considered do not hide a stale token:
+// neither shaped junk (it does not authenticate, so it is no candidate) nor
+// authentic tokens of the thief's own sessions sent after the victim's
+// (browsers send the older cookie first).
+func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
+	for _, planted := range []string{"shaped junk", "the thief's own sessions"} {
+		t.Run(planted, func(t *testing.T) {
+			e := tossEnv(t)
+			t0, _ := gsSignIn(t, e.server.URL, "cookie", "victim", "")
+			r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh)
+			expectStatus(t, r, 200, "")
+			thief := gsTokensFrom(t, r, "cookie")
+			e.clock.Advance(time.Minute)
+			pairs := []string{"sRefreshToken", t0.refresh}
+			for i := 0; i < 6; i++ {
+				v := strings.Repeat(string(rune('A'+i)), 98)
+				if planted != "shaped junk" {
+					own, _ := gsSignIn(t, e.server.URL, "cookie", "thief", "")
+					v = own.refresh
+				}
+				pairs = append(pairs, "sRefreshToken", v)
+			}
+			r = refreshCookies(t, e, gsCookieHeader(pairs...))
+			gsExpect(t, r, 401, gsTheft)
+			gsSessionGone(t, e, t0.handle)
+			r = gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", thief.refresh)
+			gsExpect(t, r, 401, gsUnauthorised)
+		})
+	}
+}

@@ -52,10 +52,13 @@ func FuzzFindToken(f *testing.F) {
 		if b != "" && (len(authz) <= 7 || !strings.EqualFold(authz[:7], "bearer ") || b != strings.TrimSpace(authz[7:])) {
 			t.Fatalf("bearer(%q) = %q", authz, b)
 		}
-		for _, kind := range []tokenKind{accessKind, refreshKind} {
-			name := kind.cookie()
+		for _, kind := range []struct {
+			name   string
+			shaped func(string) bool
+		}{{accessCookie, jwtShaped}, {refreshCookie, refreshShaped}} {
+			name := kind.name
 			var found foundToken
-			findToken(r, kind, allowed, kind.shaped, &found)
+			findToken(r, name, allowed, kind.shaped, kind.shaped, &found)
 			vals := found.values()
 			if found.n < 0 || found.n > maxCookieCandidates {
 				t.Fatalf("%d candidates", found.n)

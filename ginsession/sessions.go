@@ -244,7 +244,25 @@ func (e *Sessions) antiCSRFHeader(handle string) string {
 func (e *Sessions) RefreshSession(c *gin.Context) error {
 	r := c.Request
 	var found foundToken
-	findToken(r, refreshKind, e.cfg.GetTransferMethod(c, false), refreshShaped, &found)
+	// Refresh cookies count only when they authenticate (our MAC): planted
+	// junk of the right shape can neither push the real cookie out of the
+	// candidates nor overflow them. (A bearer value is judged by its shape,
+	// and refused below when it does not authenticate.)
+	forged := false
+	authentic := func(v string) bool {
+		if !refreshShaped(v) {
+			return false
+		}
+		if _, ok := e.rk.parseRefresh(v); ok {
+			return true
+		}
+		forged = true
+		return false
+	}
+	findToken(r, refreshCookie, e.cfg.GetTransferMethod(c, false), refreshShaped, authentic, &found)
+	if forged {
+		e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
+	}
 	// A cross-site form cannot set a custom header; without one a cookie
 	// refresh is refused, and nothing is cleared (that would let any site
 	// log the user out).
@@ -273,13 +291,16 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	mixed := found.overflow
 	for _, tok := range toks[1:] {
-		if tok.handle != toks[0].handle {
-			// Candidates of different sessions: nobody's request. A stale
-			// one among them is still theft (a thief cannot hide a victim's
-			// stale token behind a cookie of its own session).
-			return e.refuseMixed(r.Context(), toks, found.method, c.ClientIP())
-		}
+		mixed = mixed || tok.handle != toks[0].handle
+	}
+	if mixed {
+		// Candidates of different sessions, or more than are considered:
+		// nobody's request. A stale one among them is still theft (a thief
+		// cannot hide a victim's stale token behind cookies of its own
+		// sessions; browsers send the older cookie first).
+		return e.refuseMixed(r.Context(), toks, found.method, c.ClientIP())
 	}
 	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken &&
 		!e.rk.antiCSRFMatches(toks[0].handle, r.Header.Get(headerAntiCSRF)) {
@@ -328,12 +349,8 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 
 // authenticRefresh returns the refresh-token candidates that authenticate
 // (carry our MAC). Candidates that do not authenticate are ignored: a
-// planted junk cookie changes nothing. More candidates than can be
-// considered authenticate nobody.
+// planted junk cookie changes nothing.
 func (e *Sessions) authenticRefresh(c *gin.Context, found *foundToken) ([]*refreshToken, error) {
-	if found.overflow {
-		return nil, unauthorised(true, found.method, errors.New("too many refresh-token cookies"))
-	}
 	var toks []*refreshToken
 	for _, v := range found.values() {
 		tok, ok := e.rk.parseRefresh(v)

@@ -110,15 +110,15 @@ func hasSessionCookies(r *http.Request) bool {
 	return hasCookie(r, accessCookie) || hasCookie(r, refreshCookie)
 }
 
-// findToken locates the request's tokens of one kind. The Authorization
-// header wins over the cookie (docs/protocol.md §4), but only when ours
-// accepts its value as a token of this kind: an app's own bearer value (an
-// API key, another system's JWT) is not a session token, and the session
-// cookie is used instead. Cookies are filtered by the kind's shape.
-// allowed limits the methods considered.
-func findToken(r *http.Request, kind tokenKind, allowed TransferMethod, ours func(string) bool, f *foundToken) {
+// findToken locates the request's tokens in the cookie name or the
+// Authorization header. The header wins over the cookie (docs/protocol.md
+// §4), but only when bearerOK accepts its value: an app's own bearer value
+// (an API key, another system's JWT) is not a session token, and the
+// session cookie is used instead. Only cookie values cookieOK accepts are
+// candidates. allowed limits the methods considered.
+func findToken(r *http.Request, name string, allowed TransferMethod, bearerOK, cookieOK func(string) bool, f *foundToken) {
 	if allowed != TransferCookie {
-		if b := bearer(r); b != "" && ours(b) {
+		if b := bearer(r); b != "" && bearerOK(b) {
 			f.buf[0], f.n = b, 1
 			f.method = TransferHeader
 			f.otherCookies = hasSessionCookies(r)
@@ -127,7 +127,7 @@ func findToken(r *http.Request, kind tokenKind, allowed TransferMethod, ours fun
 	}
 	if allowed != TransferHeader {
 		var vals []string
-		vals, f.overflow = cookieValues(r, kind.cookie(), f.buf[:0], kind.shaped)
+		vals, f.overflow = cookieValues(r, name, f.buf[:0], cookieOK)
 		if f.n = len(vals); f.n > 0 || f.overflow {
 			f.method = TransferCookie
 		}

@@ -97,7 +97,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	now := e.cfg.Now()
 	var found foundToken
 	ours := func(tok string) bool { return e.bearerIsOurs(tok, now) }
-	findToken(r, accessKind, e.cfg.GetTransferMethod(c, false), ours, &found)
+	findToken(r, accessCookie, e.cfg.GetTransferMethod(c, false), ours, jwtShaped, &found)
 	if found.n == 0 && !found.overflow {
 		if o.optional {
 			return nil, nil

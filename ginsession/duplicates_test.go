@@ -232,10 +232,10 @@ func TestDuplicates_CrossSiteFormCannotSignOut(t *testing.T) {
 
 // More refresh candidates than are considered do not hide a stale token:
 // neither shaped junk (it does not authenticate, so it is no candidate) nor
-// authentic tokens of the thief's own sessions sent after the victim's
-// (browsers send the older cookie first).
+// authentic tokens of the thief's own sessions, before or after the
+// victim's (up to maxMixedCandidates authentic cookies are looked at).
 func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
-	for _, planted := range []string{"shaped junk", "the thief's own sessions"} {
+	for _, planted := range []string{"shaped junk", "the thief's own sessions", "the thief's own sessions, sent first"} {
 		t.Run(planted, func(t *testing.T) {
 			e := tossEnv(t)
 			t0, _ := gsSignIn(t, e.server.URL, "cookie", "victim", "")
@@ -252,6 +252,9 @@ func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
 				}
 				pairs = append(pairs, "sRefreshToken", v)
 			}
+			if strings.HasSuffix(planted, "sent first") {
+				pairs = append(pairs[2:], pairs[:2]...) // the victim's stale token last
+			}
 			r = refreshCookies(t, e, gsCookieHeader(pairs...))
 			gsExpect(t, r, 401, gsTheft)
 			gsSessionGone(t, e, t0.handle)
@@ -259,4 +262,70 @@ func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
 			gsExpect(t, r, 401, gsUnauthorised)
 		})
 	}
+}
+
+// A bearer header cannot shadow a stale refresh cookie: whether the bearer
+// is forged or a real token of the thief's own session, the stale cookie is
+// theft.
+func TestDuplicates_BearerDoesNotShadowStaleCookie(t *testing.T) {
+	for _, kind := range []string{"forged bearer", "the thief's own bearer"} {
+		t.Run(kind, func(t *testing.T) {
+			e := tossEnv(t)
+			t0, _ := gsSignIn(t, e.server.URL, "cookie", "victim", "")
+			r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh)
+			expectStatus(t, r, 200, "")
+			e.clock.Advance(time.Minute)
+			b := strings.Repeat("A", 98)
+			if kind != "forged bearer" {
+				own, _ := gsSignIn(t, e.server.URL, "header", "thief", "")
+				b = own.refresh
+			}
+			r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "Authorization", "Bearer "+b, "Cookie", "sRefreshToken="+t0.refresh)
+			gsExpect(t, r, 401, gsTheft)
+			gsSessionGone(t, e, t0.handle)
+		})
+	}
+}
+
+// VIA_TOKEN: a cookie refresh without the anti-csrf token touches nothing,
+// duplicates or not (the strays are expired only once the request proved
+// itself).
+func TestDuplicates_ViaTokenRefusalClearsNothing(t *testing.T) {
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.APIDomain = "http://api.example.test"
+		cfg.AntiCSRF = ginsession.AntiCSRFViaToken
+	})
+	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
+	for _, pair := range [][]string{{"sRefreshToken", a.refresh, "sRefreshToken", b.refresh}, {"sRefreshToken", a.refresh, "sRefreshToken", a.refresh}} {
+		r := refreshCookies(t, e, gsCookieHeader(pair...))
+		gsExpect(t, r, 401, gsUnauthorised)
+		gsNothingCleared(t, r)
+	}
+}
+
+// An older cookie domain: a signed-out session's leftover there does not
+// sign the user out of the session they made since.
+func TestDuplicates_OlderDomainLeftoverOfAGoneSession(t *testing.T) {
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.APIDomain = "http://api.example.test"
+		cfg.CookieDomain = ".example.test"
+		cfg.OlderCookieDomain = ginsession.HostOnly
+	})
+	a, _ := gsSignIn(t, e.server.URL, "cookie", "u", "")
+	if _, err := e.sessions.RevokeSession(t.Context(), a.handle); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := gsSignIn(t, e.server.URL, "cookie", "u", "")
+	for _, pair := range [][]string{{"sRefreshToken", a.refresh, "sRefreshToken", b.refresh}, {"sRefreshToken", b.refresh, "sRefreshToken", a.refresh}} {
+		r := refreshCookies(t, e, gsCookieHeader(pair...))
+		expectStatus(t, r, 200, "")
+		b = gsTokensFrom(t, r, "cookie")
+	}
+	// Signing in and out clear the older domain, so leftovers do not linger.
+	out := gsRaw(t, e.server.URL, "POST", "/auth/signout", "", "rid", "anti-csrf", "Cookie", "sAccessToken="+b.access)
+	expectStatus(t, out, 200, "")
+	gsCookiesCleared(t, out.header, "")
+	_, in := gsSignIn(t, e.server.URL, "cookie", "u", "")
+	gsCookiesCleared(t, in.header, "")
 }

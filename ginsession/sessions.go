@@ -213,6 +213,9 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if method == TransferHeader && hasSessionCookies(c.Request) {
 		e.clearCookies(c, e.cfg.cookieDomain)
 	}
+	if method == TransferCookie {
+		e.clearOlderDomain(c) // an older session's leftovers must not shadow this one
+	}
 	if method == TransferCookie && bearer(c.Request) != "" {
 		c.Header(headerAccessToken, "")
 		c.Header(headerRefreshToken, "")
@@ -280,6 +283,23 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 	if found.method == TransferCookie && !csrfChecked {
 		return unauthorised(false, "", errors.New("refresh without the rid header"))
 	}
+	if found.method == TransferHeader && found.otherCookies {
+		// The bearer won, but refresh cookies came too: a stale one among
+		// them is still theft (a thief cannot shadow the victim's cookie
+		// with a header of its own).
+		if err := e.theftInShadowedCookies(r.Context(), r, found.buf[0], authentic, c.ClientIP()); err != nil {
+			return err
+		}
+	}
+	toks, err := e.authenticRefresh(c, &found)
+	if err != nil {
+		return err
+	}
+	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken && !e.antiCSRFMatchesAny(toks, r.Header.Get(headerAntiCSRF)) {
+		// Like the rid check: refused quietly, so a forged request that
+		// carries the cookies but not the token clears nothing.
+		return unauthorised(false, "", errors.New("refresh without the session's anti-csrf token"))
+	}
 	if found.method == TransferCookie && (found.n > 1 || found.overflow || duplicated(r, accessCookie)) {
 		// Duplicates were sent (an older cookie domain, or cookies planted
 		// by a sibling subdomain): expire both cookies wherever strays may
@@ -287,26 +307,25 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 		e.clearStrays(c, accessCookie, "/")
 		e.clearStrays(c, refreshCookie, e.cfg.refreshPath)
 	}
-	toks, err := e.authenticRefresh(c, &found)
-	if err != nil {
-		return err
-	}
 	mixed := found.overflow
 	for _, tok := range toks[1:] {
 		mixed = mixed || tok.handle != toks[0].handle
 	}
 	if mixed {
-		// Candidates of different sessions, or more than are considered:
-		// nobody's request. A stale one among them is still theft (a thief
-		// cannot hide a victim's stale token behind cookies of its own
-		// sessions; browsers send the older cookie first).
-		return e.refuseMixed(r.Context(), toks, found.method, c.ClientIP())
-	}
-	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken &&
-		!e.rk.antiCSRFMatches(toks[0].handle, r.Header.Get(headerAntiCSRF)) {
-		// Like the rid check: refused quietly, so a forged request that
-		// carries the cookies but not the token clears nothing.
-		return unauthorised(false, "", errors.New("refresh without the session's anti-csrf token"))
+		if found.overflow {
+			// Every authentic cookie is looked at (up to a bound), so that
+			// cookies of the thief's own sessions sent first cannot push a
+			// stale one out of view.
+			vals, _ := cookieValues(r, refreshCookie, make([]string, 0, maxMixedCandidates), authentic)
+			toks = toks[:0]
+			for _, v := range vals {
+				tok, _ := e.rk.parseRefresh(v)
+				toks = append(toks, tok)
+			}
+		}
+		if toks, err = e.resolveMixed(r.Context(), toks, found.method, c.ClientIP()); err != nil {
+			return err
+		}
 	}
 	res, err := e.rotateAny(r.Context(), toks, found.method, c.ClientIP())
 	if err != nil {
@@ -398,48 +417,104 @@ func (e *Sessions) rotateAny(ctx context.Context, toks []*refreshToken, method T
 	return nil, lastErr
 }
 
-// refuseMixed answers a request whose refresh tokens name different
-// sessions: nothing is rotated, but every stale token among them is theft,
-// as it would be alone.
-func (e *Sessions) refuseMixed(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string) error {
+// maxMixedCandidates bounds the refresh cookies looked at when more than
+// maxCookieCandidates authentic ones arrive (each costs a database read).
+const maxMixedCandidates = 32
+
+// resolveMixed decides a request whose refresh tokens name different
+// sessions, without rotating anything. Every stale token among them is
+// theft, as it would be alone. Tokens of sessions that are gone are
+// dropped: they authenticate nobody (a leftover of a signed-out session on
+// an older cookie domain, say). If the live ones left name one session,
+// they are returned for the rotation; otherwise the request is nobody's.
+func (e *Sessions) resolveMixed(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string) ([]*refreshToken, error) {
 	var theft error
+	var live []*refreshToken
 	for _, tok := range toks {
-		st, err := e.staleCheck(ctx, tok)
+		st, gone, err := e.staleCheck(ctx, tok)
+		switch {
+		case err != nil:
+			return nil, err
+		case st != nil:
+			if err := e.theft(ctx, st, method, clientIP); theft == nil || errors.Is(err, ErrStorage) {
+				theft = err
+			}
+		case !gone:
+			live = append(live, tok)
+		}
+	}
+	if theft != nil {
+		return nil, theft
+	}
+	for _, tok := range live {
+		if tok.handle != live[0].handle {
+			return nil, unauthorised(true, method, errAmbiguous)
+		}
+	}
+	if len(live) == 0 {
+		return nil, unauthorised(true, method, errors.New("session not found"))
+	}
+	return live, nil
+}
+
+// theftInShadowedCookies runs the theft check on the refresh cookies of a
+// request whose bearer token won. Cookies of the bearer's own session are
+// left to the rotation (it either rotates, excusing them, or is stale
+// itself).
+func (e *Sessions) theftInShadowedCookies(ctx context.Context, r *http.Request, bearerTok string, authentic func(string) bool, clientIP string) error {
+	var own string
+	if tok, ok := e.rk.parseRefresh(bearerTok); ok {
+		own = tok.handle
+	}
+	vals, _ := cookieValues(r, refreshCookie, make([]string, 0, maxMixedCandidates), authentic)
+	for _, v := range vals {
+		tok, _ := e.rk.parseRefresh(v)
+		if tok.handle == own {
+			continue
+		}
+		st, _, err := e.staleCheck(ctx, tok)
 		if err != nil {
 			return err
 		}
 		if st != nil {
-			if err := e.theft(ctx, st, method, clientIP); theft == nil || errors.Is(err, ErrStorage) {
-				theft = err
-			}
+			return e.theft(ctx, st, TransferAny, clientIP)
 		}
 	}
-	if theft != nil {
-		return theft
+	return nil
+}
+
+// antiCSRFMatchesAny reports whether got is the anti-csrf token of one of
+// the candidates' sessions.
+func (e *Sessions) antiCSRFMatchesAny(toks []*refreshToken, got string) bool {
+	for _, tok := range toks {
+		if e.rk.antiCSRFMatches(tok.handle, got) {
+			return true
+		}
 	}
-	return unauthorised(true, method, errAmbiguous)
+	return false
 }
 
 // staleCheck reports, without rotating anything, whether tok is a
-// rotated-out token of a live session (nil when it is current, a retry
-// inside the grace window, newer than the row, or its session is gone).
-func (e *Sessions) staleCheck(ctx context.Context, tok *refreshToken) (*staleToken, error) {
+// rotated-out token of a live session (st) or its session is gone; both are
+// zero when it is current, a retry inside the grace window, or newer than
+// the row.
+func (e *Sessions) staleCheck(ctx context.Context, tok *refreshToken) (st *staleToken, gone bool, err error) {
 	now := e.cfg.Now()
 	row, err := e.st.GetSession(ctx, tok.handle, now)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return nil, true, nil
 	}
 	if err != nil {
-		return nil, storageErr("reading a session", err)
+		return nil, false, storageErr("reading a session", err)
 	}
 	h := tok.hash()
 	switch {
 	case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1,
 		row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.RefreshGracePeriod,
 		tok.generation > row.Generation:
-		return nil, nil
+		return nil, false, nil
 	}
-	return &staleToken{row: row, tok: tok}, nil
+	return &staleToken{row: row, tok: tok}, false, nil
 }
 
 type rotation struct {

@@ -242,6 +242,9 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 	h := c.Writer.Header()
 	if method != TransferHeader {
 		e.clearCookies(c, e.cfg.cookieDomain)
+		// A leftover on the older cookie domain would come back as a
+		// duplicate of the next session's cookies.
+		e.clearOlderDomain(c)
 	}
 	if method != TransferCookie {
 		h.Set(headerAccessToken, "")

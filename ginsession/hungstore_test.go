@@ -58,6 +58,16 @@ func (w *watchedLog) RevocationsSince(ctx context.Context, since, now time.Time)
 
 const hungPollInterval = 100 * time.Millisecond
 
+// hungSQLite opens a real SQLite store in the test's directory.
+func hungSQLite(t *testing.T) *store.GORMStore {
+	st, err := store.OpenSQLite(t.TempDir()+"/s.db", store.Options{CleanupInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // hungEnv is an engine on st (watched) with the real clock.
 func hungEnv(t *testing.T, st *store.GORMStore) (*env, *watchedLog) {
 	w := &watchedLog{GORMStore: st}
@@ -152,12 +162,7 @@ func checkHung(t *testing.T, e *env, w *watchedLog, hang, resume func()) {
 }
 
 func TestHungDatabase_VerifyDoesNotWaitForRevocationPolls(t *testing.T) {
-	st, err := store.OpenSQLite(t.TempDir()+"/s.db", store.Options{CleanupInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, w := hungEnv(t, st)
+	e, w := hungEnv(t, hungSQLite(t))
 	checkHung(t, e, w, func() { w.hang.Store(true) }, func() { w.hang.Store(false) })
 }
 
@@ -177,12 +182,7 @@ func TestHungDatabase_PostgresStopsAnswering(t *testing.T) {
 // A database that refuses at once: failed polls back off instead of
 // polling on every request.
 func TestHungDatabase_FailedPollsBackOff(t *testing.T) {
-	st, err := store.OpenSQLite(t.TempDir()+"/s.db", store.Options{CleanupInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, w := hungEnv(t, st)
+	e, w := hungEnv(t, hungSQLite(t))
 	c := e.newClient("header")
 	c.signIn("u")
 	w.fail.Store(true)

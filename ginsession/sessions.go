@@ -316,12 +316,7 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 			// Every authentic cookie is looked at (up to a bound), so that
 			// cookies of the thief's own sessions sent first cannot push a
 			// stale one out of view.
-			vals, _ := cookieValues(r, refreshCookie, make([]string, 0, maxMixedCandidates), authentic)
-			toks = toks[:0]
-			for _, v := range vals {
-				tok, _ := e.rk.parseRefresh(v)
-				toks = append(toks, tok)
-			}
+			toks = e.authenticCookies(r, authentic)
 		}
 		if toks, err = e.resolveMixed(r.Context(), toks, found.method, c.ClientIP()); err != nil {
 			return err
@@ -466,9 +461,7 @@ func (e *Sessions) theftInShadowedCookies(ctx context.Context, r *http.Request, 
 	if tok, ok := e.rk.parseRefresh(bearerTok); ok {
 		own = tok.handle
 	}
-	vals, _ := cookieValues(r, refreshCookie, make([]string, 0, maxMixedCandidates), authentic)
-	for _, v := range vals {
-		tok, _ := e.rk.parseRefresh(v)
+	for _, tok := range e.authenticCookies(r, authentic) {
 		if tok.handle == own {
 			continue
 		}
@@ -481,6 +474,20 @@ func (e *Sessions) theftInShadowedCookies(ctx context.Context, r *http.Request, 
 		}
 	}
 	return nil
+}
+
+// authenticCookies returns the request's refresh cookies that authenticate
+// (authentic is RefreshSession's filter), up to maxMixedCandidates: the
+// wider look of the rare paths (an overflow, a bearer beside cookies).
+func (e *Sessions) authenticCookies(r *http.Request, authentic func(string) bool) []*refreshToken {
+	vals, _ := cookieValues(r, refreshCookie, make([]string, 0, maxMixedCandidates), authentic)
+	toks := make([]*refreshToken, 0, len(vals))
+	for _, v := range vals {
+		if tok, ok := e.rk.parseRefresh(v); ok {
+			toks = append(toks, tok)
+		}
+	}
+	return toks
 }
 
 // antiCSRFMatchesAny reports whether got is the anti-csrf token of one of

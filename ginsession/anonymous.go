@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -179,7 +180,7 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 // whom to trust.
 func (e *Sessions) claimsAnonymous(c *gin.Context) bool {
 	var found foundToken
-	findToken(c.Request, accessCookie, TransferAny, jwtShaped, jwtShaped, &found)
+	findToken(c.Request, wire.AccessCookie, TransferAny, jwtShaped, jwtShaped, &found)
 	for _, v := range found.values() {
 		if !wellFormed(v) {
 			continue

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -284,7 +285,7 @@ func defaultTransferMethod(c *gin.Context, forCreate bool) TransferMethod {
 	if !forCreate {
 		return TransferAny
 	}
-	if c.GetHeader("st-auth-mode") == "cookie" {
+	if c.GetHeader(wire.HeaderAuthMode) == "cookie" {
 		return TransferCookie
 	}
 	return TransferHeader

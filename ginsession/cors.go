@@ -7,14 +7,15 @@ import (
 
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
+	"github.com/ginsession/ginsession/internal/wire"
 )
 
 // CORSAllowHeaders are the request headers the frontend SDK sends (plus
 // content-type for the app's own JSON).
-var CORSAllowHeaders = []string{"rid", "fdi-version", "anti-csrf", "authorization", "st-auth-mode", "content-type"}
+var CORSAllowHeaders = wire.AllowedHeaders()
 
 // CORSExposeHeaders are the response headers the frontend SDK must read.
-var CORSExposeHeaders = []string{"front-token", "anti-csrf", "st-access-token", "st-refresh-token"}
+var CORSExposeHeaders = wire.ExposedHeaders()
 
 // CORSConfig returns a gin-contrib/cors configuration for the given frontend
 // origins: exactly these origins, credentials on, the protocol's allowed and

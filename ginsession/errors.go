@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginsession/ginsession/internal/wire"
 )
 
 // Session errors. Match them with errors.Is; HandleError maps each to the
@@ -141,7 +141,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 			c.Abort()
 			return
 		}
-		c.AbortWithStatusJSON(e.cfg.InvalidClaimStatus, gin.H{"message": "invalid claim", "claimValidationErrors": claimErr.Failures})
+		wire.InvalidClaim(c, e.cfg.InvalidClaimStatus, claimErr.Failures)
 	case errors.As(err, &theft):
 		if custom { // the clearing happens once, on the first pass
 			method := TransferAny
@@ -155,7 +155,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 			c.Abort()
 			return
 		}
-		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "token theft detected"})
+		wire.TokenTheft(c, e.cfg.SessionExpiredStatus)
 	case errors.Is(err, ErrUnauthorised):
 		if custom && errors.As(err, &re) && re.clear {
 			method := re.method
@@ -169,27 +169,26 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 			c.Abort()
 			return
 		}
-		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "unauthorised"})
+		wire.Unauthorised(c, e.cfg.SessionExpiredStatus)
 	case errors.Is(err, ErrSessionNotFound):
 		// A handle-based call on another session (revoke a device, update
 		// by handle): the caller's own session is fine, so no 401.
-		c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"message": "session not found"})
+		wire.SessionNotFound(c)
 	case errors.Is(err, ErrTryRefreshToken):
 		if h.TryRefreshToken != nil {
 			h.TryRefreshToken(c, err)
 			c.Abort()
 			return
 		}
-		c.AbortWithStatusJSON(e.cfg.SessionExpiredStatus, gin.H{"message": "try refresh token"})
+		wire.TryRefreshToken(c, e.cfg.SessionExpiredStatus)
 	case errors.Is(err, ErrStorage):
 		e.cfg.logger.Error("ginsession: storage failure", "err", err, "path", c.Request.URL.Path)
-		c.Header("Retry-After", "1")
-		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"message": "session storage unavailable"})
+		wire.StorageUnavailable(c)
 	case errors.Is(err, ErrInvalidInput):
-		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"message": err.Error()})
+		wire.InvalidInput(c, err.Error())
 	default:
 		e.cfg.logger.Error("ginsession: internal error", "err", err, "path", c.Request.URL.Path)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"message": "internal error"})
+		wire.InternalError(c)
 	}
 }
 

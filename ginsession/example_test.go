@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"errors"
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
 )
@@ -128,4 +129,62 @@ func ExampleSessions_Create() {
 	// cookie sRefreshToken path /auth/session/refresh httpOnly true
 	// front-token uid user-42 role editor
 	// handle looks like a UUID: true
+}
+
+// GetSession verifies a request where a middleware does not fit, such as a
+// websocket upgrade that must answer in its own way. It returns the session
+// or the error and writes nothing; HandleError gives the protocol's answer
+// when the handler wants it.
+func ExampleSessions_GetSession() {
+	st, done := exampleStore()
+	defer done()
+
+	router := gin.New()
+	sessions, err := ginsession.Register(router, ginsession.Config{Store: st, APIDomain: "http://localhost:8080"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	router.POST("/signin", func(c *gin.Context) {
+		if _, err := sessions.Create(c, "user-42", nil, nil); err != nil {
+			sessions.HandleError(c, err)
+		}
+	})
+	router.GET("/live", func(c *gin.Context) {
+		s, err := sessions.GetSession(c, ginsession.Optional())
+		switch {
+		case errors.Is(err, ginsession.ErrStorage):
+			c.String(http.StatusServiceUnavailable, "try again soon") // the app's own answer
+		case err != nil:
+			sessions.HandleError(c, err) // the protocol's answer: the SDK refreshes or signs out
+		case s == nil:
+			c.String(http.StatusOK, "guest stream")
+		default:
+			c.String(http.StatusOK, "stream for "+s.UserID())
+		}
+	})
+
+	signin := httptest.NewRequest("POST", "/signin", nil)
+	signin.Header.Set("st-auth-mode", "cookie")
+	w := httptest.NewRecorder()
+	router.ServeHTTP(w, signin)
+	cookies := w.Result().Cookies()
+
+	for _, who := range []string{"guest", "member", "forger"} {
+		req := httptest.NewRequest("GET", "/live", nil)
+		switch who {
+		case "member":
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+		case "forger":
+			req.AddCookie(&http.Cookie{Name: "sAccessToken", Value: "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.x"})
+		}
+		w := httptest.NewRecorder()
+		router.ServeHTTP(w, req)
+		fmt.Println(who, w.Code, w.Body.String())
+	}
+	// Output:
+	// guest 200 guest stream
+	// member 200 stream for user-42
+	// forger 401 {"message":"try refresh token"}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -55,7 +56,7 @@ func FuzzFindToken(f *testing.F) {
 		for _, kind := range []struct {
 			name   string
 			shaped func(string) bool
-		}{{accessCookie, jwtShaped}, {refreshCookie, refreshShaped}} {
+		}{{wire.AccessCookie, jwtShaped}, {wire.RefreshCookie, refreshShaped}} {
 			name := kind.name
 			var found foundToken
 			findToken(r, name, allowed, kind.shaped, kind.shaped, &found)
@@ -270,7 +271,7 @@ func FuzzAntiCSRF(f *testing.F) {
 	want := w.Header().Get("anti-csrf")
 	var access string
 	for _, ck := range (&http.Response{Header: w.Header()}).Cookies() {
-		if ck.Name == accessCookie {
+		if ck.Name == wire.AccessCookie {
 			access = ck.Value
 		}
 	}
@@ -289,7 +290,7 @@ func FuzzAntiCSRF(f *testing.F) {
 		for _, path := range []string{"/token", "/header"} {
 			req := &http.Request{Method: method, URL: &url.URL{Path: path}, Header: http.Header{}, Host: "api.example.test"}
 			req = req.WithContext(context.Background())
-			req.Header["Cookie"] = []string{accessCookie + "=" + access}
+			req.Header["Cookie"] = []string{wire.AccessCookie + "=" + access}
 			if csrf != "" {
 				req.Header["Anti-Csrf"] = []string{csrf}
 			}

@@ -6,6 +6,7 @@ package ginsession
 // has.
 
 import (
+	"github.com/ginsession/ginsession/internal/wire"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -107,12 +108,12 @@ func protocolDocCited(t *testing.T, root string) map[int][]string {
 func TestProtocolDoc_WireNames(t *testing.T) {
 	doc := protocolDocText(t, protocolDocModuleRoot(t))
 	lower := strings.ToLower(doc)
-	for _, name := range []string{accessCookie, refreshCookie} {
+	for _, name := range []string{wire.AccessCookie, wire.RefreshCookie} {
 		if !strings.Contains(doc, "`"+name+"`") {
 			t.Errorf("docs/protocol.md does not name the cookie `%s`", name)
 		}
 	}
-	headers := []string{headerFrontToken, headerAccessToken, headerRefreshToken, headerAntiCSRF, headerAuthorization, headerExpose}
+	headers := []string{wire.HeaderFrontToken, wire.HeaderAccessToken, wire.HeaderRefreshToken, wire.HeaderAntiCSRF, wire.HeaderAuthorization, wire.HeaderExpose}
 	headers = append(headers, exposedHeaders...)
 	headers = append(headers, CORSAllowHeaders...)
 	headers = append(headers, CORSExposeHeaders...)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/routes"
 	"github.com/ginsession/ginsession/store"
 )
@@ -107,15 +108,21 @@ func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
 
 // Mount mounts the session routes on r under APIBasePath.
 func (e *Sessions) Mount(r gin.IRouter) {
-	routes.Mount(r, e.cfg.basePath, e)
+	routes.Mount(r, wire.Endpoints{
+		BasePath:    e.cfg.basePath,
+		Refresh:     e.refresh,
+		SignOut:     e.signOut,
+		JWKS:        e.jwks,
+		HandleError: e.HandleError,
+	})
 }
 
 // APIBasePath returns the path the session routes are mounted under.
 func (e *Sessions) APIBasePath() string { return e.cfg.basePath }
 
-// JWKS implements routes.Service: the public keys as a JWKS document.
-func (e *Sessions) JWKS(c *gin.Context) ([]byte, time.Duration, error) {
-	return e.keys.snapshot(c.Request.Context()).jwks, jwksMaxAge, nil
+// jwks serves GET {base}/jwt/jwks.json: the public keys as a JWKS document.
+func (e *Sessions) jwks(c *gin.Context) ([]byte, time.Duration) {
+	return e.keys.snapshot(c.Request.Context()).jwks, jwksMaxAge
 }
 
 // Create starts a session for userID in the app's own sign-in handler and
@@ -217,8 +224,8 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		e.clearOlderDomain(c) // an older session's leftovers must not shadow this one
 	}
 	if method == TransferCookie && bearer(c.Request) != "" {
-		c.Header(headerAccessToken, "")
-		c.Header(headerRefreshToken, "")
+		c.Header(wire.HeaderAccessToken, "")
+		c.Header(wire.HeaderRefreshToken, "")
 	}
 	if err := e.writeIssued(c, method, issued{
 		userID: userID, access: access, accessExp: exp, payload: full,
@@ -242,9 +249,9 @@ func (e *Sessions) antiCSRFHeader(handle string) string {
 	return e.rk.antiCSRFToken(handle)
 }
 
-// RefreshSession implements routes.Service: POST {base}/session/refresh.
+// refresh serves POST {base}/session/refresh.
 // It rotates the refresh token (docs/protocol.md §7) and issues a new pair.
-func (e *Sessions) RefreshSession(c *gin.Context) error {
+func (e *Sessions) refresh(c *gin.Context) error {
 	r := c.Request
 	var found foundToken
 	// Refresh cookies count only when they authenticate (our MAC): planted
@@ -262,14 +269,14 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 		forged = true
 		return false
 	}
-	findToken(r, refreshCookie, e.cfg.GetTransferMethod(c, false), refreshShaped, authentic, &found)
+	findToken(r, wire.RefreshCookie, e.cfg.GetTransferMethod(c, false), refreshShaped, authentic, &found)
 	if forged {
 		e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
 	}
 	// A cross-site form cannot set a custom header; without one a cookie
 	// refresh is refused, and nothing is cleared (that would let any site
 	// log the user out).
-	csrfChecked := e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get("rid") != ""
+	csrfChecked := e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != ""
 	if found.n == 0 && !found.overflow {
 		// No refresh token: clear only what the request presented. A request
 		// without any session token (a cross-site form POST under SameSite
@@ -295,17 +302,17 @@ func (e *Sessions) RefreshSession(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken && !e.antiCSRFMatchesAny(toks, r.Header.Get(headerAntiCSRF)) {
+	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken && !e.antiCSRFMatchesAny(toks, r.Header.Get(wire.HeaderAntiCSRF)) {
 		// Like the rid check: refused quietly, so a forged request that
 		// carries the cookies but not the token clears nothing.
 		return unauthorised(false, "", errors.New("refresh without the session's anti-csrf token"))
 	}
-	if found.method == TransferCookie && (found.n > 1 || found.overflow || duplicated(r, accessCookie)) {
+	if found.method == TransferCookie && (found.n > 1 || found.overflow || duplicated(r, wire.AccessCookie)) {
 		// Duplicates were sent (an older cookie domain, or cookies planted
 		// by a sibling subdomain): expire both cookies wherever strays may
 		// sit. Ours are written after this, on success.
-		e.clearStrays(c, accessCookie, "/")
-		e.clearStrays(c, refreshCookie, e.cfg.refreshPath)
+		e.clearStrays(c, wire.AccessCookie, "/")
+		e.clearStrays(c, wire.RefreshCookie, e.cfg.refreshPath)
 	}
 	mixed := found.overflow
 	for _, tok := range toks[1:] {
@@ -480,7 +487,7 @@ func (e *Sessions) theftInShadowedCookies(ctx context.Context, r *http.Request, 
 // (authentic is RefreshSession's filter), up to maxMixedCandidates: the
 // wider look of the rare paths (an overflow, a bearer beside cookies).
 func (e *Sessions) authenticCookies(r *http.Request, authentic func(string) bool) []*refreshToken {
-	vals, _ := cookieValues(r, refreshCookie, make([]string, 0, maxMixedCandidates), authentic)
+	vals, _ := cookieValues(r, wire.RefreshCookie, make([]string, 0, maxMixedCandidates), authentic)
 	toks := make([]*refreshToken, 0, len(vals))
 	for _, v := range vals {
 		if tok, ok := e.rk.parseRefresh(v); ok {
@@ -630,10 +637,10 @@ func (e *Sessions) revoked(handle, userID string) {
 	}
 }
 
-// SignOut implements routes.Service: POST {base}/signout. It needs a valid
+// signOut serves POST {base}/signout. It needs a valid
 // access token (an expired one gets "try refresh token", so the frontend
 // refreshes and retries), revokes the session and clears the tokens.
-func (e *Sessions) SignOut(c *gin.Context) error {
+func (e *Sessions) signOut(c *gin.Context) error {
 	s, err := e.getSession(c, &verifyOptions{skipClaims: true})
 	if err != nil {
 		return err
@@ -877,8 +884,6 @@ func decodeObject(b []byte) map[string]any {
 	}
 	return out
 }
-
-var _ routes.Service = (*Sessions)(nil)
 
 // isRevoked reports whether a session was revoked (propagated revocations).
 func (e *Sessions) isRevoked(handle string) bool {

@@ -8,23 +8,16 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginsession/ginsession/internal/wire"
 )
 
-// Names on the wire (docs/protocol.md §2–§3).
-const (
-	accessCookie        = "sAccessToken"
-	refreshCookie       = "sRefreshToken"
-	headerFrontToken    = "front-token"
-	headerAccessToken   = "st-access-token"
-	headerRefreshToken  = "st-refresh-token"
-	headerAntiCSRF      = "anti-csrf"
-	headerAuthorization = "Authorization"
-	headerExpose        = "Access-Control-Expose-Headers"
-	maxCookieCandidates = 4
-)
+// maxCookieCandidates is how many token-shaped cookies of one name a request
+// may carry before it authenticates nobody (transport rules,
+// docs/protocol.md §3).
+const maxCookieCandidates = 4
 
 // exposedHeaders are the response headers a cross-origin frontend must read.
-var exposedHeaders = []string{headerFrontToken, headerAntiCSRF, headerAccessToken, headerRefreshToken}
+var exposedHeaders = wire.ExposedHeaders()
 
 // foundToken is a token taken from a request and the method it came by.
 type foundToken struct {
@@ -48,7 +41,7 @@ func bearer(r *http.Request) string {
 	// Indexed directly: the key is already canonical, so this skips
 	// Header.Get's canonicalisation on the hot path.
 	var h string
-	if v := r.Header[headerAuthorization]; len(v) > 0 {
+	if v := r.Header[wire.HeaderAuthorization]; len(v) > 0 {
 		h = v[0]
 	}
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
@@ -107,7 +100,7 @@ func hasSessionCookies(r *http.Request) bool {
 	if len(r.Header["Cookie"]) == 0 { // the header-mode common case: one lookup
 		return false
 	}
-	return hasCookie(r, accessCookie) || hasCookie(r, refreshCookie)
+	return hasCookie(r, wire.AccessCookie) || hasCookie(r, wire.RefreshCookie)
 }
 
 // findToken locates the request's tokens in the cookie name or the
@@ -157,7 +150,7 @@ func expose(c *gin.Context) {
 	}
 	h := c.Writer.Header()
 	present := map[string]bool{}
-	for _, line := range h.Values(headerExpose) {
+	for _, line := range h.Values(wire.HeaderExpose) {
 		for _, name := range strings.Split(line, ",") {
 			present[strings.ToLower(strings.TrimSpace(name))] = true
 		}
@@ -169,7 +162,7 @@ func expose(c *gin.Context) {
 		}
 	}
 	if len(missing) > 0 {
-		h.Add(headerExpose, strings.Join(missing, ", "))
+		h.Add(wire.HeaderExpose, strings.Join(missing, ", "))
 	}
 }
 
@@ -209,20 +202,20 @@ func (e *Sessions) writeIssued(c *gin.Context, method TransferMethod, t issued) 
 		return err
 	}
 	h := c.Writer.Header()
-	h.Set(headerFrontToken, ft)
+	h.Set(wire.HeaderFrontToken, ft)
 	if method == TransferCookie {
-		e.setCookie(c, accessCookie, t.access, "/", e.cfg.cookieDomain, e.cfg.Now().AddDate(1, 0, 0))
+		e.setCookie(c, wire.AccessCookie, t.access, "/", e.cfg.cookieDomain, e.cfg.Now().AddDate(1, 0, 0))
 		if t.refresh != nil {
-			e.setCookie(c, refreshCookie, t.refresh.String(), e.cfg.refreshPath, e.cfg.cookieDomain, t.refreshExp)
+			e.setCookie(c, wire.RefreshCookie, t.refresh.String(), e.cfg.refreshPath, e.cfg.cookieDomain, t.refreshExp)
 		}
 	} else {
-		h.Set(headerAccessToken, t.access)
+		h.Set(wire.HeaderAccessToken, t.access)
 		if t.refresh != nil {
-			h.Set(headerRefreshToken, t.refresh.String())
+			h.Set(wire.HeaderRefreshToken, t.refresh.String())
 		}
 	}
 	if t.antiCSRF != "" {
-		h.Set(headerAntiCSRF, t.antiCSRF)
+		h.Set(wire.HeaderAntiCSRF, t.antiCSRF)
 	}
 	expose(c)
 	return nil
@@ -232,8 +225,8 @@ var epoch = time.Unix(0, 0).UTC()
 
 // clearCookies expires both session cookies on the given domain.
 func (e *Sessions) clearCookies(c *gin.Context, domain string) {
-	e.setCookie(c, accessCookie, "", "/", domain, epoch)
-	e.setCookie(c, refreshCookie, "", e.cfg.refreshPath, domain, epoch)
+	e.setCookie(c, wire.AccessCookie, "", "/", domain, epoch)
+	e.setCookie(c, wire.RefreshCookie, "", e.cfg.refreshPath, domain, epoch)
 }
 
 // clearTokens removes the session from the frontend in the given method
@@ -247,10 +240,10 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 		e.clearOlderDomain(c)
 	}
 	if method != TransferCookie {
-		h.Set(headerAccessToken, "")
-		h.Set(headerRefreshToken, "")
+		h.Set(wire.HeaderAccessToken, "")
+		h.Set(wire.HeaderRefreshToken, "")
 	}
-	h.Set(headerFrontToken, "remove")
+	h.Set(wire.HeaderFrontToken, "remove")
 	expose(c)
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -63,21 +64,10 @@ func FromContext(c *gin.Context) *Session {
 
 // Verify returns middleware that requires (or, with Optional, allows) a
 // session. On failure it answers as docs/protocol.md §6 says and aborts; on
-// success the handler reads the session with FromContext.
+// success the handler reads the session with FromContext. It is GetSession
+// with the options resolved once and HandleError on failure.
 func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
-	o := &verifyOptions{}
-	for _, opt := range opts {
-		opt(o)
-	}
-	if o.antiCSRF == AntiCSRFViaToken {
-		// Sessions must carry the token this route will ask for, whatever
-		// the configured mode (antiCSRFHeader).
-		e.viaTokenRoute.Store(true)
-	}
-	o.validators = e.cfg.ClaimValidators
-	if o.overrideClaims != nil {
-		o.validators = o.overrideClaims(append([]ClaimValidator{}, e.cfg.ClaimValidators...))
-	}
+	o := e.verifyOptions(opts)
 	return func(c *gin.Context) {
 		s, err := e.getSession(c, o)
 		if err != nil {
@@ -91,13 +81,44 @@ func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 	}
 }
 
-// getSession is the verification path shared by Verify and sign-out.
+// GetSession verifies the request's session exactly as Verify(opts...)
+// would, without answering: it returns the session, or the error for the
+// handler to act on. Use it where a middleware does not fit: a websocket
+// upgrade, a route that serves guests and members differently, a handler
+// that chooses its own response. Pass a session error to HandleError for
+// the protocol's answer (it also clears the frontend's tokens when the
+// session is gone). With Optional, a request without any session token
+// gets (nil, nil). GetSession does not store the session for FromContext.
+func (e *Sessions) GetSession(c *gin.Context, opts ...VerifyOption) (*Session, error) {
+	return e.getSession(c, e.verifyOptions(opts))
+}
+
+// verifyOptions applies opts over the configured defaults.
+func (e *Sessions) verifyOptions(opts []VerifyOption) *verifyOptions {
+	o := &verifyOptions{}
+	for _, opt := range opts {
+		opt(o)
+	}
+	if o.antiCSRF == AntiCSRFViaToken {
+		// Sessions must carry the token this route will ask for, whatever
+		// the configured mode (antiCSRFHeader).
+		e.viaTokenRoute.Store(true)
+	}
+	o.validators = e.cfg.ClaimValidators
+	if o.overrideClaims != nil {
+		o.validators = o.overrideClaims(append([]ClaimValidator{}, e.cfg.ClaimValidators...))
+	}
+	return o
+}
+
+// getSession is the verification path shared by Verify, GetSession and
+// sign-out.
 func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error) {
 	r := c.Request
 	now := e.cfg.Now()
 	var found foundToken
 	ours := func(tok string) bool { return e.bearerIsOurs(tok, now) }
-	findToken(r, accessCookie, e.cfg.GetTransferMethod(c, false), ours, jwtShaped, &found)
+	findToken(r, wire.AccessCookie, e.cfg.GetTransferMethod(c, false), ours, jwtShaped, &found)
 	if found.n == 0 && !found.overflow {
 		if o.optional {
 			return nil, nil
@@ -114,7 +135,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	default:
 		claims, err = e.pickAccess(r.Context(), found.values(), now)
 	}
-	if e.cfg.hasOlder && (found.n > 1 || found.overflow || duplicated(r, accessCookie)) {
+	if e.cfg.hasOlder && (found.n > 1 || found.overflow || duplicated(r, wire.AccessCookie)) {
 		// A copy on the older cookie domain (junk or not) goes.
 		e.clearOlderDomain(c)
 	}
@@ -127,11 +148,11 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	if found.method == TransferCookie && !safeMethod(r.Method) {
 		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {
 		case AntiCSRFViaToken:
-			if !e.rk.antiCSRFMatches(claims.handle, r.Header.Get(headerAntiCSRF)) {
+			if !e.rk.antiCSRFMatches(claims.handle, r.Header.Get(wire.HeaderAntiCSRF)) {
 				return nil, tryRefresh(errors.New("anti-csrf token mismatch"))
 			}
 		case AntiCSRFViaCustomHeader:
-			if r.Header.Get("rid") == "" {
+			if r.Header.Get(wire.HeaderRID) == "" {
 				return nil, tryRefresh(errors.New("anti-csrf: missing rid header"))
 			}
 		}

@@ -1,0 +1,36 @@
+// Package wire holds what the SuperTokens frontend SDKs see of ginsession:
+// the cookie and header names, the response bodies of the protocol
+// (docs/protocol.md §2–§6) and the hand-off of the route handlers from the
+// engine to package routes. Both packages take these from here, so each
+// wire rule is written once.
+package wire
+
+// Cookie names (docs/protocol.md §2).
+const (
+	AccessCookie  = "sAccessToken"
+	RefreshCookie = "sRefreshToken"
+)
+
+// Header names (docs/protocol.md §3).
+const (
+	HeaderFrontToken    = "front-token"
+	HeaderAccessToken   = "st-access-token"
+	HeaderRefreshToken  = "st-refresh-token"
+	HeaderAntiCSRF      = "anti-csrf"
+	HeaderAuthorization = "Authorization"
+	HeaderAuthMode      = "st-auth-mode"
+	HeaderRID           = "rid"
+	HeaderExpose        = "Access-Control-Expose-Headers"
+)
+
+// ExposedHeaders are the response headers a cross-origin frontend must be
+// allowed to read.
+func ExposedHeaders() []string {
+	return []string{HeaderFrontToken, HeaderAntiCSRF, HeaderAccessToken, HeaderRefreshToken}
+}
+
+// AllowedHeaders are the request headers the frontend SDK sends, plus
+// content-type for the app's own JSON.
+func AllowedHeaders() []string {
+	return []string{HeaderRID, "fdi-version", HeaderAntiCSRF, "authorization", HeaderAuthMode, "content-type"}
+}

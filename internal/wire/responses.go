@@ -1,0 +1,73 @@
+package wire
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// The bodies below are what the frontend SDK reads: it tells "try refresh
+// token" from "unauthorised" by the message, not by the status, which is
+// the app's choice (Config.SessionExpiredStatus).
+
+// Refreshed answers a successful POST {base}/session/refresh (the new tokens
+// are already on the response).
+func Refreshed(c *gin.Context) { c.JSON(http.StatusOK, gin.H{}) }
+
+// SignedOut answers a successful POST {base}/signout.
+func SignedOut(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "OK"}) }
+
+// JWKS answers GET {base}/jwt/jwks.json; verifiers may cache the keys for
+// maxAge.
+func JWKS(c *gin.Context, body []byte, maxAge time.Duration) {
+	c.Header("Cache-Control", "max-age="+strconv.Itoa(int(maxAge/time.Second))+", must-revalidate")
+	c.Data(http.StatusOK, "application/json", body)
+}
+
+// Unauthorised: the session is gone or was never there; the SDK signs out.
+func Unauthorised(c *gin.Context, status int) {
+	c.AbortWithStatusJSON(status, gin.H{"message": "unauthorised"})
+}
+
+// TryRefreshToken: the access token cannot be used; the SDK refreshes and
+// retries.
+func TryRefreshToken(c *gin.Context, status int) {
+	c.AbortWithStatusJSON(status, gin.H{"message": "try refresh token"})
+}
+
+// TokenTheft: a rotated-out refresh token came back; the session is revoked.
+func TokenTheft(c *gin.Context, status int) {
+	c.AbortWithStatusJSON(status, gin.H{"message": "token theft detected"})
+}
+
+// InvalidClaim: the session is valid but a claim validator refused it;
+// failures is the list the SDK reads (id and reason of each).
+func InvalidClaim(c *gin.Context, status int, failures any) {
+	c.AbortWithStatusJSON(status, gin.H{"message": "invalid claim", "claimValidationErrors": failures})
+}
+
+// SessionNotFound answers a handle-based call on a session that is not
+// there: the caller's own session is fine, so this is no 401.
+func SessionNotFound(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusNotFound, gin.H{"message": "session not found"})
+}
+
+// StorageUnavailable: the database failed. 503, never 401: a server fault
+// must not sign anybody out.
+func StorageUnavailable(c *gin.Context) {
+	c.Header("Retry-After", "1")
+	c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"message": "session storage unavailable"})
+}
+
+// InvalidInput: the app passed something ginsession refuses (message says
+// what).
+func InvalidInput(c *gin.Context, message string) {
+	c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"message": message})
+}
+
+// InternalError answers anything else.
+func InternalError(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"message": "internal error"})
+}

@@ -157,7 +157,7 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 	}
 	gone := e.isRevoked(a.Handle)
 	if !gone {
-		_, err := e.st.GetSession(ctx, a.Handle, e.cfg.Now())
+		_, err := e.st.GetSession(ctx, a.Handle, e.cfg.now())
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return storageErr("checking the operator's session", err)
 		}

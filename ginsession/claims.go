@@ -103,7 +103,7 @@ func (s *Session) checkClaims(ctx context.Context, validators []ClaimValidator) 
 	if len(validators) == 0 {
 		return nil
 	}
-	now := s.e.cfg.Now()
+	now := s.e.cfg.now()
 	for _, v := range validators {
 		if cc, ok := v.(*ClaimCheck); ok && cc.shouldRefetch(s.payload, now) {
 			if err := s.FetchClaim(ctx, cc.claim); err != nil {
@@ -130,8 +130,8 @@ func (s *Session) checkClaims(ctx context.Context, validators []ClaimValidator) 
 			ids[i] = f.ID
 		}
 		s.e.cfg.logger.Info("ginsession: claim validation failed", "session", s.handle, "claims", ids)
-		if s.e.cfg.Hooks.ClaimFailed != nil {
-			s.e.cfg.Hooks.ClaimFailed(ClaimEvent{SessionEvent: SessionEvent{Handle: s.handle, UserID: s.userID, Time: now}, Failures: failures})
+		if s.e.cfg.hooks.ClaimFailed != nil {
+			s.e.cfg.hooks.ClaimFailed(ClaimEvent{SessionEvent: SessionEvent{Handle: s.handle, UserID: s.userID, Time: now}, Failures: failures})
 		}
 		return &ClaimValidationError{Failures: failures}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
+	"slices"
 )
 
 // AntiCSRFMode selects how cookie-authenticated, state-changing requests
@@ -258,18 +259,26 @@ type Config struct {
 	Now func() time.Time
 }
 
-// settings is the validated, defaulted configuration with everything
-// derived from it computed once.
+// settings is the configuration the engine runs on: every Config field
+// validated, defaulted and resolved, plus what is derived from it. It does
+// not embed Config: a raw field and its resolved value must never be
+// mistaken for one another (the engine reads only these).
 type settings struct {
-	Config
-	apiURL       *url.URL
-	issuer       string
-	basePath     string
-	refreshPath  string
-	secure       bool
+	st     store.Store
+	now    func() time.Time
+	logger *slog.Logger
+
+	// Where the API is.
+	apiURL      *url.URL
+	issuer      string
+	basePath    string
+	refreshPath string
+
+	// Frontends and cookies.
 	website      string
 	origins      map[string]string // exact origin text -> canonical configured origin
 	sameSite     map[string]http.SameSite
+	secure       bool
 	cookieDomain string
 	olderDomain  string // "" none, HostOnly, or a domain
 	hasOlder     bool
@@ -277,8 +286,31 @@ type settings struct {
 	// none cookies: then a request's Origin cannot decide whether anti-CSRF
 	// applies (a forged request picks its own Origin), so auto mode always
 	// requires the custom header.
-	anyCrossSite bool
-	logger       *slog.Logger
+	anyCrossSite   bool
+	antiCSRF       AntiCSRFMode // as configured; antiCSRFFor resolves auto per request
+	transferMethod func(c *gin.Context, forCreate bool) TransferMethod
+
+	// Lifetimes.
+	accessTTL, refreshTTL, grace time.Duration
+
+	// Keys.
+	algorithm          string
+	keyRotation        time.Duration
+	masterKey          []byte
+	acceptMasterKeys   [][]byte
+	acceptStoredSecret bool
+
+	// Claims.
+	claims     []Claim
+	validators []ClaimValidator
+
+	// Answers and events.
+	expiredStatus, claimStatus int
+	errorHandlers              ErrorHandlers
+	hooks                      Hooks
+
+	revocationPoll time.Duration
+	cacheSize      int
 }
 
 func defaultTransferMethod(c *gin.Context, forCreate bool) TransferMethod {
@@ -292,7 +324,19 @@ func defaultTransferMethod(c *gin.Context, forCreate bool) TransferMethod {
 }
 
 func newSettings(cfg Config) (*settings, error) {
-	s := &settings{Config: cfg}
+	// Slices are copied: a caller changing its Config after New changes
+	// nothing here.
+	s := &settings{
+		st: cfg.Store, now: cfg.Now, logger: cfg.Logger,
+		antiCSRF: cfg.AntiCSRF, transferMethod: cfg.GetTransferMethod,
+		accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL, grace: cfg.RefreshGracePeriod,
+		algorithm: cfg.SigningAlgorithm, keyRotation: cfg.KeyRotationInterval,
+		masterKey: slices.Clone(cfg.MasterKey), acceptMasterKeys: slices.Clone(cfg.AcceptMasterKeys), acceptStoredSecret: cfg.AcceptStoredSecret,
+		claims: slices.Clone(cfg.Claims), validators: slices.Clone(cfg.ClaimValidators),
+		expiredStatus: cfg.SessionExpiredStatus, claimStatus: cfg.InvalidClaimStatus,
+		errorHandlers: cfg.ErrorHandlers, hooks: cfg.Hooks,
+		revocationPoll: cfg.RevocationPollInterval, cacheSize: cfg.VerifyCacheSize,
+	}
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("ginsession: Config.%s: %s", field, fmt.Sprintf(format, args...)))
@@ -409,10 +453,10 @@ func newSettings(cfg Config) (*settings, error) {
 		def  time.Duration
 		min  time.Duration
 	}{
-		{"AccessTokenTTL", &s.AccessTokenTTL, time.Hour, time.Second},
-		{"RefreshTokenTTL", &s.RefreshTokenTTL, 100 * 24 * time.Hour, time.Minute},
-		{"RefreshGracePeriod", &s.RefreshGracePeriod, 30 * time.Second, 0},
-		{"KeyRotationInterval", &s.KeyRotationInterval, 7 * 24 * time.Hour, time.Minute},
+		{"AccessTokenTTL", &s.accessTTL, time.Hour, time.Second},
+		{"RefreshTokenTTL", &s.refreshTTL, 100 * 24 * time.Hour, time.Minute},
+		{"RefreshGracePeriod", &s.grace, 30 * time.Second, 0},
+		{"KeyRotationInterval", &s.keyRotation, 7 * 24 * time.Hour, time.Minute},
 	}
 	for _, d := range durations {
 		if *d.v == 0 {
@@ -422,14 +466,14 @@ func newSettings(cfg Config) (*settings, error) {
 			bad(d.name, "%v is below the minimum %v", *d.v, d.min)
 		}
 	}
-	if s.RefreshTokenTTL < s.AccessTokenTTL {
-		bad("RefreshTokenTTL", "%v is shorter than AccessTokenTTL %v", s.RefreshTokenTTL, s.AccessTokenTTL)
+	if s.refreshTTL < s.accessTTL {
+		bad("RefreshTokenTTL", "%v is shorter than AccessTokenTTL %v", s.refreshTTL, s.accessTTL)
 	}
 
-	if s.SigningAlgorithm == "" {
-		s.SigningAlgorithm = "ES256"
+	if s.algorithm == "" {
+		s.algorithm = "ES256"
 	}
-	if _, ok := algorithms[s.SigningAlgorithm]; !ok {
+	if _, ok := algorithms[s.algorithm]; !ok {
 		bad("SigningAlgorithm", "%q: want ES256, RS256 or EdDSA", cfg.SigningAlgorithm)
 	}
 	if len(cfg.MasterKey) > 0 && len(cfg.MasterKey) < 32 {
@@ -444,28 +488,28 @@ func newSettings(cfg Config) (*settings, error) {
 		bad("AcceptStoredSecret", "set without MasterKey (without one, the stored secret is the key already)")
 	}
 
-	if s.GetTransferMethod == nil {
-		s.GetTransferMethod = defaultTransferMethod
+	if s.transferMethod == nil {
+		s.transferMethod = defaultTransferMethod
 	}
-	if s.SessionExpiredStatus == 0 {
-		s.SessionExpiredStatus = http.StatusUnauthorized
+	if s.expiredStatus == 0 {
+		s.expiredStatus = http.StatusUnauthorized
 	}
-	if s.InvalidClaimStatus == 0 {
-		s.InvalidClaimStatus = http.StatusForbidden
+	if s.claimStatus == 0 {
+		s.claimStatus = http.StatusForbidden
 	}
 	for _, st := range []struct {
 		name string
 		v    int
-	}{{"SessionExpiredStatus", s.SessionExpiredStatus}, {"InvalidClaimStatus", s.InvalidClaimStatus}} {
+	}{{"SessionExpiredStatus", s.expiredStatus}, {"InvalidClaimStatus", s.claimStatus}} {
 		if st.v < 400 || st.v > 499 {
 			bad(st.name, "%d is not a 4xx status", st.v)
 		}
 	}
-	if s.SessionExpiredStatus == s.InvalidClaimStatus {
-		bad("InvalidClaimStatus", "must differ from SessionExpiredStatus (both %d)", s.SessionExpiredStatus)
+	if s.expiredStatus == s.claimStatus {
+		bad("InvalidClaimStatus", "must differ from SessionExpiredStatus (both %d)", s.expiredStatus)
 	}
 	seen := map[string]bool{}
-	for i, c := range s.Claims {
+	for i, c := range s.claims {
 		switch {
 		case c == nil || c.Key() == "":
 			bad(fmt.Sprintf("Claims[%d]", i), "nil claim or empty key")
@@ -478,23 +522,22 @@ func newSettings(cfg Config) (*settings, error) {
 			seen[c.Key()] = true
 		}
 	}
-	for i, v := range s.ClaimValidators {
+	for i, v := range s.validators {
 		if v == nil || v.ID() == "" {
 			bad(fmt.Sprintf("ClaimValidators[%d]", i), "nil validator or empty ID")
 		}
 	}
-	s.logger = s.Logger
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
-	if s.Now == nil {
-		s.Now = time.Now
+	if s.now == nil {
+		s.now = time.Now
 	}
-	if s.RevocationPollInterval == 0 {
-		s.RevocationPollInterval = 250 * time.Millisecond
+	if s.revocationPoll == 0 {
+		s.revocationPoll = 250 * time.Millisecond
 	}
-	if s.VerifyCacheSize == 0 {
-		s.VerifyCacheSize = 10000
+	if s.cacheSize == 0 {
+		s.cacheSize = 10000
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -710,7 +753,7 @@ func (s *settings) sameSiteFor(r *http.Request) http.SameSite {
 
 // antiCSRFFor resolves the anti-CSRF mode for this request.
 func (s *settings) antiCSRFFor(r *http.Request, override AntiCSRFMode) AntiCSRFMode {
-	mode := s.AntiCSRF
+	mode := s.antiCSRF
 	if override != AntiCSRFAuto {
 		mode = override
 	}

@@ -445,3 +445,22 @@ func TestConfig_TwoEnginesAreIndependent(t *testing.T) {
 		t.Errorf("engine 1 revoked hook ran %d times", n)
 	}
 }
+
+// The engine keeps its own copy of the configuration: changing the caller's
+// Config (its slices included) after Register changes nothing. Before the
+// settings stopped embedding Config, the engine shared the caller's
+// ClaimValidators backing array.
+func TestConfig_CallerChangesAfterRegisterDoNothing(t *testing.T) {
+	var cfg *ginsession.Config
+	e := newEnv(t, func(c *ginsession.Config) {
+		c.ClaimValidators = []ginsession.ClaimValidator{ginsession.ValidatorFunc("ok", func(ginsession.Payload) any { return nil })}
+		c.Claims = []ginsession.Claim{}
+		cfg = c
+	})
+	cfg.ClaimValidators[0] = ginsession.ValidatorFunc("no", func(ginsession.Payload) any { return "refused" })
+	cfg.AccessTokenTTL = time.Second
+	c := e.newClient("header")
+	c.signIn("user-1")
+	e.clock.Advance(30 * time.Second)
+	expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
+}

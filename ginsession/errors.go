@@ -127,7 +127,7 @@ func (e *Sessions) WriteDefaultError(c *gin.Context, err error) {
 }
 
 func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
-	h := e.cfg.ErrorHandlers
+	h := e.cfg.errorHandlers
 	if !custom {
 		h = ErrorHandlers{}
 	}
@@ -141,7 +141,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 			c.Abort()
 			return
 		}
-		wire.InvalidClaim(c, e.cfg.InvalidClaimStatus, claimErr.Failures)
+		wire.InvalidClaim(c, e.cfg.claimStatus, claimErr.Failures)
 	case errors.As(err, &theft):
 		if custom { // the clearing happens once, on the first pass
 			method := TransferAny
@@ -155,7 +155,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 			c.Abort()
 			return
 		}
-		wire.TokenTheft(c, e.cfg.SessionExpiredStatus)
+		wire.TokenTheft(c, e.cfg.expiredStatus)
 	case errors.Is(err, ErrUnauthorised):
 		if custom && errors.As(err, &re) && re.clear {
 			method := re.method
@@ -169,7 +169,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 			c.Abort()
 			return
 		}
-		wire.Unauthorised(c, e.cfg.SessionExpiredStatus)
+		wire.Unauthorised(c, e.cfg.expiredStatus)
 	case errors.Is(err, ErrSessionNotFound):
 		// A handle-based call on another session (revoke a device, update
 		// by handle): the caller's own session is fine, so no 401.
@@ -180,7 +180,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 			c.Abort()
 			return
 		}
-		wire.TryRefreshToken(c, e.cfg.SessionExpiredStatus)
+		wire.TryRefreshToken(c, e.cfg.expiredStatus)
 	case errors.Is(err, ErrStorage):
 		e.cfg.logger.Error("ginsession: storage failure", "err", err, "path", c.Request.URL.Path)
 		wire.StorageUnavailable(c)

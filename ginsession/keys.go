@@ -93,7 +93,7 @@ func (k *keyring) reloadEvery() time.Duration {
 
 // publishLead is how long before it signs a new key is published.
 func (k *keyring) publishLead() time.Duration {
-	lead := k.cfg.KeyRotationInterval / 2
+	lead := k.cfg.keyRotation / 2
 	if lead > 10*time.Minute {
 		lead = 10 * time.Minute
 	}
@@ -101,9 +101,9 @@ func (k *keyring) publishLead() time.Duration {
 }
 
 func newKeyring(ctx context.Context, cfg *settings) (*keyring, error) {
-	k := &keyring{st: cfg.Store, cfg: cfg}
-	if len(cfg.MasterKey) > 0 {
-		k.wrapKey = deriveKey(cfg.MasterKey, "ginsession signing-key wrap")
+	k := &keyring{st: cfg.st, cfg: cfg}
+	if len(cfg.masterKey) > 0 {
+		k.wrapKey = deriveKey(cfg.masterKey, "ginsession signing-key wrap")
 	}
 	if err := k.reload(ctx, true); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ const keyReloadTimeout = 2 * time.Second
 // use it; the verify path uses current, which never waits.
 func (k *keyring) snapshot(ctx context.Context) *keySet {
 	ks := k.current.Load()
-	if k.cfg.Now().Sub(ks.loadedAt) >= k.reloadEvery() && k.reloading.CompareAndSwap(false, true) {
+	if k.cfg.now().Sub(ks.loadedAt) >= k.reloadEvery() && k.reloading.CompareAndSwap(false, true) {
 		k.periodicReload(ctx)
 		ks = k.current.Load()
 	}
@@ -133,7 +133,7 @@ func (k *keyring) snapshot(ctx context.Context) *keySet {
 // are published reloadEvery*2 ahead of signing, so nothing is missed).
 func (k *keyring) currentKeys() *keySet {
 	ks := k.current.Load()
-	if k.cfg.Now().Sub(ks.loadedAt) >= k.reloadEvery() && k.reloading.CompareAndSwap(false, true) {
+	if k.cfg.now().Sub(ks.loadedAt) >= k.reloadEvery() && k.reloading.CompareAndSwap(false, true) {
 		go k.periodicReload(context.Background())
 	}
 	return ks
@@ -159,7 +159,7 @@ func (k *keyring) lookup(ctx context.Context, kid string) *liveKey {
 	if len(kid) != 32 { // our kids are 32 hex characters
 		return nil
 	}
-	now := k.cfg.Now().UnixNano()
+	now := k.cfg.now().UnixNano()
 	last := k.lastMiss.Load()
 	if now-last < int64(unknownKidReload) || !k.lastMiss.CompareAndSwap(last, now) {
 		// Another request is (or just was) reloading: wait for that reload
@@ -181,19 +181,19 @@ func (k *keyring) lookup(ctx context.Context, kid string) *liveKey {
 // signer returns the key to sign with now.
 func (k *keyring) signer(ctx context.Context) (*liveKey, error) {
 	ks := k.snapshot(ctx)
-	now := k.cfg.Now()
-	if key := ks.active(now, k.cfg.AccessTokenTTL); key != nil {
+	now := k.cfg.now()
+	if key := ks.active(now, k.cfg.accessTTL); key != nil {
 		return key, nil
 	}
 	if err := k.reload(ctx, true); err != nil {
 		return nil, err
 	}
-	if key := k.current.Load().active(now, k.cfg.AccessTokenTTL); key != nil {
+	if key := k.current.Load().active(now, k.cfg.accessTTL); key != nil {
 		return key, nil
 	}
 	// A key another instance made to sign at once is, to a clock a little
 	// behind that instance's, not due yet: sign with it rather than fail.
-	if key := k.current.Load().active(now.Add(maxClockSkew), k.cfg.AccessTokenTTL); key != nil {
+	if key := k.current.Load().active(now.Add(maxClockSkew), k.cfg.accessTTL); key != nil {
 		return key, nil
 	}
 	return nil, errors.New("ginsession: no usable signing key")
@@ -215,7 +215,7 @@ func (ks *keySet) active(now time.Time, ttl time.Duration) *liveKey {
 func (k *keyring) reload(ctx context.Context, rotate bool) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	now := k.cfg.Now()
+	now := k.cfg.now()
 	rows, err := k.st.SigningKeys(ctx, now)
 	if err != nil {
 		return fmt.Errorf("ginsession: loading signing keys: %w", err)
@@ -282,14 +282,14 @@ func (k *keyring) signable(rows []store.SigningKey) []store.SigningKey {
 func (k *keyring) nextKeyDue(rows []store.SigningKey, now time.Time) (time.Time, bool) {
 	var newest *store.SigningKey
 	for i := range rows {
-		if rows[i].Algorithm == k.cfg.SigningAlgorithm && (newest == nil || rows[i].SignFrom.After(newest.SignFrom)) {
+		if rows[i].Algorithm == k.cfg.algorithm && (newest == nil || rows[i].SignFrom.After(newest.SignFrom)) {
 			newest = &rows[i]
 		}
 	}
-	if newest == nil || newest.ExpiresAt.Before(now.Add(k.cfg.AccessTokenTTL+time.Minute)) {
+	if newest == nil || newest.ExpiresAt.Before(now.Add(k.cfg.accessTTL+time.Minute)) {
 		return now, true // nothing usable: sign at once
 	}
-	turnEnds := newest.SignFrom.Add(k.cfg.KeyRotationInterval)
+	turnEnds := newest.SignFrom.Add(k.cfg.keyRotation)
 	if now.Before(turnEnds.Add(-k.publishLead())) {
 		return time.Time{}, false
 	}
@@ -300,10 +300,10 @@ func (k *keyring) nextKeyDue(rows []store.SigningKey, now time.Time) (time.Time,
 }
 
 func (k *keyring) generate(signFrom time.Time) (*store.SigningKey, error) {
-	alg := algorithms[k.cfg.SigningAlgorithm]
+	alg := algorithms[k.cfg.algorithm]
 	priv, err := alg.generate()
 	if err != nil {
-		return nil, fmt.Errorf("ginsession: generating a %s key: %w", k.cfg.SigningAlgorithm, err)
+		return nil, fmt.Errorf("ginsession: generating a %s key: %w", k.cfg.algorithm, err)
 	}
 	privDER, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
@@ -323,17 +323,17 @@ func (k *keyring) generate(signFrom time.Time) (*store.SigningKey, error) {
 			return nil, err
 		}
 	}
-	now := k.cfg.Now()
+	now := k.cfg.now()
 	return &store.SigningKey{
 		ID:         kid,
-		Algorithm:  k.cfg.SigningAlgorithm,
+		Algorithm:  k.cfg.algorithm,
 		PrivateKey: privDER,
 		PublicKey:  pubDER,
 		CreatedAt:  now,
 		SignFrom:   signFrom,
 		// Signs for one interval, then stays published until the last token
 		// it signed has expired, plus a minute for clock differences.
-		ExpiresAt: signFrom.Add(k.cfg.KeyRotationInterval + k.cfg.AccessTokenTTL + time.Minute),
+		ExpiresAt: signFrom.Add(k.cfg.keyRotation + k.cfg.accessTTL + time.Minute),
 	}, nil
 }
 

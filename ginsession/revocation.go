@@ -70,18 +70,18 @@ const (
 
 func newRevocations(st store.Store, cfg *settings) *revocations {
 	log, ok := st.(store.RevocationLog)
-	if !ok || cfg.RevocationPollInterval < 0 {
+	if !ok || cfg.revocationPoll < 0 {
 		return nil
 	}
 	r := &revocations{
-		log: log, interval: cfg.RevocationPollInterval, ttl: cfg.AccessTokenTTL, now: cfg.Now,
+		log: log, interval: cfg.revocationPoll, ttl: cfg.accessTTL, now: cfg.now,
 		onError: func(err error) { cfg.logger.Warn("ginsession: polling revocations failed", "err", err) },
 	}
-	now := cfg.Now()
+	now := cfg.now()
 	r.set.Store(&revokedSet{handles: map[string]time.Time{}})
 	// Everything revoked within one access-token lifetime may still have
 	// live tokens.
-	r.lastSince = now.Add(-cfg.AccessTokenTTL)
+	r.lastSince = now.Add(-cfg.accessTTL)
 	return r
 }
 

@@ -62,7 +62,7 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 // Data returns the session data kept in the database.
 func (s *Session) Data(ctx context.Context) (map[string]any, error) {
 	ctx = stdCtx(ctx)
-	row, err := s.e.st.GetSession(ctx, s.handle, s.e.cfg.Now())
+	row, err := s.e.st.GetSession(ctx, s.handle, s.e.cfg.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.gone(ErrSessionNotFound)
 	}

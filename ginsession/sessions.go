@@ -56,11 +56,11 @@ func New(cfg Config) (*Sessions, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e := &Sessions{cfg: s, st: s.Store, cache: newTokenCache(s.VerifyCacheSize), revs: newRevocations(s.Store, s)}
+	e := &Sessions{cfg: s, st: s.st, cache: newTokenCache(s.cacheSize), revs: newRevocations(s.st, s)}
 	e.strays = strayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain)
-	current, accepted := s.MasterKey, s.AcceptMasterKeys
-	if len(current) == 0 || s.AcceptStoredSecret {
-		secret, err := storedSecret(ctx, s.Store)
+	current, accepted := s.masterKey, s.acceptMasterKeys
+	if len(current) == 0 || s.acceptStoredSecret {
+		secret, err := storedSecret(ctx, s.st)
 		if err != nil {
 			return nil, err
 		}
@@ -145,8 +145,8 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)
 		}
 	}
-	if len(e.cfg.Claims) > 0 {
-		fetched, err := e.fetchClaims(c.Request.Context(), userID, Payload(payload), e.cfg.Claims)
+	if len(e.cfg.claims) > 0 {
+		fetched, err := e.fetchClaims(c.Request.Context(), userID, Payload(payload), e.cfg.claims)
 		if err != nil {
 			return nil, err
 		}
@@ -190,13 +190,13 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if err != nil {
 		return nil, err
 	}
-	now := e.cfg.Now()
+	now := e.cfg.now()
 	row := &store.Session{
 		Handle:      rt.handle,
 		UserID:      userID,
 		RefreshHash: rt.hash(),
 		RotatedAt:   now,
-		ExpiresAt:   now.Add(e.cfg.RefreshTokenTTL),
+		ExpiresAt:   now.Add(e.cfg.refreshTTL),
 		CreatedAt:   now,
 		Payload:     payloadJSON,
 		Data:        dataJSON,
@@ -211,7 +211,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if err := e.st.CreateSession(ctx, row); err != nil {
 		return nil, storageErr("creating a session", err)
 	}
-	method := e.cfg.GetTransferMethod(c, true)
+	method := e.cfg.transferMethod(c, true)
 	if method == TransferAny {
 		method = TransferHeader
 	}
@@ -234,8 +234,8 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		return nil, err
 	}
 	e.cfg.logger.Info("ginsession: session created", "session", rt.handle)
-	if e.cfg.Hooks.Created != nil {
-		e.cfg.Hooks.Created(SessionEvent{Handle: rt.handle, UserID: userID, Time: now})
+	if e.cfg.hooks.Created != nil {
+		e.cfg.hooks.Created(SessionEvent{Handle: rt.handle, UserID: userID, Time: now})
 	}
 	return &Session{e: e, c: c, userID: userID, handle: rt.handle, payload: full, exp: exp, method: method}, nil
 }
@@ -243,7 +243,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 // antiCSRFHeader is the anti-csrf token to send: when the configured mode
 // is VIA_TOKEN, or when a route demands it (WithAntiCSRF); "" otherwise.
 func (e *Sessions) antiCSRFHeader(handle string) string {
-	if e.cfg.AntiCSRF != AntiCSRFViaToken && !e.viaTokenRoute.Load() {
+	if e.cfg.antiCSRF != AntiCSRFViaToken && !e.viaTokenRoute.Load() {
 		return ""
 	}
 	return e.rk.antiCSRFToken(handle)
@@ -269,7 +269,7 @@ func (e *Sessions) refresh(c *gin.Context) error {
 		forged = true
 		return false
 	}
-	findToken(r, wire.RefreshCookie, e.cfg.GetTransferMethod(c, false), refreshShaped, authentic, &found)
+	findToken(r, wire.RefreshCookie, e.cfg.transferMethod(c, false), refreshShaped, authentic, &found)
 	if forged {
 		e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
 	}
@@ -340,8 +340,8 @@ func (e *Sessions) refresh(c *gin.Context) error {
 	if err := e.actorAlive(r.Context(), appPayload, found.method, res.row.Handle, res.row.UserID); err != nil {
 		return err
 	}
-	if len(e.cfg.Claims) > 0 {
-		fetched, err := e.fetchClaims(r.Context(), res.row.UserID, appPayload, e.cfg.Claims)
+	if len(e.cfg.claims) > 0 {
+		fetched, err := e.fetchClaims(r.Context(), res.row.UserID, appPayload, e.cfg.claims)
 		if err != nil {
 			return err
 		}
@@ -362,8 +362,8 @@ func (e *Sessions) refresh(c *gin.Context) error {
 	}); err != nil {
 		return err
 	}
-	if e.cfg.Hooks.Refreshed != nil {
-		e.cfg.Hooks.Refreshed(SessionEvent{Handle: res.row.Handle, UserID: res.row.UserID, Time: e.cfg.Now()})
+	if e.cfg.hooks.Refreshed != nil {
+		e.cfg.hooks.Refreshed(SessionEvent{Handle: res.row.Handle, UserID: res.row.UserID, Time: e.cfg.now()})
 	}
 	return nil
 }
@@ -513,7 +513,7 @@ func (e *Sessions) antiCSRFMatchesAny(toks []*refreshToken, got string) bool {
 // zero when it is current, a retry inside the grace window, or newer than
 // the row.
 func (e *Sessions) staleCheck(ctx context.Context, tok *refreshToken) (st *staleToken, gone bool, err error) {
-	now := e.cfg.Now()
+	now := e.cfg.now()
 	row, err := e.st.GetSession(ctx, tok.handle, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, true, nil
@@ -524,7 +524,7 @@ func (e *Sessions) staleCheck(ctx context.Context, tok *refreshToken) (st *stale
 	h := tok.hash()
 	switch {
 	case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1,
-		row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.RefreshGracePeriod,
+		row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.grace,
 		tok.generation > row.Generation:
 		return nil, false, nil
 	}
@@ -562,8 +562,8 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		// The common case in one statement: the token is the current one.
 		// Anything else (a retry in the grace window, theft, a row that is
 		// gone) is a conflict here and is decided by the read below.
-		now := e.cfg.Now()
-		expires := now.Add(e.cfg.RefreshTokenTTL)
+		now := e.cfg.now()
+		expires := now.Add(e.cfg.refreshTTL)
 		row, err := cr.RotateCurrent(ctx, tok.handle, h, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
 		switch {
 		case err == nil:
@@ -573,7 +573,7 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		}
 	}
 	for attempt := 0; attempt < maxRotateAttempts; attempt++ {
-		now := e.cfg.Now()
+		now := e.cfg.now()
 		row, err := e.st.GetSession(ctx, tok.handle, now)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, unauthorised(true, method, errors.New("session not found"))
@@ -583,7 +583,7 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		}
 		switch {
 		case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1:
-			expires := now.Add(e.cfg.RefreshTokenTTL)
+			expires := now.Add(e.cfg.refreshTTL)
 			err := e.st.RotateSession(ctx, row.Handle, row.Generation, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
 			switch {
 			case errors.Is(err, store.ErrConflict):
@@ -594,7 +594,7 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 				return nil, storageErr("rotating a refresh token", err)
 			}
 			return &rotation{row: row, child: child, expires: expires}, nil
-		case row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.RefreshGracePeriod:
+		case row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.grace:
 			// A retry (lost response, second tab): the same child again.
 			if subtle.ConstantTimeCompare(childHash, row.RefreshHash) != 1 {
 				return nil, unauthorised(true, method, errors.New("lineage mismatch"))
@@ -620,8 +620,8 @@ func (e *Sessions) theft(ctx context.Context, st *staleToken, method TransferMet
 		return storageErr("revoking a session after theft", err)
 	}
 	e.cfg.logger.Warn("ginsession: refresh token theft detected", "session", row.Handle, "user", row.UserID, "generation", st.tok.generation, "current_generation", row.Generation, "client_ip", clientIP)
-	if e.cfg.Hooks.TheftDetected != nil {
-		e.cfg.Hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: row.Handle, UserID: row.UserID, Time: e.cfg.Now()}, ClientIP: clientIP})
+	if e.cfg.hooks.TheftDetected != nil {
+		e.cfg.hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: row.Handle, UserID: row.UserID, Time: e.cfg.now()}, ClientIP: clientIP})
 	}
 	e.revoked(row.Handle, row.UserID)
 	return &respErr{kind: &TheftError{Handle: row.Handle, UserID: row.UserID}, clear: true, method: method}
@@ -632,8 +632,8 @@ func (e *Sessions) revoked(handle, userID string) {
 	if err := e.revs.add(context.Background(), handle); err != nil {
 		e.cfg.logger.Warn("ginsession: revocation not propagated; other instances accept its access tokens until they expire", "session", handle, "err", err)
 	}
-	if e.cfg.Hooks.Revoked != nil {
-		e.cfg.Hooks.Revoked(SessionEvent{Handle: handle, UserID: userID, Time: e.cfg.Now()})
+	if e.cfg.hooks.Revoked != nil {
+		e.cfg.hooks.Revoked(SessionEvent{Handle: handle, UserID: userID, Time: e.cfg.now()})
 	}
 }
 
@@ -699,7 +699,7 @@ func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionI
 	if !validHandle(handle) {
 		return nil, ErrSessionNotFound
 	}
-	row, err := e.st.GetSession(ctx, handle, e.cfg.Now())
+	row, err := e.st.GetSession(ctx, handle, e.cfg.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionNotFound
 	}
@@ -713,7 +713,7 @@ func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionI
 // ListSessions returns a user's live sessions, oldest first.
 func (e *Sessions) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	ctx = stdCtx(ctx)
-	rows, err := e.st.ListUserSessions(ctx, userID, e.cfg.Now())
+	rows, err := e.st.ListUserSessions(ctx, userID, e.cfg.now())
 	if err != nil {
 		return nil, storageErr("listing sessions", err)
 	}
@@ -732,7 +732,7 @@ func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, erro
 	if !validHandle(handle) {
 		return false, nil
 	}
-	row, err := e.st.GetSession(ctx, handle, e.cfg.Now())
+	row, err := e.st.GetSession(ctx, handle, e.cfg.now())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return false, storageErr("reading a session", err)
 	}
@@ -770,7 +770,7 @@ func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data ma
 	if err != nil {
 		return fmt.Errorf("%w: data: %v", ErrInvalidInput, err)
 	}
-	err = e.st.UpdateSession(ctx, handle, e.cfg.Now(), func(row *store.Session) error {
+	err = e.st.UpdateSession(ctx, handle, e.cfg.now(), func(row *store.Session) error {
 		row.Data = enc
 		return nil
 	})
@@ -796,7 +796,7 @@ func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[s
 		}
 	}
 	var merged map[string]any
-	err := e.st.UpdateSession(ctx, handle, e.cfg.Now(), func(row *store.Session) error {
+	err := e.st.UpdateSession(ctx, handle, e.cfg.now(), func(row *store.Session) error {
 		merged = decodeObject(row.Payload)
 		for k, v := range update {
 			if v == nil {
@@ -838,7 +838,7 @@ func mapUpdateErr(err error) error {
 // update: each key set to its {"v","t"} entry, or nil (remove) when the
 // claim has no value.
 func (e *Sessions) fetchClaims(ctx context.Context, userID string, current Payload, claims []Claim) (map[string]any, error) {
-	now := e.cfg.Now()
+	now := e.cfg.now()
 	update := make(map[string]any, len(claims))
 	for _, c := range claims {
 		v, ok, err := c.fetchAny(ctx, userID, current)

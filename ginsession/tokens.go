@@ -50,8 +50,8 @@ func (e *Sessions) mintAccess(ctx context.Context, userID, handle string, appPay
 	if err != nil {
 		return "", nil, time.Time{}, err
 	}
-	now := e.cfg.Now()
-	exp := now.Add(e.cfg.AccessTokenTTL)
+	now := e.cfg.now()
+	exp := now.Add(e.cfg.accessTTL)
 	claims := make(jwt.MapClaims, len(appPayload)+5)
 	for k, v := range appPayload {
 		claims[k] = v
@@ -105,7 +105,7 @@ func wellFormed(tok string) bool {
 // verifyAccess checks an access token. errMalformed means "not a token";
 // any other error means "a token, but not valid now" (try refresh).
 func (e *Sessions) verifyAccess(ctx context.Context, tok string) (*accessClaims, error) {
-	return e.verifyAccessAt(ctx, tok, e.cfg.Now())
+	return e.verifyAccessAt(ctx, tok, e.cfg.now())
 }
 
 // verifyAccessAt is verifyAccess with the caller's reading of the clock
@@ -150,10 +150,10 @@ func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time
 		usedKey = key
 		return key.public, nil
 	},
-		jwt.WithValidMethods([]string{e.cfg.SigningAlgorithm}),
+		jwt.WithValidMethods([]string{e.cfg.algorithm}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuer(e.cfg.issuer),
-		jwt.WithTimeFunc(e.cfg.Now),
+		jwt.WithTimeFunc(e.cfg.now),
 		jwt.WithStrictDecoding(),
 		jwt.WithJSONNumber(),
 	)
@@ -180,7 +180,7 @@ func (e *Sessions) verifyAccessAt(ctx context.Context, tok string, now time.Time
 	// Never "no expiry": golang-jwt maps absurd exp values (9e18, 1e300)
 	// to far-future times (or, by platform, far-past ones); no token we
 	// issue outlives AccessTokenTTL.
-	if exp.Time.After(now.Add(e.cfg.AccessTokenTTL + maxClockSkew)) {
+	if exp.Time.After(now.Add(e.cfg.accessTTL + maxClockSkew)) {
 		return nil, errors.New("exp beyond the access-token lifetime")
 	}
 	iat, err := claims.GetIssuedAt()

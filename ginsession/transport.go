@@ -204,7 +204,7 @@ func (e *Sessions) writeIssued(c *gin.Context, method TransferMethod, t issued) 
 	h := c.Writer.Header()
 	h.Set(wire.HeaderFrontToken, ft)
 	if method == TransferCookie {
-		e.setCookie(c, wire.AccessCookie, t.access, "/", e.cfg.cookieDomain, e.cfg.Now().AddDate(1, 0, 0))
+		e.setCookie(c, wire.AccessCookie, t.access, "/", e.cfg.cookieDomain, e.cfg.now().AddDate(1, 0, 0))
 		if t.refresh != nil {
 			e.setCookie(c, wire.RefreshCookie, t.refresh.String(), e.cfg.refreshPath, e.cfg.cookieDomain, t.refreshExp)
 		}

@@ -104,9 +104,9 @@ func (e *Sessions) verifyOptions(opts []VerifyOption) *verifyOptions {
 		// the configured mode (antiCSRFHeader).
 		e.viaTokenRoute.Store(true)
 	}
-	o.validators = e.cfg.ClaimValidators
+	o.validators = e.cfg.validators
 	if o.overrideClaims != nil {
-		o.validators = o.overrideClaims(append([]ClaimValidator{}, e.cfg.ClaimValidators...))
+		o.validators = o.overrideClaims(append([]ClaimValidator{}, e.cfg.validators...))
 	}
 	return o
 }
@@ -115,10 +115,10 @@ func (e *Sessions) verifyOptions(opts []VerifyOption) *verifyOptions {
 // sign-out.
 func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error) {
 	r := c.Request
-	now := e.cfg.Now()
+	now := e.cfg.now()
 	var found foundToken
 	ours := func(tok string) bool { return e.bearerIsOurs(tok, now) }
-	findToken(r, wire.AccessCookie, e.cfg.GetTransferMethod(c, false), ours, jwtShaped, &found)
+	findToken(r, wire.AccessCookie, e.cfg.transferMethod(c, false), ours, jwtShaped, &found)
 	if found.n == 0 && !found.overflow {
 		if o.optional {
 			return nil, nil
@@ -165,7 +165,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	}
 	payload := claims.payload // shared with the token cache: never modified
 	if o.checkDatabase {
-		row, err := e.st.GetSession(r.Context(), claims.handle, e.cfg.Now())
+		row, err := e.st.GetSession(r.Context(), claims.handle, e.cfg.now())
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, unauthorised(true, found.method, errors.New("session revoked"))
 		}

@@ -1,17 +1,14 @@
 package ginsession
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ginsession/ginsession/internal/wire"
-	"github.com/ginsession/ginsession/store"
 )
 
 // Protected claims ginsession sets for special sessions.
@@ -91,87 +88,6 @@ func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload ma
 		}
 	}
 	return s, nil
-}
-
-// Impersonate starts a session in which the operator acts as targetUserID
-// (support staff seeing what a user sees). The operator's session must pass
-// every validator in required (at least one: the claim that grants the
-// right, e.g. roles.Includes("support")); the new session records who is
-// acting (Session.Actor) and ends when the operator's session does: its
-// refresh, database-checked routes and revocation propagation all refuse
-// it once the operator's session is revoked.
-func (e *Sessions) Impersonate(c *gin.Context, operator *Session, targetUserID string, payload map[string]any, required ...ClaimValidator) (*Session, error) {
-	if operator == nil {
-		return nil, unauthorised(false, "", errors.New("impersonation without an operator session"))
-	}
-	if len(required) == 0 {
-		return nil, fmt.Errorf("%w: Impersonate needs at least one claim validator granting the right", ErrInvalidInput)
-	}
-	if operator.Actor() != nil {
-		return nil, fmt.Errorf("%w: an impersonation session cannot impersonate", ErrInvalidInput)
-	}
-	if err := operator.AssertClaims(c.Request.Context(), required...); err != nil {
-		return nil, err
-	}
-	act := map[string]any{"sub": operator.userID, "sessionHandle": operator.handle}
-	s, err := e.create(c, targetUserID, payload, nil, map[string]any{actorClaim: act})
-	if err != nil {
-		return nil, err
-	}
-	e.cfg.logger.Warn("ginsession: impersonation started", "operator", operator.userID, "operator_session", operator.handle, "user", targetUserID, "session", s.handle)
-	return s, nil
-}
-
-// Actor identifies who acts in an impersonation session.
-type Actor struct {
-	UserID string // the operator
-	Handle string // the operator's session
-}
-
-// Actor returns who is acting when this is an impersonation session, or
-// nil. Log it with every action taken in such a session.
-func (s *Session) Actor() *Actor {
-	return actorOf(s.payload)
-}
-
-func actorOf(p map[string]any) *Actor {
-	act, ok := p[actorClaim].(map[string]any)
-	if !ok {
-		return nil
-	}
-	sub, _ := act["sub"].(string)
-	h, _ := act["sessionHandle"].(string)
-	if sub == "" || h == "" {
-		return nil
-	}
-	return &Actor{UserID: sub, Handle: h}
-}
-
-// actorAlive checks that an impersonation session's operator session still
-// exists (nil error when the payload has no actor). When the operator's
-// session is gone, the impersonation session (handle) is revoked too.
-func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, method TransferMethod, handle, userID string) error {
-	a := actorOf(payload)
-	if a == nil {
-		return nil
-	}
-	gone := e.isRevoked(a.Handle)
-	if !gone {
-		_, err := e.st.GetSession(ctx, a.Handle, e.cfg.now())
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return storageErr("checking the operator's session", err)
-		}
-		gone = err != nil
-	}
-	if !gone {
-		return nil
-	}
-	if ok, err := e.st.DeleteSession(ctx, handle); err != nil {
-		return storageErr("ending an impersonation session", err)
-	} else if ok {
-		e.revoked(handle, userID)
-	}
-	return unauthorised(true, method, errors.New("the operator's session was revoked"))
 }
 
 // claimsAnonymous reports whether the request's access token says it is

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -185,14 +184,4 @@ func strayDomains(apiHost, cookieDomain, olderDomain string) []string {
 		d = parent
 	}
 	return out
-}
-
-// clearStrays expires the named cookie on every stray domain, so a
-// duplicate planted on a parent domain or left by an older configuration
-// stops being sent. The cookie ginsession sets (on CookieDomain) is written
-// by the caller after this.
-func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
-	for _, d := range e.strays {
-		e.setCookie(c, name, "", path, d, epoch)
-	}
 }

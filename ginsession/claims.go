@@ -3,6 +3,7 @@ package ginsession
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 )
 
@@ -154,4 +155,24 @@ func (s *Session) FetchClaim(ctx context.Context, c Claim) error {
 		return err
 	}
 	return s.MergePayload(ctx, update)
+}
+
+// fetchClaims runs the claims' fetch functions and returns the payload
+// update: each key set to its {"v","t"} entry, or nil (remove) when the
+// claim has no value.
+func (e *Sessions) fetchClaims(ctx context.Context, userID string, current Payload, claims []Claim) (map[string]any, error) {
+	now := e.cfg.now()
+	update := make(map[string]any, len(claims))
+	for _, c := range claims {
+		v, ok, err := c.fetchAny(ctx, userID, current)
+		if err != nil {
+			return nil, fmt.Errorf("ginsession: fetching claim %q: %w", c.Key(), err)
+		}
+		if ok {
+			update[c.Key()] = claimEntry(v, now)
+		} else {
+			update[c.Key()] = nil
+		}
+	}
+	return update, nil
 }

@@ -3,6 +3,7 @@ package ginsession_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"errors"
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
 )

@@ -3,22 +3,16 @@ package ginsession
 import (
 	"context"
 	"crypto"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -361,68 +355,4 @@ func (k *keyring) parse(row store.SigningKey) (*liveKey, error) {
 		}
 	}
 	return key, nil
-}
-
-func publicJWK(key *liveKey) (map[string]string, error) {
-	b64 := base64.RawURLEncoding.EncodeToString
-	jwk := map[string]string{"kid": key.id, "alg": key.alg, "use": "sig"}
-	switch pub := key.public.(type) {
-	case *ecdsa.PublicKey:
-		ecdh, err := pub.ECDH()
-		if err != nil {
-			return nil, err
-		}
-		raw := ecdh.Bytes() // 0x04 || X || Y, each 32 bytes for P-256
-		jwk["kty"], jwk["crv"] = "EC", "P-256"
-		jwk["x"], jwk["y"] = b64(raw[1:33]), b64(raw[33:65])
-	case *rsa.PublicKey:
-		jwk["kty"] = "RSA"
-		jwk["n"] = b64(pub.N.Bytes())
-		jwk["e"] = b64(big.NewInt(int64(pub.E)).Bytes())
-	case ed25519.PublicKey:
-		jwk["kty"], jwk["crv"] = "OKP", "Ed25519"
-		jwk["x"] = b64(pub)
-	default:
-		return nil, fmt.Errorf("ginsession: unsupported public key type %T", key.public)
-	}
-	return jwk, nil
-}
-
-// deriveKey derives a 32-byte key for one purpose from a secret.
-func deriveKey(secret []byte, label string) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(label))
-	return m.Sum(nil)
-}
-
-// newGCM is AES-GCM keyed with key.
-func newGCM(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
-
-func seal(key, plain, ad []byte) ([]byte, error) {
-	gcm, err := newGCM(key)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return gcm.Seal(nonce, nonce, plain, ad), nil
-}
-
-func open(key, sealed, ad []byte) ([]byte, error) {
-	gcm, err := newGCM(key)
-	if err != nil {
-		return nil, err
-	}
-	if len(sealed) < gcm.NonceSize() {
-		return nil, errors.New("sealed key too short")
-	}
-	return gcm.Open(nil, sealed[:gcm.NonceSize()], sealed[gcm.NonceSize():], ad)
 }

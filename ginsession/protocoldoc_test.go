@@ -6,7 +6,6 @@ package ginsession
 // has.
 
 import (
-	"github.com/ginsession/ginsession/internal/wire"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ginsession/ginsession/internal/wire"
 )
 
 // protocolDocModuleRoot walks up from the package directory to go.mod.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -252,5 +253,15 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 func (e *Sessions) clearOlderDomain(c *gin.Context) {
 	if e.cfg.hasOlder {
 		e.clearCookies(c, e.cfg.olderDomain)
+	}
+}
+
+// clearStrays expires the named cookie on every stray domain, so a
+// duplicate planted on a parent domain or left by an older configuration
+// stops being sent. The cookie ginsession sets (on CookieDomain) is written
+// by the caller after this.
+func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
+	for _, d := range e.strays {
+		e.setCookie(c, name, "", path, d, epoch)
 	}
 }

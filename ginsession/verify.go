@@ -2,6 +2,7 @@ package ginsession
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -148,7 +149,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 	if found.method == TransferCookie && !safeMethod(r.Method) {
 		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {
 		case AntiCSRFViaToken:
-			if !e.rk.antiCSRFMatches(claims.handle, r.Header.Get(wire.HeaderAntiCSRF)) {
+			if !e.csrf.matches(claims.handle, r.Header.Get(wire.HeaderAntiCSRF)) {
 				return nil, tryRefresh(errors.New("anti-csrf token mismatch"))
 			}
 		case AntiCSRFViaCustomHeader:
@@ -192,4 +193,9 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 		}
 	}
 	return s, nil
+}
+
+// safeMethod reports methods that anti-CSRF does not apply to.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }

@@ -1,0 +1,145 @@
+package ginsession
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/internal/wire"
+	"github.com/ginsession/ginsession/store"
+)
+
+// maxUserIDLen bounds user ids; they are stored and sent in every token.
+const maxUserIDLen = 1024
+
+// maxPayloadLen bounds the app's access-token payload (JSON), so that every
+// token stays under maxTokenLen: a longer one could never be verified, and
+// the session would be dead on arrival.
+const maxPayloadLen = 8 << 10
+
+// Create starts a session for userID in the app's own sign-in handler and
+// puts the tokens on the response, by cookie or header as the request's
+// st-auth-mode asks (Config.GetTransferMethod). payload goes into every
+// access token (the frontend can read it); data stays in the database.
+// Either may be nil. Call it before writing the response body.
+func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[string]any) (*Session, error) {
+	return e.create(c, userID, payload, data, nil)
+}
+
+// create is Create with protected claims set by ginsession itself (anon,
+// act) in internal.
+func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal map[string]any) (*Session, error) {
+	if userID == "" || len(userID) > maxUserIDLen || !utf8.ValidString(userID) || bytes.IndexByte([]byte(userID), 0) >= 0 {
+		return nil, fmt.Errorf("%w: user id must be 1..%d bytes of UTF-8 without NUL", ErrInvalidInput, maxUserIDLen)
+	}
+	for k := range payload {
+		if protectedClaims[k] {
+			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)
+		}
+	}
+	if len(e.cfg.claims) > 0 {
+		fetched, err := e.fetchClaims(c.Request.Context(), userID, Payload(payload), e.cfg.claims)
+		if err != nil {
+			return nil, err
+		}
+		merged := maps.Clone(payload)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		for k, v := range fetched {
+			if v == nil {
+				delete(merged, k)
+			} else {
+				merged[k] = v
+			}
+		}
+		payload = merged
+	}
+	if len(internal) > 0 {
+		merged := maps.Clone(payload)
+		if merged == nil {
+			merged = map[string]any{}
+		}
+		maps.Copy(merged, internal)
+		payload = merged
+	}
+	payloadJSON, err := encodeObject(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidInput, err)
+	}
+	if len(payloadJSON) > maxPayloadLen {
+		return nil, fmt.Errorf("%w: payload of %d bytes: at most %d (it travels in every access token)", ErrInvalidInput, len(payloadJSON), maxPayloadLen)
+	}
+	dataJSON, err := encodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: data: %v", ErrInvalidInput, err)
+	}
+	h, err := newHandle()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := e.rk.newRefresh(h)
+	if err != nil {
+		return nil, err
+	}
+	now := e.cfg.now()
+	row := &store.Session{
+		Handle:      rt.handle,
+		UserID:      userID,
+		RefreshHash: rt.hash(),
+		RotatedAt:   now,
+		ExpiresAt:   now.Add(e.cfg.refreshTTL),
+		CreatedAt:   now,
+		Payload:     payloadJSON,
+		Data:        dataJSON,
+	}
+	ctx := c.Request.Context()
+	// Minted before the row is stored: a token that cannot be issued (too
+	// large) must not leave a session behind.
+	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON))
+	if err != nil {
+		return nil, err
+	}
+	if err := e.st.CreateSession(ctx, row); err != nil {
+		return nil, storageErr("creating a session", err)
+	}
+	method := e.cfg.transferMethod(c, true)
+	if method == TransferAny {
+		method = TransferHeader
+	}
+	// Tokens the request carried in the other method belong to an older
+	// session: clear them so the frontend cannot mix identities.
+	if method == TransferHeader && hasSessionCookies(c.Request) {
+		e.clearCookies(c, e.cfg.cookieDomain)
+	}
+	if method == TransferCookie {
+		e.clearOlderDomain(c) // an older session's leftovers must not shadow this one
+	}
+	if method == TransferCookie && bearer(c.Request) != "" {
+		c.Header(wire.HeaderAccessToken, "")
+		c.Header(wire.HeaderRefreshToken, "")
+	}
+	if err := e.writeIssued(c, method, issued{
+		userID: userID, access: access, accessExp: exp, payload: full,
+		refresh: rt, refreshExp: row.ExpiresAt, antiCSRF: e.antiCSRFHeader(rt.handle),
+	}); err != nil {
+		return nil, err
+	}
+	e.cfg.logger.Info("ginsession: session created", "session", rt.handle)
+	if e.cfg.hooks.Created != nil {
+		e.cfg.hooks.Created(SessionEvent{Handle: rt.handle, UserID: userID, Time: now})
+	}
+	return &Session{e: e, c: c, userID: userID, handle: rt.handle, payload: full, exp: exp, method: method}, nil
+}
+
+// antiCSRFHeader is the anti-csrf token to send: when the configured mode
+// is VIA_TOKEN, or when a route demands it (WithAntiCSRF); "" otherwise.
+func (e *Sessions) antiCSRFHeader(handle string) string {
+	if e.cfg.antiCSRF != AntiCSRFViaToken && !e.viaTokenRoute.Load() {
+		return ""
+	}
+	return e.csrf.token(handle)
+}

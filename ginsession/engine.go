@@ -1,0 +1,118 @@
+package ginsession
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/internal/wire"
+	"github.com/ginsession/ginsession/routes"
+	"github.com/ginsession/ginsession/store"
+)
+
+// Sessions is a configured session engine. Create it with Register (or New
+// plus Mount); it is safe for concurrent use. Two engines in one process are
+// independent: nothing is global.
+type Sessions struct {
+	cfg   *settings
+	st    store.Store
+	keys  *keyring
+	rk    refreshKeys
+	csrf  antiCSRFKeys
+	cache *tokenCache
+	revs  *revocations
+	// strays are the cookie domains duplicates of our cookies may sit on
+	// (clearStrays).
+	strays []string
+	// viaTokenRoute is set when some Verify demands the anti-csrf token
+	// although the configured mode does not: the token is then issued too.
+	viaTokenRoute atomic.Bool
+}
+
+// New validates cfg, loads (or creates) the signing keys and returns an
+// engine without mounting any route. Most apps call Register instead.
+func New(cfg Config) (*Sessions, error) {
+	s, err := newSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := &Sessions{cfg: s, st: s.st, cache: newTokenCache(s.cacheSize), revs: newRevocations(s.st, s)}
+	e.strays = strayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain)
+	current, accepted := s.masterKey, s.acceptMasterKeys
+	if len(current) == 0 || s.acceptStoredSecret {
+		secret, err := storedSecret(ctx, s.st)
+		if err != nil {
+			return nil, err
+		}
+		if len(current) == 0 {
+			current = secret
+		} else {
+			accepted = append([][]byte{secret}, accepted...)
+		}
+	}
+	e.rk = newRefreshKeys(current)
+	e.rk.accept(accepted)
+	e.csrf = newAntiCSRFKeys(current, accepted)
+	if e.keys, err = newKeyring(ctx, s); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// storedSecret returns the refresh-token secret kept in the store, creating
+// it on first use (the secret when no MasterKey is set).
+func storedSecret(ctx context.Context, st store.Store) ([]byte, error) {
+	candidate := make([]byte, 32)
+	if _, err := rand.Read(candidate); err != nil {
+		return nil, err
+	}
+	secret, err := st.EnsureSecret(ctx, "refresh-token-secret", candidate)
+	if err != nil {
+		return nil, fmt.Errorf("ginsession: reading the token secret: %w", err)
+	}
+	return secret, nil
+}
+
+// Register validates cfg, creates the engine and mounts
+// POST {base}/session/refresh, POST {base}/signout and
+// GET {base}/jwt/jwks.json on r. Pass the engine itself (or a group at
+// "/"): APIBasePath is a path from the root of APIDomain, and the refresh
+// cookie's Path depends on it.
+func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
+	e, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.Mount(r)
+	return e, nil
+}
+
+// Mount mounts the session routes on r under APIBasePath.
+func (e *Sessions) Mount(r gin.IRouter) {
+	routes.Mount(r, wire.Endpoints{
+		BasePath:    e.cfg.basePath,
+		Refresh:     e.refresh,
+		SignOut:     e.signOut,
+		JWKS:        e.jwks,
+		HandleError: e.HandleError,
+	})
+}
+
+// APIBasePath returns the path the session routes are mounted under.
+func (e *Sessions) APIBasePath() string { return e.cfg.basePath }
+
+// jwks serves GET {base}/jwt/jwks.json: the public keys as a JWKS document.
+func (e *Sessions) jwks(c *gin.Context) ([]byte, time.Duration) {
+	return e.keys.snapshot(c.Request.Context()).jwks, jwksMaxAge
+}
+
+// isRevoked reports whether a session was revoked (propagated revocations).
+func (e *Sessions) isRevoked(handle string) bool {
+	return e.revs.contains(handle)
+}

@@ -1,0 +1,72 @@
+package ginsession
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+func (e *Sessions) revoked(handle, userID string) {
+	e.cfg.logger.Info("ginsession: session revoked", "session", handle)
+	if err := e.revs.add(context.Background(), handle); err != nil {
+		e.cfg.logger.Warn("ginsession: revocation not propagated; other instances accept its access tokens until they expire", "session", handle, "err", err)
+	}
+	if e.cfg.hooks.Revoked != nil {
+		e.cfg.hooks.Revoked(SessionEvent{Handle: handle, UserID: userID, Time: e.cfg.now()})
+	}
+}
+
+// signOut serves POST {base}/signout. It needs a valid
+// access token (an expired one gets "try refresh token", so the frontend
+// refreshes and retries), revokes the session and clears the tokens.
+func (e *Sessions) signOut(c *gin.Context) error {
+	s, err := e.getSession(c, &verifyOptions{skipClaims: true})
+	if err != nil {
+		return err
+	}
+	if _, err := e.st.DeleteSession(c.Request.Context(), s.handle); err != nil {
+		return storageErr("revoking a session", err)
+	}
+	e.revoked(s.handle, s.userID)
+	e.clearTokens(c, s.method)
+	return nil
+}
+
+// RevokeSession deletes a session. Its refresh token stops working at once;
+// its access tokens stop working on routes that check the database, and
+// elsewhere when they expire. It reports whether the session existed.
+func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, error) {
+	ctx = stdCtx(ctx)
+	if !validHandle(handle) {
+		return false, nil
+	}
+	row, err := e.st.GetSession(ctx, handle, e.cfg.now())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false, storageErr("reading a session", err)
+	}
+	ok, err := e.st.DeleteSession(ctx, handle)
+	if err != nil {
+		return false, storageErr("revoking a session", err)
+	}
+	if ok && row != nil {
+		e.revoked(handle, row.UserID)
+	}
+	return ok, nil
+}
+
+// RevokeAllSessions deletes every session of a user and returns their
+// handles.
+func (e *Sessions) RevokeAllSessions(ctx context.Context, userID string) ([]string, error) {
+	ctx = stdCtx(ctx)
+	handles, err := e.st.DeleteUserSessions(ctx, userID)
+	if err != nil {
+		return nil, storageErr("revoking sessions", err)
+	}
+	for _, h := range handles {
+		e.revoked(h, userID)
+	}
+	return handles, nil
+}

@@ -1,0 +1,141 @@
+package ginsession
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"time"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// The rotation state machine (docs/protocol.md §7), for one authenticated
+// refresh token:
+//
+//	current token            -> rotate: one guarded write makes its child current
+//	previous, inside grace   -> the same child again, no write (a retry)
+//	previous after grace,
+//	or older                 -> theft: the session is revoked
+//	newer than the row       -> unauthorised (the database was restored)
+//	session gone             -> unauthorised
+//
+// refresh.go decides which tokens of a request reach this machine.
+
+// staleCheck reports, without rotating anything, whether tok is a
+// rotated-out token of a live session (st) or its session is gone; both are
+// zero when it is current, a retry inside the grace window, or newer than
+// the row.
+func (e *Sessions) staleCheck(ctx context.Context, tok *refreshToken) (st *staleToken, gone bool, err error) {
+	now := e.cfg.now()
+	row, err := e.st.GetSession(ctx, tok.handle, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, storageErr("reading a session", err)
+	}
+	h := tok.hash()
+	switch {
+	case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1,
+		row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.grace,
+		tok.generation > row.Generation:
+		return nil, false, nil
+	}
+	return &staleToken{row: row, tok: tok}, false, nil
+}
+
+type rotation struct {
+	row     *store.Session
+	child   *refreshToken
+	expires time.Time
+}
+
+// staleToken is what rotate reports for a rotated-out token of a live
+// session; rotateAny decides whether it is theft.
+type staleToken struct {
+	row *store.Session
+	tok *refreshToken
+}
+
+func (s *staleToken) Error() string { return "stale refresh token" }
+
+// maxRotateAttempts bounds re-reads after a lost compare-and-swap. Each lost
+// race means another request rotated the same token, so the second read
+// finds it as the previous token and succeeds without writing.
+const maxRotateAttempts = 4
+
+// rotate runs the rotation state machine for one authenticated token.
+func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod) (*rotation, error) {
+	h := tok.hash()
+	// The child is derived from the token alone: the same on every path
+	// below, and again on every retry of the same token.
+	child := e.rk.child(tok)
+	childHash := child.hash()
+	if cr, ok := e.st.(store.CurrentRotator); ok {
+		// The common case in one statement: the token is the current one.
+		// Anything else (a retry in the grace window, theft, a row that is
+		// gone) is a conflict here and is decided by the read below.
+		now := e.cfg.now()
+		expires := now.Add(e.cfg.refreshTTL)
+		row, err := cr.RotateCurrent(ctx, tok.handle, h, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
+		switch {
+		case err == nil:
+			return &rotation{row: row, child: child, expires: expires}, nil
+		case !errors.Is(err, store.ErrConflict):
+			return nil, storageErr("rotating a refresh token", err)
+		}
+	}
+	for attempt := 0; attempt < maxRotateAttempts; attempt++ {
+		now := e.cfg.now()
+		row, err := e.st.GetSession(ctx, tok.handle, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, unauthorised(true, method, errors.New("session not found"))
+		}
+		if err != nil {
+			return nil, storageErr("reading a session", err)
+		}
+		switch {
+		case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1:
+			expires := now.Add(e.cfg.refreshTTL)
+			err := e.st.RotateSession(ctx, row.Handle, row.Generation, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
+			switch {
+			case errors.Is(err, store.ErrConflict):
+				continue // someone rotated first; re-read: we are "previous" now
+			case errors.Is(err, store.ErrNotFound):
+				return nil, unauthorised(true, method, errors.New("session revoked during refresh"))
+			case err != nil:
+				return nil, storageErr("rotating a refresh token", err)
+			}
+			return &rotation{row: row, child: child, expires: expires}, nil
+		case row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.grace:
+			// A retry (lost response, second tab): the same child again.
+			if subtle.ConstantTimeCompare(childHash, row.RefreshHash) != 1 {
+				return nil, unauthorised(true, method, errors.New("lineage mismatch"))
+			}
+			return &rotation{row: row, child: child, expires: row.ExpiresAt}, nil
+		case tok.generation > row.Generation:
+			// Ours, but newer than the database: the database was restored
+			// from a backup. Not theft.
+			return nil, unauthorised(true, method, errors.New("refresh token newer than the session"))
+		default:
+			return nil, &staleToken{row: row, tok: tok}
+		}
+	}
+	return nil, storageErr("rotating a refresh token", errors.New("too much contention"))
+}
+
+// theft revokes the session a stale refresh token belongs to. clientIP is
+// Gin's ClientIP: it depends on the router's trusted proxies
+// (gin.Engine.SetTrustedProxies), so behind no proxy trust nothing.
+func (e *Sessions) theft(ctx context.Context, st *staleToken, method TransferMethod, clientIP string) error {
+	row := st.row
+	if _, err := e.st.DeleteSession(ctx, row.Handle); err != nil {
+		return storageErr("revoking a session after theft", err)
+	}
+	e.cfg.logger.Warn("ginsession: refresh token theft detected", "session", row.Handle, "user", row.UserID, "generation", st.tok.generation, "current_generation", row.Generation, "client_ip", clientIP)
+	if e.cfg.hooks.TheftDetected != nil {
+		e.cfg.hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: row.Handle, UserID: row.UserID, Time: e.cfg.now()}, ClientIP: clientIP})
+	}
+	e.revoked(row.Handle, row.UserID)
+	return &respErr{kind: &TheftError{Handle: row.Handle, UserID: row.UserID}, clear: true, method: method}
+}

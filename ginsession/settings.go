@@ -1,0 +1,292 @@
+package ginsession
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// settings is the configuration the engine runs on: every Config field
+// validated, defaulted and resolved, plus what is derived from it. It does
+// not embed Config: a raw field and its resolved value must never be
+// mistaken for one another (the engine reads only these).
+type settings struct {
+	st     store.Store
+	now    func() time.Time
+	logger *slog.Logger
+
+	// Where the API is.
+	apiURL      *url.URL
+	issuer      string
+	basePath    string
+	refreshPath string
+
+	// Frontends and cookies.
+	website      string
+	origins      map[string]string // exact origin text -> canonical configured origin
+	sameSite     map[string]http.SameSite
+	secure       bool
+	cookieDomain string
+	olderDomain  string // "" none, HostOnly, or a domain
+	hasOlder     bool
+	// anyCrossSite is true when some configured frontend gets SameSite
+	// none cookies: then a request's Origin cannot decide whether anti-CSRF
+	// applies (a forged request picks its own Origin), so auto mode always
+	// requires the custom header.
+	anyCrossSite   bool
+	antiCSRF       AntiCSRFMode // as configured; antiCSRFFor resolves auto per request
+	transferMethod func(c *gin.Context, forCreate bool) TransferMethod
+
+	// Lifetimes.
+	accessTTL, refreshTTL, grace time.Duration
+
+	// Keys.
+	algorithm          string
+	keyRotation        time.Duration
+	masterKey          []byte
+	acceptMasterKeys   [][]byte
+	acceptStoredSecret bool
+
+	// Claims.
+	claims     []Claim
+	validators []ClaimValidator
+
+	// Answers and events.
+	expiredStatus, claimStatus int
+	errorHandlers              ErrorHandlers
+	hooks                      Hooks
+
+	revocationPoll time.Duration
+	cacheSize      int
+}
+
+func newSettings(cfg Config) (*settings, error) {
+	// Slices are copied: a caller changing its Config after New changes
+	// nothing here.
+	s := &settings{
+		st: cfg.Store, now: cfg.Now, logger: cfg.Logger,
+		antiCSRF: cfg.AntiCSRF, transferMethod: cfg.GetTransferMethod,
+		accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL, grace: cfg.RefreshGracePeriod,
+		algorithm: cfg.SigningAlgorithm, keyRotation: cfg.KeyRotationInterval,
+		masterKey: slices.Clone(cfg.MasterKey), acceptMasterKeys: slices.Clone(cfg.AcceptMasterKeys), acceptStoredSecret: cfg.AcceptStoredSecret,
+		claims: slices.Clone(cfg.Claims), validators: slices.Clone(cfg.ClaimValidators),
+		expiredStatus: cfg.SessionExpiredStatus, claimStatus: cfg.InvalidClaimStatus,
+		errorHandlers: cfg.ErrorHandlers, hooks: cfg.Hooks,
+		revocationPoll: cfg.RevocationPollInterval, cacheSize: cfg.VerifyCacheSize,
+	}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("ginsession: Config.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if cfg.Store == nil {
+		bad("Store", "required (use store.OpenSQLite or store.OpenPostgres)")
+	}
+	u, err := parseOrigin(cfg.APIDomain)
+	if err != nil {
+		bad("APIDomain", "%v", err)
+	}
+	s.apiURL = u
+
+	s.basePath = cfg.APIBasePath
+	if s.basePath == "" {
+		s.basePath = "/auth"
+	}
+	if !strings.HasPrefix(s.basePath, "/") || strings.ContainsAny(s.basePath, "?#;, \t\r\n") || strings.Contains(s.basePath, "//") {
+		bad("APIBasePath", "%q must be a path starting with / without query, spaces or separators", cfg.APIBasePath)
+	}
+	s.basePath = strings.TrimSuffix(s.basePath, "/")
+	s.refreshPath = s.basePath + "/session/refresh"
+
+	if s.apiURL != nil {
+		s.issuer = originString(s.apiURL) + s.basePath
+	}
+
+	if cfg.CookieSecure != nil {
+		s.secure = *cfg.CookieSecure
+	} else if s.apiURL != nil {
+		s.secure = s.apiURL.Scheme == "https"
+	}
+
+	s.website = cfg.WebsiteDomain
+	if s.website == "" && s.apiURL != nil {
+		s.website = originString(s.apiURL)
+	}
+	s.origins = map[string]string{}
+	s.sameSite = map[string]http.SameSite{}
+	all := append([]string{s.website}, cfg.Origins...)
+	for i, o := range all {
+		if o == "" {
+			continue
+		}
+		field := "WebsiteDomain"
+		if i > 0 {
+			field = fmt.Sprintf("Origins[%d]", i-1)
+		}
+		if o == "*" {
+			bad(field, "\"*\" is not an origin: list every frontend origin (credentials are never sent to *)")
+			continue
+		}
+		ou, err := parseOrigin(o)
+		if err != nil {
+			bad(field, "%v", err)
+			continue
+		}
+		canon := originString(ou)
+		if i == 0 {
+			s.website = canon
+		}
+		s.origins[canon] = canon
+		if s.apiURL == nil {
+			continue
+		}
+		ss, err := resolveSameSite(cfg.CookieSameSite, s.apiURL, ou, s.secure)
+		if err != nil {
+			bad("CookieSameSite", "for origin %s: %v", canon, err)
+			continue
+		}
+		s.sameSite[canon] = ss
+		if ss == http.SameSiteNoneMode {
+			s.anyCrossSite = true
+		}
+	}
+	switch cfg.CookieSameSite {
+	case "", "lax", "strict", "none":
+	default:
+		bad("CookieSameSite", "%q: want \"lax\", \"strict\", \"none\" or \"\" (auto)", cfg.CookieSameSite)
+	}
+
+	if cfg.CookieDomain != "" {
+		d, err := ValidateCookieDomain(cfg.CookieDomain)
+		if err != nil {
+			bad("CookieDomain", "%v", err)
+		} else if s.apiURL != nil && !domainMatches(s.apiURL.Hostname(), d) {
+			bad("CookieDomain", "%q does not cover the API host %q", cfg.CookieDomain, s.apiURL.Hostname())
+		}
+		s.cookieDomain = d
+	}
+	if cfg.OlderCookieDomain != "" {
+		s.hasOlder = true
+		if cfg.OlderCookieDomain == HostOnly {
+			s.olderDomain = HostOnly
+		} else if d, err := ValidateCookieDomain(cfg.OlderCookieDomain); err != nil {
+			bad("OlderCookieDomain", "%v", err)
+		} else {
+			s.olderDomain = d
+		}
+		if s.olderDomain == s.cookieDomain || (s.olderDomain == HostOnly && s.cookieDomain == "") {
+			bad("OlderCookieDomain", "must differ from CookieDomain")
+		}
+	}
+
+	switch cfg.AntiCSRF {
+	case AntiCSRFAuto, AntiCSRFViaToken, AntiCSRFViaCustomHeader, AntiCSRFNone:
+	default:
+		bad("AntiCSRF", "unknown mode %q", cfg.AntiCSRF)
+	}
+
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+		min  time.Duration
+	}{
+		{"AccessTokenTTL", &s.accessTTL, time.Hour, time.Second},
+		{"RefreshTokenTTL", &s.refreshTTL, 100 * 24 * time.Hour, time.Minute},
+		{"RefreshGracePeriod", &s.grace, 30 * time.Second, 0},
+		{"KeyRotationInterval", &s.keyRotation, 7 * 24 * time.Hour, time.Minute},
+	}
+	for _, d := range durations {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < d.min {
+			bad(d.name, "%v is below the minimum %v", *d.v, d.min)
+		}
+	}
+	if s.refreshTTL < s.accessTTL {
+		bad("RefreshTokenTTL", "%v is shorter than AccessTokenTTL %v", s.refreshTTL, s.accessTTL)
+	}
+
+	if s.algorithm == "" {
+		s.algorithm = "ES256"
+	}
+	if _, ok := algorithms[s.algorithm]; !ok {
+		bad("SigningAlgorithm", "%q: want ES256, RS256 or EdDSA", cfg.SigningAlgorithm)
+	}
+	if len(cfg.MasterKey) > 0 && len(cfg.MasterKey) < 32 {
+		bad("MasterKey", "%d bytes: want at least 32", len(cfg.MasterKey))
+	}
+	for i, k := range cfg.AcceptMasterKeys {
+		if len(k) < 32 {
+			bad("AcceptMasterKeys", "key %d: %d bytes: want at least 32", i, len(k))
+		}
+	}
+	if cfg.AcceptStoredSecret && len(cfg.MasterKey) == 0 {
+		bad("AcceptStoredSecret", "set without MasterKey (without one, the stored secret is the key already)")
+	}
+
+	if s.transferMethod == nil {
+		s.transferMethod = defaultTransferMethod
+	}
+	if s.expiredStatus == 0 {
+		s.expiredStatus = http.StatusUnauthorized
+	}
+	if s.claimStatus == 0 {
+		s.claimStatus = http.StatusForbidden
+	}
+	for _, st := range []struct {
+		name string
+		v    int
+	}{{"SessionExpiredStatus", s.expiredStatus}, {"InvalidClaimStatus", s.claimStatus}} {
+		if st.v < 400 || st.v > 499 {
+			bad(st.name, "%d is not a 4xx status", st.v)
+		}
+	}
+	if s.expiredStatus == s.claimStatus {
+		bad("InvalidClaimStatus", "must differ from SessionExpiredStatus (both %d)", s.expiredStatus)
+	}
+	seen := map[string]bool{}
+	for i, c := range s.claims {
+		switch {
+		case c == nil || c.Key() == "":
+			bad(fmt.Sprintf("Claims[%d]", i), "nil claim or empty key")
+		case protectedClaims[c.Key()]:
+			bad(fmt.Sprintf("Claims[%d]", i), "key %q is set by ginsession", c.Key())
+		case seen[c.Key()]:
+			bad(fmt.Sprintf("Claims[%d]", i), "duplicate key %q", c.Key())
+		}
+		if c != nil {
+			seen[c.Key()] = true
+		}
+	}
+	for i, v := range s.validators {
+		if v == nil || v.ID() == "" {
+			bad(fmt.Sprintf("ClaimValidators[%d]", i), "nil validator or empty ID")
+		}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.revocationPoll == 0 {
+		s.revocationPoll = 250 * time.Millisecond
+	}
+	if s.cacheSize == 0 {
+		s.cacheSize = 10000
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}

@@ -91,6 +91,15 @@ func (e *respErr) Unwrap() []error {
 	return []error{e.kind}
 }
 
+// clearMethod is the transfer method whose tokens an answer clears: the one
+// the request used, or both when that is not known. re may be nil.
+func (re *respErr) clearMethod() TransferMethod {
+	if re == nil || re.method == "" {
+		return TransferAny
+	}
+	return re.method
+}
+
 func unauthorised(clear bool, method TransferMethod, cause error) error {
 	return &respErr{kind: ErrUnauthorised, clear: clear, method: method, cause: cause}
 }
@@ -133,6 +142,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 		h = ErrorHandlers{}
 	}
 	var re *respErr
+	errors.As(err, &re)
 	var claimErr *ClaimValidationError
 	var theft *TheftError
 	switch {
@@ -145,11 +155,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 		wire.InvalidClaim(c, e.cfg.claimStatus, claimErr.Failures)
 	case errors.As(err, &theft):
 		if custom { // the clearing happens once, on the first pass
-			method := TransferAny
-			if errors.As(err, &re) && re.method != "" {
-				method = re.method
-			}
-			e.clearTokens(c, method)
+			e.clearTokens(c, re.clearMethod())
 		}
 		if h.TokenTheft != nil {
 			h.TokenTheft(c, theft)
@@ -158,12 +164,8 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 		}
 		wire.TokenTheft(c, e.cfg.expiredStatus)
 	case errors.Is(err, ErrUnauthorised):
-		if custom && errors.As(err, &re) && re.clear {
-			method := re.method
-			if method == "" {
-				method = TransferAny
-			}
-			e.clearTokens(c, method)
+		if custom && re != nil && re.clear {
+			e.clearTokens(c, re.clearMethod())
 		}
 		if h.Unauthorised != nil {
 			h.Unauthorised(c, err)

@@ -82,7 +82,7 @@ func openSQLite(t testing.TB) store.Store {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "sessions.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+		t.Fatalf("sqlitestore.Open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	return st

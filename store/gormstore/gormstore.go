@@ -8,8 +8,9 @@
 // settings).
 //
 // The statements every request or refresh runs go through database/sql
-// directly, prepared once on SQLite; the tables are created on first use,
-// guarded by an advisory lock on Postgres.
+// directly, prepared once on SQLite. New creates the tables if they do not
+// exist, under an advisory lock on Postgres so instances starting together
+// do not race.
 package gormstore
 
 import (

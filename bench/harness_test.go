@@ -21,6 +21,8 @@ import (
 
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 func TestMain(m *testing.M) {
@@ -158,7 +160,7 @@ func runRouteParallel(b *testing.B, h http.Handler, tmpl *http.Request) {
 //	POST /signin      Create(c, ?user=, {"role":"editor"}, nil)
 //	POST /auth/session/refresh (and the other ginsession routes)
 type gsEnv struct {
-	st       *store.GORMStore
+	st       *gormstore.GORMStore
 	sessions *ginsession.Sessions
 	engine   *gin.Engine
 }
@@ -168,7 +170,7 @@ type gsEnv struct {
 // compete with the measured work at an arbitrary moment.
 func newGS(tb testing.TB, dir string, cfg ginsession.Config) *gsEnv {
 	tb.Helper()
-	st, err := store.OpenSQLite(filepath.Join(dir, "sessions.db"), store.Options{CleanupInterval: -1})
+	st, err := sqlitestore.Open(filepath.Join(dir, "sessions.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -176,7 +178,7 @@ func newGS(tb testing.TB, dir string, cfg ginsession.Config) *gsEnv {
 	return newGSOnStore(tb, st, cfg)
 }
 
-func newGSOnStore(tb testing.TB, st *store.GORMStore, cfg ginsession.Config) *gsEnv {
+func newGSOnStore(tb testing.TB, st *gormstore.GORMStore, cfg ginsession.Config) *gsEnv {
 	tb.Helper()
 	cfg.Store = st
 	if cfg.APIDomain == "" {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // refreshParallelism is b.SetParallelism for the parallel refresh and
@@ -105,11 +107,12 @@ func BenchmarkRefresh(b *testing.B) {
 }
 
 // BenchmarkGuardedUpdateRaw is the storage floor of a refresh: the store's
-// RotateSession (UPDATE … SET … WHERE handle = ? AND generation = ?, rows
-// affected checked) on the same SQLite settings, with nothing around it.
+// RotateSession (UPDATE … SET … WHERE handle = ? AND refresh_hash = ? AND
+// expires_at > ? RETURNING …) on the same SQLite settings, with nothing
+// around it.
 func BenchmarkGuardedUpdateRaw(b *testing.B) {
-	open := func(b *testing.B, sessions int) (*store.GORMStore, []string) {
-		st, err := store.OpenSQLite(filepath.Join(b.TempDir(), "sessions.db"), store.Options{CleanupInterval: -1})
+	open := func(b *testing.B, sessions int) (*gormstore.GORMStore, []string) {
+		st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "sessions.db"), gormstore.Options{CleanupInterval: -1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -119,7 +122,7 @@ func BenchmarkGuardedUpdateRaw(b *testing.B) {
 		for i := range handles {
 			handles[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
 			err := st.CreateSession(context.Background(), &store.Session{
-				Handle: handles[i], UserID: fmt.Sprintf("user-%d", i), RefreshHash: hashOf(i),
+				Handle: handles[i], UserID: fmt.Sprintf("user-%d", i), RefreshHash: genHash(handles[i], 0),
 				RotatedAt: now, ExpiresAt: now.Add(100 * 24 * time.Hour), CreatedAt: now,
 				Payload: []byte(`{"role":"editor"}`), Data: []byte(`{}`),
 			})
@@ -129,11 +132,12 @@ func BenchmarkGuardedUpdateRaw(b *testing.B) {
 		}
 		return st, handles
 	}
-	rotate := func(st *store.GORMStore, handle string, gen int64) error {
+	rotate := func(st *gormstore.GORMStore, handle string, gen int64) error {
 		now := time.Now()
-		return st.RotateSession(context.Background(), handle, gen, store.Rotation{
-			NewRefreshHash: hashOf(int(gen)), RotatedAt: now, ExpiresAt: now.Add(100 * 24 * time.Hour),
+		_, err := st.RotateSession(context.Background(), handle, genHash(handle, gen), store.Rotation{
+			NewRefreshHash: genHash(handle, gen+1), RotatedAt: now, ExpiresAt: now.Add(100 * 24 * time.Hour),
 		})
+		return err
 	}
 	b.Run("sequential", func(b *testing.B) {
 		st, handles := open(b, 1)
@@ -165,6 +169,13 @@ func BenchmarkGuardedUpdateRaw(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "update/s")
 	})
+}
+
+// genHash is the refresh-token hash of handle at generation gen in
+// BenchmarkGuardedUpdateRaw.
+func genHash(handle string, gen int64) []byte {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s/%d", handle, gen))
+	return h[:]
 }
 
 // hashOf is a fixed 32-byte value standing in for a refresh-token hash.

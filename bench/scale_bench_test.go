@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/ginsession/ginsession/ginsession"
-	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // scaleEnvVar opts in to the 1 000 000-session rows of BenchmarkScale
@@ -32,7 +33,7 @@ const (
 // million rows are seeded once.
 type scaleEnv struct {
 	dir      string
-	st       *store.GORMStore
+	st       *gormstore.GORMStore
 	gs       *gsEnv
 	seen     string       // a pool session's access token, already verified
 	dbTokens []string     // "Bearer …" for random seeded sessions, already verified
@@ -174,7 +175,7 @@ func buildScaleEnv(b *testing.B, n int) (*scaleEnv, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, "sessions.db")
-	st, err := store.OpenSQLite(path, store.Options{CleanupInterval: -1})
+	st, err := sqlitestore.Open(path, gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
@@ -241,7 +242,7 @@ func buildScaleEnv(b *testing.B, n int) (*scaleEnv, error) {
 // rows look like Create's (UUID handle, 32-byte hash, JSON payload and
 // data, times in UTC); their refresh tokens are unknown, which is fine:
 // they are the crowd, not the sessions being refreshed.
-func seedSessions(st *store.GORMStore, count int, now time.Time) ([]string, error) {
+func seedSessions(st *gormstore.GORMStore, count int, now time.Time) ([]string, error) {
 	if count <= 0 {
 		return nil, nil
 	}
@@ -260,7 +261,7 @@ func seedSessions(st *store.GORMStore, count int, now time.Time) ([]string, erro
 	const cols = "(handle, user_id, refresh_hash, prev_refresh_hash, generation, rotated_at, expires_at, created_at, payload, data)"
 	row := "(?, ?, ?, NULL, 0, ?, ?, ?, ?, ?)"
 	insert := func(rows int) string {
-		return "INSERT INTO " + store.DefaultTablePrefix + "sessions " + cols + " VALUES " +
+		return "INSERT INTO " + gormstore.DefaultTablePrefix + "sessions " + cols + " VALUES " +
 			strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
 	}
 	tx, err := sqlDB.Begin()

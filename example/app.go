@@ -46,7 +46,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginsession/ginsession/ginsession"
-	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
 )
 
 // DefaultDB is the SQLite file used when neither -db nor DATABASE_URL is given.
@@ -120,7 +120,7 @@ type Options struct {
 // App is the example application: an HTTP handler plus the store it owns.
 type App struct {
 	opts      Options
-	store     *store.GORMStore
+	store     *gormstore.GORMStore
 	db        *gorm.DB
 	sessions  *ginsession.Sessions
 	engine    *gin.Engine
@@ -149,7 +149,7 @@ func NewApp(opts Options) (*App, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	st, err := store.Open(opts.DB, store.Options{Logger: logger})
+	st, err := openStore(opts.DB, gormstore.Options{Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("example: opening the database: %w", err)
 	}

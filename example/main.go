@@ -126,7 +126,7 @@ func newServer(h http.Handler) *http.Server {
 
 // describeDB names the database for the log without its password.
 func describeDB(dsn string) string {
-	if isPostgresURL(dsn) {
+	if isPostgresDSN(dsn) {
 		return "postgres"
 	}
 	return "sqlite " + dsn

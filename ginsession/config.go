@@ -15,7 +15,7 @@ import (
 // change the caller's Config.
 type Config struct {
 	// Store persists sessions and signing keys. Required. See package store:
-	// store.OpenSQLite for one process, store.OpenPostgres for several.
+	// sqlitestore.Open for one process, postgresstore.Open for several.
 	Store store.Store
 
 	// APIDomain is the origin the API is served from, e.g.
@@ -133,8 +133,8 @@ type Config struct {
 	// are refused everywhere within about this long — with no database read
 	// per request. Default 250 ms; negative disables propagation (revoked
 	// sessions' access tokens then work until they expire, except on
-	// CheckDatabase routes). Needs a store implementing
-	// store.RevocationLog (the GORM store does).
+	// CheckDatabase routes). The store's revocation log
+	// (store.Store.AddRevocations and RevocationsSince) carries them.
 	RevocationPollInterval time.Duration
 
 	// VerifyCacheSize bounds the cache of verified access tokens (a token

@@ -16,6 +16,8 @@ import (
 
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // exampleStore opens a throwaway SQLite file for the examples.
@@ -24,7 +26,7 @@ func exampleStore() (store.Store, func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	st, err := store.OpenSQLite(filepath.Join(dir, "sessions.db"), store.Options{})
+	st, err := sqlitestore.Open(filepath.Join(dir, "sessions.db"), gormstore.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -24,6 +24,9 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // faultStore wraps a GORM store (keeping its revocation log) and runs a hook
@@ -31,13 +34,13 @@ import (
 // call reaches the database and may fail it; an after hook runs once the
 // database has answered and may replace the result (a crash after commit).
 type faultStore struct {
-	*store.GORMStore
+	*gormstore.GORMStore
 	mu     sync.Mutex
 	before map[string]func() error
 	after  map[string]func(error) error
 }
 
-func newFaultStore(gs *store.GORMStore) *faultStore {
+func newFaultStore(gs *gormstore.GORMStore) *faultStore {
 	return &faultStore{GORMStore: gs, before: map[string]func() error{}, after: map[string]func(error) error{}}
 }
 
@@ -81,31 +84,11 @@ func (f *faultStore) GetSession(ctx context.Context, h string, now time.Time) (s
 	return s, err
 }
 
-func (f *faultStore) RotateSession(ctx context.Context, h string, gen int64, r store.Rotation) error {
-	return f.run("RotateSession", func() error { return f.GORMStore.RotateSession(ctx, h, gen, r) })
-}
-
-// RotateCurrent is the one-statement rotation; its faults are armed under
-// "RotateSession" too, the name of "the rotation write" in these tests.
-func (f *faultStore) RotateCurrent(ctx context.Context, h string, current []byte, r store.Rotation) (s *store.Session, err error) {
-	err = f.run("RotateSession", func() error { s, err = f.GORMStore.RotateCurrent(ctx, h, current, r); return err })
+// RotateSession is the rotation write: one guarded statement.
+func (f *faultStore) RotateSession(ctx context.Context, h string, current []byte, r store.Rotation) (s *store.Session, err error) {
+	err = f.run("RotateSession", func() error { s, err = f.GORMStore.RotateSession(ctx, h, current, r); return err })
 	return s, err
 }
-
-// faultPaths are the two ways a refresh writes its rotation: the one
-// statement (store.CurrentRotator) and the read then guarded write.
-var faultPaths = []struct {
-	name string
-	wrap func(*faultStore) store.Store
-}{
-	{"one-statement", func(f *faultStore) store.Store { return f }},
-	{"read-then-rotate", func(f *faultStore) store.Store { return readThenRotate{f} }},
-}
-
-// readThenRotate hides the CurrentRotator capability of the store it wraps,
-// so ginsession takes the read-then-guarded-write path (what a Store without
-// the capability gets).
-type readThenRotate struct{ store.Store }
 
 func (f *faultStore) DeleteSession(ctx context.Context, h string) (ok bool, err error) {
 	err = f.run("DeleteSession", func() error { ok, err = f.GORMStore.DeleteSession(ctx, h); return err })
@@ -201,7 +184,7 @@ func faultRecovered(t *testing.T, e *env, users []*faultUser) {
 // recovers without a restart.
 func TestFault_PostgresDown(t *testing.T) {
 	srv := pgtest.StartServer(t)
-	gs, err := store.OpenPostgres(srv.NewDatabase(t), store.Options{CleanupInterval: -1})
+	gs, err := postgresstore.Open(srv.NewDatabase(t), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +248,7 @@ func TestFault_PostgresDown(t *testing.T) {
 // query_only on the store's single writer connection, since the tests run as
 // root and file permissions would not stop root), then lifts it.
 func TestFault_SQLiteReadOnly(t *testing.T) {
-	gs, err := store.OpenSQLite(filepath.Join(t.TempDir(), "ro.db"), store.Options{CleanupInterval: -1})
+	gs, err := sqlitestore.Open(filepath.Join(t.TempDir(), "ro.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +275,7 @@ func TestFault_SQLiteReadOnly(t *testing.T) {
 // lock is released.
 func TestFault_SQLiteLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "locked.db")
-	gs, err := store.OpenSQLite(path, store.Options{CleanupInterval: -1})
+	gs, err := sqlitestore.Open(path, gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,25 +313,23 @@ var errCrash = errors.New("injected crash")
 // written. Nothing changed; retrying with the old token works.
 func TestFault_CrashBeforeCommit(t *testing.T) {
 	for _, mode := range modes {
-		for _, path := range faultPaths {
-			t.Run(mode+"/"+path.name, func(t *testing.T) {
-				fs := newFaultStore(openSQLite(t).(*store.GORMStore))
-				e := newEnvOn(t, path.wrap(fs), newClock(), nil)
-				u := faultSignIn(t, e, mode, "crash")
-				row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
-				fs.once("RotateSession", func() error { return errCrash }, nil)
-				faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
-				u.unchanged(t)
-				after, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
-				if after.Generation != row.Generation || string(after.RefreshHash) != string(row.RefreshHash) {
-					t.Fatal("the crashed refresh changed the session")
-				}
-				e.clock.Advance(time.Minute) // even long after: it is still the current token
-				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-				expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
-			})
-		}
+		t.Run(mode, func(t *testing.T) {
+			fs := newFaultStore(openSQLite(t).(*gormstore.GORMStore))
+			e := newEnvOn(t, fs, newClock(), nil)
+			u := faultSignIn(t, e, mode, "crash")
+			row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
+			fs.once("RotateSession", func() error { return errCrash }, nil)
+			faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
+			u.unchanged(t)
+			after, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
+			if after.Generation != row.Generation || string(after.RefreshHash) != string(row.RefreshHash) {
+				t.Fatal("the crashed refresh changed the session")
+			}
+			e.clock.Advance(time.Minute) // even long after: it is still the current token
+			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+			expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
+		})
 	}
 }
 
@@ -358,42 +339,40 @@ func TestFault_CrashBeforeCommit(t *testing.T) {
 // committed rotation stored: no fork, no theft. The same for sign-out.
 func TestFault_CrashAfterCommit(t *testing.T) {
 	for _, mode := range modes {
-		for _, path := range faultPaths {
-			t.Run(mode+"/"+path.name, func(t *testing.T) {
-				fs := newFaultStore(openSQLite(t).(*store.GORMStore))
-				e := newEnvOn(t, path.wrap(fs), newClock(), nil)
-				u := faultSignIn(t, e, mode, "crash")
-				fs.once("RotateSession", nil, func(err error) error {
-					if err != nil {
-						t.Errorf("the rotation itself failed: %v", err)
-					}
-					return errCrash
-				})
-				faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
-				u.unchanged(t)
-				row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
-				if row.Generation != 2 {
-					t.Fatalf("generation %d: the rotation was not committed", row.Generation)
+		t.Run(mode, func(t *testing.T) {
+			fs := newFaultStore(openSQLite(t).(*gormstore.GORMStore))
+			e := newEnvOn(t, fs, newClock(), nil)
+			u := faultSignIn(t, e, mode, "crash")
+			fs.once("RotateSession", nil, func(err error) error {
+				if err != nil {
+					t.Errorf("the rotation itself failed: %v", err)
 				}
-				e.clock.Advance(10 * time.Second) // the client retries a little later
-				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-				if string(refreshHash(t, u.c.refreshToken())) != string(row.RefreshHash) {
-					t.Fatal("the retry got another child than the committed rotation: the lineage forked")
-				}
-				expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
-				expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
-				if n := e.events.count(&e.events.theft); n != 0 {
-					t.Fatalf("%d thefts", n)
-				}
-
-				fs.once("DeleteSession", nil, func(err error) error { return errCrash })
-				faultExpect503(t, "sign-out", u.c.do("POST", "/auth/signout", ""))
-				gsSessionGone(t, e, u.handle) // committed
-				r := u.c.do("POST", "/auth/signout", "")
-				gsExpect(t, r, 200, `{"status":"OK"}`)
-				gsClearedIn(t, r, mode)
+				return errCrash
 			})
-		}
+			faultExpect503(t, "refresh", u.c.do("POST", "/auth/session/refresh", ""))
+			u.unchanged(t)
+			row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
+			if row.Generation != 2 {
+				t.Fatalf("generation %d: the rotation was not committed", row.Generation)
+			}
+			e.clock.Advance(10 * time.Second) // the client retries a little later
+			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+			if string(refreshHash(t, u.c.refreshToken())) != string(row.RefreshHash) {
+				t.Fatal("the retry got another child than the committed rotation: the lineage forked")
+			}
+			expectStatus(t, u.c.do("POST", "/auth/session/refresh", ""), 200, "")
+			expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
+			if n := e.events.count(&e.events.theft); n != 0 {
+				t.Fatalf("%d thefts", n)
+			}
+
+			fs.once("DeleteSession", nil, func(err error) error { return errCrash })
+			faultExpect503(t, "sign-out", u.c.do("POST", "/auth/signout", ""))
+			gsSessionGone(t, e, u.handle) // committed
+			r := u.c.do("POST", "/auth/signout", "")
+			gsExpect(t, r, 200, `{"status":"OK"}`)
+			gsClearedIn(t, r, mode)
+		})
 	}
 }
 
@@ -418,7 +397,7 @@ func TestFault_KeyRotationUnderLoad(t *testing.T) {
 		clk := newClock()
 		var engines []*env
 		for range 2 {
-			st, err := store.OpenPostgres(dsn, store.Options{CleanupInterval: -1})
+			st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -554,13 +533,14 @@ func faultDo(c *client, method, path string) *resp {
 	return out
 }
 
-// TestRefresh_OneStatementPath: with a CurrentRotator store, a refresh with
-// the current token does not read the row first; a retry inside the grace
-// window (the token is no longer current) does, and gets the same child.
+// TestRefresh_OneStatementPath: a refresh with the current token is the one
+// guarded write (RotateSession) and does not read the row; a retry inside
+// the grace window (the token is no longer current) loses that write, reads
+// the row once, and gets the same child without writing.
 func TestRefresh_OneStatementPath(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			fs := newFaultStore(openSQLite(t).(*store.GORMStore))
+			fs := newFaultStore(openSQLite(t).(*gormstore.GORMStore))
 			e := newEnvOn(t, fs, newClock(), nil)
 			u := faultSignIn(t, e, mode, "fast")
 			reads := 0

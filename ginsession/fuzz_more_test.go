@@ -24,6 +24,8 @@ import (
 
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // FuzzFindToken: whatever the Authorization and Cookie headers hold, token
@@ -158,7 +160,7 @@ func fuzzEngine(tb testing.TB, mutate func(*Config)) (*Sessions, *ecdsa.PrivateK
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := store.OpenSQLite(filepath.Join(tb.TempDir(), "fuzz.db"), store.Options{CleanupInterval: -1})
+	st, err := sqlitestore.Open(filepath.Join(tb.TempDir(), "fuzz.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -78,9 +80,9 @@ func (e *events) count(list *[]string) int {
 
 func openSQLite(t testing.TB) store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(filepath.Join(t.TempDir(), "sessions.db"), store.Options{CleanupInterval: -1})
+	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "sessions.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+		t.Fatalf("sqlitestore.Open: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	return st

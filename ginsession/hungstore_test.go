@@ -13,6 +13,9 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // The promise: verification keeps working from memory while the database
@@ -24,7 +27,7 @@ import (
 // watchedLog counts the revocation polls a real store serves, and can make
 // them hang (until their context ends) or fail at once.
 type watchedLog struct {
-	*store.GORMStore
+	*gormstore.GORMStore
 	hang, fail                        atomic.Bool
 	calls, returned, ok, inflight, hi atomic.Int64
 }
@@ -59,8 +62,8 @@ func (w *watchedLog) RevocationsSince(ctx context.Context, since, now time.Time)
 const hungPollInterval = 100 * time.Millisecond
 
 // hungSQLite opens a real SQLite store in the test's directory.
-func hungSQLite(t *testing.T) *store.GORMStore {
-	st, err := store.OpenSQLite(t.TempDir()+"/s.db", store.Options{CleanupInterval: -1})
+func hungSQLite(t *testing.T) *gormstore.GORMStore {
+	st, err := sqlitestore.Open(t.TempDir()+"/s.db", gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func hungSQLite(t *testing.T) *store.GORMStore {
 }
 
 // hungEnv is an engine on st (watched) with the real clock.
-func hungEnv(t *testing.T, st *store.GORMStore) (*env, *watchedLog) {
+func hungEnv(t *testing.T, st *gormstore.GORMStore) (*env, *watchedLog) {
 	w := &watchedLog{GORMStore: st}
 	e := newEnvOn(t, w, nil, func(cfg *ginsession.Config) { cfg.RevocationPollInterval = hungPollInterval })
 	return e, w
@@ -170,7 +173,7 @@ func TestHungDatabase_VerifyDoesNotWaitForRevocationPolls(t *testing.T) {
 // SIGSTOP (queries hang, nothing is refused), then SIGCONT.
 func TestHungDatabase_PostgresStopsAnswering(t *testing.T) {
 	srv := pgtest.StartServer(t)
-	st, err := store.OpenPostgres(srv.NewDatabase(t), store.Options{CleanupInterval: -1})
+	st, err := postgresstore.Open(srv.NewDatabase(t), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

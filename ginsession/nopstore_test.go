@@ -15,7 +15,7 @@ func (nopStore) CreateSession(context.Context, *store.Session) error { panic("no
 func (nopStore) GetSession(context.Context, string, time.Time) (*store.Session, error) {
 	panic("nopStore")
 }
-func (nopStore) RotateSession(context.Context, string, int64, store.Rotation) error {
+func (nopStore) RotateSession(context.Context, string, []byte, store.Rotation) (*store.Session, error) {
 	panic("nopStore")
 }
 func (nopStore) UpdateSession(context.Context, string, time.Time, func(*store.Session) error) error {
@@ -31,5 +31,9 @@ func (nopStore) SigningKeys(context.Context, time.Time) ([]store.SigningKey, err
 	panic("nopStore")
 }
 func (nopStore) EnsureSecret(context.Context, string, []byte) ([]byte, error) { panic("nopStore") }
-func (nopStore) DeleteExpired(context.Context, time.Time) (int64, error)      { panic("nopStore") }
-func (nopStore) Close() error                                                 { return nil }
+func (nopStore) AddRevocations(context.Context, []store.Revocation) error     { panic("nopStore") }
+func (nopStore) RevocationsSince(context.Context, time.Time, time.Time) ([]store.Revocation, error) {
+	panic("nopStore")
+}
+func (nopStore) DeleteExpired(context.Context, time.Time) (int64, error) { panic("nopStore") }
+func (nopStore) Close() error                                            { return nil }

@@ -11,6 +11,8 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -100,7 +102,7 @@ func TestRefreshRaceSQLite(t *testing.T) {
 func TestRefreshRacePostgresTwoEngines(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	open := func() store.Store {
-		st, err := store.OpenPostgres(dsn, store.Options{CleanupInterval: -1})
+		st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

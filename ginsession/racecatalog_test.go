@@ -28,6 +28,8 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
 )
 
 const raceRounds = 1000
@@ -47,7 +49,7 @@ func raceTwoEngines(t *testing.T) (*env, *env) {
 	dsn := pgtest.NewDatabase(t)
 	clk := newClock()
 	open := func() store.Store {
-		st, err := store.OpenPostgres(dsn, store.Options{CleanupInterval: -1})
+		st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

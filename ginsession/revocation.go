@@ -29,7 +29,7 @@ import (
 // Entries expire with the last access token of their session; memory is
 // bounded by the number of sessions revoked within one AccessTokenTTL.
 type revocations struct {
-	log      store.RevocationLog
+	log      store.Store
 	interval time.Duration
 	ttl      time.Duration
 	now      func() time.Time
@@ -69,12 +69,11 @@ const (
 )
 
 func newRevocations(st store.Store, cfg *settings) *revocations {
-	log, ok := st.(store.RevocationLog)
-	if !ok || cfg.revocationPoll < 0 {
+	if cfg.revocationPoll < 0 {
 		return nil
 	}
 	r := &revocations{
-		log: log, interval: cfg.revocationPoll, ttl: cfg.accessTTL, now: cfg.now,
+		log: st, interval: cfg.revocationPoll, ttl: cfg.accessTTL, now: cfg.now,
 		onError: func(err error) { cfg.logger.Warn("ginsession: polling revocations failed", "err", err) },
 	}
 	now := cfg.now()

@@ -59,9 +59,10 @@ type staleToken struct {
 
 func (s *staleToken) Error() string { return "stale refresh token" }
 
-// maxRotateAttempts bounds re-reads after a lost compare-and-swap. Each lost
-// race means another request rotated the same token, so the second read
-// finds it as the previous token and succeeds without writing.
+// maxRotateAttempts bounds the guarded writes of one refresh. A lost write
+// means another request rotated the same token first, so the read after it
+// finds the token as the previous one and succeeds without writing; a
+// second attempt happens only when the read finds the token current again.
 const maxRotateAttempts = 4
 
 // rotate runs the rotation state machine for one authenticated token.
@@ -71,23 +72,20 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 	// below, and again on every retry of the same token.
 	child := e.rk.child(tok)
 	childHash := child.hash()
-	if cr, ok := e.st.(store.CurrentRotator); ok {
+	for attempt := 0; attempt < maxRotateAttempts; attempt++ {
 		// The common case in one statement: the token is the current one.
 		// Anything else (a retry in the grace window, theft, a row that is
 		// gone) is a conflict here and is decided by the read below.
 		now := e.cfg.now()
 		expires := now.Add(e.cfg.refreshTTL)
-		row, err := cr.RotateCurrent(ctx, tok.handle, h, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
+		row, err := e.st.RotateSession(ctx, tok.handle, h, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
 		switch {
 		case err == nil:
 			return &rotation{row: row, child: child, expires: expires}, nil
 		case !errors.Is(err, store.ErrConflict):
 			return nil, storageErr("rotating a refresh token", err)
 		}
-	}
-	for attempt := 0; attempt < maxRotateAttempts; attempt++ {
-		now := e.cfg.now()
-		row, err := e.st.GetSession(ctx, tok.handle, now)
+		row, err = e.st.GetSession(ctx, tok.handle, now)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, unauthorised(true, method, errors.New("session not found"))
 		}
@@ -96,17 +94,7 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		}
 		switch {
 		case subtle.ConstantTimeCompare(h, row.RefreshHash) == 1:
-			expires := now.Add(e.cfg.refreshTTL)
-			err := e.st.RotateSession(ctx, row.Handle, row.Generation, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
-			switch {
-			case errors.Is(err, store.ErrConflict):
-				continue // someone rotated first; re-read: we are "previous" now
-			case errors.Is(err, store.ErrNotFound):
-				return nil, unauthorised(true, method, errors.New("session revoked during refresh"))
-			case err != nil:
-				return nil, storageErr("rotating a refresh token", err)
-			}
-			return &rotation{row: row, child: child, expires: expires}, nil
+			continue // current again (the row changed between the write and the read): rotate again
 		case row.PrevRefreshHash != nil && subtle.ConstantTimeCompare(h, row.PrevRefreshHash) == 1 && now.Sub(row.RotatedAt) <= e.cfg.grace:
 			// A retry (lost response, second tab): the same child again.
 			if subtle.ConstantTimeCompare(childHash, row.RefreshHash) != 1 {

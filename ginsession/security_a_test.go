@@ -45,6 +45,8 @@ import (
 
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 var secB64 = base64.RawURLEncoding.EncodeToString
@@ -246,7 +248,7 @@ func TestSecurityA_KeyConfusion(t *testing.T) {
 // secCountingStore counts signing-key reads: kid lookups must stay in
 // memory.
 type secCountingStore struct {
-	*store.GORMStore
+	*gormstore.GORMStore
 	keyReads atomic.Int64
 }
 
@@ -261,7 +263,7 @@ func (s *secCountingStore) SigningKeys(ctx context.Context, now time.Time) ([]st
 // untruncated (ginsession does not log kids at all, which the test pins).
 func TestSecurityA_Kid(t *testing.T) {
 	logs := &lockedBuffer{}
-	gs, err := store.OpenSQLite(t.TempDir()+"/kid.db", store.Options{CleanupInterval: -1})
+	gs, err := sqlitestore.Open(t.TempDir()+"/kid.db", gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,8 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
 )
 
 // secRefresh builds a refresh token in ginsession's layout
@@ -253,7 +255,7 @@ func gsAccessOf(t *testing.T, e *env) string {
 func secBackends(t *testing.T, f func(t *testing.T, st store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, openSQLite(t)) })
 	t.Run("postgres", func(t *testing.T) {
-		st, err := store.OpenPostgres(pgtest.NewDatabase(t), store.Options{CleanupInterval: -1})
+		st, err := postgresstore.Open(pgtest.NewDatabase(t), gormstore.Options{CleanupInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -467,7 +469,7 @@ func TestSecurityC_SigningKeyNotInTheClear(t *testing.T) {
 // secDumpStore returns every stored value of every table as text and hex.
 func secDumpStore(t *testing.T, st store.Store) string {
 	t.Helper()
-	gs, ok := st.(*store.GORMStore)
+	gs, ok := st.(*gormstore.GORMStore)
 	if !ok {
 		t.Fatal("not a GORM store")
 	}

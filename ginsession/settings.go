@@ -88,7 +88,7 @@ func newSettings(cfg Config) (*settings, error) {
 		errs = append(errs, fmt.Errorf("ginsession: Config.%s: %s", field, fmt.Sprintf(format, args...)))
 	}
 	if cfg.Store == nil {
-		bad("Store", "required (use store.OpenSQLite or store.OpenPostgres)")
+		bad("Store", "required (use sqlitestore.Open or postgresstore.Open)")
 	}
 	u, err := parseOrigin(cfg.APIDomain)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
 )
 
 // TestRevocationIsInstantOnThisInstance: a revoked session's access token
@@ -42,7 +44,7 @@ func TestRevocationIsInstantOnThisInstance(t *testing.T) {
 func TestRevocationPropagatesAcrossInstances(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	open := func() store.Store {
-		st, err := store.OpenPostgres(dsn, store.Options{CleanupInterval: -1})
+		st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,14 +8,15 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/ginsession"
-	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // benchEngine returns a router with a protected route and a header-mode
 // access token for it.
 func benchEngine(b *testing.B, mutate func(*ginsession.Config)) (*gin.Engine, string) {
 	b.Helper()
-	st, err := store.OpenSQLite(filepath.Join(b.TempDir(), "bench.db"), store.Options{CleanupInterval: -1})
+	st, err := sqlitestore.Open(filepath.Join(b.TempDir(), "bench.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,9 +1,24 @@
-// Package store persists sessions and signing keys for ginsession.
+// Package store is the contract between ginsession and a database: the Store
+// interface, its row types and its errors. It imports no database code.
 //
 // It knows nothing of HTTP, cookies or JWTs: it stores rows and performs the
-// guarded writes the refresh-token rotation needs. The Store interface is the
-// contract; GORM implements it for SQLite (the embedded default) and Postgres.
-// Every backend must pass the conformance suite in store/storetest.
+// guarded writes the refresh-token rotation needs. Every backend must pass
+// the conformance suite in store/storetest.
+//
+// The implementations live in their own packages, so that an application
+// compiles only the database driver it uses:
+//
+//   - store/sqlitestore: Open(path, opts) for one process on an SQLite file
+//     (github.com/mattn/go-sqlite3: needs cgo, that is a C compiler);
+//   - store/postgresstore: Open(dsn, opts) for one or several processes on
+//     Postgres (pgx: pure Go, builds with CGO_ENABLED=0);
+//   - store/gormstore: the GORM implementation both use, and New(db, opts)
+//     for a *gorm.DB the application opened itself.
+//
+// They are packages of one module, not separate modules: Go compiles only
+// the packages a program imports, so a Postgres-only application never
+// compiles (nor needs a C compiler for) the SQLite driver, and ginsession
+// itself imports only this package.
 //
 // Errors: "the row is not there" is ErrNotFound; "someone else changed it
 // first" is ErrConflict; anything else is a failure of the database itself and
@@ -19,8 +34,9 @@ import (
 // ErrNotFound reports that the session (or key) does not exist or has expired.
 var ErrNotFound = errors.New("store: not found")
 
-// ErrConflict reports that a guarded write lost: the row's generation was no
-// longer the one the caller read. The caller re-reads and decides again.
+// ErrConflict reports that a guarded write matched no row: the session is
+// gone, has expired, or its refresh token is no longer the one the caller
+// gave (someone rotated it first). The caller reads the row and decides.
 var ErrConflict = errors.New("store: conflict: session changed concurrently")
 
 // ErrClosed is returned by every method after Close.
@@ -63,20 +79,13 @@ type SigningKey struct {
 	ExpiresAt  time.Time // after this the key is neither used nor published, and may be deleted
 }
 
-// CurrentRotator is an optional Store capability that makes the common
-// refresh one statement instead of a read and a guarded write. ginsession
-// uses it when the Store has it and falls back to GetSession + RotateSession
-// otherwise; GORMStore has it.
-type CurrentRotator interface {
-	// RotateCurrent applies r to the session whose handle is handle, whose
-	// RefreshHash equals current and whose ExpiresAt is after r.RotatedAt,
-	// in one guarded write, exactly as RotateSession would from the stored
-	// generation, and returns the row as it is after the write, except Data,
-	// which is not read (nil: a refresh has no use for it). When no row
-	// matches all three (gone, expired, or rotated by someone else) it
-	// changes nothing and returns ErrConflict: the caller then reads the
-	// row and decides (a retry in the grace window, theft, not found).
-	RotateCurrent(ctx context.Context, handle string, current []byte, r Rotation) (*Session, error)
+// Revocation announces a revoked session to every instance sharing the
+// database, until ExpiresAt (when the last access token issued for it has
+// expired and nothing is left to refuse).
+type Revocation struct {
+	Handle    string
+	RevokedAt time.Time
+	ExpiresAt time.Time
 }
 
 // Store is what ginsession needs from a database. All methods are safe for
@@ -90,14 +99,18 @@ type Store interface {
 	// or its ExpiresAt is not after now.
 	GetSession(ctx context.Context, handle string, now time.Time) (*Session, error)
 
-	// RotateSession performs one rotation as a compare-and-swap on the
-	// generation: it succeeds only if the stored generation equals
-	// fromGeneration and the row's ExpiresAt is after r.RotatedAt, and then
-	// sets PrevRefreshHash to the old RefreshHash, RefreshHash to
-	// r.NewRefreshHash, Generation to fromGeneration+1 and the times from r.
-	// It returns ErrConflict when the generation differs and ErrNotFound
-	// when the row is gone or has expired.
-	RotateSession(ctx context.Context, handle string, fromGeneration int64, r Rotation) error
+	// RotateSession performs one rotation in one guarded write. It applies
+	// r to the session whose handle is handle, whose RefreshHash equals
+	// current and whose ExpiresAt is after r.RotatedAt: PrevRefreshHash
+	// becomes the old RefreshHash, RefreshHash becomes r.NewRefreshHash,
+	// Generation goes up by one and RotatedAt and ExpiresAt are taken from
+	// r. It returns the row as it is after the write, except Data, which is
+	// not read (nil: a refresh has no use for it). When no row matches all
+	// three (gone, expired, or rotated by someone else) it changes nothing
+	// and returns ErrConflict: the caller then reads the row (GetSession)
+	// and decides (a retry in the grace window, theft, not found). Of
+	// several callers racing from the same current hash exactly one wins.
+	RotateSession(ctx context.Context, handle string, current []byte, r Rotation) (*Session, error)
 
 	// UpdateSession runs fn on the current row inside one transaction and
 	// writes back the Payload and Data fn leaves in it (only those two
@@ -126,8 +139,19 @@ type Store interface {
 	// and returns the stored value. Racing callers all get the same value.
 	EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error)
 
-	// DeleteExpired removes sessions and signing keys whose ExpiresAt is not
-	// after now, and returns how many rows it removed.
+	// AddRevocations records revocations, all or none; a handle already
+	// recorded is updated to the new times. Handles must be non-empty valid
+	// UTF-8 without NUL bytes.
+	AddRevocations(ctx context.Context, revs []Revocation) error
+
+	// RevocationsSince returns the revocations with RevokedAt at or after
+	// since whose ExpiresAt is after now, ordered by RevokedAt. ginsession
+	// polls it so a revoked session's access tokens stop working on every
+	// instance within about a second, without a database read per request.
+	RevocationsSince(ctx context.Context, since, now time.Time) ([]Revocation, error)
+
+	// DeleteExpired removes sessions, signing keys and revocations whose
+	// ExpiresAt is not after now, and returns how many rows it removed.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 
 	// Close stops background work (the cleanup loop) and releases the

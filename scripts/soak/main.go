@@ -47,7 +47,8 @@ import (
 	"time"
 
 	"github.com/ginsession/ginsession/ginsession"
-	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 type config struct {
@@ -479,7 +480,7 @@ func (d *driver) signOutIn(u *user) {
 // with a one-minute key rotation interval: it stores a new key that signs
 // at once.
 func rotateKey(c config, a *app) ([]string, error) {
-	st, err := store.OpenSQLite(a.db, store.Options{CleanupInterval: -1})
+	st, err := sqlitestore.Open(a.db, gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		return nil, err
 	}

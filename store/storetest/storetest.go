@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -45,12 +46,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("DuplicateHandle", func(t *testing.T) { testDuplicateHandle(t, open(t)) })
 	t.Run("GetMissingAndExpired", func(t *testing.T) { testGetExpired(t, open(t)) })
 	t.Run("Rotate", func(t *testing.T) { testRotate(t, open(t)) })
-	t.Run("RotateStaleGeneration", func(t *testing.T) { testRotateStale(t, open(t)) })
-	t.Run("RotateMissing", func(t *testing.T) { testRotateMissing(t, open(t)) })
+	t.Run("RotateStale", func(t *testing.T) { testRotateStale(t, open(t)) })
+	t.Run("RotateMissingOrExpired", func(t *testing.T) { testRotateMissing(t, open(t)) })
 	t.Run("RotateRace", func(t *testing.T) { s := open(t); testRotateRace(t, s, s) })
-	t.Run("RotateCurrent", func(t *testing.T) { testRotateCurrent(t, open(t)) })
-	t.Run("RotateCurrentRefuses", func(t *testing.T) { testRotateCurrentRefuses(t, open(t)) })
-	t.Run("RotateCurrentRace", func(t *testing.T) { s := open(t); testRotateCurrentRace(t, s, s) })
 	t.Run("UpdateWritesOnlyPayloadAndData", func(t *testing.T) { testUpdateOnlyPayloadData(t, open(t)) })
 	t.Run("UpdateFnErrorAborts", func(t *testing.T) { testUpdateFnError(t, open(t)) })
 	t.Run("UpdateMissingOrExpired", func(t *testing.T) { testUpdateMissing(t, open(t)) })
@@ -64,6 +62,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("EnsureSecret", func(t *testing.T) { testEnsureSecret(t, open(t)) })
 	t.Run("EnsureSecretRace", func(t *testing.T) { s := open(t); testEnsureSecretRace(t, s, s) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open(t)) })
+	t.Run("Revocations", func(t *testing.T) { testRevocations(t, open(t)) })
+	t.Run("RevocationsUpsert", func(t *testing.T) { testRevocationsUpsert(t, open(t)) })
+	t.Run("RevocationsBadInput", func(t *testing.T) { testRevocationsBadInput(t, open(t)) })
 	t.Run("CanceledContext", func(t *testing.T) { testCanceled(t, open(t)) })
 	t.Run("Closed", func(t *testing.T) { testClosed(t, open(t)) })
 }
@@ -74,9 +75,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	t.Run("WritesVisibleAcross", func(t *testing.T) { a, b := open(t); testVisibleAcross(t, a, b) })
 	t.Run("RotateRaceAcross", func(t *testing.T) { a, b := open(t); testRotateRace(t, a, b) })
-	t.Run("RotateCurrentRaceAcross", func(t *testing.T) { a, b := open(t); testRotateCurrentRace(t, a, b) })
 	t.Run("UpdateRaceAcross", func(t *testing.T) { a, b := open(t); testUpdateRace(t, a, b) })
 	t.Run("EnsureSecretRaceAcross", func(t *testing.T) { a, b := open(t); testEnsureSecretRace(t, a, b) })
+	t.Run("RevocationsVisibleAcross", func(t *testing.T) { a, b := open(t); testRevocationsVisibleAcross(t, a, b) })
 }
 
 // ---- helpers ----
@@ -337,6 +338,15 @@ func testGetExpired(t *testing.T, s store.Store) {
 	}
 }
 
+// rotation returns a Rotation to a fresh hash at base+at, sliding the
+// expiry to an hour after it.
+func rotation(t testing.TB, at time.Duration) store.Rotation {
+	return store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(at), ExpiresAt: base.Add(at + time.Hour)}
+}
+
+// testRotate: each RotateSession from the current hash succeeds, returns the
+// row as stored after the write (without Data) and moves the generation on;
+// Data and the other columns are kept.
 func testRotate(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	in := newSession(t, "rot", "user-1")
@@ -348,82 +358,10 @@ func testRotate(t *testing.T, s store.Store) {
 			RotatedAt:      base.Add(time.Duration(gen)*time.Minute + 7*time.Microsecond),
 			ExpiresAt:      base.Add(48*time.Hour + time.Duration(gen)*time.Minute),
 		}
-		if err := s.RotateSession(ctx, "rot", gen, r); err != nil {
-			t.Fatalf("RotateSession(from %d): %v", gen, err)
-		}
-		want.PrevRefreshHash = want.RefreshHash
-		want.RefreshHash = r.NewRefreshHash
-		want.Generation = gen + 1
-		want.RotatedAt = r.RotatedAt
-		want.ExpiresAt = r.ExpiresAt
-		checkSession(t, get(t, s, "rot"), want)
-	}
-}
-
-func testRotateStale(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	in := newSession(t, "stale", "user-1")
-	create(t, s, in)
-	r := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
-	if err := s.RotateSession(ctx, "stale", 0, r); err != nil {
-		t.Fatal(err)
-	}
-	after := get(t, s, "stale")
-	for _, from := range []int64{0, 2, 100, -1} {
-		r2 := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(time.Minute), ExpiresAt: base.Add(2 * time.Hour)}
-		if err := s.RotateSession(ctx, "stale", from, r2); !errors.Is(err, store.ErrConflict) {
-			t.Errorf("RotateSession(from %d, stored 1) err = %v, want ErrConflict", from, err)
-		}
-	}
-	checkSession(t, get(t, s, "stale"), after)
-}
-
-func testRotateMissing(t *testing.T, s store.Store) {
-	r := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
-	if err := s.RotateSession(context.Background(), "missing", 0, r); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("RotateSession(missing) err = %v, want ErrNotFound", err)
-	}
-	// Expired: the row is there, but not for a rotation at or after its
-	// ExpiresAt.
-	in := newSession(t, "expired", "user-1")
-	create(t, s, in)
-	for _, at := range []time.Time{in.ExpiresAt, in.ExpiresAt.Add(time.Second)} {
-		late := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: at, ExpiresAt: at.Add(time.Hour)}
-		if err := s.RotateSession(context.Background(), "expired", 0, late); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("RotateSession(expired at %v) err = %v, want ErrNotFound", at.Sub(in.ExpiresAt), err)
-		}
-	}
-	checkSession(t, get(t, s, "expired"), in)
-}
-
-// currentRotator returns s as a CurrentRotator, or skips the test when the
-// store does not have the optional capability.
-func currentRotator(t *testing.T, s store.Store) store.CurrentRotator {
-	t.Helper()
-	cr, ok := s.(store.CurrentRotator)
-	if !ok {
-		t.Skipf("%T does not implement store.CurrentRotator (optional)", s)
-	}
-	return cr
-}
-
-// testRotateCurrent: each RotateCurrent from the current hash succeeds,
-// returns the row as stored after the write and moves the generation on.
-func testRotateCurrent(t *testing.T, s store.Store) {
-	cr := currentRotator(t, s)
-	ctx := context.Background()
-	in := newSession(t, "cur", "user-1")
-	create(t, s, in)
-	want := clone(in)
-	for gen := int64(0); gen < 3; gen++ {
-		r := store.Rotation{
-			NewRefreshHash: randBytes(t, 32),
-			RotatedAt:      base.Add(time.Duration(gen)*time.Minute + 7*time.Microsecond),
-			ExpiresAt:      base.Add(48*time.Hour + time.Duration(gen)*time.Minute),
-		}
-		got, err := cr.RotateCurrent(ctx, "cur", want.RefreshHash, r)
+		current := slices.Clone(want.RefreshHash)
+		got, err := s.RotateSession(ctx, "rot", current, r)
 		if err != nil {
-			t.Fatalf("RotateCurrent(gen %d): %v", gen, err)
+			t.Fatalf("RotateSession(gen %d): %v", gen, err)
 		}
 		want.PrevRefreshHash = want.RefreshHash
 		want.RefreshHash = r.NewRefreshHash
@@ -431,89 +369,67 @@ func testRotateCurrent(t *testing.T, s store.Store) {
 		want.RotatedAt = r.RotatedAt
 		want.ExpiresAt = r.ExpiresAt
 		returned := clone(want)
-		returned.Data = nil // RotateCurrent does not read Data
+		returned.Data = nil // RotateSession does not read Data
 		checkSession(t, got, returned)
-		checkSession(t, get(t, s, "cur"), want)
+		checkSession(t, get(t, s, "rot"), want)
+		// The returned row is the caller's: changing it changes nothing.
+		got.RefreshHash[0] ^= 0xff
+		got.PrevRefreshHash[0] ^= 0xff
+		checkSession(t, get(t, s, "rot"), want)
 	}
 }
 
-// testRotateCurrentRefuses: a hash that is not the current one, an expired
-// row and a missing row all give ErrConflict and change nothing.
-func testRotateCurrentRefuses(t *testing.T, s store.Store) {
-	cr := currentRotator(t, s)
+// testRotateStale: a hash that is not the current one (the previous one,
+// an unrelated one, a prefix of the current one) gives ErrConflict and
+// changes nothing.
+func testRotateStale(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	in := newSession(t, "ref", "user-1")
+	in := newSession(t, "stale", "user-1")
 	create(t, s, in)
-	first := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
-	if _, err := cr.RotateCurrent(ctx, "ref", in.RefreshHash, first); err != nil {
+	first := rotation(t, 0)
+	if _, err := s.RotateSession(ctx, "stale", in.RefreshHash, first); err != nil {
 		t.Fatal(err)
 	}
-	after := get(t, s, "ref")
-	next := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(time.Minute), ExpiresAt: base.Add(2 * time.Hour)}
+	after := get(t, s, "stale")
 	for name, current := range map[string][]byte{
 		"previous hash": in.RefreshHash,
 		"random hash":   randBytes(t, 32),
 		"prefix":        first.NewRefreshHash[:16],
+		"longer":        append(slices.Clone(first.NewRefreshHash), 0),
 	} {
-		if got, err := cr.RotateCurrent(ctx, "ref", current, next); !errors.Is(err, store.ErrConflict) || got != nil {
-			t.Errorf("RotateCurrent(%s) = %v, %v; want nil, ErrConflict", name, got, err)
+		if got, err := s.RotateSession(ctx, "stale", current, rotation(t, time.Minute)); !errors.Is(err, store.ErrConflict) || got != nil {
+			t.Errorf("RotateSession(%s) = %v, %v; want nil, ErrConflict", name, got, err)
 		}
 	}
-	checkSession(t, get(t, s, "ref"), after)
-
-	// Expired: the row's ExpiresAt is not after the rotation time.
-	late := next
-	late.RotatedAt = after.ExpiresAt
-	late.ExpiresAt = after.ExpiresAt.Add(time.Hour)
-	if got, err := cr.RotateCurrent(ctx, "ref", after.RefreshHash, late); !errors.Is(err, store.ErrConflict) || got != nil {
-		t.Errorf("RotateCurrent(expired) = %v, %v; want nil, ErrConflict", got, err)
-	}
-	checkSession(t, get(t, s, "ref"), after)
-
-	if got, err := cr.RotateCurrent(ctx, "missing", after.RefreshHash, next); !errors.Is(err, store.ErrConflict) || got != nil {
-		t.Errorf("RotateCurrent(missing) = %v, %v; want nil, ErrConflict", got, err)
-	}
-	if _, err := cr.RotateCurrent(ctx, "ref", after.RefreshHash, store.Rotation{RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); err == nil || errors.Is(err, store.ErrConflict) {
-		t.Errorf("RotateCurrent(empty new hash) err = %v, want a plain error", err)
-	}
-	checkSession(t, get(t, s, "ref"), after)
+	checkSession(t, get(t, s, "stale"), after)
 }
 
-// testRotateCurrentRace: Racers goroutines (alternating between a and b)
-// rotate from the same current hash at once; exactly one wins each round,
-// the others get ErrConflict, and the winner's hash is the one stored.
-func testRotateCurrentRace(t *testing.T, a, b store.Store) {
-	ca, cb := currentRotator(t, a), currentRotator(t, b)
+// testRotateMissing: a missing row and an expired one (ExpiresAt not after
+// the rotation time) give ErrConflict and change nothing; an empty hash is
+// refused with a plain error.
+func testRotateMissing(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	in := newSession(t, "crace", "user-1")
-	create(t, a, in)
-	current := in.RefreshHash
-	for round := range Rounds {
-		hashes := make([][]byte, Racers)
-		for i := range hashes {
-			hashes[i] = randBytes(t, 32)
-		}
-		errs := race(Racers, func(i int) error {
-			cr := ca
-			if i%2 == 1 {
-				cr = cb
-			}
-			_, err := cr.RotateCurrent(ctx, "crace", current, store.Rotation{
-				NewRefreshHash: hashes[i],
-				RotatedAt:      base.Add(time.Duration(round) * time.Second),
-				ExpiresAt:      base.Add(time.Hour + time.Duration(round)*time.Second),
-			})
-			return err
-		})
-		winner := soleWinner(t, round, errs)
-		got := get(t, a, "crace")
-		checkBytes(t, "RefreshHash", got.RefreshHash, hashes[winner])
-		checkBytes(t, "PrevRefreshHash", got.PrevRefreshHash, current)
-		if got.Generation != int64(round+1) {
-			t.Fatalf("round %d: Generation = %d, want %d", round, got.Generation, round+1)
-		}
-		current = hashes[winner]
+	if got, err := s.RotateSession(ctx, "missing", randBytes(t, 32), rotation(t, 0)); !errors.Is(err, store.ErrConflict) || got != nil {
+		t.Fatalf("RotateSession(missing) = %v, %v; want nil, ErrConflict", got, err)
 	}
+	in := newSession(t, "expired", "user-1")
+	create(t, s, in)
+	for _, at := range []time.Time{in.ExpiresAt, in.ExpiresAt.Add(time.Second)} {
+		late := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		if got, err := s.RotateSession(ctx, "expired", in.RefreshHash, late); !errors.Is(err, store.ErrConflict) || got != nil {
+			t.Errorf("RotateSession(expired at %v) = %v, %v; want nil, ErrConflict", at.Sub(in.ExpiresAt), got, err)
+		}
+	}
+	checkSession(t, get(t, s, "expired"), in)
+	empty := rotation(t, 0)
+	empty.NewRefreshHash = nil
+	if _, err := s.RotateSession(ctx, "expired", in.RefreshHash, empty); !isDBFailure(err) {
+		t.Errorf("RotateSession(empty new hash) err = %v, want a plain error", err)
+	}
+	if _, err := s.RotateSession(ctx, "expired", nil, rotation(t, 0)); !isDBFailure(err) {
+		t.Errorf("RotateSession(empty current hash) err = %v, want a plain error", err)
+	}
+	checkSession(t, get(t, s, "expired"), in)
 }
 
 // soleWinner checks one round of a rotation race: exactly one racer got nil,
@@ -538,43 +454,50 @@ func soleWinner(t *testing.T, round int, errs []error) int {
 }
 
 // testRotateRace: Racers goroutines (alternating between a and b) rotate
-// from the same generation at once; exactly one wins each round.
+// from the same current hash at once; exactly one wins each round, the
+// others get ErrConflict, the winner's returned row is what both stores
+// read, and the winner's hash is the next round's current one.
 func testRotateRace(t *testing.T, a, b store.Store) {
 	ctx := context.Background()
 	in := newSession(t, "race", "user-1")
 	create(t, a, in)
-	prevWinner := in.RefreshHash
+	current := in.RefreshHash
 	for round := range Rounds {
 		hashes := make([][]byte, Racers)
 		for i := range hashes {
 			hashes[i] = randBytes(t, 32)
 		}
-		gen := int64(round)
+		rows := make([]*store.Session, Racers)
 		errs := race(Racers, func(i int) error {
 			s := a
 			if i%2 == 1 {
 				s = b
 			}
-			return s.RotateSession(ctx, "race", gen, store.Rotation{
+			var err error
+			rows[i], err = s.RotateSession(ctx, "race", current, store.Rotation{
 				NewRefreshHash: hashes[i],
 				RotatedAt:      base.Add(time.Duration(round) * time.Second),
 				ExpiresAt:      base.Add(time.Hour + time.Duration(round)*time.Second),
 			})
+			return err
 		})
 		winner := soleWinner(t, round, errs)
 		for _, s := range []store.Store{a, b} {
 			got := get(t, s, "race")
-			if got.Generation != gen+1 {
-				t.Fatalf("round %d: Generation = %d, want %d", round, got.Generation, gen+1)
+			if got.Generation != int64(round+1) {
+				t.Fatalf("round %d: Generation = %d, want %d", round, got.Generation, round+1)
 			}
 			if !bytes.Equal(got.RefreshHash, hashes[winner]) {
 				t.Fatalf("round %d: RefreshHash is not the winner's", round)
 			}
-			if !bytes.Equal(got.PrevRefreshHash, prevWinner) {
+			if !bytes.Equal(got.PrevRefreshHash, current) {
 				t.Fatalf("round %d: PrevRefreshHash is not the previous round's winner's", round)
 			}
+			returned := clone(got)
+			returned.Data = nil
+			checkSession(t, rows[winner], returned)
 		}
-		prevWinner = hashes[winner]
+		current = hashes[winner]
 	}
 }
 
@@ -711,12 +634,14 @@ func testUpdateRacingRotate(t *testing.T, s store.Store) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		current := in.RefreshHash
 		for gen := range int64(rotations) {
 			r := store.Rotation{NewRefreshHash: hashes[gen], RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
-			if err := s.RotateSession(ctx, "mix", gen, r); err != nil {
+			if _, err := s.RotateSession(ctx, "mix", current, r); err != nil {
 				rotateErr = fmt.Errorf("rotation from %d: %w", gen, err)
 				return
 			}
+			current = hashes[gen]
 		}
 	}()
 	errs := race(Racers, func(int) error {
@@ -989,9 +914,14 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
+	liveRev := store.Revocation{Handle: "live", RevokedAt: base.Add(-time.Hour), ExpiresAt: base.Add(time.Microsecond)}
+	revs := []store.Revocation{liveRev, {Handle: "dead-0", RevokedAt: base.Add(-time.Hour), ExpiresAt: base}}
+	if err := s.AddRevocations(ctx, revs); err != nil {
+		t.Fatal(err)
+	}
 	n, err := s.DeleteExpired(ctx, base)
-	if err != nil || n != 4 {
-		t.Fatalf("DeleteExpired = %d, %v; want 4 (3 sessions, 1 key)", n, err)
+	if err != nil || n != 5 {
+		t.Fatalf("DeleteExpired = %d, %v; want 5 (3 sessions, 1 key, 1 revocation)", n, err)
 	}
 	// Gone for good, not just filtered: look with an earlier "now".
 	early := base.Add(-10 * time.Hour)
@@ -1004,78 +934,221 @@ func testDeleteExpired(t *testing.T, s store.Store) {
 	if err != nil || len(keys) != 1 || keys[0].ID != "live" {
 		t.Fatalf("keys left = %v, %v; want only live", keys, err)
 	}
+	left, err := s.RevocationsSince(ctx, early, early)
+	if err != nil || len(left) != 1 {
+		t.Fatalf("revocations left = %v, %v; want only live", left, err)
+	}
+	checkRevocation(t, left[0], liveRev)
 	if n, err := s.DeleteExpired(ctx, base); err != nil || n != 0 {
 		t.Fatalf("second DeleteExpired = %d, %v; want 0", n, err)
 	}
 }
 
+// everyMethod calls every Store method but Close once with ctx on the
+// session "c" of user "u" and passes each error to check by method name. It
+// fails t when the interface has a method it does not call, so a method
+// added to store.Store cannot miss the canceled and closed tests.
+func everyMethod(t *testing.T, ctx context.Context, s store.Store, check func(name string, err error)) {
+	t.Helper()
+	called := map[string]bool{"Close": true}
+	call := func(name string, err error) {
+		t.Helper()
+		called[name] = true
+		check(name, err)
+	}
+	r := store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	call("CreateSession", s.CreateSession(ctx, newSession(t, "d", "u")))
+	_, err := s.GetSession(ctx, "c", base)
+	call("GetSession", err)
+	_, err = s.RotateSession(ctx, "c", []byte("y"), r)
+	call("RotateSession", err)
+	call("UpdateSession", s.UpdateSession(ctx, "c", base, func(*store.Session) error { return nil }))
+	_, err = s.DeleteSession(ctx, "c")
+	call("DeleteSession", err)
+	_, err = s.DeleteUserSessions(ctx, "u")
+	call("DeleteUserSessions", err)
+	_, err = s.ListUserSessions(ctx, "u", base)
+	call("ListUserSessions", err)
+	call("AddSigningKey", s.AddSigningKey(ctx, newKey(t, "k", base, base.Add(time.Hour))))
+	_, err = s.SigningKeys(ctx, base)
+	call("SigningKeys", err)
+	_, err = s.EnsureSecret(ctx, "n", []byte("v"))
+	call("EnsureSecret", err)
+	call("AddRevocations", s.AddRevocations(ctx, []store.Revocation{{Handle: "c", RevokedAt: base, ExpiresAt: base.Add(time.Hour)}}))
+	_, err = s.RevocationsSince(ctx, base.Add(-time.Hour), base)
+	call("RevocationsSince", err)
+	_, err = s.DeleteExpired(ctx, base.Add(1000*time.Hour))
+	call("DeleteExpired", err)
+	iface := reflect.TypeFor[store.Store]()
+	for i := range iface.NumMethod() {
+		if name := iface.Method(i).Name; !called[name] {
+			t.Errorf("the suite does not call store.Store.%s here", name)
+		}
+	}
+}
+
 func testCanceled(t *testing.T, s store.Store) {
+	ctx := context.Background()
 	create(t, s, newSession(t, "c", "u"))
-	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := s.EnsureSecret(ctx, "n", []byte("v0")); err != nil {
+		t.Fatal(err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	check := func(name string, err error) {
+	everyMethod(t, canceled, s, func(name string, err error) {
 		t.Helper()
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("%s with a canceled context: err = %v, want context.Canceled", name, err)
 		}
-	}
-	_, err := s.GetSession(ctx, "c", base)
-	check("GetSession", err)
-	check("RotateSession", s.RotateSession(ctx, "c", 0, store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}))
-	if cr, ok := s.(store.CurrentRotator); ok {
-		_, err = cr.RotateCurrent(ctx, "c", []byte("y"), store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)})
-		check("RotateCurrent", err)
-	}
-	check("UpdateSession", s.UpdateSession(ctx, "c", base, func(*store.Session) error { return nil }))
-	_, err = s.ListUserSessions(ctx, "u", base)
-	check("ListUserSessions", err)
-	_, err = s.DeleteSession(ctx, "c")
-	check("DeleteSession", err)
-	_, err = s.DeleteExpired(ctx, base.Add(1000*time.Hour))
-	check("DeleteExpired", err)
+	})
 	// Nothing happened.
-	if got := get(t, s, "c"); got.Generation != 0 {
+	got := get(t, s, "c")
+	if got.Generation != 0 {
 		t.Errorf("Generation = %d after a canceled rotation", got.Generation)
+	}
+	if _, err := s.GetSession(ctx, "d", base); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a canceled CreateSession created the session: err = %v", err)
+	}
+	if keys, err := s.SigningKeys(ctx, base); err != nil || len(keys) != 0 {
+		t.Errorf("SigningKeys after a canceled AddSigningKey = %d keys, %v; want none", len(keys), err)
+	}
+	if v, err := s.EnsureSecret(ctx, "n", []byte("v1")); err != nil || string(v) != "v0" {
+		t.Errorf("secret after a canceled EnsureSecret = %q, %v; want v0", v, err)
+	}
+	if revs, err := s.RevocationsSince(ctx, base.Add(-time.Hour), base); err != nil || len(revs) != 0 {
+		t.Errorf("revocations after a canceled AddRevocations = %v, %v; want none", revs, err)
 	}
 }
 
 func testClosed(t *testing.T, s store.Store) {
-	ctx := context.Background()
 	create(t, s, newSession(t, "c", "u"))
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	check := func(name string, err error) {
+	everyMethod(t, context.Background(), s, func(name string, err error) {
 		t.Helper()
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
 		}
-	}
-	check("CreateSession", s.CreateSession(ctx, newSession(t, "d", "u")))
-	_, err := s.GetSession(ctx, "c", base)
-	check("GetSession", err)
-	check("RotateSession", s.RotateSession(ctx, "c", 0, store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}))
-	if cr, ok := s.(store.CurrentRotator); ok {
-		_, err = cr.RotateCurrent(ctx, "c", []byte("y"), store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)})
-		check("RotateCurrent", err)
-	}
-	check("UpdateSession", s.UpdateSession(ctx, "c", base, func(*store.Session) error { return nil }))
-	_, err = s.DeleteSession(ctx, "c")
-	check("DeleteSession", err)
-	_, err = s.DeleteUserSessions(ctx, "u")
-	check("DeleteUserSessions", err)
-	_, err = s.ListUserSessions(ctx, "u", base)
-	check("ListUserSessions", err)
-	check("AddSigningKey", s.AddSigningKey(ctx, newKey(t, "k", base, base.Add(time.Hour))))
-	_, err = s.SigningKeys(ctx, base)
-	check("SigningKeys", err)
-	_, err = s.EnsureSecret(ctx, "n", []byte("v"))
-	check("EnsureSecret", err)
-	_, err = s.DeleteExpired(ctx, base)
-	check("DeleteExpired", err)
+	})
 	if err := s.Close(); err != nil && !errors.Is(err, store.ErrClosed) {
 		t.Errorf("second Close: %v, want nil or ErrClosed", err)
 	}
+}
+
+func checkRevocation(t testing.TB, got, want store.Revocation) {
+	t.Helper()
+	if got.Handle != want.Handle {
+		t.Errorf("Handle = %.80q, want %.80q", got.Handle, want.Handle)
+	}
+	checkTime(t, want.Handle+" RevokedAt", got.RevokedAt, want.RevokedAt)
+	checkTime(t, want.Handle+" ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+}
+
+// since returns s.RevocationsSince(since, now), failing t on an error.
+func since(t testing.TB, s store.Store, since, now time.Time) []store.Revocation {
+	t.Helper()
+	got, err := s.RevocationsSince(context.Background(), since, now)
+	if err != nil {
+		t.Fatalf("RevocationsSince(base%+v, base%+v): %v", since.Sub(base), now.Sub(base), err)
+	}
+	return got
+}
+
+func checkRevocations(t testing.TB, what string, got []store.Revocation, want ...store.Revocation) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s = %v, want %v", what, got, want)
+	}
+	for i := range want {
+		checkRevocation(t, got[i], want[i])
+	}
+}
+
+// testRevocations: what AddRevocations records comes back exactly (in UTC,
+// to the microsecond), oldest first; since is inclusive, ExpiresAt must be
+// after now; an empty batch is fine.
+func testRevocations(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if err := s.AddRevocations(ctx, nil); err != nil {
+		t.Fatalf("AddRevocations(none): %v", err)
+	}
+	checkRevocations(t, "RevocationsSince on an empty log", since(t, s, base.Add(-time.Hour), base))
+	r1 := store.Revocation{Handle: "h1", RevokedAt: base.Add(-time.Minute + time.Microsecond), ExpiresAt: base.Add(time.Hour)}
+	r2 := store.Revocation{Handle: "h2 ' OR 1=1 -- 😀", RevokedAt: base.Add(-2 * time.Minute), ExpiresAt: base.Add(time.Microsecond)}
+	r3 := store.Revocation{Handle: "h3", RevokedAt: base, ExpiresAt: base.Add(2 * time.Hour)}
+	if err := s.AddRevocations(ctx, []store.Revocation{r1, r2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddRevocations(ctx, []store.Revocation{r3}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		since, now time.Time
+		want       []store.Revocation
+	}{
+		{base.Add(-time.Hour), base, []store.Revocation{r2, r1, r3}},
+		{r2.RevokedAt, base, []store.Revocation{r2, r1, r3}}, // since is inclusive
+		{r2.RevokedAt.Add(time.Microsecond), base, []store.Revocation{r1, r3}},
+		{base, base, []store.Revocation{r3}},
+		{base.Add(time.Microsecond), base, nil},
+		{base.Add(-time.Hour), r2.ExpiresAt, []store.Revocation{r1, r3}}, // ExpiresAt must be after now
+		{base.Add(-time.Hour), r1.ExpiresAt, []store.Revocation{r3}},
+		{base.Add(-time.Hour), base.Add(3 * time.Hour), nil},
+	} {
+		checkRevocations(t, fmt.Sprintf("RevocationsSince(base%+v, base%+v)", c.since.Sub(base), c.now.Sub(base)), since(t, s, c.since, c.now), c.want...)
+	}
+}
+
+// testRevocationsUpsert: recording a handle again updates its times
+// instead of failing or adding a second row.
+func testRevocationsUpsert(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	first := store.Revocation{Handle: "h", RevokedAt: base.Add(-time.Hour), ExpiresAt: base.Add(time.Hour)}
+	if err := s.AddRevocations(ctx, []store.Revocation{first}); err != nil {
+		t.Fatal(err)
+	}
+	again := store.Revocation{Handle: "h", RevokedAt: base.Add(time.Minute), ExpiresAt: base.Add(3 * time.Hour)}
+	other := store.Revocation{Handle: "o", RevokedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if err := s.AddRevocations(ctx, []store.Revocation{again, other}); err != nil {
+		t.Fatalf("AddRevocations of a recorded handle: %v", err)
+	}
+	checkRevocations(t, "RevocationsSince after the update", since(t, s, base.Add(-2*time.Hour), base), other, again)
+	// A batch naming one handle twice ends with one row.
+	twice := []store.Revocation{{Handle: "t", RevokedAt: base, ExpiresAt: base.Add(time.Hour)}, {Handle: "t", RevokedAt: base.Add(2 * time.Minute), ExpiresAt: base.Add(2 * time.Hour)}}
+	if err := s.AddRevocations(ctx, twice); err != nil {
+		t.Fatalf("AddRevocations with a handle twice: %v", err)
+	}
+	checkRevocations(t, "RevocationsSince after a batch with a handle twice", since(t, s, base.Add(90*time.Second), base), twice[1])
+}
+
+// testRevocationsBadInput: an empty handle, a NUL byte or invalid UTF-8 is
+// refused with a plain error, and the whole batch with it.
+func testRevocationsBadInput(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	good := store.Revocation{Handle: "good", RevokedAt: base, ExpiresAt: base.Add(time.Hour)}
+	for name, h := range map[string]string{"empty": "", "nul": "a\x00b", "utf8": "bad \xff\xfe"} {
+		bad := store.Revocation{Handle: h, RevokedAt: base, ExpiresAt: base.Add(time.Hour)}
+		if err := s.AddRevocations(ctx, []store.Revocation{good, bad}); !isDBFailure(err) {
+			t.Errorf("AddRevocations(%s handle) err = %v, want a plain error", name, err)
+		}
+	}
+	checkRevocations(t, "RevocationsSince after refused batches", since(t, s, base.Add(-time.Hour), base))
+}
+
+// testRevocationsVisibleAcross: what one instance records, the other reads.
+func testRevocationsVisibleAcross(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	r := store.Revocation{Handle: "h", RevokedAt: base, ExpiresAt: base.Add(time.Hour)}
+	if err := a.AddRevocations(ctx, []store.Revocation{r}); err != nil {
+		t.Fatal(err)
+	}
+	checkRevocations(t, "b.RevocationsSince", since(t, b, base.Add(-time.Minute), base), r)
+	r.RevokedAt, r.ExpiresAt = base.Add(time.Second), base.Add(2*time.Hour)
+	if err := b.AddRevocations(ctx, []store.Revocation{r}); err != nil {
+		t.Fatal(err)
+	}
+	checkRevocations(t, "a.RevocationsSince after b's update", since(t, a, base.Add(-time.Minute), base), r)
 }
 
 func testVisibleAcross(t *testing.T, a, b store.Store) {
@@ -1085,7 +1158,7 @@ func testVisibleAcross(t *testing.T, a, b store.Store) {
 	checkSession(t, get(t, b, "vis"), in)
 
 	h := randBytes(t, 32)
-	if err := b.RotateSession(ctx, "vis", 0, store.Rotation{NewRefreshHash: h, RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); err != nil {
+	if _, err := b.RotateSession(ctx, "vis", in.RefreshHash, store.Rotation{NewRefreshHash: h, RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, a, "vis"); got.Generation != 1 || !bytes.Equal(got.RefreshHash, h) {
@@ -1112,7 +1185,7 @@ func testVisibleAcross(t *testing.T, a, b store.Store) {
 	if _, err := a.GetSession(ctx, "vis", base); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a.GetSession after b's delete: err = %v, want ErrNotFound", err)
 	}
-	if err := a.RotateSession(ctx, "vis", 1, store.Rotation{NewRefreshHash: h, RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("a.RotateSession after b's delete: err = %v, want ErrNotFound", err)
+	if _, err := a.RotateSession(ctx, "vis", h, store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("a.RotateSession after b's delete: err = %v, want ErrConflict", err)
 	}
 }

@@ -1,4 +1,4 @@
-package store_test
+package gormstore_test
 
 import (
 	"bytes"
@@ -18,6 +18,9 @@ import (
 
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 	"github.com/ginsession/ginsession/store/storetest"
 )
 
@@ -29,23 +32,23 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 type backend struct {
 	name  string
 	newDB func(t *testing.T) string
-	open  func(string, store.Options) (*store.GORMStore, error)
+	open  func(string, gormstore.Options) (*gormstore.GORMStore, error)
 }
 
 var backends = []backend{
 	{
 		name:  "SQLite",
 		newDB: func(t *testing.T) string { return filepath.Join(t.TempDir(), "sessions.db") },
-		open:  store.OpenSQLite,
+		open:  sqlitestore.Open,
 	},
 	{
 		name:  "Postgres",
 		newDB: func(t *testing.T) string { return pgtest.NewDatabase(t) },
-		open:  store.OpenPostgres,
+		open:  postgresstore.Open,
 	},
 }
 
-func (b backend) openOn(t *testing.T, where string, opts store.Options) *store.GORMStore {
+func (b backend) openOn(t *testing.T, where string, opts gormstore.Options) *gormstore.GORMStore {
 	t.Helper()
 	s, err := b.open(where, opts)
 	if err != nil {
@@ -63,7 +66,7 @@ func TestConformance(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) store.Store {
-				return b.openOn(t, b.newDB(t), store.Options{})
+				return b.openOn(t, b.newDB(t), gormstore.Options{})
 			})
 		})
 	}
@@ -77,7 +80,7 @@ func TestConformanceShared(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
 				where := b.newDB(t)
-				return b.openOn(t, where, store.Options{}), b.openOn(t, where, store.Options{})
+				return b.openOn(t, where, gormstore.Options{}), b.openOn(t, where, gormstore.Options{})
 			})
 		})
 	}
@@ -98,7 +101,7 @@ func TestConformanceNewSQLite(t *testing.T) {
 		}
 		sqlDB.SetMaxOpenConns(1)
 		t.Cleanup(func() { _ = sqlDB.Close() })
-		s, err := store.New(db, store.Options{TablePrefix: "app_"})
+		s, err := gormstore.New(db, gormstore.Options{TablePrefix: "app_"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +129,7 @@ func TestConformanceNewPostgresSimpleProtocol(t *testing.T) {
 		// everything the store ran.
 		sqlDB.SetMaxOpenConns(1)
 		t.Cleanup(func() { _ = sqlDB.Close() })
-		s, err := store.New(db, store.Options{})
+		s, err := gormstore.New(db, gormstore.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,9 +158,9 @@ func TestNewLeavesDBOpen(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			where := b.newDB(t)
-			owner := b.openOn(t, where, store.Options{CleanupInterval: -1})
+			owner := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
 			db := owner.DB()
-			s, err := store.New(db, store.Options{TablePrefix: "other_", CleanupInterval: -1})
+			s, err := gormstore.New(db, gormstore.Options{TablePrefix: "other_", CleanupInterval: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,54 +197,23 @@ func TestNewLeavesDBOpen(t *testing.T) {
 func TestInvalidOptionsAndPaths(t *testing.T) {
 	dir := t.TempDir()
 	for _, p := range []string{"", ":memory:", "file:x.db", filepath.Join(dir, "a.db?mode=memory"), filepath.Join(dir, "a#b")} {
-		if s, err := store.OpenSQLite(p, store.Options{}); err == nil {
+		if s, err := sqlitestore.Open(p, gormstore.Options{}); err == nil {
 			s.Close()
-			t.Errorf("OpenSQLite(%q) succeeded, want an error", p)
+			t.Errorf("sqlitestore.Open(%q) succeeded, want an error", p)
 		}
 	}
 	for _, prefix := range []string{"x; DROP TABLE y; --", "1abc", "a-b", strings.Repeat("a", 41)} {
-		if s, err := store.OpenSQLite(filepath.Join(dir, "p.db"), store.Options{TablePrefix: prefix}); err == nil {
+		if s, err := sqlitestore.Open(filepath.Join(dir, "p.db"), gormstore.Options{TablePrefix: prefix}); err == nil {
 			s.Close()
 			t.Errorf("TablePrefix %q accepted, want an error", prefix)
 		}
 	}
 }
 
-func TestOpenDispatch(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	s, err := store.Open(path, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if got := s.DB().Dialector.Name(); got != "sqlite" {
-		t.Errorf("Open(%q) dialect = %s, want sqlite", path, got)
-	}
-	dsn := pgtest.NewDatabase(t)
-	for _, d := range []string{dsn, strings.Replace(dsn, "postgres://", "postgresql://", 1)} {
-		p, err := store.Open(d, store.Options{})
-		if err != nil {
-			t.Fatalf("Open(%s): %v", d, err)
-		}
-		if got := p.DB().Dialector.Name(); got != "postgres" {
-			t.Errorf("Open(%s) dialect = %s, want postgres", d, got)
-		}
-		p.Close()
-	}
-	// A keyword DSN for an unreachable server must be tried as Postgres (and
-	// fail), not create an SQLite file of that name.
-	if p, err := store.Open("host=127.0.0.1 port=1 user=x dbname=x sslmode=disable connect_timeout=2", store.Options{}); err == nil {
-		p.Close()
-		t.Fatal("Open(keyword DSN to port 1) succeeded")
-	} else if !strings.Contains(err.Error(), "OpenPostgres") {
-		t.Fatalf("Open(keyword DSN) err = %v, want an OpenPostgres error", err)
-	}
-}
-
 func TestDuplicateMatchesErrDuplicatedKey(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			s := b.openOn(t, b.newDB(t), store.Options{})
+			s := b.openOn(t, b.newDB(t), gormstore.Options{})
 			ctx := context.Background()
 			now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 			sess := &store.Session{Handle: "h", UserID: "u", RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -269,7 +241,7 @@ func everyMethod(s store.Store, now time.Time) map[string]error {
 	errs := map[string]error{}
 	errs["CreateSession"] = s.CreateSession(ctx, &store.Session{Handle: "new", UserID: "u", RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
 	_, errs["GetSession"] = s.GetSession(ctx, "h", now)
-	errs["RotateSession"] = s.RotateSession(ctx, "h", 0, store.Rotation{NewRefreshHash: []byte("r2"), RotatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	_, errs["RotateSession"] = s.RotateSession(ctx, "h", []byte("r"), store.Rotation{NewRefreshHash: []byte("r2"), RotatedAt: now, ExpiresAt: now.Add(time.Hour)})
 	errs["UpdateSession"] = s.UpdateSession(ctx, "h", now, func(*store.Session) error { return nil })
 	_, errs["DeleteSession"] = s.DeleteSession(ctx, "h")
 	_, errs["DeleteUserSessions"] = s.DeleteUserSessions(ctx, "u")
@@ -277,6 +249,8 @@ func everyMethod(s store.Store, now time.Time) map[string]error {
 	errs["AddSigningKey"] = s.AddSigningKey(ctx, &store.SigningKey{ID: "k2", Algorithm: "ES256", CreatedAt: now, SignFrom: now, ExpiresAt: now.Add(time.Hour)})
 	_, errs["SigningKeys"] = s.SigningKeys(ctx, now)
 	_, errs["EnsureSecret"] = s.EnsureSecret(ctx, "s", []byte("v"))
+	errs["AddRevocations"] = s.AddRevocations(ctx, []store.Revocation{{Handle: "h", RevokedAt: now, ExpiresAt: now.Add(time.Hour)}})
+	_, errs["RevocationsSince"] = s.RevocationsSince(ctx, now.Add(-time.Hour), now)
 	_, errs["DeleteExpired"] = s.DeleteExpired(ctx, now)
 	return errs
 }
@@ -311,18 +285,18 @@ func TestDatabaseFailureIsNotNotFound(t *testing.T) {
 	}
 	for _, b := range backends {
 		t.Run(b.name+"/HandlesClosed", func(t *testing.T) {
-			s := b.openOn(t, b.newDB(t), store.Options{CleanupInterval: -1})
+			s := b.openOn(t, b.newDB(t), gormstore.Options{CleanupInterval: -1})
 			seed(t, s)
-			store.CloseHandlesForTest(s)
+			gormstore.CloseHandlesForTest(s)
 			check(t, everyMethod(s, now), nil)
 		})
 		t.Run(b.name+"/TablesDropped", func(t *testing.T) {
 			where := b.newDB(t)
-			s := b.openOn(t, where, store.Options{CleanupInterval: -1})
+			s := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
 			seed(t, s)
 			// Another instance (an operator, a bad migration) drops the tables.
-			other := b.openOn(t, where, store.Options{CleanupInterval: -1})
-			for _, table := range []string{"ginsession_sessions", "ginsession_signing_keys", "ginsession_secrets"} {
+			other := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
+			for _, table := range []string{"ginsession_sessions", "ginsession_signing_keys", "ginsession_secrets", "ginsession_revocations"} {
 				if err := other.DB().Exec("DROP TABLE " + table).Error; err != nil {
 					t.Fatal(err)
 				}
@@ -340,7 +314,7 @@ func loopGoroutines() int {
 	for {
 		n := runtime.Stack(buf, true)
 		if n < len(buf) {
-			return strings.Count(string(buf[:n]), "created by github.com/ginsession/ginsession/store.newStore ")
+			return strings.Count(string(buf[:n]), "created by github.com/ginsession/ginsession/store/gormstore.newStore ")
 		}
 		buf = make([]byte, 2*len(buf))
 	}
@@ -359,7 +333,7 @@ func TestCleanupLoop(t *testing.T) {
 			var ticks atomic.Int64
 			loopsBefore := loopGoroutines()
 			goroutinesBefore := runtime.NumGoroutine()
-			s, err := b.open(where, store.Options{
+			s, err := b.open(where, gormstore.Options{
 				CleanupInterval: 2 * time.Millisecond,
 				Now: func() time.Time {
 					ticks.Add(1)
@@ -440,7 +414,7 @@ func TestCleanupLoop(t *testing.T) {
 
 func TestCleanupLoopDisabled(t *testing.T) {
 	before := loopGoroutines()
-	s, err := store.OpenSQLite(filepath.Join(t.TempDir(), "s.db"), store.Options{CleanupInterval: -1})
+	s, err := sqlitestore.Open(filepath.Join(t.TempDir(), "s.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +429,7 @@ func TestCleanupLoopDisabled(t *testing.T) {
 func TestTimeOrderAcrossZones(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			s := b.openOn(t, b.newDB(t), store.Options{CleanupInterval: -1})
+			s := b.openOn(t, b.newDB(t), gormstore.Options{CleanupInterval: -1})
 			ctx := context.Background()
 			utc := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
 			east := time.FixedZone("east", 14*3600)
@@ -497,7 +471,7 @@ func TestTimeOrderAcrossZones(t *testing.T) {
 func TestBinaryColumnsRaw(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			s := b.openOn(t, b.newDB(t), store.Options{CleanupInterval: -1})
+			s := b.openOn(t, b.newDB(t), gormstore.Options{CleanupInterval: -1})
 			val := []byte{0, 1, 2, 0xff, 0xfe, 0, '\'', '"', '\\'}
 			got, err := s.EnsureSecret(context.Background(), "bin", val)
 			if err != nil {

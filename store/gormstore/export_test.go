@@ -1,4 +1,4 @@
-package store
+package gormstore
 
 // CloseHandlesForTest closes the database handles under s without closing s,
 // so tests can see how the store reports a database that stopped working.

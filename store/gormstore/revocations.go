@@ -1,35 +1,13 @@
-package store
+package gormstore
 
 import (
 	"context"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/ginsession/ginsession/store"
 )
-
-// Revocation announces a revoked session to every instance sharing the
-// database, until ExpiresAt (when the last access token issued for it has
-// expired and nothing is left to refuse).
-type Revocation struct {
-	Handle    string
-	RevokedAt time.Time
-	ExpiresAt time.Time
-}
-
-// RevocationLog is an optional Store capability (detected by type
-// assertion): a small table of recent revocations that each instance
-// polls, so a revoked session's access tokens stop working everywhere
-// within a second without a database read per request.
-type RevocationLog interface {
-	// AddRevocations records revocations (a handle already recorded is
-	// updated).
-	AddRevocations(ctx context.Context, revs []Revocation) error
-	// RevocationsSince returns the revocations with RevokedAt at or after
-	// since whose ExpiresAt is after now.
-	RevocationsSince(ctx context.Context, since, now time.Time) ([]Revocation, error)
-}
-
-var _ RevocationLog = (*GORMStore)(nil)
 
 type revocationRow struct {
 	Handle    string    `gorm:"column:handle"`
@@ -37,10 +15,11 @@ type revocationRow struct {
 	ExpiresAt time.Time `gorm:"column:expires_at"`
 }
 
-// AddRevocations implements RevocationLog.
-func (s *GORMStore) AddRevocations(ctx context.Context, revs []Revocation) error {
+// AddRevocations implements store.Store. It writes every revocation in one
+// transaction; a handle already recorded takes the new times.
+func (s *GORMStore) AddRevocations(ctx context.Context, revs []store.Revocation) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	for _, r := range revs {
 		if err := checkText("add revocations", "handle", r.Handle); err != nil {
@@ -67,10 +46,10 @@ func (s *GORMStore) AddRevocations(ctx context.Context, revs []Revocation) error
 	return nil
 }
 
-// RevocationsSince implements RevocationLog.
-func (s *GORMStore) RevocationsSince(ctx context.Context, since, now time.Time) ([]Revocation, error) {
+// RevocationsSince implements store.Store.
+func (s *GORMStore) RevocationsSince(ctx context.Context, since, now time.Time) ([]store.Revocation, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	var rows []revocationRow
 	err := s.read.WithContext(ctx).Raw("SELECT handle, revoked_at, expires_at FROM "+s.tables.revocations+
@@ -78,9 +57,9 @@ func (s *GORMStore) RevocationsSince(ctx context.Context, since, now time.Time) 
 	if err != nil {
 		return nil, s.fail("revocations since", err)
 	}
-	out := make([]Revocation, len(rows))
+	out := make([]store.Revocation, len(rows))
 	for i, r := range rows {
-		out[i] = Revocation{Handle: r.Handle, RevokedAt: utc(r.RevokedAt), ExpiresAt: utc(r.ExpiresAt)}
+		out[i] = store.Revocation{Handle: r.Handle, RevokedAt: utc(r.RevokedAt), ExpiresAt: utc(r.ExpiresAt)}
 	}
 	return out, nil
 }

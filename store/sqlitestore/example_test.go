@@ -1,4 +1,4 @@
-package store_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -9,16 +9,18 @@ import (
 	"time"
 
 	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
-func ExampleOpenSQLite() {
+func ExampleOpen() {
 	dir, err := os.MkdirTemp("", "ginsession-example-")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
 
-	s, err := store.OpenSQLite(filepath.Join(dir, "sessions.db"), store.Options{})
+	s, err := sqlitestore.Open(filepath.Join(dir, "sessions.db"), gormstore.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -40,9 +42,12 @@ func ExampleOpenSQLite() {
 		log.Fatal(err)
 	}
 
+	current := []byte("hash of refresh token 1")
 	rotate := store.Rotation{NewRefreshHash: []byte("hash of refresh token 2"), RotatedAt: now.Add(time.Hour), ExpiresAt: now.Add(25 * time.Hour)}
-	fmt.Println("first rotation:", s.RotateSession(ctx, "h1", 0, rotate))
-	fmt.Println("replayed rotation:", s.RotateSession(ctx, "h1", 0, rotate))
+	_, err = s.RotateSession(ctx, "h1", current, rotate)
+	fmt.Println("first rotation:", err)
+	_, err = s.RotateSession(ctx, "h1", current, rotate)
+	fmt.Println("replayed rotation:", err)
 
 	sess, err := s.GetSession(ctx, "h1", now.Add(2*time.Hour))
 	if err != nil {

@@ -1,4 +1,4 @@
-package store
+package gormstore
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ginsession/ginsession/store"
 )
 
 // The statements every request or refresh runs (read a session, rotate a
@@ -53,8 +55,7 @@ type hotKind int
 
 const (
 	hotGet hotKind = iota
-	hotRotateGen
-	hotRotateCurrent
+	hotRotate
 	hotKinds
 )
 
@@ -66,14 +67,11 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 	switch kind {
 	case hotGet:
 		q = "SELECT " + sessionColumns + " FROM " + t + " WHERE handle = ? AND expires_at > ?"
-	case hotRotateGen:
-		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
-			" WHERE handle = ? AND generation = ? AND expires_at > ?"
-	case hotRotateCurrent:
+	case hotRotate:
 		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
 			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ? RETURNING user_id, generation, created_at, payload"
 	default:
-		panic("store: unknown hot statement")
+		panic("gormstore: unknown hot statement")
 	}
 	if !s.postgres {
 		return q
@@ -116,7 +114,7 @@ func (s *GORMStore) prepareHot(ctx context.Context) error {
 }
 
 // yieldWriter is called after a write on the request path has released the
-// writer. With OpenSQLite there is one writer connection; the goroutine
+// writer. With sqlitestore.Open there is one writer connection; the goroutine
 // queued for it is made runnable when it is released, but without a yield
 // it runs only once this goroutine has finished its own CPU work (signing
 // the new access token: tens of microseconds), and the writer sits idle
@@ -142,8 +140,8 @@ func (s *GORMStore) closeHot() error {
 }
 
 // scanSession reads one row of sessionColumns.
-func scanSession(rows *sql.Rows) (*Session, error) {
-	var out Session
+func scanSession(rows *sql.Rows) (*store.Session, error) {
+	var out store.Session
 	var rotated, expires, created dbTime
 	if err := rows.Scan(&out.Handle, &out.UserID, &out.RefreshHash, &out.PrevRefreshHash, &out.Generation,
 		&rotated, &expires, &created, &out.Payload, &out.Data); err != nil {
@@ -176,8 +174,8 @@ func queryOne(ctx context.Context, st hotStmt, scan func(*sql.Rows) error, args 
 
 // querySession runs a statement that returns at most one session row of
 // sessionColumns; nil when there is none.
-func querySession(ctx context.Context, st hotStmt, args ...any) (*Session, error) {
-	var row *Session
+func querySession(ctx context.Context, st hotStmt, args ...any) (*store.Session, error) {
+	var row *store.Session
 	found, err := queryOne(ctx, st, func(rows *sql.Rows) (err error) {
 		row, err = scanSession(rows)
 		return err
@@ -188,13 +186,13 @@ func querySession(ctx context.Context, st hotStmt, args ...any) (*Session, error
 	return row, nil
 }
 
-// queryRotated runs the hotRotateCurrent statement and completes the row
+// queryRotated runs the hotRotate statement and completes the row
 // from what the caller passed: only the columns the caller cannot know come
 // back from the database (the times it set, the hashes it gave and the
 // handle are not read again; Data is not read at all). nil when no row
 // matched.
-func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte, r Rotation) (*Session, error) {
-	out := Session{
+func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte, r store.Rotation) (*store.Session, error) {
+	out := store.Session{
 		Handle:          handle,
 		RefreshHash:     append([]byte(nil), r.NewRefreshHash...),
 		PrevRefreshHash: append([]byte(nil), current...),

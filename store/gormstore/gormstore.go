@@ -1,4 +1,17 @@
-package store
+// Package gormstore implements store.Store on GORM, for SQLite and Postgres.
+//
+// It imports GORM but no database driver: the dialect comes from the
+// *gorm.DB it is given (db.Dialector.Name()). Applications usually open a
+// store with store/sqlitestore or store/postgresstore, which import one
+// driver each and return a *GORMStore; New is for a *gorm.DB the
+// application opened itself (to share its pool, or with its own driver
+// settings).
+//
+// The statements every request or refresh runs go through database/sql
+// directly, prepared once on SQLite. New creates the tables if they do not
+// exist, under an advisory lock on Postgres so instances starting together
+// do not race.
+package gormstore
 
 import (
 	"context"
@@ -16,6 +29,9 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/internal/gormconn"
 )
 
 // DefaultCleanupInterval is the period of the cleanup loop when
@@ -44,8 +60,8 @@ type Options struct {
 	// Default: a logger that discards everything. Nothing secret is logged.
 	Logger *slog.Logger
 
-	// TablePrefix is prepended to the three table names (sessions,
-	// signing_keys, secrets) and to the index names. Default (empty):
+	// TablePrefix is prepended to the table names (sessions, signing_keys,
+	// secrets, revocations) and to the index names. Default (empty):
 	// DefaultTablePrefix, "ginsession_". It must match
 	// [A-Za-z_][A-Za-z0-9_]* and be at most 40 bytes, because it is written
 	// into SQL statements verbatim.
@@ -54,23 +70,23 @@ type Options struct {
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,39}$`)
 
-// GORMStore implements Store on top of GORM, for SQLite and Postgres.
+// GORMStore implements store.Store on top of GORM, for SQLite and Postgres.
 //
-// Create one with OpenSQLite, OpenPostgres, Open or New, and Close it when
-// done. It is safe for concurrent use by many goroutines, and several
+// Create one with sqlitestore.Open, postgresstore.Open or New, and Close it
+// when done. It is safe for concurrent use by many goroutines, and several
 // GORMStores (in one or several processes) may share one database.
 type GORMStore struct {
 	// read serves plain reads. write serves every write and every
 	// transaction. They are the same handle except for stores made by
-	// OpenSQLite, where write is a single connection (SQLite allows one
+	// sqlitestore.Open, where write is a single connection (SQLite allows one
 	// writer at a time; queueing writers in Go rather than in SQLite's busy
 	// handler is what keeps SQLITE_BUSY away) and read is a pool.
 	read, write *gorm.DB
 	postgres    bool // dialect: Postgres when true, SQLite otherwise
 	// singleWriter: write is one connection shared by every writer
-	// (OpenSQLite).
+	// (sqlitestore.Open).
 	singleWriter bool
-	owned        []*sql.DB // closed by Close; empty for New
+	owned        []*sql.DB // closed by Close; empty for a caller's *gorm.DB
 	tables       tableNames
 
 	now func() time.Time
@@ -83,10 +99,7 @@ type GORMStore struct {
 	loopDone chan struct{}
 }
 
-var (
-	_ Store          = (*GORMStore)(nil)
-	_ CurrentRotator = (*GORMStore)(nil)
-)
+var _ store.Store = (*GORMStore)(nil)
 
 type tableNames struct {
 	prefix, sessions, keys, secrets, revocations string
@@ -100,17 +113,24 @@ type tableNames struct {
 // close db. With SQLite, the caller is also responsible for the connection
 // settings that make concurrent writers safe: WAL journal, a busy_timeout,
 // write transactions started IMMEDIATE (mattn DSN "_txlock=immediate") and
-// preferably a single open connection. OpenSQLite does all of that; prefer it.
+// preferably a single open connection. sqlitestore.Open does all of that;
+// prefer it.
 func New(db *gorm.DB, opts Options) (*GORMStore, error) {
 	if db == nil {
 		return nil, errors.New("store: New: nil *gorm.DB")
 	}
-	return newStore(db, db, nil, opts)
+	// An opener (sqlitestore, postgresstore) hands over its handles this
+	// way; a caller's *gorm.DB has none and stays the caller's.
+	c := gormconn.From(db)
+	if c == nil {
+		c = &gormconn.Conns{Read: db, Write: db}
+	}
+	return newStore(c, opts)
 }
 
-func newStore(read, write *gorm.DB, owned []*sql.DB, opts Options) (*GORMStore, error) {
-	s := &GORMStore{read: read, write: write, owned: owned, now: opts.Now, log: opts.Logger}
-	switch name := write.Dialector.Name(); name {
+func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
+	s := &GORMStore{read: c.Read, write: c.Write, owned: c.Owned, singleWriter: c.SingleWriter, now: opts.Now, log: opts.Logger}
+	switch name := s.write.Dialector.Name(); name {
 	case "postgres":
 		s.postgres = true
 	case "sqlite":
@@ -158,7 +178,7 @@ func newStore(read, write *gorm.DB, owned []*sql.DB, opts Options) (*GORMStore, 
 }
 
 // DB returns the *gorm.DB the store writes through. For a store made by
-// OpenSQLite it is the single writer connection (reads use a separate pool);
+// sqlitestore.Open it is the single writer connection (reads use a separate pool);
 // otherwise it is the only handle. It is meant for tests and for tuning the
 // connection pool (DB().DB()); queries run through it bypass the store's
 // guarantees.
@@ -169,7 +189,7 @@ func (s *GORMStore) DB() *gorm.DB { return s.write }
 // Every later call, including a second Close, returns ErrClosed.
 func (s *GORMStore) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	if s.stopLoop != nil {
 		s.stopLoop()
@@ -216,7 +236,7 @@ func (s *GORMStore) cleanupLoop(ctx context.Context, every time.Duration) {
 // a failing database must not look like a missing or contested row.
 func (s *GORMStore) fail(op string, err error) error {
 	if s.closed.Load() {
-		return fmt.Errorf("store: %s: %w: %w", op, ErrClosed, err)
+		return fmt.Errorf("store: %s: %w: %w", op, store.ErrClosed, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
@@ -274,8 +294,8 @@ type sessionRow struct {
 
 const sessionColumns = "handle, user_id, refresh_hash, prev_refresh_hash, generation, rotated_at, expires_at, created_at, payload, data"
 
-func (r *sessionRow) session() *Session {
-	return &Session{
+func (r *sessionRow) session() *store.Session {
+	return &store.Session{
 		Handle:          r.Handle,
 		UserID:          r.UserID,
 		RefreshHash:     r.RefreshHash,
@@ -304,12 +324,12 @@ type secretRow struct {
 	Value blob   `gorm:"column:value"`
 }
 
-// CreateSession implements Store. Handle and UserID must be non-empty valid
+// CreateSession implements store.Store. Handle and UserID must be non-empty valid
 // UTF-8 without NUL bytes; RefreshHash must be set. A duplicate handle gives
 // an error matching gorm.ErrDuplicatedKey.
-func (s *GORMStore) CreateSession(ctx context.Context, in *Session) error {
+func (s *GORMStore) CreateSession(ctx context.Context, in *store.Session) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	if in == nil {
 		return errors.New("store: create session: nil session")
@@ -334,10 +354,10 @@ func (s *GORMStore) CreateSession(ctx context.Context, in *Session) error {
 	return nil
 }
 
-// GetSession implements Store.
-func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time) (*Session, error) {
+// GetSession implements store.Store.
+func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time) (*store.Session, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	st := s.hot[hotGet]
 	row, err := querySession(ctx, st, handle, utc(now))
@@ -345,67 +365,27 @@ func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time
 		return nil, s.fail("get session", err)
 	}
 	if row == nil {
-		return nil, ErrNotFound
+		return nil, store.ErrNotFound
 	}
 	return row, nil
 }
 
-// RotateSession implements Store with a single guarded UPDATE whose row count
-// decides the winner; a follow-up read tells ErrNotFound from ErrConflict.
-func (s *GORMStore) RotateSession(ctx context.Context, handle string, fromGeneration int64, r Rotation) error {
+// RotateSession implements store.Store: one UPDATE … RETURNING guarded on
+// the handle, the current refresh hash and the expiry.
+func (s *GORMStore) RotateSession(ctx context.Context, handle string, current []byte, r store.Rotation) (*store.Session, error) {
 	if s.closed.Load() {
-		return ErrClosed
-	}
-	if len(r.NewRefreshHash) == 0 {
-		return errors.New("store: rotate session: empty refresh hash")
-	}
-	st := s.hot[hotRotateGen]
-	res, err := st.ExecContext(ctx, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, fromGeneration, utc(r.RotatedAt))
-	if err != nil {
-		return s.fail("rotate session", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.fail("rotate session", err)
-	}
-	switch n {
-	case 1:
-		s.yieldWriter()
-		return nil
-	case 0:
-	default:
-		// Impossible with handle as primary key; never report success for it.
-		return s.fail("rotate session", fmt.Errorf("guarded update changed %d rows", n))
-	}
-	var gens []int64
-	err = s.read.WithContext(ctx).Raw("SELECT generation FROM "+s.tables.sessions+" WHERE handle = ? AND expires_at > ?", handle, utc(r.RotatedAt)).
-		Scan(&gens).Error
-	if err != nil {
-		return s.fail("rotate session", err)
-	}
-	if len(gens) == 0 {
-		return ErrNotFound
-	}
-	return ErrConflict
-}
-
-// RotateCurrent implements CurrentRotator: one UPDATE … RETURNING guarded
-// on the handle, the current refresh hash and the expiry.
-func (s *GORMStore) RotateCurrent(ctx context.Context, handle string, current []byte, r Rotation) (*Session, error) {
-	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	if len(r.NewRefreshHash) == 0 || len(current) == 0 {
-		return nil, errors.New("store: rotate current: empty refresh hash")
+		return nil, errors.New("store: rotate session: empty refresh hash")
 	}
-	st := s.hot[hotRotateCurrent]
-	row, err := queryRotated(ctx, st, handle, current, r)
+	row, err := queryRotated(ctx, s.hot[hotRotate], handle, current, r)
 	if err != nil {
-		return nil, s.fail("rotate current", err)
+		return nil, s.fail("rotate session", err)
 	}
 	s.yieldWriter()
 	if row == nil {
-		return nil, ErrConflict
+		return nil, store.ErrConflict
 	}
 	return row, nil
 }
@@ -416,13 +396,13 @@ type fnError struct{ err error }
 
 func (e fnError) Error() string { return e.err.Error() }
 
-// UpdateSession implements Store. The row is locked for the whole
+// UpdateSession implements store.Store. The row is locked for the whole
 // transaction: SELECT ... FOR UPDATE on Postgres, the database write lock on
 // SQLite (taken before the read, so concurrent updates serialise instead of
 // failing).
-func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.Time, fn func(*Session) error) error {
+func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.Time, fn func(*store.Session) error) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if !s.postgres {
@@ -442,7 +422,7 @@ func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.T
 			return err
 		}
 		if len(rows) == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		sess := rows[0].session()
 		if err := fn(sess); err != nil {
@@ -457,17 +437,17 @@ func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.T
 		return nil
 	case errors.As(err, &fe):
 		return fe.err
-	case errors.Is(err, ErrNotFound):
-		return ErrNotFound
+	case errors.Is(err, store.ErrNotFound):
+		return store.ErrNotFound
 	default:
 		return s.fail("update session", err)
 	}
 }
 
-// DeleteSession implements Store.
+// DeleteSession implements store.Store.
 func (s *GORMStore) DeleteSession(ctx context.Context, handle string) (bool, error) {
 	if s.closed.Load() {
-		return false, ErrClosed
+		return false, store.ErrClosed
 	}
 	res := s.write.WithContext(ctx).Exec("DELETE FROM "+s.tables.sessions+" WHERE handle = ?", handle)
 	if res.Error != nil {
@@ -476,11 +456,11 @@ func (s *GORMStore) DeleteSession(ctx context.Context, handle string) (bool, err
 	return res.RowsAffected > 0, nil
 }
 
-// DeleteUserSessions implements Store. The handles come back in no
+// DeleteUserSessions implements store.Store. The handles come back in no
 // particular order; a user with no sessions gives an empty result.
 func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]string, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	var handles []string
 	err := s.write.WithContext(ctx).Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).
@@ -491,10 +471,10 @@ func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]st
 	return handles, nil
 }
 
-// ListUserSessions implements Store, ordering by CreatedAt then Handle.
-func (s *GORMStore) ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error) {
+// ListUserSessions implements store.Store, ordering by CreatedAt then Handle.
+func (s *GORMStore) ListUserSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	var rows []sessionRow
 	err := s.read.WithContext(ctx).Raw("SELECT "+sessionColumns+" FROM "+s.tables.sessions+
@@ -502,19 +482,19 @@ func (s *GORMStore) ListUserSessions(ctx context.Context, userID string, now tim
 	if err != nil {
 		return nil, s.fail("list user sessions", err)
 	}
-	out := make([]Session, len(rows))
+	out := make([]store.Session, len(rows))
 	for i := range rows {
 		out[i] = *rows[i].session()
 	}
 	return out, nil
 }
 
-// AddSigningKey implements Store. ID and Algorithm must be non-empty valid
+// AddSigningKey implements store.Store. ID and Algorithm must be non-empty valid
 // UTF-8 without NUL bytes. A duplicate ID gives an error matching
 // gorm.ErrDuplicatedKey.
-func (s *GORMStore) AddSigningKey(ctx context.Context, k *SigningKey) error {
+func (s *GORMStore) AddSigningKey(ctx context.Context, k *store.SigningKey) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return store.ErrClosed
 	}
 	if k == nil {
 		return errors.New("store: add signing key: nil key")
@@ -535,10 +515,10 @@ func (s *GORMStore) AddSigningKey(ctx context.Context, k *SigningKey) error {
 	return nil
 }
 
-// SigningKeys implements Store, ordering by SignFrom then ID.
-func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error) {
+// SigningKeys implements store.Store, ordering by SignFrom then ID.
+func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	var rows []keyRow
 	err := s.read.WithContext(ctx).Raw("SELECT id, algorithm, private_key, public_key, created_at, sign_from, expires_at FROM "+
@@ -546,9 +526,9 @@ func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]SigningKe
 	if err != nil {
 		return nil, s.fail("signing keys", err)
 	}
-	out := make([]SigningKey, len(rows))
+	out := make([]store.SigningKey, len(rows))
 	for i, r := range rows {
-		out[i] = SigningKey{
+		out[i] = store.SigningKey{
 			ID:         r.ID,
 			Algorithm:  r.Algorithm,
 			PrivateKey: r.PrivateKey,
@@ -561,12 +541,12 @@ func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]SigningKe
 	return out, nil
 }
 
-// EnsureSecret implements Store with INSERT ... ON CONFLICT DO NOTHING
+// EnsureSecret implements store.Store with INSERT ... ON CONFLICT DO NOTHING
 // followed by a read, so the first value committed wins everywhere. name
 // must be non-empty valid UTF-8 without NUL bytes; value must not be empty.
 func (s *GORMStore) EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error) {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return nil, store.ErrClosed
 	}
 	if err := checkText("ensure secret", "name", name); err != nil {
 		return nil, err
@@ -595,10 +575,11 @@ func (s *GORMStore) EnsureSecret(ctx context.Context, name string, value []byte)
 	return rows[0].Value, nil
 }
 
-// DeleteExpired implements Store; sessions and keys go in one transaction.
+// DeleteExpired implements store.Store; sessions, keys and revocations go in
+// one transaction.
 func (s *GORMStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	if s.closed.Load() {
-		return 0, ErrClosed
+		return 0, store.ErrClosed
 	}
 	var n int64
 	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

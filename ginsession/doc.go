@@ -5,8 +5,10 @@
 // several frontends. It speaks the wire protocol of the SuperTokens frontend
 // SDKs, so an existing SuperTokens frontend works unchanged.
 //
-// Register mounts the session routes; Verify protects routes; Create starts
-// a session in the app's own sign-in handler; FromContext gives a handler
-// its Session. Sessions and signing keys live in a store.Store (SQLite or
-// Postgres through GORM).
+// Register mounts the session routes; Verify protects routes; GetSession
+// verifies a request where a middleware does not fit; Create starts a
+// session in the app's own sign-in handler; FromContext gives a handler its
+// Session. Sessions and signing keys live in a store.Store; this package
+// imports no database code: the app picks store/sqlitestore or
+// store/postgresstore (or any Store that passes store/storetest).
 package ginsession

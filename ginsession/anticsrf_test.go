@@ -24,10 +24,10 @@ func TestAntiCSRF_PerRouteViaTokenUnderDefaultConfig(t *testing.T) {
 	}
 	expectStatus(t, c.do("POST", "/api/strict", ""), 200, "")
 	// Without the token the route refuses (the SDK would refresh)...
-	gsExpect(t, c.do("POST", "/api/strict", "", "anti-csrf", ""), 401, gsTryRefresh)
+	expectStatusAndBody(t, c.do("POST", "/api/strict", "", "anti-csrf", ""), 401, bodyTryRefresh)
 	// ...and after a refresh the frontend holds a token that works.
 	e.clock.Advance(time.Hour + time.Second)
-	gsExpect(t, c.do("POST", "/api/strict", ""), 401, gsTryRefresh)
+	expectStatusAndBody(t, c.do("POST", "/api/strict", ""), 401, bodyTryRefresh)
 	r = c.do("POST", "/auth/session/refresh", "")
 	expectStatus(t, r, 200, "")
 	if r.header.Get("anti-csrf") == "" {
@@ -42,8 +42,8 @@ func TestAntiCSRF_PerRouteViaTokenUnderDefaultConfig(t *testing.T) {
 // a first-visit probe without any token stays a quiet 401.
 func TestAntiCSRF_ViaTokenRefreshChecksTheToken(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) { cfg.AntiCSRF = ginsession.AntiCSRFViaToken })
-	tk, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
-	other, _ := gsSignIn(t, e.server.URL, "cookie", "u2", "")
+	tk, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
+	other, _ := rawSignIn(t, e.server.URL, "cookie", "u2", "")
 	if tk.csrf == "" {
 		t.Fatal("no anti-csrf token issued")
 	}
@@ -58,24 +58,24 @@ func TestAntiCSRF_ViaTokenRefreshChecksTheToken(t *testing.T) {
 			if csrf != "" {
 				h = append(h, "anti-csrf", csrf)
 			}
-			r := gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", h...)
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsNothingCleared(t, r)
+			r := sendRaw(t, e.server.URL, "POST", refreshPath, "", h...)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectTokensUntouched(t, r)
 		})
 	}
-	gsSessionAlive(t, e, tk.handle)
+	expectSessionAlive(t, e, tk.handle)
 	// The probe: no token at all.
-	r := gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session")
-	gsExpect(t, r, 401, gsUnauthorised)
-	gsNothingCleared(t, r)
+	r := sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session")
+	expectStatusAndBody(t, r, 401, bodyUnauthorised)
+	expectTokensUntouched(t, r)
 	// With the token the refresh works and the token stays the session's.
-	r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "st-auth-mode", "cookie", "anti-csrf", tk.csrf, "Cookie", "sRefreshToken="+tk.refresh)
+	r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "st-auth-mode", "cookie", "anti-csrf", tk.csrf, "Cookie", "sRefreshToken="+tk.refresh)
 	expectStatus(t, r, 200, "")
 	if got := r.header.Get("anti-csrf"); got != tk.csrf {
 		t.Errorf("anti-csrf after refresh %q, want %q", got, tk.csrf)
 	}
 	// Header mode has no ambient credentials: no anti-csrf token needed.
-	h, _ := gsSignIn(t, e.server.URL, "header", "u3", "")
-	r = gsWithToken(t, e.server.URL, "header", "POST", gsRefreshPath, "", h.refresh)
+	h, _ := rawSignIn(t, e.server.URL, "header", "u3", "")
+	r = sendWithToken(t, e.server.URL, "header", "POST", refreshPath, "", h.refresh)
 	expectStatus(t, r, 200, "")
 }

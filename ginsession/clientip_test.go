@@ -27,11 +27,11 @@ func TestClientIP_TheftEventUsesTrustedProxies(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		t0, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
-		expectStatus(t, gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh), 200, "")
+		t0, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
+		expectStatus(t, sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t0.refresh), 200, "")
 		e.clock.Advance(time.Minute)
-		r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh, "X-Forwarded-For", "6.6.6.6")
-		gsExpect(t, r, 401, gsTheft)
+		r := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t0.refresh, "X-Forwarded-For", "6.6.6.6")
+		expectStatusAndBody(t, r, 401, bodyTheft)
 		want := "127.0.0.1"
 		if trustAll {
 			want = "6.6.6.6" // Gin's default: every peer is a trusted proxy

@@ -18,8 +18,8 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 )
 
-// gsNewNoPanic calls New and turns a panic into a test failure.
-func gsNewNoPanic(t *testing.T, cfg ginsession.Config) (s *ginsession.Sessions, err error) {
+// newWithoutPanic calls New and turns a panic into a test failure.
+func newWithoutPanic(t *testing.T, cfg ginsession.Config) (s *ginsession.Sessions, err error) {
 	t.Helper()
 	defer func() {
 		if p := recover(); p != nil {
@@ -29,7 +29,7 @@ func gsNewNoPanic(t *testing.T, cfg ginsession.Config) (s *ginsession.Sessions, 
 	return ginsession.New(cfg)
 }
 
-func gsRegisterNoPanic(t *testing.T, r *gin.Engine, cfg ginsession.Config) (s *ginsession.Sessions, err error) {
+func registerWithoutPanic(t *testing.T, r *gin.Engine, cfg ginsession.Config) (s *ginsession.Sessions, err error) {
 	t.Helper()
 	defer func() {
 		if p := recover(); p != nil {
@@ -159,7 +159,7 @@ func TestConfig_Rejected(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base()
 			tc.mutate(&cfg)
-			s, err := gsNewNoPanic(t, cfg)
+			s, err := newWithoutPanic(t, cfg)
 			if err == nil || s != nil {
 				t.Fatalf("New accepted the config (engine %v)", s)
 			}
@@ -167,7 +167,7 @@ func TestConfig_Rejected(t *testing.T) {
 				t.Errorf("error %q does not name Config.%s", err, tc.field)
 			}
 			r := gin.New()
-			s, err = gsRegisterNoPanic(t, r, cfg)
+			s, err = registerWithoutPanic(t, r, cfg)
 			if err == nil || s != nil {
 				t.Fatal("Register accepted the config")
 			}
@@ -181,7 +181,7 @@ func TestConfig_Rejected(t *testing.T) {
 	}
 
 	t.Run("several faults are all reported", func(t *testing.T) {
-		_, err := gsNewNoPanic(t, ginsession.Config{APIDomain: "nope", AntiCSRF: "x", SigningAlgorithm: "HS256"})
+		_, err := newWithoutPanic(t, ginsession.Config{APIDomain: "nope", AntiCSRF: "x", SigningAlgorithm: "HS256"})
 		if err == nil {
 			t.Fatal("accepted")
 		}
@@ -241,7 +241,7 @@ func TestConfig_Accepted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := ginsession.Config{Store: st, APIDomain: "https://api.example.com"}
 			tc.mutate(&cfg)
-			if _, err := gsNewNoPanic(t, cfg); err != nil {
+			if _, err := newWithoutPanic(t, cfg); err != nil {
 				t.Fatalf("New refused a valid config: %v", err)
 			}
 		})
@@ -312,7 +312,7 @@ func TestConfig_ValidateCookieDomain(t *testing.T) {
 // A Config with only Store and APIDomain gets the documented defaults.
 func TestConfig_Defaults(t *testing.T) {
 	var api string
-	m := gsStartMini(t, func(cfg *ginsession.Config) {
+	m := startMiniServer(t, func(cfg *ginsession.Config) {
 		api = cfg.APIDomain
 		*cfg = ginsession.Config{Store: cfg.Store, APIDomain: cfg.APIDomain}
 	})
@@ -322,7 +322,7 @@ func TestConfig_Defaults(t *testing.T) {
 	before := time.Now().Truncate(time.Second)
 
 	// Creation without st-auth-mode: header mode.
-	r := gsRaw(t, m.url, "POST", "/signin", `{"user":"u1"}`)
+	r := sendRaw(t, m.url, "POST", "/signin", `{"user":"u1"}`)
 	expectStatus(t, r, 200, "")
 	after := time.Now()
 	if len(r.header.Values("Set-Cookie")) != 0 || r.header.Get("st-access-token") == "" {
@@ -345,9 +345,9 @@ func TestConfig_Defaults(t *testing.T) {
 	}
 
 	// Cookies: host-only, Lax, not Secure over http, refresh for 100 days.
-	tk, r := gsSignIn(t, m.url, "cookie", "u1", "")
+	tk, r := rawSignIn(t, m.url, "cookie", "u1", "")
 	after = time.Now()
-	f := gsOneCookie(t, r.header, "sRefreshToken")
+	f := onlySetCookie(t, r.header, "sRefreshToken")
 	if f.Path != "/auth/session/refresh" || f.Domain != "" || f.Secure || f.SameSite != http.SameSiteLaxMode {
 		t.Errorf("default refresh cookie %s", f.Raw)
 	}
@@ -355,35 +355,35 @@ func TestConfig_Defaults(t *testing.T) {
 		t.Errorf("refresh cookie expiry %v, want 100 days from now", f.Expires)
 	}
 	// Default anti-CSRF for a same-site API is NONE.
-	r = gsRaw(t, m.url, "POST", "/api/me", "", "Cookie", gsCookieHeader("sAccessToken", tk.access))
+	r = sendRaw(t, m.url, "POST", "/api/me", "", "Cookie", cookieHeader("sAccessToken", tk.access))
 	expectStatus(t, r, 200, "")
 	// Default algorithm: ES256.
-	r = gsRaw(t, m.url, "GET", "/auth/jwt/jwks.json", "")
+	r = sendRaw(t, m.url, "GET", "/auth/jwt/jwks.json", "")
 	expectStatus(t, r, 200, "")
 	if !strings.Contains(r.raw, `"alg":"ES256"`) || !strings.Contains(r.raw, `"kty":"EC"`) {
 		t.Errorf("default JWKS %s", r.raw)
 	}
 	// Default statuses: 401 for no session.
-	r = gsRaw(t, m.url, "GET", "/api/me", "")
-	gsExpect(t, r, 401, gsUnauthorised)
+	r = sendRaw(t, m.url, "GET", "/api/me", "")
+	expectStatusAndBody(t, r, 401, bodyUnauthorised)
 }
 
 func TestConfig_BasePath(t *testing.T) {
-	m := gsStartMini(t, func(cfg *ginsession.Config) { cfg.APIBasePath = "/api/auth/" })
+	m := startMiniServer(t, func(cfg *ginsession.Config) { cfg.APIBasePath = "/api/auth/" })
 	if m.sessions.APIBasePath() != "/api/auth" {
 		t.Errorf("APIBasePath %q", m.sessions.APIBasePath())
 	}
-	tk, r := gsSignIn(t, m.url, "cookie", "u1", "")
-	if f := gsOneCookie(t, r.header, "sRefreshToken"); f.Path != "/api/auth/session/refresh" {
+	tk, r := rawSignIn(t, m.url, "cookie", "u1", "")
+	if f := onlySetCookie(t, r.header, "sRefreshToken"); f.Path != "/api/auth/session/refresh" {
 		t.Errorf("refresh cookie Path %q", f.Path)
 	}
-	r = gsRaw(t, m.url, "POST", "/api/auth/session/refresh", "", "rid", "session", "Cookie", gsCookieHeader("sRefreshToken", tk.refresh))
-	gsExpect(t, r, 200, `{}`)
-	r = gsRaw(t, m.url, "POST", "/auth/session/refresh", "", "rid", "session", "Cookie", gsCookieHeader("sRefreshToken", tk.refresh))
+	r = sendRaw(t, m.url, "POST", "/api/auth/session/refresh", "", "rid", "session", "Cookie", cookieHeader("sRefreshToken", tk.refresh))
+	expectStatusAndBody(t, r, 200, `{}`)
+	r = sendRaw(t, m.url, "POST", "/auth/session/refresh", "", "rid", "session", "Cookie", cookieHeader("sRefreshToken", tk.refresh))
 	if r.status != 404 {
 		t.Errorf("refresh mounted at the default path too: %d", r.status)
 	}
-	expectStatus(t, gsRaw(t, m.url, "GET", "/api/auth/jwt/jwks.json", ""), 200, "")
+	expectStatus(t, sendRaw(t, m.url, "GET", "/api/auth/jwt/jwks.json", ""), 200, "")
 }
 
 // Two engines in one process, each on its own router and store, share
@@ -414,10 +414,10 @@ func TestConfig_TwoEnginesAreIndependent(t *testing.T) {
 			}
 
 			// Tokens of one are not tokens of the other.
-			r := gsWithToken(t, e2.server.URL, mode, "GET", "/api/me", "sAccessToken", gsAccess(c1))
-			gsExpect(t, r, 401, gsTryRefresh)
-			r = gsWithToken(t, e1.server.URL, mode, "POST", gsRefreshPath, "sRefreshToken", c2.refreshToken())
-			gsExpect(t, r, 401, gsUnauthorised)
+			r := sendWithToken(t, e2.server.URL, mode, "GET", "/api/me", "sAccessToken", c1.accessToken())
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
+			r = sendWithToken(t, e1.server.URL, mode, "POST", refreshPath, "sRefreshToken", c2.refreshToken())
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
 			if _, err := e1.sessions.GetSessionInfo(t.Context(), h2); !errors.Is(err, ginsession.ErrSessionNotFound) {
 				t.Errorf("engine 1 sees engine 2's session: %v", err)
 			}
@@ -426,15 +426,15 @@ func TestConfig_TwoEnginesAreIndependent(t *testing.T) {
 			if _, err := e2.sessions.RevokeAllSessions(context.Background(), "same-user"); err != nil {
 				t.Fatal(err)
 			}
-			gsSessionAlive(t, e1, h1)
+			expectSessionAlive(t, e1, h1)
 			expectStatus(t, c1.do("GET", "/api/checked", ""), 200, "")
 			expectStatus(t, c1.do("POST", "/auth/session/refresh", ""), 200, "")
 			expectStatus(t, c2.do("GET", "/api/checked", ""), 401, "unauthorised")
 		})
 	}
 	// The key sets are disjoint.
-	j1 := gsRaw(t, e1.server.URL, "GET", "/auth/jwt/jwks.json", "")
-	j2 := gsRaw(t, e2.server.URL, "GET", "/auth/jwt/jwks.json", "")
+	j1 := sendRaw(t, e1.server.URL, "GET", "/auth/jwt/jwks.json", "")
+	j2 := sendRaw(t, e2.server.URL, "GET", "/auth/jwt/jwks.json", "")
 	for _, k := range j1.body["keys"].([]any) {
 		kid := k.(map[string]any)["kid"].(string)
 		if strings.Contains(j2.raw, kid) {

@@ -81,7 +81,7 @@ func TestCORS_Config(t *testing.T) {
 			t.Errorf("AllowHeaders %q lack %s", cfg.AllowHeaders, h)
 		}
 	}
-	for _, h := range gsProtocolExposed {
+	for _, h := range protocolExposedHeaders {
 		if !slices.Contains(lower(cfg.ExposeHeaders), h) {
 			t.Errorf("ExposeHeaders %q lack %s", cfg.ExposeHeaders, h)
 		}
@@ -99,37 +99,37 @@ func TestCORS_Config(t *testing.T) {
 }
 
 const (
-	gsAppOrigin   = "https://app.example.com"
-	gsLocalOrigin = "http://localhost:3000"
+	appOrigin   = "https://app.example.com"
+	localOrigin = "http://localhost:3000"
 )
 
-func gsCORSServer(t *testing.T) *gsMini {
+func corsServer(t *testing.T) *miniServer {
 	t.Helper()
-	mw, err := ginsession.CORS(gsAppOrigin, gsLocalOrigin)
+	mw, err := ginsession.CORS(appOrigin, localOrigin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return gsStartMini(t, func(cfg *ginsession.Config) {
+	return startMiniServer(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "https://api.example.com"
-		cfg.WebsiteDomain = gsAppOrigin
-		cfg.Origins = []string{gsLocalOrigin}
+		cfg.WebsiteDomain = appOrigin
+		cfg.Origins = []string{localOrigin}
 	}, mw)
 }
 
-func gsPreflight(t *testing.T, base, path, origin string) *resp {
+func sendPreflight(t *testing.T, base, path, origin string) *resp {
 	t.Helper()
-	return gsRaw(t, base, "OPTIONS", path, "",
+	return sendRaw(t, base, "OPTIONS", path, "",
 		"Origin", origin,
 		"Access-Control-Request-Method", "POST",
 		"Access-Control-Request-Headers", "rid,fdi-version,anti-csrf,authorization,st-auth-mode,content-type")
 }
 
 func TestCORS_PreflightAllowed(t *testing.T) {
-	m := gsCORSServer(t)
-	for _, origin := range []string{gsAppOrigin, gsLocalOrigin} {
-		for _, path := range []string{"/api/me", gsRefreshPath, "/auth/signout"} {
+	m := corsServer(t)
+	for _, origin := range []string{appOrigin, localOrigin} {
+		for _, path := range []string{"/api/me", refreshPath, "/auth/signout"} {
 			t.Run(origin+path, func(t *testing.T) {
-				r := gsPreflight(t, m.url, path, origin)
+				r := sendPreflight(t, m.url, path, origin)
 				if r.status < 200 || r.status > 299 {
 					t.Fatalf("preflight status %d", r.status)
 				}
@@ -153,16 +153,16 @@ func TestCORS_PreflightAllowed(t *testing.T) {
 				if !strings.Contains(strings.ToUpper(r.header.Get("Access-Control-Allow-Methods")), "POST") {
 					t.Errorf("Access-Control-Allow-Methods %q", r.header.Get("Access-Control-Allow-Methods"))
 				}
-				if !gsVaryOrigin(r.header) {
+				if !variesByOrigin(r.header) {
 					t.Errorf("Vary %q lacks Origin", r.header.Values("Vary"))
 				}
-				gsNothingCleared(t, r)
+				expectTokensUntouched(t, r)
 			})
 		}
 	}
 }
 
-func gsVaryOrigin(h http.Header) bool {
+func variesByOrigin(h http.Header) bool {
 	for _, line := range h.Values("Vary") {
 		for _, v := range strings.Split(line, ",") {
 			if strings.EqualFold(strings.TrimSpace(v), "origin") {
@@ -173,7 +173,7 @@ func gsVaryOrigin(h http.Header) bool {
 	return false
 }
 
-var gsRefusedOrigins = []string{
+var refusedOrigins = []string{
 	"https://evil.test",
 	"https://app.example.com.evil.test",
 	"https://evilapp.example.com",
@@ -188,10 +188,10 @@ var gsRefusedOrigins = []string{
 }
 
 func TestCORS_PreflightRefused(t *testing.T) {
-	m := gsCORSServer(t)
-	for _, origin := range gsRefusedOrigins {
+	m := corsServer(t)
+	for _, origin := range refusedOrigins {
 		t.Run(origin, func(t *testing.T) {
-			r := gsPreflight(t, m.url, "/api/me", origin)
+			r := sendPreflight(t, m.url, "/api/me", origin)
 			if v := r.header.Values("Access-Control-Allow-Origin"); len(v) != 0 {
 				t.Errorf("unlisted origin got Access-Control-Allow-Origin %q", v)
 			}
@@ -205,7 +205,7 @@ func TestCORS_PreflightRefused(t *testing.T) {
 					}
 				}
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 		})
 	}
 }
@@ -213,34 +213,34 @@ func TestCORS_PreflightRefused(t *testing.T) {
 // SECURITY.md B: a refused preflight still carries "Vary: Origin", so a
 // shared cache cannot serve one origin's refusal to another.
 func TestCORS_PreflightRefusedVaryOrigin(t *testing.T) {
-	m := gsCORSServer(t)
-	r := gsPreflight(t, m.url, "/api/me", "https://evil.test")
-	if !gsVaryOrigin(r.header) {
+	m := corsServer(t)
+	r := sendPreflight(t, m.url, "/api/me", "https://evil.test")
+	if !variesByOrigin(r.header) {
 		t.Errorf("refused preflight (status %d) has no Vary: Origin (headers %v)", r.status, r.header)
 	}
 }
 
 func TestCORS_NormalRequests(t *testing.T) {
-	m := gsCORSServer(t)
+	m := corsServer(t)
 	t.Run("allowed origin", func(t *testing.T) {
-		tk, r := gsSignIn(t, m.url, "header", "u1", "", "Origin", gsLocalOrigin)
-		if r.header.Get("Access-Control-Allow-Origin") != gsLocalOrigin || r.header.Get("Access-Control-Allow-Credentials") != "true" {
+		tk, r := rawSignIn(t, m.url, "header", "u1", "", "Origin", localOrigin)
+		if r.header.Get("Access-Control-Allow-Origin") != localOrigin || r.header.Get("Access-Control-Allow-Credentials") != "true" {
 			t.Errorf("sign-in CORS headers %v", r.header)
 		}
-		gsCheckExposed(t, "sign-in", r.header)
-		r = gsWithToken(t, m.url, "header", "GET", "/api/me", "", tk.access, "Origin", gsAppOrigin)
+		expectExposedHeaders(t, "sign-in", r.header)
+		r = sendWithToken(t, m.url, "header", "GET", "/api/me", "", tk.access, "Origin", appOrigin)
 		expectStatus(t, r, 200, "")
-		if r.header.Get("Access-Control-Allow-Origin") != gsAppOrigin {
+		if r.header.Get("Access-Control-Allow-Origin") != appOrigin {
 			t.Errorf("ACAO %q", r.header.Get("Access-Control-Allow-Origin"))
 		}
-		gsCheckExposed(t, "verify", r.header)
-		r = gsWithToken(t, m.url, "header", "POST", gsRefreshPath, "", tk.refresh, "Origin", gsAppOrigin)
-		gsExpect(t, r, 200, `{}`)
-		gsCheckExposed(t, "refresh", r.header)
+		expectExposedHeaders(t, "verify", r.header)
+		r = sendWithToken(t, m.url, "header", "POST", refreshPath, "", tk.refresh, "Origin", appOrigin)
+		expectStatusAndBody(t, r, 200, `{}`)
+		expectExposedHeaders(t, "refresh", r.header)
 	})
 	t.Run("unlisted origin", func(t *testing.T) {
-		for _, origin := range gsRefusedOrigins {
-			r := gsRaw(t, m.url, "POST", "/signin", `{"user":"u1"}`, "Origin", origin, "st-auth-mode", "header")
+		for _, origin := range refusedOrigins {
+			r := sendRaw(t, m.url, "POST", "/signin", `{"user":"u1"}`, "Origin", origin, "st-auth-mode", "header")
 			if v := r.header.Values("Access-Control-Allow-Origin"); len(v) != 0 {
 				t.Errorf("%s: Access-Control-Allow-Origin %q", origin, v)
 			}

@@ -25,7 +25,7 @@ func tossEnv(t *testing.T) *env {
 // refreshCookies sends a cookie-mode refresh carrying exactly cookie.
 func refreshCookies(t *testing.T, e *env, cookie string) *resp {
 	t.Helper()
-	return gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "st-auth-mode", "cookie", "Cookie", cookie)
+	return sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "st-auth-mode", "cookie", "Cookie", cookie)
 }
 
 // A stale refresh token is theft even when a planted second sRefreshToken
@@ -35,7 +35,7 @@ func TestDuplicates_StaleRefreshTokenIsTheftWhateverComesWithIt(t *testing.T) {
 		"junk":                func(*testing.T, *env) string { return "x" },
 		"shaped like a token": func(*testing.T, *env) string { return strings.Repeat("A", 98) },
 		"the thief's own session": func(t *testing.T, e *env) string {
-			tk, _ := gsSignIn(t, e.server.URL, "cookie", "thief", "")
+			tk, _ := rawSignIn(t, e.server.URL, "cookie", "thief", "")
 			return tk.refresh
 		},
 		"an empty cookie, a quote": func(*testing.T, *env) string { return `""` },
@@ -44,28 +44,28 @@ func TestDuplicates_StaleRefreshTokenIsTheftWhateverComesWithIt(t *testing.T) {
 		for _, order := range []string{"planted first", "planted last"} {
 			t.Run(name+"/"+order, func(t *testing.T) {
 				e := tossEnv(t)
-				t0, _ := gsSignIn(t, e.server.URL, "cookie", "victim", "")
-				r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh)
+				t0, _ := rawSignIn(t, e.server.URL, "cookie", "victim", "")
+				r := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t0.refresh)
 				expectStatus(t, r, 200, "")
-				t1 := gsTokensFrom(t, r, "cookie")
-				r = gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t1.refresh)
+				t1 := tokensIn(t, r, "cookie")
+				r = sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t1.refresh)
 				expectStatus(t, r, 200, "")
-				thief := gsTokensFrom(t, r, "cookie") // the thief holds the newest token
-				e.clock.Advance(time.Minute)          // past the grace window
+				thief := tokensIn(t, r, "cookie") // the thief holds the newest token
+				e.clock.Advance(time.Minute)      // past the grace window
 
 				planted := other(t, e)
 				pair := []string{"sRefreshToken", t0.refresh, "sRefreshToken", planted}
 				if order == "planted first" {
 					pair = []string{"sRefreshToken", planted, "sRefreshToken", t0.refresh}
 				}
-				r = refreshCookies(t, e, gsCookieHeader(pair...))
-				gsExpect(t, r, 401, gsTheft)
-				gsSessionGone(t, e, t0.handle)
+				r = refreshCookies(t, e, cookieHeader(pair...))
+				expectStatusAndBody(t, r, 401, bodyTheft)
+				expectSessionGone(t, e, t0.handle)
 				if n := e.events.count(&e.events.theft); n != 1 {
 					t.Errorf("theft hook ran %d times, want 1", n)
 				}
-				r = gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", thief.refresh)
-				gsExpect(t, r, 401, gsUnauthorised)
+				r = sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", thief.refresh)
+				expectStatusAndBody(t, r, 401, bodyUnauthorised)
 			})
 		}
 	}
@@ -75,20 +75,20 @@ func TestDuplicates_StaleRefreshTokenIsTheftWhateverComesWithIt(t *testing.T) {
 // neither session is lost (neither token is stale); the strays are cleared.
 func TestDuplicates_RefreshTokensOfTwoSessionsRotateNothing(t *testing.T) {
 	e := tossEnv(t)
-	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
-	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
-	r := refreshCookies(t, e, gsCookieHeader("sRefreshToken", a.refresh, "sRefreshToken", b.refresh))
-	gsExpect(t, r, 401, gsUnauthorised)
+	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
+	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")
+	r := refreshCookies(t, e, cookieHeader("sRefreshToken", a.refresh, "sRefreshToken", b.refresh))
+	expectStatusAndBody(t, r, 401, bodyUnauthorised)
 	if r.header.Get("front-token") != "remove" {
 		t.Errorf("front-token %q: an ambiguous cookie jar is cleared", r.header.Get("front-token"))
 	}
-	gsSessionAlive(t, e, a.handle)
-	gsSessionAlive(t, e, b.handle)
+	expectSessionAlive(t, e, a.handle)
+	expectSessionAlive(t, e, b.handle)
 	if n := e.events.count(&e.events.refreshed); n != 0 {
 		t.Errorf("%d refreshes", n)
 	}
-	for _, tk := range []gsTokens{a, b} {
-		r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", tk.refresh)
+	for _, tk := range []issuedTokens{a, b} {
+		r := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", tk.refresh)
 		expectStatus(t, r, 200, "")
 	}
 }
@@ -97,43 +97,43 @@ func TestDuplicates_RefreshTokensOfTwoSessionsRotateNothing(t *testing.T) {
 // session authenticate nobody, whichever of them verifies.
 func TestDuplicates_AccessTokensOfTwoSessionsAreNobodys(t *testing.T) {
 	e := tossEnv(t)
-	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
 	e.clock.Advance(30 * time.Minute)
-	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
+	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")
 	e.clock.Advance(30*time.Minute + time.Second) // A's token has expired, B's has not
 	for name, cookie := range map[string]string{
-		"A expired, B valid":          gsCookieHeader("sAccessToken", a.access, "sAccessToken", b.access),
-		"B valid, A expired":          gsCookieHeader("sAccessToken", b.access, "sAccessToken", a.access),
-		"junk, A expired, B valid":    gsCookieHeader("sAccessToken", "x", "sAccessToken", a.access, "sAccessToken", b.access),
-		"A with a flipped sig, B":     gsCookieHeader("sAccessToken", flipSig(t, a.access), "sAccessToken", b.access),
+		"A expired, B valid":          cookieHeader("sAccessToken", a.access, "sAccessToken", b.access),
+		"B valid, A expired":          cookieHeader("sAccessToken", b.access, "sAccessToken", a.access),
+		"junk, A expired, B valid":    cookieHeader("sAccessToken", "x", "sAccessToken", a.access, "sAccessToken", b.access),
+		"A with a flipped sig, B":     cookieHeader("sAccessToken", flipSignatureChar(t, a.access), "sAccessToken", b.access),
 		"both valid":                  "",
-		"A expired, B valid, on POST": gsCookieHeader("sAccessToken", a.access, "sAccessToken", b.access),
-		"B valid, then four junk cookies": gsCookieHeader("sAccessToken", b.access, "sAccessToken", "x", "sAccessToken", "y",
+		"A expired, B valid, on POST": cookieHeader("sAccessToken", a.access, "sAccessToken", b.access),
+		"B valid, then four junk cookies": cookieHeader("sAccessToken", b.access, "sAccessToken", "x", "sAccessToken", "y",
 			"sAccessToken", "z", "sAccessToken", a.access),
 	} {
 		t.Run(name, func(t *testing.T) {
 			if name == "both valid" {
 				// Only B's token lives now: mint a fresh one for A.
-				a2, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
-				cookie = gsCookieHeader("sAccessToken", a2.access, "sAccessToken", b.access)
+				a2, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
+				cookie = cookieHeader("sAccessToken", a2.access, "sAccessToken", b.access)
 			}
 			method := "GET"
 			if strings.HasSuffix(name, "on POST") {
 				method = "POST"
 			}
-			r := gsRaw(t, e.server.URL, method, "/api/me", "", "rid", "anti-csrf", "Cookie", cookie)
+			r := sendRaw(t, e.server.URL, method, "/api/me", "", "rid", "anti-csrf", "Cookie", cookie)
 			if r.status == 200 {
 				t.Fatalf("answered as %v: %s", r.body["userId"], r.raw)
 			}
-			gsExpect(t, r, 401, gsTryRefresh)
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
 		})
 	}
 }
 
-// flipSig changes one character of a token's signature.
-func flipSig(t *testing.T, tok string) string {
-	h, p, s := gsSplitJWT(t, tok)
-	return h + "." + p + "." + gsFlip(s, len(s)/2)
+// flipSignatureChar changes one character of a token's signature.
+func flipSignatureChar(t *testing.T, tok string) string {
+	h, p, s := splitJWT(t, tok)
+	return h + "." + p + "." + flipChar(s, len(s)/2)
 }
 
 // After a tossed access token sent the frontend to refresh, the refresh
@@ -142,11 +142,11 @@ func flipSig(t *testing.T, tok string) string {
 // of the API host down to the registrable domain.
 func TestDuplicates_RefreshClearsTossedCookies(t *testing.T) {
 	e := tossEnv(t)
-	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
-	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
-	r := refreshCookies(t, e, gsCookieHeader("sAccessToken", b.access, "sAccessToken", a.access, "sRefreshToken", a.refresh))
+	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
+	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")
+	r := refreshCookies(t, e, cookieHeader("sAccessToken", b.access, "sAccessToken", a.access, "sRefreshToken", a.refresh))
 	expectStatus(t, r, 200, "")
-	if got := gsTokensFrom(t, r, "cookie"); got.refresh == "" {
+	if got := tokensIn(t, r, "cookie"); got.refresh == "" {
 		t.Fatal("no new refresh token")
 	}
 	cleared := map[string]bool{}
@@ -176,8 +176,8 @@ func TestDuplicates_RefreshClearsTossedCookies(t *testing.T) {
 		t.Errorf("new cookies %v, want both host-only, written after the clearing", set)
 	}
 	// The user is still A.
-	tk := gsTokensFrom(t, r, "cookie")
-	me := gsWithToken(t, e.server.URL, "cookie", "GET", "/api/me", "sAccessToken", tk.access)
+	tk := tokensIn(t, r, "cookie")
+	me := sendWithToken(t, e.server.URL, "cookie", "GET", "/api/me", "sAccessToken", tk.access)
 	expectStatus(t, me, 200, "")
 	if me.body["userId"] != "a" {
 		t.Errorf("after refresh: %s", me.raw)
@@ -188,12 +188,12 @@ func TestDuplicates_RefreshClearsTossedCookies(t *testing.T) {
 // first, the real token is found.
 func TestDuplicates_JunkDoesNotPushOutTheRealCookie(t *testing.T) {
 	e := tossEnv(t)
-	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
+	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
 	junk := []string{}
 	for _, v := range []string{"x", "deleted", "null", "%00", "a.b", "eyJ", "1", "undefined"} {
 		junk = append(junk, "sAccessToken", v)
 	}
-	r := gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", gsCookieHeader(append(junk, "sAccessToken", a.access)...))
+	r := sendRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", cookieHeader(append(junk, "sAccessToken", a.access)...))
 	expectStatus(t, r, 200, "")
 	if r.body["userId"] != "a" {
 		t.Errorf("%s", r.raw)
@@ -202,7 +202,7 @@ func TestDuplicates_JunkDoesNotPushOutTheRealCookie(t *testing.T) {
 	for _, v := range []string{"x", "deleted", "null", "AAAA", "1", "undefined"} {
 		rjunk = append(rjunk, "sRefreshToken", v)
 	}
-	r = refreshCookies(t, e, gsCookieHeader(append(rjunk, "sRefreshToken", a.refresh)...))
+	r = refreshCookies(t, e, cookieHeader(append(rjunk, "sRefreshToken", a.refresh)...))
 	expectStatus(t, r, 200, "")
 }
 
@@ -211,14 +211,14 @@ func TestDuplicates_JunkDoesNotPushOutTheRealCookie(t *testing.T) {
 // nothing, or any site could sign the user out.
 func TestDuplicates_CrossSiteFormCannotSignOut(t *testing.T) {
 	e := tossEnv(t)
-	req, err := http.NewRequest("POST", e.server.URL+gsRefreshPath, strings.NewReader("a=b"))
+	req, err := http.NewRequest("POST", e.server.URL+refreshPath, strings.NewReader("a=b"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
-	res, err := gsHTTP.Do(req)
+	res, err := plainHTTP.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestDuplicates_CrossSiteFormCannotSignOut(t *testing.T) {
 	if r.status != 401 {
 		t.Fatalf("status %d", r.status)
 	}
-	gsNothingCleared(t, r)
+	expectTokensUntouched(t, r)
 }
 
 // More refresh candidates than are considered do not hide a stale token:
@@ -238,16 +238,16 @@ func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
 	for _, planted := range []string{"shaped junk", "the thief's own sessions", "the thief's own sessions, sent first"} {
 		t.Run(planted, func(t *testing.T) {
 			e := tossEnv(t)
-			t0, _ := gsSignIn(t, e.server.URL, "cookie", "victim", "")
-			r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh)
+			t0, _ := rawSignIn(t, e.server.URL, "cookie", "victim", "")
+			r := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t0.refresh)
 			expectStatus(t, r, 200, "")
-			thief := gsTokensFrom(t, r, "cookie")
+			thief := tokensIn(t, r, "cookie")
 			e.clock.Advance(time.Minute)
 			pairs := []string{"sRefreshToken", t0.refresh}
 			for i := 0; i < 6; i++ {
 				v := strings.Repeat(string(rune('A'+i)), 98)
 				if planted != "shaped junk" {
-					own, _ := gsSignIn(t, e.server.URL, "cookie", "thief", "")
+					own, _ := rawSignIn(t, e.server.URL, "cookie", "thief", "")
 					v = own.refresh
 				}
 				pairs = append(pairs, "sRefreshToken", v)
@@ -255,11 +255,11 @@ func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
 			if strings.HasSuffix(planted, "sent first") {
 				pairs = append(pairs[2:], pairs[:2]...) // the victim's stale token last
 			}
-			r = refreshCookies(t, e, gsCookieHeader(pairs...))
-			gsExpect(t, r, 401, gsTheft)
-			gsSessionGone(t, e, t0.handle)
-			r = gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", thief.refresh)
-			gsExpect(t, r, 401, gsUnauthorised)
+			r = refreshCookies(t, e, cookieHeader(pairs...))
+			expectStatusAndBody(t, r, 401, bodyTheft)
+			expectSessionGone(t, e, t0.handle)
+			r = sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", thief.refresh)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
 		})
 	}
 }
@@ -271,18 +271,18 @@ func TestDuplicates_BearerDoesNotShadowStaleCookie(t *testing.T) {
 	for _, kind := range []string{"forged bearer", "the thief's own bearer"} {
 		t.Run(kind, func(t *testing.T) {
 			e := tossEnv(t)
-			t0, _ := gsSignIn(t, e.server.URL, "cookie", "victim", "")
-			r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh)
+			t0, _ := rawSignIn(t, e.server.URL, "cookie", "victim", "")
+			r := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t0.refresh)
 			expectStatus(t, r, 200, "")
 			e.clock.Advance(time.Minute)
 			b := strings.Repeat("A", 98)
 			if kind != "forged bearer" {
-				own, _ := gsSignIn(t, e.server.URL, "header", "thief", "")
+				own, _ := rawSignIn(t, e.server.URL, "header", "thief", "")
 				b = own.refresh
 			}
-			r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "Authorization", "Bearer "+b, "Cookie", "sRefreshToken="+t0.refresh)
-			gsExpect(t, r, 401, gsTheft)
-			gsSessionGone(t, e, t0.handle)
+			r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "Authorization", "Bearer "+b, "Cookie", "sRefreshToken="+t0.refresh)
+			expectStatusAndBody(t, r, 401, bodyTheft)
+			expectSessionGone(t, e, t0.handle)
 		})
 	}
 }
@@ -295,12 +295,12 @@ func TestDuplicates_ViaTokenRefusalClearsNothing(t *testing.T) {
 		cfg.APIDomain = "http://api.example.test"
 		cfg.AntiCSRF = ginsession.AntiCSRFViaToken
 	})
-	a, _ := gsSignIn(t, e.server.URL, "cookie", "a", "")
-	b, _ := gsSignIn(t, e.server.URL, "cookie", "b", "")
+	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
+	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")
 	for _, pair := range [][]string{{"sRefreshToken", a.refresh, "sRefreshToken", b.refresh}, {"sRefreshToken", a.refresh, "sRefreshToken", a.refresh}} {
-		r := refreshCookies(t, e, gsCookieHeader(pair...))
-		gsExpect(t, r, 401, gsUnauthorised)
-		gsNothingCleared(t, r)
+		r := refreshCookies(t, e, cookieHeader(pair...))
+		expectStatusAndBody(t, r, 401, bodyUnauthorised)
+		expectTokensUntouched(t, r)
 	}
 }
 
@@ -312,20 +312,20 @@ func TestDuplicates_OlderDomainLeftoverOfAGoneSession(t *testing.T) {
 		cfg.CookieDomain = ".example.test"
 		cfg.OlderCookieDomain = ginsession.HostOnly
 	})
-	a, _ := gsSignIn(t, e.server.URL, "cookie", "u", "")
+	a, _ := rawSignIn(t, e.server.URL, "cookie", "u", "")
 	if _, err := e.sessions.RevokeSession(t.Context(), a.handle); err != nil {
 		t.Fatal(err)
 	}
-	b, _ := gsSignIn(t, e.server.URL, "cookie", "u", "")
+	b, _ := rawSignIn(t, e.server.URL, "cookie", "u", "")
 	for _, pair := range [][]string{{"sRefreshToken", a.refresh, "sRefreshToken", b.refresh}, {"sRefreshToken", b.refresh, "sRefreshToken", a.refresh}} {
-		r := refreshCookies(t, e, gsCookieHeader(pair...))
+		r := refreshCookies(t, e, cookieHeader(pair...))
 		expectStatus(t, r, 200, "")
-		b = gsTokensFrom(t, r, "cookie")
+		b = tokensIn(t, r, "cookie")
 	}
 	// Signing in and out clear the older domain, so leftovers do not linger.
-	out := gsRaw(t, e.server.URL, "POST", "/auth/signout", "", "rid", "anti-csrf", "Cookie", "sAccessToken="+b.access)
+	out := sendRaw(t, e.server.URL, "POST", "/auth/signout", "", "rid", "anti-csrf", "Cookie", "sAccessToken="+b.access)
 	expectStatus(t, out, 200, "")
-	gsCookiesCleared(t, out.header, "")
-	_, in := gsSignIn(t, e.server.URL, "cookie", "u", "")
-	gsCookiesCleared(t, in.header, "")
+	expectCookiesCleared(t, out.header, "")
+	_, in := rawSignIn(t, e.server.URL, "cookie", "u", "")
+	expectCookiesCleared(t, in.header, "")
 }

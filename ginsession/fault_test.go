@@ -9,12 +9,9 @@ package ginsession_test
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,7 +22,6 @@ import (
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
-	"github.com/ginsession/ginsession/store/postgresstore"
 	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
@@ -102,7 +98,7 @@ func faultExpect503(t *testing.T, what string, r *resp) {
 	if r.status != 503 || r.header.Get("Retry-After") == "" || r.message() == "" {
 		t.Errorf("%s: %d %s (Retry-After %q), want 503 with Retry-After", what, r.status, r.raw, r.header.Get("Retry-After"))
 	}
-	gsNothingCleared(t, r)
+	expectTokensUntouched(t, r)
 }
 
 // faultUser is a signed-in client and what it holds.
@@ -117,13 +113,13 @@ func faultSignIn(t *testing.T, e *env, mode, user string) *faultUser {
 	c := e.newClient(mode)
 	handle, _ := c.signIn(user).body["handle"].(string)
 	expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "") // generation 1
-	return &faultUser{c: c, handle: handle, access: gsAccess(c), refresh: c.refreshToken()}
+	return &faultUser{c: c, handle: handle, access: c.accessToken(), refresh: c.refreshToken()}
 }
 
 // unchanged asserts the client still holds exactly its tokens.
 func (u *faultUser) unchanged(t *testing.T) {
 	t.Helper()
-	if gsAccess(u.c) != u.access || u.c.refreshToken() != u.refresh {
+	if u.c.accessToken() != u.access || u.c.refreshToken() != u.refresh {
 		t.Errorf("%s client: its tokens changed during the outage", u.c.mode)
 	}
 }
@@ -167,7 +163,7 @@ func faultRecovered(t *testing.T, e *env, users []*faultUser) {
 			t.Fatalf("%s: refresh after recovery: %d %s", u.c.mode, r.status, r.raw)
 		}
 		expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
-		gsSessionAlive(t, e, u.handle)
+		expectSessionAlive(t, e, u.handle)
 	}
 	n := e.newClient("cookie")
 	n.signIn("after-recovery")
@@ -184,12 +180,7 @@ func faultRecovered(t *testing.T, e *env, users []*faultUser) {
 // recovers without a restart.
 func TestFault_PostgresDown(t *testing.T) {
 	srv := pgtest.StartServer(t)
-	gs, err := postgresstore.Open(srv.NewDatabase(t), gormstore.Options{CleanupInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { gs.Close() })
-	fs := newFaultStore(gs)
+	fs := newFaultStore(openPostgres(t, srv.NewDatabase(t)))
 	e := newEnvOn(t, fs, newClock(), nil)
 	users := []*faultUser{faultSignIn(t, e, "cookie", "pg-cookie"), faultSignIn(t, e, "header", "pg-header")}
 
@@ -200,7 +191,7 @@ func TestFault_PostgresDown(t *testing.T) {
 		faultRecovered(t, e, users)
 	})
 	for _, u := range users {
-		u.access, u.refresh = gsAccess(u.c), u.c.refreshToken()
+		u.access, u.refresh = u.c.accessToken(), u.c.refreshToken()
 	}
 
 	stop := func() error { srv.Stop(t); return nil }
@@ -217,7 +208,7 @@ func TestFault_PostgresDown(t *testing.T) {
 			if e.events.count(&e.events.refreshed) != before+1 {
 				t.Error("no refresh recorded after recovery")
 			}
-			u.access, u.refresh = gsAccess(u.c), u.c.refreshToken()
+			u.access, u.refresh = u.c.accessToken(), u.c.refreshToken()
 		}
 	})
 	t.Run("during sign-out", func(t *testing.T) {
@@ -226,11 +217,11 @@ func TestFault_PostgresDown(t *testing.T) {
 		faultExpect503(t, "sign-out", u.c.do("POST", "/auth/signout", ""))
 		u.unchanged(t)
 		srv.Start(t)
-		gsSessionAlive(t, e, u.handle)
+		expectSessionAlive(t, e, u.handle)
 		expectStatus(t, u.c.do("GET", "/api/checked", ""), 200, "")
 		r := u.c.do("POST", "/auth/signout", "")
-		gsExpect(t, r, 200, `{"status":"OK"}`)
-		gsSessionGone(t, e, u.handle)
+		expectStatusAndBody(t, r, 200, `{"status":"OK"}`)
+		expectSessionGone(t, e, u.handle)
 	})
 	t.Run("during a database-checked verify", func(t *testing.T) {
 		u := users[1]
@@ -314,7 +305,7 @@ var errCrash = errors.New("injected crash")
 func TestFault_CrashBeforeCommit(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			fs := newFaultStore(openSQLite(t).(*gormstore.GORMStore))
+			fs := newFaultStore(openSQLite(t))
 			e := newEnvOn(t, fs, newClock(), nil)
 			u := faultSignIn(t, e, mode, "crash")
 			row, _ := fs.GetSession(t.Context(), u.handle, e.clock.Now())
@@ -340,7 +331,7 @@ func TestFault_CrashBeforeCommit(t *testing.T) {
 func TestFault_CrashAfterCommit(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			fs := newFaultStore(openSQLite(t).(*gormstore.GORMStore))
+			fs := newFaultStore(openSQLite(t))
 			e := newEnvOn(t, fs, newClock(), nil)
 			u := faultSignIn(t, e, mode, "crash")
 			fs.once("RotateSession", nil, func(err error) error {
@@ -368,10 +359,10 @@ func TestFault_CrashAfterCommit(t *testing.T) {
 
 			fs.once("DeleteSession", nil, func(err error) error { return errCrash })
 			faultExpect503(t, "sign-out", u.c.do("POST", "/auth/signout", ""))
-			gsSessionGone(t, e, u.handle) // committed
+			expectSessionGone(t, e, u.handle) // committed
 			r := u.c.do("POST", "/auth/signout", "")
-			gsExpect(t, r, 200, `{"status":"OK"}`)
-			gsClearedIn(t, r, mode)
+			expectStatusAndBody(t, r, 200, `{"status":"OK"}`)
+			expectClearedIn(t, r, mode)
 		})
 	}
 }
@@ -397,12 +388,7 @@ func TestFault_KeyRotationUnderLoad(t *testing.T) {
 		clk := newClock()
 		var engines []*env
 		for range 2 {
-			st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			engines = append(engines, newEnvOn(t, st, clk, cfg))
+			engines = append(engines, newEnvOn(t, openPostgres(t, dsn), clk, cfg))
 		}
 		faultRotationLoad(t, engines)
 	})
@@ -425,6 +411,15 @@ func faultRotationLoad(t *testing.T, engines []*env) {
 		users[i] = engines[i%len(engines)].newClient(mode)
 		users[i].signIn(fmt.Sprintf("load-%d", i))
 	}
+	// do runs on worker goroutines: a transport error is a failed response,
+	// not t.Fatal.
+	do := func(c *client, method, path string) *resp {
+		r, err := c.tryDo(method, path, "")
+		if err != nil {
+			return &resp{raw: err.Error()}
+		}
+		return r
+	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	for step := 0; step < steps; step++ {
 		var wg sync.WaitGroup
@@ -435,31 +430,31 @@ func faultRotationLoad(t *testing.T, engines []*env) {
 				r := rand.New(rand.NewPCG(seed, uint64(i)))
 				for n := 0; n < perStep; n++ {
 					c.env = engines[r.IntN(len(engines))] // any instance
-					tok := gsAccess(c)
-					res := faultDo(c, "GET", "/api/me")
+					tok := c.accessToken()
+					res := do(c, "GET", "/api/me")
 					switch {
 					case res.status == 200:
 						record("verify 200")
-					case res.status == 401 && res.message() == "try refresh token" && raceExpired(tok, clk.Now()):
+					case res.status == 401 && res.message() == "try refresh token" && tokenExpired(tok, clk.Now()):
 						record("verify 401 expired")
-						ref := faultDo(c, "POST", "/auth/session/refresh")
+						ref := do(c, "POST", "/auth/session/refresh")
 						if ref.status != 200 {
 							t.Errorf("refresh after expiry: %d %s", ref.status, ref.raw)
 						}
 						record(fmt.Sprintf("refresh %d", ref.status))
 					default:
-						t.Errorf("verify: %d %s (token kid %s, expired %v)", res.status, res.raw, kidOr(tok), raceExpired(tok, clk.Now()))
+						t.Errorf("verify: %d %s (token kid %s, expired %v)", res.status, res.raw, kidForLog(tok), tokenExpired(tok, clk.Now()))
 						record(fmt.Sprintf("verify %d %s", res.status, res.message()))
 					}
 					if r.IntN(10) == 0 {
-						ref := faultDo(c, "POST", "/auth/session/refresh")
+						ref := do(c, "POST", "/auth/session/refresh")
 						if ref.status != 200 {
 							t.Errorf("refresh: %d %s", ref.status, ref.raw)
 						}
 						record(fmt.Sprintf("refresh %d", ref.status))
 					}
 					mu.Lock()
-					kids[kidOr(gsAccess(c))] = true
+					kids[kidForLog(c.accessToken())] = true
 					mu.Unlock()
 				}
 			}(i, c, rng.Uint64())
@@ -483,56 +478,6 @@ func faultRotationLoad(t *testing.T, engines []*env) {
 	t.Logf("%d signing keys used; %v", len(kids), stats)
 }
 
-func kidOr(tok string) string {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return "?"
-	}
-	return between(string(mustB64(parts[0])), `"kid":"`, `"`)
-}
-
-func mustB64(s string) []byte {
-	b, _ := base64.RawURLEncoding.DecodeString(s)
-	return b
-}
-
-// faultDo is client.do without the harness's t.Fatal on transport errors
-// (it runs on worker goroutines).
-func faultDo(c *client, method, path string) *resp {
-	req, _ := http.NewRequest(method, c.env.server.URL+path, nil)
-	if strings.HasPrefix(path, "/auth/") {
-		req.Header.Set("rid", "session")
-	} else {
-		req.Header.Set("rid", "anti-csrf")
-	}
-	req.Header.Set("st-auth-mode", c.mode)
-	if c.mode == "header" {
-		tok := c.access
-		if path == gsRefreshPath {
-			tok = c.refresh
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return &resp{status: 0, raw: err.Error()}
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := &resp{status: res.StatusCode, raw: string(raw), header: res.Header}
-	out.body = map[string]any{}
-	if m := between(out.raw, `"message":"`, `"`); m != "" {
-		out.body["message"] = m
-	}
-	if v, ok := res.Header["St-Access-Token"]; ok {
-		c.access = v[0]
-	}
-	if v, ok := res.Header["St-Refresh-Token"]; ok {
-		c.refresh = v[0]
-	}
-	return out
-}
-
 // TestRefresh_OneStatementPath: a refresh with the current token is the one
 // guarded write (RotateSession) and does not read the row; a retry inside
 // the grace window (the token is no longer current) loses that write, reads
@@ -540,7 +485,7 @@ func faultDo(c *client, method, path string) *resp {
 func TestRefresh_OneStatementPath(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			fs := newFaultStore(openSQLite(t).(*gormstore.GORMStore))
+			fs := newFaultStore(openSQLite(t))
 			e := newEnvOn(t, fs, newClock(), nil)
 			u := faultSignIn(t, e, mode, "fast")
 			reads := 0

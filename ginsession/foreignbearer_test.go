@@ -16,7 +16,7 @@ import (
 // used, as supertokens-node does and the SDK's own test suite checks.
 func TestForeignBearer_CookieSessionStillWorks(t *testing.T) {
 	e := newEnv(t, nil)
-	tk, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
+	tk, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	foreignJWT := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
 		"sub": "someone-else", "iss": "https://idp.example", "aud": "api", "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
@@ -32,35 +32,35 @@ func TestForeignBearer_CookieSessionStillWorks(t *testing.T) {
 		"a JWT-shaped nothing": "Bearer a.b.c",
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := gsRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", authz, "Cookie", "sAccessToken="+tk.access)
+			r := sendRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", authz, "Cookie", "sAccessToken="+tk.access)
 			expectStatus(t, r, 200, "")
 			if r.body["userId"] != "u1" {
 				t.Errorf("%s", r.raw)
 			}
 			// On an Optional route without cookies it is no session at all.
-			r = gsRaw(t, e.server.URL, "GET", "/api/optional", "", "Authorization", authz)
+			r = sendRaw(t, e.server.URL, "GET", "/api/optional", "", "Authorization", authz)
 			expectStatus(t, r, 200, "")
 			if r.body["session"] != false {
 				t.Errorf("optional route: %s", r.raw)
 			}
 			// The refresh route uses the refresh cookie.
-			rr := gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "Authorization", authz, "Cookie", "sRefreshToken="+tk.refresh)
+			rr := sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "Authorization", authz, "Cookie", "sRefreshToken="+tk.refresh)
 			expectStatus(t, rr, 200, "")
-			tk = gsTokensFrom(t, rr, "cookie")
+			tk = tokensIn(t, rr, "cookie")
 			if rr.header.Get("st-access-token") != "" {
 				t.Error("refreshed in header mode")
 			}
 		})
 	}
 	// Our own token in the header still wins over cookies (header mode).
-	h, _ := gsSignIn(t, e.server.URL, "header", "u2", "")
-	r := gsRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", "Bearer "+h.access, "Cookie", "sAccessToken="+tk.access)
+	h, _ := rawSignIn(t, e.server.URL, "header", "u2", "")
+	r := sendRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", "Bearer "+h.access, "Cookie", "sAccessToken="+tk.access)
 	expectStatus(t, r, 200, "")
 	if r.body["userId"] != "u2" {
 		t.Errorf("header token did not win: %s", r.raw)
 	}
 	// A token of ours that is expired or tampered is still ours: try refresh.
 	e.clock.Advance(time.Hour + time.Second)
-	r = gsRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", "Bearer "+h.access)
-	gsExpect(t, r, 401, gsTryRefresh)
+	r = sendRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", "Bearer "+h.access)
+	expectStatusAndBody(t, r, 401, bodyTryRefresh)
 }

@@ -1,9 +1,9 @@
 package ginsession_test
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"io"
+	"bytes"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -17,12 +17,18 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/ginsession"
+	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
 	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
+
+// TestMain runs the tests through pgtest.Main, which stops the Postgres
+// server pgtest started for them (if any) when they are done.
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // clock is an injectable clock tests move by hand.
 type clock struct {
@@ -78,7 +84,9 @@ func (e *events) count(list *[]string) int {
 	return len(*list)
 }
 
-func openSQLite(t testing.TB) store.Store {
+// openSQLite opens a store on a new SQLite file in the test's directory,
+// closed when the test ends.
+func openSQLite(t testing.TB) *gormstore.GORMStore {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "sessions.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
@@ -86,6 +94,29 @@ func openSQLite(t testing.TB) store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// openPostgres opens a store of its own (its own connection pool, as one
+// app instance has) on the Postgres database dsn, closed when the test
+// ends. Call it twice on one dsn for two instances of one app.
+func openPostgres(t testing.TB, dsn string) *gormstore.GORMStore {
+	t.Helper()
+	st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
+	if err != nil {
+		t.Fatalf("postgresstore.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// twoInstancesOnPostgres returns two engines, each with its own store on one
+// fresh Postgres database, sharing clk (nil: the real clock) and an API
+// domain: two instances of one app.
+func twoInstancesOnPostgres(t *testing.T, clk *clock) (*env, *env) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	same := func(cfg *ginsession.Config) { cfg.APIDomain = "http://api.example.test" }
+	return newEnvOn(t, openPostgres(t, dsn), clk, same), newEnvOn(t, openPostgres(t, dsn), clk, same)
 }
 
 // newEnv starts an engine with test routes on a SQLite file. mutate may
@@ -127,22 +158,7 @@ func newEnvOn(t *testing.T, st store.Store, clk *clock, mutate func(*ginsession.
 		t.Fatalf("Register: %v", err)
 	}
 	e.sessions = s
-	r.POST("/signin", func(c *gin.Context) {
-		var in struct {
-			User    string         `json:"user"`
-			Payload map[string]any `json:"payload"`
-			Data    map[string]any `json:"data"`
-		}
-		if err := c.BindJSON(&in); err != nil {
-			return
-		}
-		sess, err := s.Create(c, in.User, in.Payload, in.Data)
-		if err != nil {
-			s.HandleError(c, err)
-			return
-		}
-		c.JSON(200, gin.H{"status": "OK", "handle": sess.Handle()})
-	})
+	mountSignIn(r, s)
 	me := func(c *gin.Context) {
 		sess := ginsession.FromContext(c)
 		if sess == nil {
@@ -167,6 +183,27 @@ func newEnvOn(t *testing.T, st store.Store, clk *clock, mutate func(*ginsession.
 		c.JSON(200, gin.H{"payload": ginsession.FromContext(c).Payload()})
 	})
 	return e
+}
+
+// mountSignIn adds POST /signin: {"user", "payload", "data"} creates a
+// session and answers its handle.
+func mountSignIn(r *gin.Engine, s *ginsession.Sessions) {
+	r.POST("/signin", func(c *gin.Context) {
+		var in struct {
+			User    string         `json:"user"`
+			Payload map[string]any `json:"payload"`
+			Data    map[string]any `json:"data"`
+		}
+		if err := c.BindJSON(&in); err != nil {
+			return
+		}
+		sess, err := s.Create(c, in.User, in.Payload, in.Data)
+		if err != nil {
+			s.HandleError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"status": "OK", "handle": sess.Handle()})
+	})
 }
 
 // client behaves like the frontend SDK's transport: a cookie jar, and in
@@ -199,13 +236,24 @@ func (r *resp) message() string {
 	return m
 }
 
-// do sends a request the way the SDK would (rid, st-auth-mode, tokens) and
-// records what it gets back.
+// do sends a request the way the SDK would (rid, fdi-version, st-auth-mode,
+// anti-csrf, tokens) and records what it gets back. extra are name/value
+// pairs that replace the SDK's headers (an empty value removes one).
 func (c *client) do(method, path, body string, extra ...string) *resp {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.env.server.URL+path, strings.NewReader(body))
+	r, err := c.tryDo(method, path, body, extra...)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	return r
+}
+
+// tryDo is do that returns a transport error instead of failing the test,
+// for worker goroutines (t.Fatal must not be called there).
+func (c *client) tryDo(method, path, body string, extra ...string) (*resp, error) {
+	req, err := http.NewRequest(method, c.env.server.URL+path, strings.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -223,7 +271,7 @@ func (c *client) do(method, path, body string, extra ...string) *resp {
 	}
 	if c.mode == "header" {
 		tok := c.access
-		if path == "/auth/session/refresh" {
+		if path == refreshPath {
 			tok = c.refresh
 		}
 		if tok != "" {
@@ -237,27 +285,23 @@ func (c *client) do(method, path, body string, extra ...string) *resp {
 			req.Header.Set(extra[i], extra[i+1])
 		}
 	}
-	res, err := c.http.Do(req)
+	out, err := roundTrip(c.http, req)
 	if err != nil {
-		c.t.Fatal(err)
+		return nil, err
 	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := &resp{status: res.StatusCode, raw: string(raw), header: res.Header}
-	_ = json.Unmarshal(raw, &out.body)
-	if v, ok := res.Header["St-Access-Token"]; ok {
+	if v, ok := out.header["St-Access-Token"]; ok {
 		c.access = v[0]
 	}
-	if v, ok := res.Header["St-Refresh-Token"]; ok {
+	if v, ok := out.header["St-Refresh-Token"]; ok {
 		c.refresh = v[0]
 	}
-	if v := res.Header.Get("front-token"); v != "" {
+	if v := out.header.Get("front-token"); v != "" {
 		c.front = v
 	}
-	if v := res.Header.Get("anti-csrf"); v != "" {
+	if v := out.header.Get("anti-csrf"); v != "" {
 		c.csrf = v
 	}
-	return out
+	return out, nil
 }
 
 func (c *client) signIn(user string) *resp {
@@ -298,42 +342,118 @@ func (c *client) setRefreshToken(tok string) {
 	c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "sRefreshToken", Value: tok, Path: "/auth/session/refresh"}})
 }
 
-// decodeFront decodes a front-token header (standard base64 JSON).
-func decodeFront(t *testing.T, v string) map[string]any {
+var modes = []string{"cookie", "header"}
+
+// accessToken returns the client's current access token (the header it
+// keeps in header mode, the jar's cookie in cookie mode).
+func (c *client) accessToken() string {
+	if c.mode == "header" {
+		return c.access
+	}
+	return c.cookie("sAccessToken", "/")
+}
+
+// expectSessionAlive asserts the stored session still exists.
+func expectSessionAlive(t *testing.T, e *env, handle string) {
 	t.Helper()
-	b, err := base64.StdEncoding.DecodeString(v)
+	if _, err := e.sessions.GetSessionInfo(t.Context(), handle); err != nil {
+		t.Fatalf("session %s should still exist: %v", handle, err)
+	}
+}
+
+// expectSessionGone asserts the stored session was revoked.
+func expectSessionGone(t *testing.T, e *env, handle string) {
+	t.Helper()
+	if _, err := e.sessions.GetSessionInfo(t.Context(), handle); !errors.Is(err, ginsession.ErrSessionNotFound) {
+		t.Fatalf("session %s should be gone, GetSessionInfo: %v", handle, err)
+	}
+}
+
+// miniServer is an engine on its own router, for tests that need middleware in
+// front of the session routes or a Config the harness presets differently.
+type miniServer struct {
+	url      string
+	sessions *ginsession.Sessions
+	router   *gin.Engine
+}
+
+// startMiniServer starts a server with mws in front of everything, registers an
+// engine (Store and APIDomain preset to a fresh SQLite file and the server
+// URL unless mutate sets them) and the routes /signin and /api/me.
+func startMiniServer(t *testing.T, mutate func(*ginsession.Config), mws ...gin.HandlerFunc) *miniServer {
+	t.Helper()
+	r := gin.New()
+	for _, mw := range mws {
+		r.Use(mw)
+	}
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	cfg := ginsession.Config{Store: openSQLite(t), APIDomain: srv.URL}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	s, err := ginsession.Register(r, cfg)
 	if err != nil {
-		t.Fatalf("front-token %q is not standard base64: %v", v, err)
+		t.Fatalf("Register: %v", err)
 	}
-	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("front-token is not JSON: %v", err)
+	mountSignIn(r, s)
+	me := func(c *gin.Context) {
+		sess := ginsession.FromContext(c)
+		c.JSON(200, gin.H{"userId": sess.UserID(), "handle": sess.Handle()})
 	}
-	return out
+	r.GET("/api/me", s.Verify(), me)
+	r.POST("/api/me", s.Verify(), me)
+	return &miniServer{url: srv.URL, sessions: s, router: r}
 }
 
-// setCookies returns the response's Set-Cookie headers parsed.
-func setCookies(h http.Header) []*http.Cookie {
-	return (&http.Response{Header: h}).Cookies()
+// onSQLiteAndPostgres runs f on SQLite and on Postgres.
+func onSQLiteAndPostgres(t *testing.T, f func(t *testing.T, st store.Store)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, openSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { f(t, openPostgres(t, pgtest.NewDatabase(t))) })
 }
 
-func findCookie(h http.Header, name string) *http.Cookie {
-	for _, c := range setCookies(h) {
-		if c.Name == name {
-			return c
+// dumpStore returns every stored value of every table as text and hex.
+func dumpStore(t *testing.T, st store.Store) string {
+	t.Helper()
+	gs, ok := st.(*gormstore.GORMStore)
+	if !ok {
+		t.Fatal("not a GORM store")
+	}
+	var tables []string
+	if err := gs.DB().Raw("SELECT name FROM sqlite_master WHERE type = 'table'").Scan(&tables).Error; err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, table := range tables {
+		var rows []map[string]any
+		if err := gs.DB().Raw("SELECT * FROM " + table).Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			for col, v := range row {
+				fmt.Fprintf(&b, "%s.%s=%s|%x\n", table, col, v, v)
+			}
 		}
 	}
-	return nil
+	if !strings.Contains(b.String(), "signing_keys") {
+		t.Fatal("the dump found no signing keys: the scan is broken")
+	}
+	return b.String()
 }
 
-func expectStatus(t *testing.T, r *resp, status int, message string) {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d (body %s)", r.status, status, r.raw)
-	}
-	if message != "" && r.message() != message {
-		t.Fatalf("message %q, want %q (body %s)", r.message(), message, r.raw)
-	}
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-var modes = []string{"cookie", "header"}
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

@@ -14,8 +14,6 @@ import (
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
-	"github.com/ginsession/ginsession/store/postgresstore"
-	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // The promise: verification keeps working from memory while the database
@@ -61,16 +59,6 @@ func (w *watchedLog) RevocationsSince(ctx context.Context, since, now time.Time)
 
 const hungPollInterval = 100 * time.Millisecond
 
-// hungSQLite opens a real SQLite store in the test's directory.
-func hungSQLite(t *testing.T) *gormstore.GORMStore {
-	st, err := sqlitestore.Open(t.TempDir()+"/s.db", gormstore.Options{CleanupInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
 // hungEnv is an engine on st (watched) with the real clock.
 func hungEnv(t *testing.T, st *gormstore.GORMStore) (*env, *watchedLog) {
 	w := &watchedLog{GORMStore: st}
@@ -95,7 +83,7 @@ func verifyBurst(t *testing.T, e *env, access string, n int) []time.Duration {
 				req, _ := http.NewRequest("GET", e.server.URL+"/api/me", nil)
 				req.Header.Set("Authorization", "Bearer "+access)
 				start := time.Now()
-				res, err := gsHTTP.Do(req)
+				res, err := plainHTTP.Do(req)
 				d := time.Since(start)
 				if err != nil || res.StatusCode != 200 {
 					bad.Add(1)
@@ -165,7 +153,7 @@ func checkHung(t *testing.T, e *env, w *watchedLog, hang, resume func()) {
 }
 
 func TestHungDatabase_VerifyDoesNotWaitForRevocationPolls(t *testing.T) {
-	e, w := hungEnv(t, hungSQLite(t))
+	e, w := hungEnv(t, openSQLite(t))
 	checkHung(t, e, w, func() { w.hang.Store(true) }, func() { w.hang.Store(false) })
 }
 
@@ -173,19 +161,14 @@ func TestHungDatabase_VerifyDoesNotWaitForRevocationPolls(t *testing.T) {
 // SIGSTOP (queries hang, nothing is refused), then SIGCONT.
 func TestHungDatabase_PostgresStopsAnswering(t *testing.T) {
 	srv := pgtest.StartServer(t)
-	st, err := postgresstore.Open(srv.NewDatabase(t), gormstore.Options{CleanupInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e, w := hungEnv(t, st)
+	e, w := hungEnv(t, openPostgres(t, srv.NewDatabase(t)))
 	checkHung(t, e, w, func() { srv.Pause(t) }, func() { srv.Resume(t) })
 }
 
 // A database that refuses at once: failed polls back off instead of
 // polling on every request.
 func TestHungDatabase_FailedPollsBackOff(t *testing.T) {
-	e, w := hungEnv(t, hungSQLite(t))
+	e, w := hungEnv(t, openSQLite(t))
 	c := e.newClient("header")
 	c.signIn("u")
 	w.fail.Store(true)

@@ -1,7 +1,7 @@
 package ginsession_test
 
 // JOSE strictness of access-token verification. Every token here carries a
-// genuine signature by the engine's live key (secFixture.signRaw signs the
+// genuine signature by the engine's live key (forger.signRaw signs the
 // exact header and payload texts), so a refusal proves the check under test
 // and not a signature failure; and every refusal is "a token, but not
 // valid" (401 try refresh token), not "not a token".
@@ -14,18 +14,18 @@ import (
 )
 
 // joseHeader is the header ginsession issues, as JSON text.
-func (f *secFixture) joseHeader() string {
+func (f *forger) joseHeader() string {
 	return `{"alg":"` + f.alg + `","kid":"` + f.kid + `","typ":"JWT"}`
 }
 
 // josePayload is a genuine payload as JSON text with extra members spliced
 // in before the closing brace (extra starts with a comma, or is empty).
-func (f *secFixture) josePayload(extra string) string {
+func (f *forger) josePayload(extra string) string {
 	now := f.e.clock.Now()
 	return f.josePayloadAt(now.Unix(), now.Add(time.Hour).Unix(), extra)
 }
 
-func (f *secFixture) josePayloadAt(iat, exp any, extra string) string {
+func (f *forger) josePayloadAt(iat, exp any, extra string) string {
 	num := func(v any) string {
 		if s, ok := v.(string); ok {
 			return s // raw JSON number text
@@ -39,7 +39,7 @@ func (f *secFixture) josePayloadAt(iat, exp any, extra string) string {
 // A JWS header with a "crit" member names extensions we must understand
 // (RFC 7515 §4.1.11); we understand none, so any crit is refused.
 func TestJOSE_CritRefused(t *testing.T) {
-	f := secSetup(t, nil)
+	f := newForger(t, nil)
 	base := strings.TrimSuffix(f.joseHeader(), "}")
 	for name, crit := range map[string]string{
 		"crit b64":               `,"b64":false,"crit":["b64"]`,
@@ -52,7 +52,7 @@ func TestJOSE_CritRefused(t *testing.T) {
 		"crit first":             `,"crit":["x"],"x":1`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			f.expect(t, f.signRaw(t, base+crit+"}", f.josePayload("")), secRefreshMsg)
+			f.expect(t, f.signRaw(t, base+crit+"}", f.josePayload("")), msgTryRefresh)
 		})
 	}
 	// The same header without crit is fine: the refusal is crit's.
@@ -64,7 +64,7 @@ func TestJOSE_CritRefused(t *testing.T) {
 // Duplicate member names: encoding/json keeps the last silently, so two
 // readers of one token could see two different tokens.
 func TestJOSE_DuplicateMembersRefused(t *testing.T) {
-	f := secSetup(t, nil)
+	f := newForger(t, nil)
 	hdr := f.joseHeader()
 	pl := f.josePayload
 	headers := map[string]string{
@@ -75,7 +75,7 @@ func TestJOSE_DuplicateMembersRefused(t *testing.T) {
 		"header: nested object duplicate": strings.TrimSuffix(hdr, "}") + `,"x":{"a":1,"a":1}}`,
 	}
 	for name, h := range headers {
-		t.Run(name, func(t *testing.T) { f.expect(t, f.signRaw(t, h, pl("")), secRefreshMsg) })
+		t.Run(name, func(t *testing.T) { f.expect(t, f.signRaw(t, h, pl("")), msgTryRefresh) })
 	}
 	payloads := map[string]string{
 		"payload: sub twice":                   pl(`,"sub":"` + f.user + `"`),
@@ -91,7 +91,7 @@ func TestJOSE_DuplicateMembersRefused(t *testing.T) {
 		"payload: invalid UTF-8 folds to same": pl(`,"k` + "\xff" + `":1,"k` + "\xfe" + `":2`),
 	}
 	for name, p := range payloads {
-		t.Run(name, func(t *testing.T) { f.expect(t, f.signRaw(t, hdr, p), secRefreshMsg) })
+		t.Run(name, func(t *testing.T) { f.expect(t, f.signRaw(t, hdr, p), msgTryRefresh) })
 	}
 	// Equal names in different objects, or in sibling array elements, are
 	// not duplicates.
@@ -109,7 +109,7 @@ func TestJOSE_DuplicateMembersRefused(t *testing.T) {
 // decodes the payload with a json.Decoder (WithJSONNumber), which stops at
 // the end of the first value, and json.Unmarshal allows trailing space.
 func TestJOSE_TrailingBytesRefused(t *testing.T) {
-	f := secSetup(t, nil)
+	f := newForger(t, nil)
 	hdr, pl := f.joseHeader(), f.josePayload("")
 	for name, tc := range map[string][2]string{
 		"payload + space":            {hdr, pl + " "},
@@ -123,7 +123,7 @@ func TestJOSE_TrailingBytesRefused(t *testing.T) {
 		"header + tab":               {hdr + "\t", pl},
 		"header + second object":     {hdr + `{"kid":"other"}`, pl},
 	} {
-		t.Run(name, func(t *testing.T) { f.expect(t, f.signRaw(t, tc[0], tc[1]), secRefreshMsg) })
+		t.Run(name, func(t *testing.T) { f.expect(t, f.signRaw(t, tc[0], tc[1]), msgTryRefresh) })
 	}
 	t.Run("control: exact objects", func(t *testing.T) { f.expectOK(t, f.signRaw(t, hdr, pl)) })
 }
@@ -132,7 +132,7 @@ func TestJOSE_TrailingBytesRefused(t *testing.T) {
 // (golang-jwt turns 1e300 into a time by an int64 conversion that, by
 // platform, lands in the far past, which the future check lets through).
 func TestJOSE_IssuedAtRefused(t *testing.T) {
-	f := secSetup(t, nil)
+	f := newForger(t, nil)
 	now := f.e.clock.Now().Unix()
 	hour := now + 3600
 	for name, tc := range map[string][2]any{
@@ -151,7 +151,7 @@ func TestJOSE_IssuedAtRefused(t *testing.T) {
 		"iat far future, exp even farther?": {"253402300800", hour},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f.expect(t, f.signRaw(t, f.joseHeader(), f.josePayloadAt(tc[0], tc[1], "")), secRefreshMsg)
+			f.expect(t, f.signRaw(t, f.joseHeader(), f.josePayloadAt(tc[0], tc[1], "")), msgTryRefresh)
 		})
 	}
 	for name, tc := range map[string][2]any{
@@ -170,13 +170,13 @@ func TestJOSE_IssuedAtRefused(t *testing.T) {
 
 // Tokens ginsession mints still verify, whatever the app's payload nests.
 func TestJOSE_MintedTokensVerify(t *testing.T) {
-	f := secSetup(t, nil)
+	f := newForger(t, nil)
 	payload := `{"role":"admin","nested":{"a":[1,{"b":{"c":[]}},[2,[3,{"a":1}]]],"e":{},"a2":{"a":{"a":"a"}}},` +
 		`"list":[[],[{}],{"x":1},{"x":2}],"s":"x","n":null,"f":1.5,"big":12345678901234,"t":true,"u":"\u00e9\u2028"}`
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			tk, _ := gsSignIn(t, f.e.server.URL, mode, "nester", payload)
-			r := gsWithToken(t, f.e.server.URL, mode, "GET", "/api/me", "sAccessToken", tk.access)
+			tk, _ := rawSignIn(t, f.e.server.URL, mode, "nester", payload)
+			r := sendWithToken(t, f.e.server.URL, mode, "GET", "/api/me", "sAccessToken", tk.access)
 			expectStatus(t, r, 200, "")
 			got, _ := r.body["payload"].(map[string]any)
 			var want map[string]any
@@ -195,11 +195,11 @@ func TestJOSE_MintedTokensVerify(t *testing.T) {
 			if mode == "cookie" {
 				auth = []string{"Cookie", "sAccessToken=" + tk.access}
 			}
-			m := gsRaw(t, f.e.server.URL, "POST", "/api/merge", `{"more":{"k":[{"k":{"k":1}}]},"role":"user"}`,
+			m := sendRaw(t, f.e.server.URL, "POST", "/api/merge", `{"more":{"k":[{"k":{"k":1}}]},"role":"user"}`,
 				append([]string{"st-auth-mode", mode, "rid", "anti-csrf"}, auth...)...)
 			expectStatus(t, m, 200, "")
-			merged := gsTokensFrom(t, m, mode)
-			r = gsWithToken(t, f.e.server.URL, mode, "GET", "/api/me", "sAccessToken", merged.access)
+			merged := tokensIn(t, m, mode)
+			r = sendWithToken(t, f.e.server.URL, mode, "GET", "/api/me", "sAccessToken", merged.access)
 			expectStatus(t, r, 200, "")
 			if p, _ := r.body["payload"].(map[string]any); p["role"] != "user" || p["more"] == nil || p["nested"] == nil {
 				t.Errorf("merged payload %v", p)

@@ -2,7 +2,6 @@ package ginsession_test
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -11,45 +10,6 @@ import (
 
 	"github.com/ginsession/ginsession/ginsession"
 )
-
-type jwks struct {
-	Keys []map[string]string `json:"keys"`
-}
-
-func (e *env) jwks(t *testing.T) jwks {
-	t.Helper()
-	r := e.newClient("header").do("GET", "/auth/jwt/jwks.json", "")
-	if r.status != 200 {
-		t.Fatalf("jwks: %d", r.status)
-	}
-	if !strings.HasPrefix(r.header.Get("Cache-Control"), "max-age=") {
-		t.Fatalf("jwks Cache-Control %q", r.header.Get("Cache-Control"))
-	}
-	var out jwks
-	if err := json.Unmarshal([]byte(r.raw), &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func (j jwks) has(kid string) bool {
-	for _, k := range j.Keys {
-		if k["kid"] == kid {
-			return true
-		}
-	}
-	return false
-}
-
-func kidOf(t *testing.T, tok string) string {
-	t.Helper()
-	parsed, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kid, _ := parsed.Header["kid"].(string)
-	return kid
-}
 
 // TestKeyRotation walks a clock through several rotation intervals: a new
 // key is published before it signs, old keys verify until their tokens

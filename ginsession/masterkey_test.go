@@ -1,8 +1,16 @@
 package ginsession_test
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ginsession/ginsession/ginsession"
 )
@@ -42,7 +50,7 @@ func TestMasterKey_AddedToRunningDeployment(t *testing.T) {
 	strict := keyEnv(t, base, func(cfg *ginsession.Config) { cfg.MasterKey = masterA })
 	c.env = strict
 	expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 401, "")
-	gsSessionAlive(t, strict, handle)
+	expectSessionAlive(t, strict, handle)
 	c.setRefreshToken(parent)
 
 	during := keyEnv(t, base, func(cfg *ginsession.Config) {
@@ -104,7 +112,7 @@ func TestMasterKey_Changed(t *testing.T) {
 	other := onlyB.newClient("header")
 	other.setRefreshToken(held)
 	expectStatus(t, other.do("POST", "/auth/session/refresh", ""), 401, "")
-	gsSessionAlive(t, onlyB, handle)
+	expectSessionAlive(t, onlyB, handle)
 	c.env = onlyB
 	expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
 }
@@ -147,6 +155,98 @@ func TestMasterKey_ConfigErrors(t *testing.T) {
 		_, err := ginsession.New(c.cfg)
 		if err == nil || !strings.Contains(err.Error(), "Config."+c.field) {
 			t.Errorf("%s: err = %v, want one naming Config.%s", c.name, err, c.field)
+		}
+	}
+}
+
+// SECURITY.md C (the signing-key part of "scan every stored column and the
+// logs"): with a MasterKey, the signing private key is in no stored column
+// and no log, in any encoding. Without a MasterKey it is stored in the
+// clear: the documented trade-off of Config.MasterKey (SECURITY.md of the
+// project tells production deployments to set one).
+func TestMasterKey_SigningKeyNotInTheClear(t *testing.T) {
+	logs := &lockedBuffer{}
+	master := []byte("a master key of at least 32 bytes, for tests")
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.MasterKey = master
+		cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		cfg.KeyRotationInterval = time.Hour
+	})
+	c := e.newClient("cookie")
+	c.signIn("u")
+	// Rotate a few times, so several keys exist.
+	for i := 0; i < 3; i++ {
+		e.clock.Advance(time.Hour)
+		expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
+	}
+	rows, err := e.store.SigningKeys(t.Context(), e.clock.Now())
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("keys: %d %v", len(rows), err)
+	}
+	block, err := aes.NewCipher(deriveKey(master, "ginsession signing-key wrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcm, _ := cipher.NewGCM(block)
+	var secrets [][]byte
+	for _, row := range rows {
+		der, err := gcm.Open(nil, row.PrivateKey[:gcm.NonceSize()], row.PrivateKey[gcm.NonceSize():], []byte(row.ID))
+		if err != nil {
+			t.Fatalf("key %s does not open with the MasterKey: %v", row.ID, err)
+		}
+		k, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := k.(*ecdsa.PrivateKey).D.Bytes()
+		secrets = append(secrets, der, d)
+	}
+	dump := dumpStore(t, e.store)
+	logText := logs.String()
+	for _, s := range secrets {
+		for _, form := range []string{string(s), hex.EncodeToString(s), base64.StdEncoding.EncodeToString(s), base64.RawURLEncoding.EncodeToString(s)} {
+			if strings.Contains(dump, form) {
+				t.Errorf("a signing private key is stored in the clear")
+			}
+			if strings.Contains(logText, form) {
+				t.Errorf("a signing private key is in the log")
+			}
+		}
+	}
+}
+
+// SECURITY.md D (signing keys): a MasterKey added to a running deployment.
+// The keys already stored in the clear are verify-only for the new
+// configuration; the engine must make a key it can sign with at once
+// instead of waiting out the old key's turn (days) with every sign-in and
+// refresh failing. Tokens of the old key keep verifying.
+func TestMasterKey_AddedToRunningDeploymentMakesASigningKey(t *testing.T) {
+	st := openSQLite(t)
+	clk := newClock()
+	api := func(cfg *ginsession.Config) { cfg.APIDomain = "http://api.example.test" }
+	before := newEnvOn(t, st, clk, api)
+	old := before.newClient("header")
+	old.signIn("u")
+	oldKid := kidOf(t, old.access)
+	for i, master := range []string{"the first master key, 32+ bytes long", "another master key, also 32+ bytes"} {
+		after := newEnvOn(t, st, clk, func(cfg *ginsession.Config) {
+			api(cfg)
+			cfg.MasterKey = []byte(master)
+		})
+		c := after.newClient("header")
+		r := c.do("POST", "/signin", `{"user":"u2"}`)
+		if r.status != 200 {
+			t.Fatalf("MasterKey %d: sign-in %d %s: no usable signing key", i, r.status, r.raw)
+		}
+		if kidOf(t, c.access) == oldKid {
+			t.Fatalf("MasterKey %d: signed with the key stored in the clear", i)
+		}
+		expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
+		expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
+		old.env = after
+		expectStatus(t, old.do("GET", "/api/me", ""), 200, "")
+		if !after.jwks(t).has(oldKid) {
+			t.Fatalf("MasterKey %d: the old key is no longer published", i)
 		}
 	}
 }

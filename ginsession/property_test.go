@@ -2,10 +2,7 @@ package ginsession_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
@@ -32,24 +29,8 @@ type propClient struct {
 }
 
 func (p propClient) send(method, path, bearer string) (int, string, string, string) {
-	req := httptest.NewRequest(method, path, nil)
-	req.Header.Set("rid", "session")
-	req.Header.Set("st-auth-mode", "header")
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	w := httptest.NewRecorder()
-	p.e.router.ServeHTTP(w, req)
-	return w.Code, w.Body.String(), w.Header().Get("st-refresh-token"), w.Header().Get("st-access-token")
-}
-
-func refreshHash(t *testing.T, tok string) []byte {
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		t.Fatalf("bad token %q", tok)
-	}
-	h := sha256.Sum256(raw)
-	return h[:]
+	code, body, h := serveWithBearer(p.e, method, path, bearer)
+	return code, body, h.Get("st-refresh-token"), h.Get("st-access-token")
 }
 
 // TestRotationProperty runs random sequences of refresh, replays (current,
@@ -225,17 +206,4 @@ func handleOf(t *testing.T, e *env, access string) string {
 		t.Fatalf("me: %d %s", code, body)
 	}
 	return between(body, `"handle":"`, `"`)
-}
-
-func between(s, start, end string) string {
-	i := bytes.Index([]byte(s), []byte(start))
-	if i < 0 {
-		return ""
-	}
-	rest := s[i+len(start):]
-	j := bytes.Index([]byte(rest), []byte(end))
-	if j < 0 {
-		return ""
-	}
-	return rest[:j]
 }

@@ -5,15 +5,8 @@ package ginsession_test
 // the frontend's tokens (set, cleared, or left alone).
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -24,331 +17,8 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 )
 
-// ---------------------------------------------------------------------------
-// Helpers shared by protocol_test.go, transport_test.go, config_test.go and
-// cors_test.go. They are prefixed "gs" so they cannot collide with the
-// harness or with other test files.
-
-const gsRefreshPath = "/auth/session/refresh"
-
-// gsHTTP has no cookie jar and does not follow redirects: every header a
-// test sends is written by the test.
-var gsHTTP = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-// gsRaw sends one request to base+path. hdr are name/value pairs, added in
-// order (so a name may repeat).
-func gsRaw(t *testing.T, base, method, path, body string, hdr ...string) *resp {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Add(hdr[i], hdr[i+1])
-	}
-	res, err := gsHTTP.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := &resp{status: res.StatusCode, raw: string(raw), header: res.Header}
-	_ = json.Unmarshal(raw, &out.body)
-	return out
-}
-
-// gsTokens are the tokens a raw sign-in or refresh handed out.
-type gsTokens struct {
-	access, refresh, csrf, front, handle string
-}
-
-// gsTokensFrom reads the tokens of a response in the given mode.
-func gsTokensFrom(t *testing.T, r *resp, mode string) gsTokens {
-	t.Helper()
-	tk := gsTokens{csrf: r.header.Get("anti-csrf"), front: r.header.Get("front-token")}
-	tk.handle, _ = r.body["handle"].(string)
-	if mode == "cookie" {
-		for _, ck := range setCookies(r.header) {
-			switch {
-			case ck.Name == "sAccessToken" && ck.Value != "":
-				tk.access = ck.Value
-			case ck.Name == "sRefreshToken" && ck.Value != "":
-				tk.refresh = ck.Value
-			}
-		}
-	} else {
-		tk.access = r.header.Get("st-access-token")
-		tk.refresh = r.header.Get("st-refresh-token")
-	}
-	if tk.access == "" {
-		t.Fatalf("%s mode: no access token in response (headers %v)", mode, r.header)
-	}
-	return tk
-}
-
-// gsSignIn signs user in with a raw request; payload is a JSON object or "".
-func gsSignIn(t *testing.T, base, mode, user, payload string, hdr ...string) (gsTokens, *resp) {
-	t.Helper()
-	body := `{"user":"` + user + `"}`
-	if payload != "" {
-		body = `{"user":"` + user + `","payload":` + payload + `}`
-	}
-	h := append([]string{"st-auth-mode", mode, "rid", "anti-csrf"}, hdr...)
-	r := gsRaw(t, base, "POST", "/signin", body, h...)
-	if r.status != 200 {
-		t.Fatalf("sign-in: %d %s", r.status, r.raw)
-	}
-	return gsTokensFrom(t, r, mode), r
-}
-
-// gsWithToken sends a request carrying tok the way mode carries it (cookie
-// name for cookie mode), with st-auth-mode and rid like the SDK.
-func gsWithToken(t *testing.T, base, mode, method, path, cookieName, tok string, hdr ...string) *resp {
-	t.Helper()
-	rid := "anti-csrf"
-	if strings.HasPrefix(path, "/auth/") {
-		rid = "session"
-	}
-	h := []string{"st-auth-mode", mode, "rid", rid}
-	if mode == "cookie" {
-		h = append(h, "Cookie", cookieName+"="+tok)
-	} else {
-		h = append(h, "Authorization", "Bearer "+tok)
-	}
-	return gsRaw(t, base, method, path, "", append(h, hdr...)...)
-}
-
-// gsAccess returns the harness client's current access token.
-func gsAccess(c *client) string {
-	if c.mode == "header" {
-		return c.access
-	}
-	return c.cookie("sAccessToken", "/")
-}
-
-// gsCookiesNamed returns every Set-Cookie of the response with that name.
-func gsCookiesNamed(h http.Header, name string) []*http.Cookie {
-	var out []*http.Cookie
-	for _, ck := range setCookies(h) {
-		if ck.Name == name {
-			out = append(out, ck)
-		}
-	}
-	return out
-}
-
-// gsNothingCleared asserts the response neither set nor cleared any token:
-// no Set-Cookie, no front-token (in particular no "front-token: remove"),
-// no st-access-token / st-refresh-token.
-func gsNothingCleared(t *testing.T, r *resp) {
-	t.Helper()
-	if sc := r.header.Values("Set-Cookie"); len(sc) != 0 {
-		t.Errorf("response touched cookies: %q", sc)
-	}
-	if v, ok := r.header["Front-Token"]; ok {
-		t.Errorf("response carries front-token %q; it must leave the frontend's session alone", v)
-	}
-	for _, k := range []string{"St-Access-Token", "St-Refresh-Token", "Anti-Csrf"} {
-		if v, ok := r.header[k]; ok {
-			t.Errorf("response carries %s %q", k, v)
-		}
-	}
-}
-
-// gsCookiesCleared asserts that both session cookies are cleared: empty
-// value, Expires in 1970, the right Path, and Domain (wantDomain "" means a
-// host-only cookie: no Domain attribute).
-func gsCookiesCleared(t *testing.T, h http.Header, wantDomain string) {
-	t.Helper()
-	for _, want := range []struct{ name, path string }{{"sAccessToken", "/"}, {"sRefreshToken", gsRefreshPath}} {
-		found := false
-		for _, ck := range gsCookiesNamed(h, want.name) {
-			if ck.Domain != wantDomain || ck.Value != "" {
-				continue
-			}
-			found = true
-			if ck.Path != want.path {
-				t.Errorf("clearing %s: Path %q, want %q (%s)", want.name, ck.Path, want.path, ck.Raw)
-			}
-			if ck.Expires.Unix() != 0 || !strings.Contains(ck.Raw, "Expires=Thu, 01 Jan 1970 00:00:00 GMT") {
-				t.Errorf("clearing %s: Expires %v, want 1970-01-01 (%s)", want.name, ck.Expires, ck.Raw)
-			}
-			if !ck.HttpOnly {
-				t.Errorf("clearing %s: not HttpOnly (%s)", want.name, ck.Raw)
-			}
-		}
-		if !found {
-			t.Errorf("%s not cleared on domain %q; Set-Cookie: %q", want.name, wantDomain, h.Values("Set-Cookie"))
-		}
-	}
-}
-
-// gsHeadersCleared asserts st-access-token and st-refresh-token are present
-// with empty values (the header-mode "clear").
-func gsHeadersCleared(t *testing.T, h http.Header) {
-	t.Helper()
-	for _, k := range []string{"St-Access-Token", "St-Refresh-Token"} {
-		v, ok := h[k]
-		if !ok || len(v) != 1 || v[0] != "" {
-			t.Errorf("%s: %q (present %v), want present and empty", k, v, ok)
-		}
-	}
-}
-
-func gsNoSessionCookies(t *testing.T, h http.Header) {
-	t.Helper()
-	for _, n := range []string{"sAccessToken", "sRefreshToken"} {
-		if cs := gsCookiesNamed(h, n); len(cs) != 0 {
-			t.Errorf("unexpected Set-Cookie for %s: %s", n, cs[0].Raw)
-		}
-	}
-}
-
-func gsNoTokenHeaders(t *testing.T, h http.Header) {
-	t.Helper()
-	for _, k := range []string{"St-Access-Token", "St-Refresh-Token"} {
-		if v, ok := h[k]; ok {
-			t.Errorf("unexpected %s header %q", k, v)
-		}
-	}
-}
-
-// gsClearedIn asserts "front-token: remove" and the clearing of tokens in
-// mode ("cookie", "header", or "any" for both), and only in that mode.
-func gsClearedIn(t *testing.T, r *resp, mode string) {
-	t.Helper()
-	if got := r.header.Values("Front-Token"); len(got) != 1 || got[0] != "remove" {
-		t.Errorf("front-token %q, want exactly \"remove\"", got)
-	}
-	switch mode {
-	case "cookie":
-		gsCookiesCleared(t, r.header, "")
-		gsNoTokenHeaders(t, r.header)
-	case "header":
-		gsHeadersCleared(t, r.header)
-		gsNoSessionCookies(t, r.header)
-	default:
-		gsCookiesCleared(t, r.header, "")
-		gsHeadersCleared(t, r.header)
-	}
-}
-
-// gsExpectJSON asserts the raw body is exactly this JSON (order-insensitive).
-func gsExpectJSON(t *testing.T, r *resp, want string) {
-	t.Helper()
-	var got, exp any
-	if err := json.Unmarshal([]byte(r.raw), &got); err != nil {
-		t.Fatalf("body %q is not JSON: %v", r.raw, err)
-	}
-	if err := json.Unmarshal([]byte(want), &exp); err != nil {
-		t.Fatal(err)
-	}
-	g, _ := json.Marshal(got)
-	w, _ := json.Marshal(exp)
-	if string(g) != string(w) {
-		t.Errorf("body %s, want %s", g, w)
-	}
-}
-
-// gsExpect asserts the status and the exact JSON body.
-func gsExpect(t *testing.T, r *resp, status int, body string) {
-	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d (body %s)", r.status, status, r.raw)
-	}
-	gsExpectJSON(t, r, body)
-}
-
-const (
-	gsUnauthorised = `{"message":"unauthorised"}`
-	gsTryRefresh   = `{"message":"try refresh token"}`
-	gsTheft        = `{"message":"token theft detected"}`
-)
-
-// gsSplitJWT splits a compact JWS.
-func gsSplitJWT(t *testing.T, tok string) (header, payload, sig string) {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("access token %q is not a compact JWS", tok)
-	}
-	return parts[0], parts[1], parts[2]
-}
-
-// gsFlip replaces the character at i with another base64url character.
-func gsFlip(s string, i int) string {
-	b := []byte(s)
-	if b[i] == 'A' {
-		b[i] = 'B'
-	} else {
-		b[i] = 'A'
-	}
-	return string(b)
-}
-
-// gsForeignToken re-signs the claims of tok with a fresh ES256 key that the
-// engine has never seen, under the given kid.
-func gsForeignToken(t *testing.T, tok, kid string) string {
-	t.Helper()
-	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
-	j.Header["kid"] = kid
-	s, err := j.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func gsKid(t *testing.T, tok string) string {
-	t.Helper()
-	h, _, _ := gsSplitJWT(t, tok)
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hdr map[string]any
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		t.Fatal(err)
-	}
-	kid, _ := hdr["kid"].(string)
-	return kid
-}
-
-func gsRandomKid() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// gsSessionAlive asserts the stored session still exists.
-func gsSessionAlive(t *testing.T, e *env, handle string) {
-	t.Helper()
-	if _, err := e.sessions.GetSessionInfo(t.Context(), handle); err != nil {
-		t.Fatalf("session %s should still exist: %v", handle, err)
-	}
-}
-
-// gsSessionGone asserts the stored session was revoked.
-func gsSessionGone(t *testing.T, e *env, handle string) {
-	t.Helper()
-	if _, err := e.sessions.GetSessionInfo(t.Context(), handle); !errors.Is(err, ginsession.ErrSessionNotFound) {
-		t.Fatalf("session %s should be gone, GetSessionInfo: %v", handle, err)
-	}
-}
-
-// gsRoleValidator fails unless the payload's role is want.
-func gsRoleValidator(id, want string) ginsession.ClaimValidator {
+// roleValidator fails unless the payload's role is want.
+func roleValidator(id, want string) ginsession.ClaimValidator {
 	return ginsession.ValidatorFunc(id, func(p ginsession.Payload) any {
 		if r, _ := p.String("role"); r != want {
 			return map[string]any{"message": "wrong role", "expected": want, "actual": r}
@@ -367,14 +37,14 @@ func TestProtocol_VerifyNoToken(t *testing.T) {
 			t.Run(mode+"/"+rt.method+" "+rt.path, func(t *testing.T) {
 				c := e.newClient(mode)
 				r := c.do(rt.method, rt.path, "")
-				gsExpect(t, r, 401, gsUnauthorised)
-				gsNothingCleared(t, r)
+				expectStatusAndBody(t, r, 401, bodyUnauthorised)
+				expectTokensUntouched(t, r)
 			})
 		}
 		t.Run(mode+"/optional route lets it through", func(t *testing.T) {
 			r := e.newClient(mode).do("GET", "/api/optional", "")
-			gsExpect(t, r, 200, `{"session":false}`)
-			gsNothingCleared(t, r)
+			expectStatusAndBody(t, r, 200, `{"session":false}`)
+			expectTokensUntouched(t, r)
 		})
 	}
 }
@@ -398,9 +68,9 @@ func TestProtocol_VerifyMalformedToken(t *testing.T) {
 		for _, j := range junk {
 			t.Run(mode+"/"+j.name, func(t *testing.T) {
 				for _, m := range []string{"GET", "POST"} {
-					r := gsWithToken(t, e.server.URL, mode, m, "/api/me", "sAccessToken", j.tok)
-					gsExpect(t, r, 401, gsUnauthorised)
-					gsNothingCleared(t, r)
+					r := sendWithToken(t, e.server.URL, mode, m, "/api/me", "sAccessToken", j.tok)
+					expectStatusAndBody(t, r, 401, bodyUnauthorised)
+					expectTokensUntouched(t, r)
 				}
 			})
 		}
@@ -420,30 +90,30 @@ func TestProtocol_VerifyTryRefresh(t *testing.T) {
 			e.clock.Advance(time.Hour + time.Second)
 			for _, p := range []string{"/api/me", "/api/checked", "/api/optional"} {
 				r := c.do("GET", p, "")
-				gsExpect(t, r, 401, gsTryRefresh)
-				gsNothingCleared(t, r)
+				expectStatusAndBody(t, r, 401, bodyTryRefresh)
+				expectTokensUntouched(t, r)
 			}
 			r := c.do("POST", "/api/me", "")
-			gsExpect(t, r, 401, gsTryRefresh)
-			gsNothingCleared(t, r)
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
+			expectTokensUntouched(t, r)
 		})
 
 		t.Run(mode+"/bad signature", func(t *testing.T) {
 			e := newEnv(t, nil)
 			c := e.newClient(mode)
 			c.signIn("u1")
-			h, p, s := gsSplitJWT(t, gsAccess(c))
+			h, p, s := splitJWT(t, c.accessToken())
 			for _, i := range []int{0, len(s) / 2, len(s) - 2} {
-				bad := h + "." + p + "." + gsFlip(s, i)
-				r := gsWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", bad)
-				gsExpect(t, r, 401, gsTryRefresh)
-				gsNothingCleared(t, r)
+				bad := h + "." + p + "." + flipChar(s, i)
+				r := sendWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", bad)
+				expectStatusAndBody(t, r, 401, bodyTryRefresh)
+				expectTokensUntouched(t, r)
 			}
 			// A flipped payload byte breaks the signature too.
-			bad := h + "." + gsFlip(p, len(p)/2) + "." + s
-			r := gsWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", bad)
-			gsExpect(t, r, 401, gsTryRefresh)
-			gsNothingCleared(t, r)
+			bad := h + "." + flipChar(p, len(p)/2) + "." + s
+			r := sendWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", bad)
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
+			expectTokensUntouched(t, r)
 			// The genuine token is still fine.
 			expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
 		})
@@ -454,14 +124,14 @@ func TestProtocol_VerifyTryRefresh(t *testing.T) {
 			e2 := newEnvOn(t, openSQLite(t), newClock(), func(cfg *ginsession.Config) { cfg.APIDomain = e1.server.URL })
 			c2 := e2.newClient(mode)
 			c2.signIn("u1")
-			tok := gsAccess(c2)
-			if r := gsWithToken(t, e2.server.URL, mode, "GET", "/api/me", "sAccessToken", tok); r.status != 200 {
+			tok := c2.accessToken()
+			if r := sendWithToken(t, e2.server.URL, mode, "GET", "/api/me", "sAccessToken", tok); r.status != 200 {
 				t.Fatalf("token does not work on its own engine: %d %s", r.status, r.raw)
 			}
 			for _, m := range []string{"GET", "POST"} {
-				r := gsWithToken(t, e1.server.URL, mode, m, "/api/me", "sAccessToken", tok)
-				gsExpect(t, r, 401, gsTryRefresh)
-				gsNothingCleared(t, r)
+				r := sendWithToken(t, e1.server.URL, mode, m, "/api/me", "sAccessToken", tok)
+				expectStatusAndBody(t, r, 401, bodyTryRefresh)
+				expectTokensUntouched(t, r)
 			}
 		})
 
@@ -469,24 +139,24 @@ func TestProtocol_VerifyTryRefresh(t *testing.T) {
 			e := newEnv(t, nil)
 			c := e.newClient(mode)
 			c.signIn("u1")
-			tok := gsAccess(c)
+			tok := c.accessToken()
 			for name, forged := range map[string]string{
-				"foreign key, unknown kid": gsForeignToken(t, tok, gsRandomKid()),
-				"foreign key, our kid":     gsForeignToken(t, tok, gsKid(t, tok)),
+				"foreign key, unknown kid": resignWithForeignKey(t, tok, randomKid()),
+				"foreign key, our kid":     resignWithForeignKey(t, tok, kidOf(t, tok)),
 			} {
-				r := gsWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", forged)
+				r := sendWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", forged)
 				if r.status != 401 || r.message() != "try refresh token" {
 					t.Errorf("%s: %d %s", name, r.status, r.raw)
 				}
-				gsNothingCleared(t, r)
+				expectTokensUntouched(t, r)
 			}
 			// Our signature under a header whose kid was swapped.
-			_, p, s := gsSplitJWT(t, tok)
-			hdr, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": "JWT", "kid": gsRandomKid()})
+			_, p, s := splitJWT(t, tok)
+			hdr, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": "JWT", "kid": randomKid()})
 			swapped := base64.RawURLEncoding.EncodeToString(hdr) + "." + p + "." + s
-			r := gsWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", swapped)
-			gsExpect(t, r, 401, gsTryRefresh)
-			gsNothingCleared(t, r)
+			r := sendWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", swapped)
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
+			expectTokensUntouched(t, r)
 		})
 	}
 
@@ -502,7 +172,7 @@ func TestProtocol_VerifyTryRefresh(t *testing.T) {
 			if r.status != 401 || r.message() != "try refresh token" {
 				t.Errorf("%s anti-csrf: %d %s", name, r.status, r.raw)
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 		}
 		// The right one passes, and the session was never touched.
 		expectStatus(t, c.do("POST", "/api/me", ""), 200, "")
@@ -520,7 +190,7 @@ func TestProtocol_VerifyTryRefresh(t *testing.T) {
 			if r.status != 401 || r.message() != "try refresh token" {
 				t.Errorf("%s without rid: %d %s", m, r.status, r.raw)
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 		}
 		expectStatus(t, c.do("POST", "/api/me", ""), 200, "")
 		expectStatus(t, c.do("GET", "/api/me", "", "rid", ""), 200, "")
@@ -558,8 +228,8 @@ func TestProtocol_VerifySessionRevoked(t *testing.T) {
 			// Stateless routes keep accepting the token until it expires.
 			expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
 			r := c.do("GET", "/api/checked", "")
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsClearedIn(t, r, mode)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectClearedIn(t, r, mode)
 			if mode == "cookie" && c.cookie("sAccessToken", "/") != "" {
 				t.Error("the jar still holds sAccessToken after the clear")
 			}
@@ -574,7 +244,7 @@ func TestProtocol_VerifySessionRevoked(t *testing.T) {
 // claimValidationErrors, nothing cleared.
 
 func TestProtocol_VerifyInvalidClaim(t *testing.T) {
-	global := gsRoleValidator("st-role", "admin")
+	global := roleValidator("st-role", "admin")
 	for _, mode := range modes {
 		t.Run(mode+"/global validator", func(t *testing.T) {
 			e := newEnv(t, func(cfg *ginsession.Config) { cfg.ClaimValidators = []ginsession.ClaimValidator{global} })
@@ -582,14 +252,14 @@ func TestProtocol_VerifyInvalidClaim(t *testing.T) {
 			expectStatus(t, user.do("POST", "/signin", `{"user":"u1","payload":{"role":"user"}}`), 200, "")
 			for _, m := range []string{"GET", "POST"} {
 				r := user.do(m, "/api/me", "")
-				gsExpect(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[{"id":"st-role","reason":{"message":"wrong role","expected":"admin","actual":"user"}}]}`)
-				gsNothingCleared(t, r)
+				expectStatusAndBody(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[{"id":"st-role","reason":{"message":"wrong role","expected":"admin","actual":"user"}}]}`)
+				expectTokensUntouched(t, r)
 			}
 			// Refresh has no claims to check, and sign-out skips them.
 			expectStatus(t, user.do("POST", "/auth/session/refresh", ""), 200, "")
 			r := user.do("POST", "/auth/signout", "")
-			gsExpect(t, r, 200, `{"status":"OK"}`)
-			gsClearedIn(t, r, mode)
+			expectStatusAndBody(t, r, 200, `{"status":"OK"}`)
+			expectClearedIn(t, r, mode)
 			admin := e.newClient(mode)
 			expectStatus(t, admin.do("POST", "/signin", `{"user":"u2","payload":{"role":"admin"}}`), 200, "")
 			expectStatus(t, admin.do("GET", "/api/me", ""), 200, "")
@@ -616,23 +286,23 @@ func TestProtocol_VerifyInvalidClaim(t *testing.T) {
 			c := e.newClient(mode)
 			expectStatus(t, c.do("POST", "/signin", `{"user":"u1","payload":{"role":"user","verified":false}}`), 200, "")
 			r := c.do("GET", "/api/with", "")
-			gsExpect(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[
+			expectStatusAndBody(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[
 				{"id":"st-role","reason":{"message":"wrong role","expected":"admin","actual":"user"}},
 				{"id":"st-ev","reason":false}]}`)
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 			r = c.do("GET", "/api/override", "")
-			gsExpect(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[{"id":"st-ev","reason":false}]}`)
-			gsNothingCleared(t, r)
+			expectStatusAndBody(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[{"id":"st-ev","reason":false}]}`)
+			expectTokensUntouched(t, r)
 			r = c.do("GET", "/api/none", "")
-			gsExpect(t, r, 200, `{"ok":true}`)
+			expectStatusAndBody(t, r, 200, `{"ok":true}`)
 
 			// Satisfy the route claim only: WithClaimValidators still
 			// applies the global one; the override does not.
 			c2 := e.newClient(mode)
 			expectStatus(t, c2.do("POST", "/signin", `{"user":"u2","payload":{"role":"user","verified":true}}`), 200, "")
 			r = c2.do("GET", "/api/with", "")
-			gsExpect(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[{"id":"st-role","reason":{"message":"wrong role","expected":"admin","actual":"user"}}]}`)
-			gsExpect(t, c2.do("GET", "/api/override", ""), 200, `{"ok":true}`)
+			expectStatusAndBody(t, r, 403, `{"message":"invalid claim","claimValidationErrors":[{"id":"st-role","reason":{"message":"wrong role","expected":"admin","actual":"user"}}]}`)
+			expectStatusAndBody(t, c2.do("GET", "/api/override", ""), 200, `{"ok":true}`)
 		})
 	}
 }
@@ -645,15 +315,15 @@ func TestProtocol_ConfigurableStatuses(t *testing.T) {
 			e := newEnv(t, func(cfg *ginsession.Config) {
 				cfg.SessionExpiredStatus = 440
 				cfg.InvalidClaimStatus = 499
-				cfg.ClaimValidators = []ginsession.ClaimValidator{gsRoleValidator("st-role", "admin")}
+				cfg.ClaimValidators = []ginsession.ClaimValidator{roleValidator("st-role", "admin")}
 			})
 			anon := e.newClient(mode)
 			r := anon.do("GET", "/api/me", "")
-			gsExpect(t, r, 440, gsUnauthorised)
-			gsNothingCleared(t, r)
+			expectStatusAndBody(t, r, 440, bodyUnauthorised)
+			expectTokensUntouched(t, r)
 			r = anon.do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 440, gsUnauthorised)
-			gsNothingCleared(t, r) // no token was presented: nothing to clear
+			expectStatusAndBody(t, r, 440, bodyUnauthorised)
+			expectTokensUntouched(t, r) // no token was presented: nothing to clear
 
 			c := e.newClient(mode)
 			expectStatus(t, c.do("POST", "/signin", `{"user":"u1","payload":{"role":"user"}}`), 200, "")
@@ -661,19 +331,19 @@ func TestProtocol_ConfigurableStatuses(t *testing.T) {
 			if r.status != 499 || r.message() != "invalid claim" {
 				t.Fatalf("claim failure: %d %s", r.status, r.raw)
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 
 			t0 := c.refreshToken()
 			e.clock.Advance(time.Hour + time.Second)
 			r = c.do("GET", "/api/me", "")
-			gsExpect(t, r, 440, gsTryRefresh)
-			gsNothingCleared(t, r)
+			expectStatusAndBody(t, r, 440, bodyTryRefresh)
+			expectTokensUntouched(t, r)
 			expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
 			expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
 			c.setRefreshToken(t0)
 			r = c.do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 440, gsTheft)
-			gsClearedIn(t, r, mode)
+			expectStatusAndBody(t, r, 440, bodyTheft)
+			expectClearedIn(t, r, mode)
 		})
 	}
 }
@@ -694,7 +364,7 @@ func TestProtocol_RefreshOK(t *testing.T) {
 				expectStatus(t, in, 200, "")
 				handle, _ := in.body["handle"].(string)
 				signinCSRF := in.header.Get("anti-csrf")
-				oldAccess, oldRefresh := gsAccess(c), c.refreshToken()
+				oldAccess, oldRefresh := c.accessToken(), c.refreshToken()
 				if oldAccess == "" || oldRefresh == "" {
 					t.Fatal("sign-in did not hand out both tokens")
 				}
@@ -704,7 +374,7 @@ func TestProtocol_RefreshOK(t *testing.T) {
 				if r.status != 200 || r.raw != "{}" {
 					t.Fatalf("refresh: %d %q, want 200 {}", r.status, r.raw)
 				}
-				newAccess, newRefresh := gsAccess(c), c.refreshToken()
+				newAccess, newRefresh := c.accessToken(), c.refreshToken()
 				if newAccess == "" || newAccess == oldAccess {
 					t.Error("refresh did not issue a new access token")
 				}
@@ -712,15 +382,15 @@ func TestProtocol_RefreshOK(t *testing.T) {
 					t.Error("refresh did not rotate the refresh token")
 				}
 				if mode == "cookie" {
-					if a, f := gsCookiesNamed(r.header, "sAccessToken"), gsCookiesNamed(r.header, "sRefreshToken"); len(a) != 1 || len(f) != 1 || a[0].Value == "" || f[0].Value == "" {
+					if a, f := cookiesNamed(r.header, "sAccessToken"), cookiesNamed(r.header, "sRefreshToken"); len(a) != 1 || len(f) != 1 || a[0].Value == "" || f[0].Value == "" {
 						t.Errorf("cookie refresh: Set-Cookie %q", r.header.Values("Set-Cookie"))
 					}
-					gsNoTokenHeaders(t, r.header)
+					expectNoTokenHeaders(t, r.header)
 				} else {
 					if r.header.Get("st-access-token") == "" || r.header.Get("st-refresh-token") == "" {
 						t.Error("header refresh: st-access-token / st-refresh-token missing")
 					}
-					gsNoSessionCookies(t, r.header)
+					expectNoSessionCookies(t, r.header)
 				}
 
 				ft := r.header.Get("front-token")
@@ -768,7 +438,7 @@ func TestProtocol_RefreshOK(t *testing.T) {
 				if me.body["handle"] != handle || me.body["userId"] != "user-é" {
 					t.Errorf("after refresh: %s", me.raw)
 				}
-				gsSessionAlive(t, e, handle)
+				expectSessionAlive(t, e, handle)
 			})
 		}
 	}
@@ -783,12 +453,12 @@ func TestProtocol_RefreshUnauthorised(t *testing.T) {
 		t.Run(mode+"/no token", func(t *testing.T) {
 			e := newEnv(t, nil)
 			r := e.newClient(mode).do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsNothingCleared(t, r)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectTokensUntouched(t, r)
 			// Without any st-auth-mode either.
-			r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session")
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsNothingCleared(t, r)
+			r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session")
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectTokensUntouched(t, r)
 		})
 
 		t.Run(mode+"/garbage token", func(t *testing.T) {
@@ -798,18 +468,18 @@ func TestProtocol_RefreshUnauthorised(t *testing.T) {
 				"jwt-shaped": "a.b.c",
 				"100KB":      strings.Repeat("Z", 100<<10),
 			} {
-				r := gsWithToken(t, e.server.URL, mode, "POST", gsRefreshPath, "sRefreshToken", tok)
+				r := sendWithToken(t, e.server.URL, mode, "POST", refreshPath, "sRefreshToken", tok)
 				if r.status != 401 || r.message() != "unauthorised" {
 					t.Errorf("%s: %d %s", name, r.status, r.raw)
 				}
-				gsExpectJSON(t, r, gsUnauthorised)
+				expectJSONBody(t, r, bodyUnauthorised)
 				if mode == "header" {
 					// A bearer value without a refresh token's structure
 					// is not a session token (an app's own Authorization):
 					// the request carries none, and nothing is cleared.
-					gsNothingCleared(t, r)
+					expectTokensUntouched(t, r)
 				} else {
-					gsClearedIn(t, r, mode)
+					expectClearedIn(t, r, mode)
 				}
 			}
 		})
@@ -820,11 +490,11 @@ func TestProtocol_RefreshUnauthorised(t *testing.T) {
 			handle, _ := c.signIn("u1").body["handle"].(string)
 			good := c.refreshToken()
 			for _, i := range []int{5, len(good) / 2, len(good) - 3} {
-				r := gsWithToken(t, e.server.URL, mode, "POST", gsRefreshPath, "sRefreshToken", gsFlip(good, i))
-				gsExpect(t, r, 401, gsUnauthorised)
-				gsClearedIn(t, r, mode)
+				r := sendWithToken(t, e.server.URL, mode, "POST", refreshPath, "sRefreshToken", flipChar(good, i))
+				expectStatusAndBody(t, r, 401, bodyUnauthorised)
+				expectClearedIn(t, r, mode)
 			}
-			gsSessionAlive(t, e, handle)
+			expectSessionAlive(t, e, handle)
 			if n := e.events.count(&e.events.theft); n != 0 {
 				t.Errorf("theft hook ran %d times for a forged token", n)
 			}
@@ -837,9 +507,9 @@ func TestProtocol_RefreshUnauthorised(t *testing.T) {
 			handle, _ := c.signIn("u1").body["handle"].(string)
 			e.clock.Advance(2*time.Hour + time.Second)
 			r := c.do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsClearedIn(t, r, mode)
-			gsSessionGone(t, e, handle)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectClearedIn(t, r, mode)
+			expectSessionGone(t, e, handle)
 		})
 
 		t.Run(mode+"/revoked session", func(t *testing.T) {
@@ -850,8 +520,8 @@ func TestProtocol_RefreshUnauthorised(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := c.do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsClearedIn(t, r, mode)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectClearedIn(t, r, mode)
 			if n := e.events.count(&e.events.theft); n != 0 {
 				t.Errorf("theft hook ran %d times", n)
 			}
@@ -872,16 +542,16 @@ func TestProtocol_RefreshTheft(t *testing.T) {
 			expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
 			expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
 			t2 := c.refreshToken()
-			access := gsAccess(c)
+			access := c.accessToken()
 			if t2 == t0 {
 				t.Fatal("no rotation")
 			}
 
 			c.setRefreshToken(t0) // two generations old
 			r := c.do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 401, gsTheft)
-			gsClearedIn(t, r, mode)
-			gsSessionGone(t, e, handle)
+			expectStatusAndBody(t, r, 401, bodyTheft)
+			expectClearedIn(t, r, mode)
+			expectSessionGone(t, e, handle)
 			if n := e.events.count(&e.events.theft); n != 1 {
 				t.Errorf("theft hook ran %d times, want 1", n)
 			}
@@ -892,11 +562,11 @@ func TestProtocol_RefreshTheft(t *testing.T) {
 			// The newest token of the lineage is dead too.
 			c.setRefreshToken(t2)
 			r = c.do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsClearedIn(t, r, mode)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectClearedIn(t, r, mode)
 			// And so is the access token on a database-checked route.
-			r = gsWithToken(t, e.server.URL, mode, "GET", "/api/checked", "sAccessToken", access)
-			gsExpect(t, r, 401, gsUnauthorised)
+			r = sendWithToken(t, e.server.URL, mode, "GET", "/api/checked", "sAccessToken", access)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
 		})
 	}
 }
@@ -912,16 +582,16 @@ func TestProtocol_SignOutOK(t *testing.T) {
 			handle, _ := c.signIn("u1").body["handle"].(string)
 			refresh := c.refreshToken()
 			r := c.do("POST", "/auth/signout", "")
-			gsExpect(t, r, 200, `{"status":"OK"}`)
-			gsClearedIn(t, r, mode)
-			gsSessionGone(t, e, handle)
+			expectStatusAndBody(t, r, 200, `{"status":"OK"}`)
+			expectClearedIn(t, r, mode)
+			expectSessionGone(t, e, handle)
 			if n := e.events.count(&e.events.revoked); n != 1 {
 				t.Errorf("revoked hook ran %d times", n)
 			}
 			c.setRefreshToken(refresh)
 			r = c.do("POST", "/auth/session/refresh", "")
-			gsExpect(t, r, 401, gsUnauthorised)
-			gsClearedIn(t, r, mode)
+			expectStatusAndBody(t, r, 401, bodyUnauthorised)
+			expectClearedIn(t, r, mode)
 		})
 	}
 }
@@ -937,15 +607,15 @@ func TestProtocol_SignOutExpiredAccessToken(t *testing.T) {
 			handle, _ := c.signIn("u1").body["handle"].(string)
 			e.clock.Advance(time.Hour + time.Second)
 			r := c.do("POST", "/auth/signout", "")
-			gsExpect(t, r, 401, gsTryRefresh)
-			gsNothingCleared(t, r)
-			gsSessionAlive(t, e, handle)
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
+			expectTokensUntouched(t, r)
+			expectSessionAlive(t, e, handle)
 
 			expectStatus(t, c.do("POST", "/auth/session/refresh", ""), 200, "")
 			r = c.do("POST", "/auth/signout", "")
-			gsExpect(t, r, 200, `{"status":"OK"}`)
-			gsClearedIn(t, r, mode)
-			gsSessionGone(t, e, handle)
+			expectStatusAndBody(t, r, 200, `{"status":"OK"}`)
+			expectClearedIn(t, r, mode)
+			expectSessionGone(t, e, handle)
 		})
 	}
 }
@@ -958,7 +628,7 @@ func TestProtocol_StorageFailure(t *testing.T) {
 			e := newEnv(t, nil)
 			c := e.newClient(mode)
 			c.signIn("u1")
-			access, refresh := gsAccess(c), c.refreshToken()
+			access, refresh := c.accessToken(), c.refreshToken()
 			if err := e.store.Close(); err != nil {
 				t.Fatalf("closing the store: %v", err)
 			}
@@ -973,13 +643,13 @@ func TestProtocol_StorageFailure(t *testing.T) {
 				if r.message() == "" {
 					t.Errorf("%s: body %q has no message", what, r.raw)
 				}
-				gsNothingCleared(t, r)
+				expectTokensUntouched(t, r)
 			}
 			expect503("refresh", c.do("POST", "/auth/session/refresh", ""))
 			expect503("sign-out", c.do("POST", "/auth/signout", ""))
 			expect503("database-checked verify", c.do("GET", "/api/checked", ""))
 			expect503("sign-in", c.do("POST", "/signin", `{"user":"u2"}`))
-			if gsAccess(c) != access || c.refreshToken() != refresh {
+			if c.accessToken() != access || c.refreshToken() != refresh {
 				t.Error("the client's tokens changed during the outage")
 			}
 
@@ -992,7 +662,7 @@ func TestProtocol_StorageFailure(t *testing.T) {
 			if r.body["userId"] != "u1" {
 				t.Errorf("stateless verify during the outage: %s", r.raw)
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 		})
 	}
 }

@@ -1,34 +1,15 @@
 package ginsession_test
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ginsession/ginsession/ginsession"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestNoSecretsInLogsOrStorage runs sign-in, refresh, a retry, theft and
 // sign-out with debug logging on, then scans the logs and every stored
@@ -55,7 +36,7 @@ func TestNoSecretsInLogsOrStorage(t *testing.T) {
 	expectStatus(t, d.do("POST", "/auth/signout", ""), 200, "")
 
 	// Scan storage before the theft below deletes the session.
-	dump := secDumpStore(t, e.store)
+	dump := dumpStore(t, e.store)
 	if !strings.Contains(dump, "ginsession_sessions") {
 		t.Fatal("the storage scan found no session rows: the scan is broken")
 	}

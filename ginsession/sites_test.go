@@ -30,16 +30,16 @@ func TestSites_LocalhostAnd127AreCrossSite(t *testing.T) {
 				cfg.WebsiteDomain = tc.site
 			})
 			origin := []string{"Origin", tc.site}
-			tk, r := gsSignIn(t, e.server.URL, "cookie", "u1", "", origin...)
+			tk, r := rawSignIn(t, e.server.URL, "cookie", "u1", "", origin...)
 			for _, name := range []string{"sAccessToken", "sRefreshToken"} {
-				ck := gsOneCookie(t, r.header, name)
+				ck := onlySetCookie(t, r.header, name)
 				if ck.SameSite != tc.sameSite || ck.Secure {
 					t.Errorf("%s: %s, want SameSite %v without Secure", name, ck.Raw, tc.sameSite)
 				}
 			}
 			cookie := []string{"st-auth-mode", "cookie", "Cookie", "sAccessToken=" + tk.access}
-			noRID := gsRaw(t, e.server.URL, "POST", "/api/me", "", append(cookie, origin...)...)
-			withRID := gsRaw(t, e.server.URL, "POST", "/api/me", "", append(append(cookie, origin...), "rid", "anti-csrf")...)
+			noRID := sendRaw(t, e.server.URL, "POST", "/api/me", "", append(cookie, origin...)...)
+			withRID := sendRaw(t, e.server.URL, "POST", "/api/me", "", append(append(cookie, origin...), "rid", "anti-csrf")...)
 			expectStatus(t, withRID, 200, "")
 			if tc.needsRID {
 				expectStatus(t, noRID, 401, "try refresh token")
@@ -47,7 +47,7 @@ func TestSites_LocalhostAnd127AreCrossSite(t *testing.T) {
 				expectStatus(t, noRID, 200, "")
 			}
 			// A GET needs no rid either way.
-			expectStatus(t, gsRaw(t, e.server.URL, "GET", "/api/me", "", append(cookie, origin...)...), 200, "")
+			expectStatus(t, sendRaw(t, e.server.URL, "GET", "/api/me", "", append(cookie, origin...)...), 200, "")
 		})
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,92 +21,12 @@ import (
 	"unicode"
 
 	"github.com/gin-contrib/cors"
-	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ginsession/ginsession/ginsession"
 )
 
-// gsMini is an engine on its own router, for tests that need middleware in
-// front of the session routes or a Config the harness presets differently.
-type gsMini struct {
-	url      string
-	sessions *ginsession.Sessions
-	router   *gin.Engine
-}
-
-// gsStartMini starts a server with mws in front of everything, registers an
-// engine (Store and APIDomain preset to a fresh SQLite file and the server
-// URL unless mutate sets them) and the routes /signin and /api/me.
-func gsStartMini(t *testing.T, mutate func(*ginsession.Config), mws ...gin.HandlerFunc) *gsMini {
-	t.Helper()
-	r := gin.New()
-	for _, mw := range mws {
-		r.Use(mw)
-	}
-	srv := httptest.NewServer(r)
-	t.Cleanup(srv.Close)
-	cfg := ginsession.Config{Store: openSQLite(t), APIDomain: srv.URL}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	s, err := ginsession.Register(r, cfg)
-	if err != nil {
-		t.Fatalf("Register: %v", err)
-	}
-	r.POST("/signin", func(c *gin.Context) {
-		var in struct {
-			User    string         `json:"user"`
-			Payload map[string]any `json:"payload"`
-		}
-		if err := c.BindJSON(&in); err != nil {
-			return
-		}
-		sess, err := s.Create(c, in.User, in.Payload, nil)
-		if err != nil {
-			s.HandleError(c, err)
-			return
-		}
-		c.JSON(200, gin.H{"status": "OK", "handle": sess.Handle()})
-	})
-	me := func(c *gin.Context) {
-		sess := ginsession.FromContext(c)
-		c.JSON(200, gin.H{"userId": sess.UserID(), "handle": sess.Handle()})
-	}
-	r.GET("/api/me", s.Verify(), me)
-	r.POST("/api/me", s.Verify(), me)
-	return &gsMini{url: srv.URL, sessions: s, router: r}
-}
-
-// gsCookieHeader joins name=value pairs into one Cookie header value.
-func gsCookieHeader(pairs ...string) string {
-	var parts []string
-	for i := 0; i+1 < len(pairs); i += 2 {
-		parts = append(parts, pairs[i]+"="+pairs[i+1])
-	}
-	return strings.Join(parts, "; ")
-}
-
-// gsOneCookie returns the only Set-Cookie with that name and a value.
-func gsOneCookie(t *testing.T, h http.Header, name string) *http.Cookie {
-	t.Helper()
-	var out *http.Cookie
-	for _, ck := range gsCookiesNamed(h, name) {
-		if ck.Value == "" {
-			continue
-		}
-		if out != nil {
-			t.Fatalf("two Set-Cookie for %s: %q", name, h.Values("Set-Cookie"))
-		}
-		out = ck
-	}
-	if out == nil {
-		t.Fatalf("no Set-Cookie for %s: %q", name, h.Values("Set-Cookie"))
-	}
-	return out
-}
-
-func gsNear(a, b time.Time, d time.Duration) bool {
+func timesWithin(a, b time.Time, d time.Duration) bool {
 	x := a.Sub(b)
 	return x <= d && x >= -d
 }
@@ -115,17 +34,17 @@ func gsNear(a, b time.Time, d time.Duration) bool {
 func TestTransport_CookieAttributes(t *testing.T) {
 	t.Run("same-site defaults", func(t *testing.T) {
 		e := newEnv(t, nil)
-		_, r := gsSignIn(t, e.server.URL, "cookie", "u1", "")
+		_, r := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 		now := e.clock.Now()
-		a := gsOneCookie(t, r.header, "sAccessToken")
+		a := onlySetCookie(t, r.header, "sAccessToken")
 		if a.Path != "/" || !a.HttpOnly || a.Secure || a.Domain != "" || a.SameSite != http.SameSiteLaxMode {
 			t.Errorf("sAccessToken attributes: %s", a.Raw)
 		}
-		if !gsNear(a.Expires, now.AddDate(1, 0, 0), 24*time.Hour) {
+		if !timesWithin(a.Expires, now.AddDate(1, 0, 0), 24*time.Hour) {
 			t.Errorf("sAccessToken Expires %v, want about a year after %v", a.Expires, now)
 		}
-		f := gsOneCookie(t, r.header, "sRefreshToken")
-		if f.Path != gsRefreshPath || !f.HttpOnly || f.Secure || f.Domain != "" || f.SameSite != http.SameSiteLaxMode {
+		f := onlySetCookie(t, r.header, "sRefreshToken")
+		if f.Path != refreshPath || !f.HttpOnly || f.Secure || f.Domain != "" || f.SameSite != http.SameSiteLaxMode {
 			t.Errorf("sRefreshToken attributes: %s", f.Raw)
 		}
 		if !f.Expires.Equal(now.Add(100 * 24 * time.Hour)) {
@@ -134,18 +53,18 @@ func TestTransport_CookieAttributes(t *testing.T) {
 		if !strings.Contains(a.Raw, "HttpOnly") || !strings.Contains(a.Raw, "SameSite=Lax") {
 			t.Errorf("raw Set-Cookie %q", a.Raw)
 		}
-		gsNoTokenHeaders(t, r.header)
+		expectNoTokenHeaders(t, r.header)
 
 		// Refresh slides the refresh cookie's expiry.
 		e.clock.Advance(time.Hour)
-		ref := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", f.Value)
+		ref := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", f.Value)
 		expectStatus(t, ref, 200, "")
-		f2 := gsOneCookie(t, ref.header, "sRefreshToken")
-		if want := e.clock.Now().Add(100 * 24 * time.Hour); !f2.Expires.Equal(want) || f2.Path != gsRefreshPath {
+		f2 := onlySetCookie(t, ref.header, "sRefreshToken")
+		if want := e.clock.Now().Add(100 * 24 * time.Hour); !f2.Expires.Equal(want) || f2.Path != refreshPath {
 			t.Errorf("refreshed sRefreshToken: Expires %v want %v (%s)", f2.Expires, want, f2.Raw)
 		}
-		a2 := gsOneCookie(t, ref.header, "sAccessToken")
-		if a2.Path != "/" || !gsNear(a2.Expires, e.clock.Now().AddDate(1, 0, 0), 24*time.Hour) {
+		a2 := onlySetCookie(t, ref.header, "sAccessToken")
+		if a2.Path != "/" || !timesWithin(a2.Expires, e.clock.Now().AddDate(1, 0, 0), 24*time.Hour) {
 			t.Errorf("refreshed sAccessToken %s", a2.Raw)
 		}
 	})
@@ -189,9 +108,9 @@ func TestTransport_CookieAttributes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, tc.mutate)
-			_, r := gsSignIn(t, e.server.URL, "cookie", "u1", "")
+			_, r := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 			for _, name := range []string{"sAccessToken", "sRefreshToken"} {
-				ck := gsOneCookie(t, r.header, name)
+				ck := onlySetCookie(t, r.header, name)
 				if ck.SameSite != tc.sameSite || !strings.Contains(ck.Raw, tc.rawSite) {
 					t.Errorf("%s SameSite: %s, want %s", name, ck.Raw, tc.rawSite)
 				}
@@ -203,7 +122,7 @@ func TestTransport_CookieAttributes(t *testing.T) {
 				}
 			}
 			// Clearing uses the same attributes.
-			r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "st-auth-mode", "cookie")
+			r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "st-auth-mode", "cookie")
 			expectStatus(t, r, 401, "unauthorised")
 			for _, ck := range setCookies(r.header) {
 				if ck.SameSite != tc.sameSite || ck.Secure != tc.secure {
@@ -219,57 +138,57 @@ func TestTransport_CookieDomain(t *testing.T) {
 		cfg.APIDomain = "http://api.example.test:8080"
 		cfg.CookieDomain = ".Example.test"
 	})
-	tk, r := gsSignIn(t, e.server.URL, "cookie", "u1", "")
+	tk, r := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 	for _, name := range []string{"sAccessToken", "sRefreshToken"} {
-		ck := gsOneCookie(t, r.header, name)
+		ck := onlySetCookie(t, r.header, name)
 		if ck.Domain != "example.test" || !strings.Contains(ck.Raw, "Domain=example.test") {
 			t.Errorf("%s: Domain %q (%s), want example.test", name, ck.Domain, ck.Raw)
 		}
 	}
 	// Refresh sets them on the domain too.
-	ref := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", tk.refresh)
+	ref := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", tk.refresh)
 	expectStatus(t, ref, 200, "")
 	for _, name := range []string{"sAccessToken", "sRefreshToken"} {
-		if ck := gsOneCookie(t, ref.header, name); ck.Domain != "example.test" {
+		if ck := onlySetCookie(t, ref.header, name); ck.Domain != "example.test" {
 			t.Errorf("refresh %s: %s", name, ck.Raw)
 		}
 	}
-	tk2 := gsTokensFrom(t, ref, "cookie")
+	tk2 := tokensIn(t, ref, "cookie")
 	// Clearing names the domain, or the browser would keep the cookies.
-	out := gsWithToken(t, e.server.URL, "cookie", "POST", "/auth/signout", "sAccessToken", tk2.access)
-	gsExpect(t, out, 200, `{"status":"OK"}`)
+	out := sendWithToken(t, e.server.URL, "cookie", "POST", "/auth/signout", "sAccessToken", tk2.access)
+	expectStatusAndBody(t, out, 200, `{"status":"OK"}`)
 	if got := out.header.Get("front-token"); got != "remove" {
 		t.Errorf("front-token %q", got)
 	}
-	gsCookiesCleared(t, out.header, "example.test")
+	expectCookiesCleared(t, out.header, "example.test")
 	for _, ck := range setCookies(out.header) {
 		if ck.Domain != "example.test" {
 			t.Errorf("clearing without the configured domain: %s", ck.Raw)
 		}
 	}
 	// A dead refresh cookie is cleared on the configured domain too.
-	r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "Cookie", "sRefreshToken="+tk2.refresh) // signed out above
+	r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "Cookie", "sRefreshToken="+tk2.refresh) // signed out above
 	expectStatus(t, r, 401, "unauthorised")
-	gsCookiesCleared(t, r.header, "example.test")
+	expectCookiesCleared(t, r.header, "example.test")
 }
 
 func TestTransport_HeaderMode(t *testing.T) {
 	e := newEnv(t, nil)
-	tk, r := gsSignIn(t, e.server.URL, "header", "u1", "")
+	tk, r := rawSignIn(t, e.server.URL, "header", "u1", "")
 	if tk.access == "" || tk.refresh == "" || tk.front == "" {
 		t.Fatalf("header sign-in: %v", r.header)
 	}
 	if len(r.header.Values("Set-Cookie")) != 0 {
 		t.Errorf("header mode set cookies: %q", r.header.Values("Set-Cookie"))
 	}
-	me := gsWithToken(t, e.server.URL, "header", "POST", "/api/me", "", tk.access)
+	me := sendWithToken(t, e.server.URL, "header", "POST", "/api/me", "", tk.access)
 	expectStatus(t, me, 200, "")
 	if me.body["userId"] != "u1" {
 		t.Errorf("verify: %s", me.raw)
 	}
-	ref := gsWithToken(t, e.server.URL, "header", "POST", gsRefreshPath, "", tk.refresh)
-	gsExpect(t, ref, 200, `{}`)
-	tk2 := gsTokensFrom(t, ref, "header")
+	ref := sendWithToken(t, e.server.URL, "header", "POST", refreshPath, "", tk.refresh)
+	expectStatusAndBody(t, ref, 200, `{}`)
+	tk2 := tokensIn(t, ref, "header")
 	if tk2.refresh == "" || tk2.refresh == tk.refresh || tk2.front == "" {
 		t.Errorf("header refresh: %v", ref.header)
 	}
@@ -277,13 +196,13 @@ func TestTransport_HeaderMode(t *testing.T) {
 		t.Errorf("header refresh set cookies: %q", ref.header.Values("Set-Cookie"))
 	}
 	// The access token is not a refresh token and vice versa.
-	r = gsWithToken(t, e.server.URL, "header", "POST", gsRefreshPath, "", tk2.access)
-	gsExpect(t, r, 401, gsUnauthorised)
-	r = gsWithToken(t, e.server.URL, "header", "GET", "/api/me", "", tk2.refresh)
-	gsExpect(t, r, 401, gsUnauthorised)
-	gsNothingCleared(t, r)
+	r = sendWithToken(t, e.server.URL, "header", "POST", refreshPath, "", tk2.access)
+	expectStatusAndBody(t, r, 401, bodyUnauthorised)
+	r = sendWithToken(t, e.server.URL, "header", "GET", "/api/me", "", tk2.refresh)
+	expectStatusAndBody(t, r, 401, bodyUnauthorised)
+	expectTokensUntouched(t, r)
 	// "bearer" is case-insensitive.
-	r = gsRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", "bearer "+tk2.access)
+	r = sendRaw(t, e.server.URL, "GET", "/api/me", "", "Authorization", "bearer "+tk2.access)
 	expectStatus(t, r, 200, "")
 }
 
@@ -292,7 +211,7 @@ func TestTransport_FrontTokenStandardBase64(t *testing.T) {
 	const weird = "~~~???>>>~~~~~~??????<&é"
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			_, r := gsSignIn(t, e.server.URL, mode, "~~~???>>>", `{"s":"`+weird+`"}`)
+			_, r := rawSignIn(t, e.server.URL, mode, "~~~???>>>", `{"s":"`+weird+`"}`)
 			ft := r.header.Get("front-token")
 			if !regexp.MustCompile(`^[A-Za-z0-9+/]+={0,2}$`).MatchString(ft) || len(ft)%4 != 0 {
 				t.Fatalf("front-token %q is not padded standard base64", ft)
@@ -326,8 +245,8 @@ func TestTransport_FrontTokenStandardBase64(t *testing.T) {
 // The Authorization header wins over cookies (docs/protocol.md §4, SECURITY B).
 func TestTransport_HeaderWins(t *testing.T) {
 	e := newEnv(t, nil)
-	a, _ := gsSignIn(t, e.server.URL, "cookie", "user-A", "")
-	b, _ := gsSignIn(t, e.server.URL, "header", "user-B", "")
+	a, _ := rawSignIn(t, e.server.URL, "cookie", "user-A", "")
+	b, _ := rawSignIn(t, e.server.URL, "header", "user-B", "")
 
 	// The SDK sends st-auth-mode on every request; docs/protocol.md §4 says verify
 	// and refresh accept either method whatever it says, and the header wins.
@@ -338,11 +257,11 @@ func TestTransport_HeaderWins(t *testing.T) {
 		}
 		t.Run(name+"/verify", func(t *testing.T) {
 			for _, m := range []string{"GET", "POST"} {
-				h := []string{"rid", "anti-csrf", "Cookie", gsCookieHeader("sAccessToken", a.access), "Authorization", "Bearer " + b.access}
+				h := []string{"rid", "anti-csrf", "Cookie", cookieHeader("sAccessToken", a.access), "Authorization", "Bearer " + b.access}
 				if authMode != "" {
 					h = append(h, "st-auth-mode", authMode)
 				}
-				r := gsRaw(t, e.server.URL, m, "/api/me", "", h...)
+				r := sendRaw(t, e.server.URL, m, "/api/me", "", h...)
 				expectStatus(t, r, 200, "")
 				if r.body["userId"] != "user-B" {
 					t.Errorf("%s %s: identity %v, want user-B (the header's)", name, m, r.body["userId"])
@@ -352,26 +271,26 @@ func TestTransport_HeaderWins(t *testing.T) {
 	}
 
 	t.Run("refresh with both responds in header mode and clears the cookies", func(t *testing.T) {
-		r := gsRaw(t, e.server.URL, "POST", gsRefreshPath, "",
+		r := sendRaw(t, e.server.URL, "POST", refreshPath, "",
 			"rid", "session", "st-auth-mode", "header",
-			"Cookie", gsCookieHeader("sAccessToken", a.access, "sRefreshToken", a.refresh),
+			"Cookie", cookieHeader("sAccessToken", a.access, "sRefreshToken", a.refresh),
 			"Authorization", "Bearer "+b.refresh)
-		gsExpect(t, r, 200, `{}`)
-		nb := gsTokensFrom(t, r, "header")
+		expectStatusAndBody(t, r, 200, `{}`)
+		nb := tokensIn(t, r, "header")
 		if nb.refresh == "" || nb.refresh == b.refresh {
 			t.Error("no new header refresh token")
 		}
 		if front := decodeFront(t, nb.front); front["uid"] != "user-B" {
 			t.Errorf("refreshed identity %v", front["uid"])
 		}
-		gsCookiesCleared(t, r.header, "")
+		expectCookiesCleared(t, r.header, "")
 		for _, ck := range setCookies(r.header) {
 			if ck.Value != "" {
 				t.Errorf("refresh in header mode set a cookie: %s", ck.Raw)
 			}
 		}
 		// A's session was not touched: its refresh token still rotates.
-		ra := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", a.refresh)
+		ra := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", a.refresh)
 		expectStatus(t, ra, 200, "")
 		if decodeFront(t, ra.header.Get("front-token"))["uid"] != "user-A" {
 			t.Errorf("A's refresh: %v", ra.header)
@@ -382,7 +301,7 @@ func TestTransport_HeaderWins(t *testing.T) {
 func TestTransport_SignInTransferMethod(t *testing.T) {
 	e := newEnv(t, nil)
 	t.Run("missing st-auth-mode means header", func(t *testing.T) {
-		r := gsRaw(t, e.server.URL, "POST", "/signin", `{"user":"u1"}`)
+		r := sendRaw(t, e.server.URL, "POST", "/signin", `{"user":"u1"}`)
 		expectStatus(t, r, 200, "")
 		if r.header.Get("st-access-token") == "" || r.header.Get("st-refresh-token") == "" || r.header.Get("front-token") == "" {
 			t.Errorf("no header tokens: %v", r.header)
@@ -392,58 +311,29 @@ func TestTransport_SignInTransferMethod(t *testing.T) {
 		}
 	})
 	t.Run("unknown st-auth-mode means header", func(t *testing.T) {
-		r := gsRaw(t, e.server.URL, "POST", "/signin", `{"user":"u1"}`, "st-auth-mode", "bogus")
+		r := sendRaw(t, e.server.URL, "POST", "/signin", `{"user":"u1"}`, "st-auth-mode", "bogus")
 		expectStatus(t, r, 200, "")
 		if r.header.Get("st-access-token") == "" || len(r.header.Values("Set-Cookie")) != 0 {
 			t.Errorf("bogus mode: %v", r.header)
 		}
 	})
 	t.Run("cookie", func(t *testing.T) {
-		tk, r := gsSignIn(t, e.server.URL, "cookie", "u1", "")
+		tk, r := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 		if tk.refresh == "" {
 			t.Error("no refresh cookie")
 		}
-		gsNoTokenHeaders(t, r.header)
+		expectNoTokenHeaders(t, r.header)
 	})
 	t.Run("header sign-in clears cookies of an older session", func(t *testing.T) {
-		old, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
-		r := gsRaw(t, e.server.URL, "POST", "/signin", `{"user":"u2"}`, "st-auth-mode", "header",
-			"Cookie", gsCookieHeader("sAccessToken", old.access, "sRefreshToken", old.refresh))
+		old, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
+		r := sendRaw(t, e.server.URL, "POST", "/signin", `{"user":"u2"}`, "st-auth-mode", "header",
+			"Cookie", cookieHeader("sAccessToken", old.access, "sRefreshToken", old.refresh))
 		expectStatus(t, r, 200, "")
-		gsCookiesCleared(t, r.header, "")
+		expectCookiesCleared(t, r.header, "")
 		if r.header.Get("st-access-token") == "" {
 			t.Error("no header token")
 		}
 	})
-}
-
-// gsExposed returns the names in Access-Control-Expose-Headers, lower-case,
-// with their counts.
-func gsExposed(h http.Header) map[string]int {
-	out := map[string]int{}
-	for _, line := range h.Values("Access-Control-Expose-Headers") {
-		for _, n := range strings.Split(line, ",") {
-			if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
-				out[n]++
-			}
-		}
-	}
-	return out
-}
-
-var gsProtocolExposed = []string{"front-token", "anti-csrf", "st-access-token", "st-refresh-token"}
-
-func gsCheckExposed(t *testing.T, what string, h http.Header, extra ...string) {
-	t.Helper()
-	got := gsExposed(h)
-	for _, n := range append(append([]string{}, gsProtocolExposed...), extra...) {
-		if got[n] != 1 {
-			t.Errorf("%s: %q listed %d times in Access-Control-Expose-Headers %q", what, n, got[n], h.Values("Access-Control-Expose-Headers"))
-		}
-	}
-	if got["*"] != 0 {
-		t.Errorf("%s: Access-Control-Expose-Headers uses *", what)
-	}
 }
 
 func TestTransport_ExposeHeaders(t *testing.T) {
@@ -451,22 +341,22 @@ func TestTransport_ExposeHeaders(t *testing.T) {
 	withSite := func(cfg *ginsession.Config) { cfg.WebsiteDomain = origin }
 	flow := func(t *testing.T, base string, check func(what string, h http.Header)) {
 		t.Helper()
-		tk, r := gsSignIn(t, base, "header", "u1", "", "Origin", origin)
+		tk, r := rawSignIn(t, base, "header", "u1", "", "Origin", origin)
 		check("sign-in", r.header)
-		r = gsWithToken(t, base, "header", "POST", gsRefreshPath, "", tk.refresh, "Origin", origin)
+		r = sendWithToken(t, base, "header", "POST", refreshPath, "", tk.refresh, "Origin", origin)
 		expectStatus(t, r, 200, "")
 		check("refresh", r.header)
-		tk = gsTokensFrom(t, r, "header")
-		r = gsWithToken(t, base, "header", "POST", "/auth/signout", "", tk.access, "Origin", origin)
+		tk = tokensIn(t, r, "header")
+		r = sendWithToken(t, base, "header", "POST", "/auth/signout", "", tk.access, "Origin", origin)
 		expectStatus(t, r, 200, "")
 		check("sign-out", r.header)
 	}
 
 	t.Run("appended for a request with an Origin", func(t *testing.T) {
-		m := gsStartMini(t, withSite)
-		flow(t, m.url, func(what string, h http.Header) { gsCheckExposed(t, what, h) })
+		m := startMiniServer(t, withSite)
+		flow(t, m.url, func(what string, h http.Header) { expectExposedHeaders(t, what, h) })
 		// Without an Origin there is nothing to expose.
-		_, r := gsSignIn(t, m.url, "header", "u1", "")
+		_, r := rawSignIn(t, m.url, "header", "u1", "")
 		if v := r.header.Values("Access-Control-Expose-Headers"); len(v) != 0 {
 			t.Errorf("same-origin response exposes %q", v)
 		}
@@ -477,9 +367,9 @@ func TestTransport_ExposeHeaders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := gsStartMini(t, withSite, mw)
+		m := startMiniServer(t, withSite, mw)
 		flow(t, m.url, func(what string, h http.Header) {
-			gsCheckExposed(t, what, h)
+			expectExposedHeaders(t, what, h)
 			if h.Get("Access-Control-Allow-Origin") != origin {
 				t.Errorf("%s: ACAO %q", what, h.Get("Access-Control-Allow-Origin"))
 			}
@@ -493,8 +383,8 @@ func TestTransport_ExposeHeaders(t *testing.T) {
 			ExposeHeaders:    []string{"X-Request-Id", "Front-Token"},
 			AllowCredentials: true,
 		})
-		m := gsStartMini(t, withSite, mw)
-		flow(t, m.url, func(what string, h http.Header) { gsCheckExposed(t, what, h, "x-request-id") })
+		m := startMiniServer(t, withSite, mw)
+		flow(t, m.url, func(what string, h http.Header) { expectExposedHeaders(t, what, h, "x-request-id") })
 	})
 }
 
@@ -508,7 +398,7 @@ func TestTransport_OlderCookieDomain(t *testing.T) {
 	}
 	checkOlderCleared := func(t *testing.T, h http.Header) {
 		t.Helper()
-		gsCookiesCleared(t, h, "") // host-only: no Domain attribute
+		expectCookiesCleared(t, h, "") // host-only: no Domain attribute
 		for _, ck := range setCookies(h) {
 			if ck.Domain == "example.test" && ck.Value == "" {
 				t.Errorf("the current-domain cookie was cleared: %s", ck.Raw)
@@ -519,18 +409,18 @@ func TestTransport_OlderCookieDomain(t *testing.T) {
 	for _, order := range []string{"older first", "current first"} {
 		t.Run("verify/"+order, func(t *testing.T) {
 			e := newEnv(t, mutate)
-			old, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
+			old, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 			e.clock.Advance(time.Hour + time.Second) // the older cookie's token has expired
-			r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", old.refresh)
+			r := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", old.refresh)
 			expectStatus(t, r, 200, "")
-			cur := gsTokensFrom(t, r, "cookie")
+			cur := tokensIn(t, r, "cookie")
 			cur.handle = old.handle
 			pair := []string{"sAccessToken", old.access, "sAccessToken", cur.access}
 			if order == "current first" {
 				pair = []string{"sAccessToken", cur.access, "sAccessToken", old.access}
 			}
 			for _, m := range []string{"GET", "POST"} {
-				r = gsRaw(t, e.server.URL, m, "/api/me", "", "rid", "anti-csrf", "st-auth-mode", "cookie", "Cookie", gsCookieHeader(pair...))
+				r = sendRaw(t, e.server.URL, m, "/api/me", "", "rid", "anti-csrf", "st-auth-mode", "cookie", "Cookie", cookieHeader(pair...))
 				expectStatus(t, r, 200, "")
 				if r.body["userId"] != "u1" || r.body["handle"] != cur.handle {
 					t.Errorf("%s: identity %s", m, r.raw)
@@ -538,45 +428,45 @@ func TestTransport_OlderCookieDomain(t *testing.T) {
 				checkOlderCleared(t, r.header)
 			}
 			// Garbage in the older cookie is handled the same way.
-			r = gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", gsCookieHeader("sAccessToken", "old-garbage", "sAccessToken", cur.access))
+			r = sendRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", cookieHeader("sAccessToken", "old-garbage", "sAccessToken", cur.access))
 			expectStatus(t, r, 200, "")
 			checkOlderCleared(t, r.header)
 			// An older cookie of another session is not a migration: the
-			// request is nobody's (TestSecurity_CookieTossing).
-			other, _ := gsSignIn(t, e.server.URL, "cookie", "u2", "")
-			r = gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", gsCookieHeader("sAccessToken", other.access, "sAccessToken", cur.access))
-			gsExpect(t, r, 401, gsTryRefresh)
+			// request is nobody's (TestDuplicates_AccessTokensOfTwoSessionsAreNobodys).
+			other, _ := rawSignIn(t, e.server.URL, "cookie", "u2", "")
+			r = sendRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", cookieHeader("sAccessToken", other.access, "sAccessToken", cur.access))
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
 		})
 
 		t.Run("refresh/"+order, func(t *testing.T) {
 			e := newEnv(t, mutate)
-			t0, _ := gsSignIn(t, e.server.URL, "cookie", "u1", "")
-			r := gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t0.refresh)
+			t0, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
+			r := sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t0.refresh)
 			expectStatus(t, r, 200, "")
-			t1 := gsTokensFrom(t, r, "cookie")
+			t1 := tokensIn(t, r, "cookie")
 			e.clock.Advance(time.Minute) // past the grace window: t0 is plainly old
 			pair := []string{"sRefreshToken", t0.refresh, "sRefreshToken", t1.refresh}
 			if order == "current first" {
 				pair = []string{"sRefreshToken", t1.refresh, "sRefreshToken", t0.refresh}
 			}
-			r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "st-auth-mode", "cookie", "Cookie", gsCookieHeader(pair...))
-			gsExpect(t, r, 200, `{}`)
-			t2 := gsTokensFrom(t, r, "cookie")
+			r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "st-auth-mode", "cookie", "Cookie", cookieHeader(pair...))
+			expectStatusAndBody(t, r, 200, `{}`)
+			t2 := tokensIn(t, r, "cookie")
 			if t2.refresh == "" || t2.refresh == t1.refresh || t2.refresh == t0.refresh {
 				t.Error("no rotation")
 			}
 			for _, n := range []string{"sAccessToken", "sRefreshToken"} {
-				if ck := gsOneCookie(t, r.header, n); ck.Domain != "example.test" {
+				if ck := onlySetCookie(t, r.header, n); ck.Domain != "example.test" {
 					t.Errorf("new %s not on the configured domain: %s", n, ck.Raw)
 				}
 			}
 			checkOlderCleared(t, r.header)
-			gsSessionAlive(t, e, t0.handle)
+			expectSessionAlive(t, e, t0.handle)
 			if n := e.events.count(&e.events.theft); n != 0 {
 				t.Errorf("theft detected on a cookie-domain migration (%d)", n)
 			}
 			// The lineage continues from the new token.
-			r = gsWithToken(t, e.server.URL, "cookie", "POST", gsRefreshPath, "sRefreshToken", t2.refresh)
+			r = sendWithToken(t, e.server.URL, "cookie", "POST", refreshPath, "sRefreshToken", t2.refresh)
 			expectStatus(t, r, 200, "")
 		})
 	}
@@ -614,7 +504,7 @@ func TestTransport_AntiCSRF(t *testing.T) {
 			if r.status != 401 || r.message() != "try refresh token" {
 				t.Errorf("%s token: %d %s", name, r.status, r.raw)
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 		}
 		// Header mode needs none.
 		h := e.newClient("header")
@@ -652,31 +542,31 @@ func TestTransport_AntiCSRF(t *testing.T) {
 		})
 		// Secure cookies: a cookie jar would not send them over http, so the
 		// Cookie header is written by hand.
-		tk, in := gsSignIn(t, e.server.URL, "cookie", "u1", "")
-		if gsOneCookie(t, in.header, "sAccessToken").SameSite != http.SameSiteNoneMode {
+		tk, in := rawSignIn(t, e.server.URL, "cookie", "u1", "")
+		if onlySetCookie(t, in.header, "sAccessToken").SameSite != http.SameSiteNoneMode {
 			t.Fatal("expected SameSite=None")
 		}
-		cookie := gsCookieHeader("sAccessToken", tk.access)
-		r := gsRaw(t, e.server.URL, "POST", "/api/me", "", "st-auth-mode", "cookie", "Cookie", cookie)
-		gsExpect(t, r, 401, gsTryRefresh)
-		gsNothingCleared(t, r)
-		r = gsRaw(t, e.server.URL, "POST", "/api/me", "", "rid", "anti-csrf", "Cookie", cookie)
+		cookie := cookieHeader("sAccessToken", tk.access)
+		r := sendRaw(t, e.server.URL, "POST", "/api/me", "", "st-auth-mode", "cookie", "Cookie", cookie)
+		expectStatusAndBody(t, r, 401, bodyTryRefresh)
+		expectTokensUntouched(t, r)
+		r = sendRaw(t, e.server.URL, "POST", "/api/me", "", "rid", "anti-csrf", "Cookie", cookie)
 		expectStatus(t, r, 200, "")
-		r = gsRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", cookie)
+		r = sendRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", cookie)
 		expectStatus(t, r, 200, "")
 
 		// Refresh without rid: refused, and nobody is logged out.
-		rc := gsCookieHeader("sRefreshToken", tk.refresh)
-		r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "Cookie", rc)
-		gsExpect(t, r, 401, gsUnauthorised)
-		gsNothingCleared(t, r)
-		gsSessionAlive(t, e, tk.handle)
-		r = gsRaw(t, e.server.URL, "POST", "/auth/signout", "", "Cookie", cookie)
-		gsExpect(t, r, 401, gsTryRefresh)
-		gsNothingCleared(t, r)
-		gsSessionAlive(t, e, tk.handle)
-		r = gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "rid", "session", "Cookie", rc)
-		gsExpect(t, r, 200, `{}`)
+		rc := cookieHeader("sRefreshToken", tk.refresh)
+		r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "Cookie", rc)
+		expectStatusAndBody(t, r, 401, bodyUnauthorised)
+		expectTokensUntouched(t, r)
+		expectSessionAlive(t, e, tk.handle)
+		r = sendRaw(t, e.server.URL, "POST", "/auth/signout", "", "Cookie", cookie)
+		expectStatusAndBody(t, r, 401, bodyTryRefresh)
+		expectTokensUntouched(t, r)
+		expectSessionAlive(t, e, tk.handle)
+		r = sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "Cookie", rc)
+		expectStatusAndBody(t, r, 200, `{}`)
 	})
 }
 
@@ -702,9 +592,9 @@ func TestTransport_SameSitePerOrigin(t *testing.T) {
 			if tc.origin != "" {
 				h = []string{"Origin", tc.origin}
 			}
-			_, r := gsSignIn(t, e.server.URL, "cookie", "u1", "", h...)
+			_, r := rawSignIn(t, e.server.URL, "cookie", "u1", "", h...)
 			for _, n := range []string{"sAccessToken", "sRefreshToken"} {
-				if ck := gsOneCookie(t, r.header, n); ck.SameSite != tc.want || !ck.Secure {
+				if ck := onlySetCookie(t, r.header, n); ck.SameSite != tc.want || !ck.Secure {
 					t.Errorf("%s: %s", n, ck.Raw)
 				}
 			}
@@ -724,10 +614,10 @@ func TestTransport_AntiCSRFAutoSeveralOrigins(t *testing.T) {
 		cfg.Origins = []string{"https://partner.other.test"}
 	})
 	// The user signs in on the cross-site frontend: SameSite=None cookies.
-	signIn := func(t *testing.T) gsTokens {
+	signIn := func(t *testing.T) issuedTokens {
 		t.Helper()
-		tk, in := gsSignIn(t, e.server.URL, "cookie", "u1", "", "Origin", "https://partner.other.test")
-		if gsOneCookie(t, in.header, "sAccessToken").SameSite != http.SameSiteNoneMode {
+		tk, in := rawSignIn(t, e.server.URL, "cookie", "u1", "", "Origin", "https://partner.other.test")
+		if onlySetCookie(t, in.header, "sAccessToken").SameSite != http.SameSiteNoneMode {
 			t.Fatal("expected SameSite=None cookies for the cross-site frontend")
 		}
 		return tk
@@ -735,17 +625,17 @@ func TestTransport_AntiCSRFAutoSeveralOrigins(t *testing.T) {
 	for _, origin := range []string{"https://partner.other.test", "https://evil.test", "null", ""} {
 		t.Run("POST without rid, Origin "+origin, func(t *testing.T) {
 			tk := signIn(t)
-			h := []string{"Cookie", gsCookieHeader("sAccessToken", tk.access), "Content-Type", "application/x-www-form-urlencoded"}
+			h := []string{"Cookie", cookieHeader("sAccessToken", tk.access), "Content-Type", "application/x-www-form-urlencoded"}
 			if origin != "" {
 				h = append(h, "Origin", origin)
 			}
-			r := gsRaw(t, e.server.URL, "POST", "/api/me", "", h...)
+			r := sendRaw(t, e.server.URL, "POST", "/api/me", "", h...)
 			if r.status != 401 || r.message() != "try refresh token" {
 				t.Errorf("forged cross-site POST (Origin %q) reached the handler: %d %s", origin, r.status, r.raw)
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 			// The genuine frontend's request passes.
-			r = gsRaw(t, e.server.URL, "POST", "/api/me", "", "Cookie", gsCookieHeader("sAccessToken", tk.access), "rid", "anti-csrf", "Origin", "https://partner.other.test")
+			r = sendRaw(t, e.server.URL, "POST", "/api/me", "", "Cookie", cookieHeader("sAccessToken", tk.access), "rid", "anti-csrf", "Origin", "https://partner.other.test")
 			expectStatus(t, r, 200, "")
 		})
 	}
@@ -753,21 +643,21 @@ func TestTransport_AntiCSRFAutoSeveralOrigins(t *testing.T) {
 	// forged refresh must not rotate the tokens.
 	t.Run("sign-out without rid, Origin https://evil.test", func(t *testing.T) {
 		tk := signIn(t)
-		r := gsRaw(t, e.server.URL, "POST", "/auth/signout", "", "Cookie", gsCookieHeader("sAccessToken", tk.access), "Origin", "https://evil.test")
+		r := sendRaw(t, e.server.URL, "POST", "/auth/signout", "", "Cookie", cookieHeader("sAccessToken", tk.access), "Origin", "https://evil.test")
 		if r.status != 401 || r.message() != "try refresh token" {
 			t.Errorf("forged cross-site sign-out: %d %s", r.status, r.raw)
 		}
-		gsNothingCleared(t, r)
-		gsSessionAlive(t, e, tk.handle)
+		expectTokensUntouched(t, r)
+		expectSessionAlive(t, e, tk.handle)
 	})
 	t.Run("refresh without rid, Origin https://evil.test", func(t *testing.T) {
 		tk := signIn(t)
-		r := gsRaw(t, e.server.URL, "POST", gsRefreshPath, "", "Cookie", gsCookieHeader("sRefreshToken", tk.refresh), "Origin", "https://evil.test")
+		r := sendRaw(t, e.server.URL, "POST", refreshPath, "", "Cookie", cookieHeader("sRefreshToken", tk.refresh), "Origin", "https://evil.test")
 		if r.status != 401 || r.message() != "unauthorised" {
 			t.Errorf("forged cross-site refresh: %d %s", r.status, r.raw)
 		}
-		gsNothingCleared(t, r)
-		gsSessionAlive(t, e, tk.handle)
+		expectTokensUntouched(t, r)
+		expectSessionAlive(t, e, tk.handle)
 	})
 }
 
@@ -777,21 +667,21 @@ func TestTransport_GETOnSessionRoutes(t *testing.T) {
 			e := newEnv(t, nil)
 			c := e.newClient(mode)
 			handle, _ := c.signIn("u1").body["handle"].(string)
-			refresh, access := c.refreshToken(), gsAccess(c)
-			for _, p := range []string{gsRefreshPath, "/auth/signout"} {
+			refresh, access := c.refreshToken(), c.accessToken()
+			for _, p := range []string{refreshPath, "/auth/signout"} {
 				tok := access
-				if p == gsRefreshPath {
+				if p == refreshPath {
 					tok = refresh
 				}
 				for _, cn := range []string{"sAccessToken", "sRefreshToken"} {
-					r := gsWithToken(t, e.server.URL, mode, "GET", p, cn, tok)
+					r := sendWithToken(t, e.server.URL, mode, "GET", p, cn, tok)
 					if r.status != 404 && r.status != 405 {
 						t.Errorf("GET %s: %d %s", p, r.status, r.raw)
 					}
-					gsNothingCleared(t, r)
+					expectTokensUntouched(t, r)
 				}
 			}
-			gsSessionAlive(t, e, handle)
+			expectSessionAlive(t, e, handle)
 			if n := e.events.count(&e.events.refreshed) + e.events.count(&e.events.revoked); n != 0 {
 				t.Errorf("hooks ran %d times", n)
 			}
@@ -803,8 +693,8 @@ func TestTransport_GETOnSessionRoutes(t *testing.T) {
 	}
 }
 
-// gsJWKSKey turns one JWK of the document into a public key.
-func gsJWKSKey(t *testing.T, jwk map[string]string) crypto.PublicKey {
+// jwkPublicKey turns one JWK of the document into a public key.
+func jwkPublicKey(t *testing.T, jwk map[string]string) crypto.PublicKey {
 	t.Helper()
 	dec := func(s string) []byte {
 		b, err := base64.RawURLEncoding.DecodeString(s)
@@ -843,8 +733,8 @@ func TestJWKS(t *testing.T) {
 	for _, tc := range []struct{ alg, kty string }{{"ES256", "EC"}, {"RS256", "RSA"}, {"EdDSA", "OKP"}} {
 		t.Run(tc.alg, func(t *testing.T) {
 			e := newEnv(t, func(cfg *ginsession.Config) { cfg.SigningAlgorithm = tc.alg })
-			tk, _ := gsSignIn(t, e.server.URL, "header", "u1", `{"role":"admin"}`)
-			r := gsRaw(t, e.server.URL, "GET", "/auth/jwt/jwks.json", "")
+			tk, _ := rawSignIn(t, e.server.URL, "header", "u1", `{"role":"admin"}`)
+			r := sendRaw(t, e.server.URL, "GET", "/auth/jwt/jwks.json", "")
 			expectStatus(t, r, 200, "")
 			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type %q", ct)
@@ -857,7 +747,7 @@ func TestJWKS(t *testing.T) {
 			if n, _ := strconv.Atoi(m[1]); n <= 0 {
 				t.Errorf("max-age %d", n)
 			}
-			gsNothingCleared(t, r)
+			expectTokensUntouched(t, r)
 			var doc struct {
 				Keys []map[string]string `json:"keys"`
 			}
@@ -867,7 +757,7 @@ func TestJWKS(t *testing.T) {
 			if len(doc.Keys) == 0 {
 				t.Fatal("empty JWKS")
 			}
-			kid := gsKid(t, tk.access)
+			kid := kidOf(t, tk.access)
 			var mine map[string]string
 			for _, k := range doc.Keys {
 				if k["kid"] == "" || k["kty"] == "" || k["alg"] == "" {
@@ -888,7 +778,7 @@ func TestJWKS(t *testing.T) {
 			if mine["alg"] != tc.alg || mine["kty"] != tc.kty {
 				t.Errorf("JWK alg/kty %s/%s, want %s/%s", mine["alg"], mine["kty"], tc.alg, tc.kty)
 			}
-			pub := gsJWKSKey(t, mine)
+			pub := jwkPublicKey(t, mine)
 			claims := jwt.MapClaims{}
 			tok, err := jwt.ParseWithClaims(tk.access, claims, func(*jwt.Token) (any, error) { return pub, nil },
 				jwt.WithValidMethods([]string{tc.alg}), jwt.WithTimeFunc(e.clock.Now), jwt.WithExpirationRequired())
@@ -900,7 +790,7 @@ func TestJWKS(t *testing.T) {
 			}
 			// And a token of another engine does not verify with this key.
 			other := newEnv(t, func(cfg *ginsession.Config) { cfg.SigningAlgorithm = tc.alg })
-			ot, _ := gsSignIn(t, other.server.URL, "header", "u1", "")
+			ot, _ := rawSignIn(t, other.server.URL, "header", "u1", "")
 			if _, err := jwt.Parse(ot.access, func(*jwt.Token) (any, error) { return pub, nil },
 				jwt.WithValidMethods([]string{tc.alg}), jwt.WithTimeFunc(other.clock.Now)); err == nil {
 				t.Error("another engine's token verified with this engine's key")

@@ -1,6 +1,7 @@
 package ginsession_test
 
-// SECURITY.md section B (transport, CSRF, CORS, origin). Most rows are
+// The Origin header is never reflected (SECURITY.md section B: transport,
+// CSRF, CORS, origin). Most rows of section B are
 // docs/protocol.md rules too, and their tests live with the protocol's:
 //
 //   - token in cookie and in Authorization: the header wins; no identity
@@ -24,7 +25,7 @@ package ginsession_test
 //   - origin function given evil, null, empty, suffix tricks, wrong scheme or
 //     port, CR/LF → FuzzOriginFor (seeded with each),
 //     TestTransport_SameSitePerOrigin; two Origin headers and reflection
-//     through whole responses → TestSecurityB_OriginNeverReflected below.
+//     through whole responses → TestOrigin_NeverReflected below.
 //   - CORS preflight from an unlisted origin → TestCORS_PreflightRefused,
 //     TestCORS_PreflightRefusedVaryOrigin.
 //   - origin "*" plus credentials refused at construction →
@@ -50,7 +51,7 @@ import (
 // near-misses of a configured origin only ever picks a configured origin,
 // and no response ever reflects the request's Origin text: not in
 // Access-Control-Allow-Origin, not in a cookie attribute, nowhere.
-func TestSecurityB_OriginNeverReflected(t *testing.T) {
+func TestOrigin_NeverReflected(t *testing.T) {
 	const website, partner = "https://app.example.test", "https://partner.other.test"
 	cors, err := ginsession.CORS(website, partner)
 	if err != nil {
@@ -61,9 +62,9 @@ func TestSecurityB_OriginNeverReflected(t *testing.T) {
 		cfg.WebsiteDomain = website
 		cfg.Origins = []string{partner}
 	}
-	setups := map[string]*gsMini{
-		"ginsession alone":       gsStartMini(t, mutate),
-		"behind ginsession.CORS": gsStartMini(t, mutate, cors),
+	setups := map[string]*miniServer{
+		"ginsession alone":       startMiniServer(t, mutate),
+		"behind ginsession.CORS": startMiniServer(t, mutate, cors),
 	}
 	cases := []struct {
 		name     string

@@ -1,6 +1,6 @@
 package ginsession_test
 
-// SECURITY.md section A (access tokens), one test per row, named after it.
+// Attacks on access tokens: SECURITY.md section A, one test per row.
 // Most forged tokens here carry a genuine signature: the tests read the
 // engine's private signing key from its store (as anyone holding the
 // database could without a MasterKey) and sign tokens that are right in
@@ -11,13 +11,12 @@ package ginsession_test
 //   - "expired": TestProtocol_VerifyTryRefresh/<mode>/expired.
 //   - "flipped payload byte": TestProtocol_VerifyTryRefresh/<mode>/bad signature.
 //   - "truncated a.b, a.b.c.d, non-base64": TestProtocol_VerifyMalformedToken
-//     (status and body); TestSecurityA_MalformedBoundedMemory adds the rest of
+//     (status and body); TestAccessToken_MalformedBoundedMemory adds the rest of
 //     the row and the memory bound.
 
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -33,7 +32,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,128 +47,11 @@ import (
 	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
-var secB64 = base64.RawURLEncoding.EncodeToString
-
-// secFixture is an engine with one signed-in user and the engine's current
-// signing key.
-type secFixture struct {
-	e      *env
-	kid    string
-	alg    string
-	method jwt.SigningMethod
-	priv   crypto.Signer
-	pubDER []byte // PKIX DER, as stored
-	user   string
-	handle string
-	access string // the genuine access token from sign-in
-}
-
-func secSetup(t *testing.T, mutate func(*ginsession.Config)) *secFixture {
-	t.Helper()
-	return secSetupOn(t, newEnv(t, mutate))
-}
-
-func secSetupOn(t *testing.T, e *env) *secFixture {
-	t.Helper()
-	c := e.newClient("header")
-	handle, _ := c.signIn("victim").body["handle"].(string)
-	f := &secFixture{e: e, user: "victim", handle: handle, access: c.access, kid: gsKid(t, c.access)}
-	rows, err := e.store.SigningKeys(t.Context(), e.clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, row := range rows {
-		if row.ID != f.kid {
-			continue
-		}
-		k, err := x509.ParsePKCS8PrivateKey(row.PrivateKey)
-		if err != nil {
-			t.Fatalf("signing key %s is not readable PKCS#8 (MasterKey set?): %v", row.ID, err)
-		}
-		f.priv, f.pubDER, f.alg = k.(crypto.Signer), row.PublicKey, row.Algorithm
-	}
-	if f.priv == nil {
-		t.Fatalf("the access token's key %s is not in the store", f.kid)
-	}
-	f.method = jwt.GetSigningMethod(f.alg)
-	// The signer works: a token made here with genuine claims is accepted.
-	f.expectOK(t, f.sign(t, f.header(), f.claims()))
-	return f
-}
-
-func (f *secFixture) issuer() string { return f.e.server.URL + "/auth" }
-
-// claims are the claims of a genuine access token issued now.
-func (f *secFixture) claims() jwt.MapClaims {
-	now := f.e.clock.Now()
-	return jwt.MapClaims{"sub": f.user, "sessionHandle": f.handle, "iss": f.issuer(), "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
-}
-
-func (f *secFixture) header() map[string]any {
-	return map[string]any{"alg": f.alg, "typ": "JWT", "kid": f.kid}
-}
-
-// sign signs claims with our key under exactly this header (whatever its
-// "alg" says).
-func (f *secFixture) sign(t *testing.T, header map[string]any, claims jwt.MapClaims) string {
-	t.Helper()
-	return secSignWith(t, f.method, f.priv, header, claims)
-}
-
-func secSignWith(t *testing.T, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
-	t.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	tok.Header = header
-	s, err := tok.SignedString(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// signRaw signs the exact header and payload JSON texts with our key.
-func (f *secFixture) signRaw(t *testing.T, header, payload string) string {
-	t.Helper()
-	in := secB64([]byte(header)) + "." + secB64([]byte(payload))
-	sig, err := f.method.Sign(in, f.priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return in + "." + secB64(sig)
-}
-
-// expect sends tok as a bearer token and as the sAccessToken cookie on a GET
-// (so anti-CSRF is out of the way) and expects a 401 with this message and
-// the frontend's session left alone.
-func (f *secFixture) expect(t *testing.T, tok, message string) {
-	t.Helper()
-	for _, mode := range modes {
-		r := gsWithToken(t, f.e.server.URL, mode, "GET", "/api/me", "sAccessToken", tok)
-		if r.status != 401 || r.message() != message {
-			t.Errorf("%s mode: %d %s, want 401 %q", mode, r.status, r.raw, message)
-		}
-		gsNothingCleared(t, r)
-	}
-}
-
-func (f *secFixture) expectOK(t *testing.T, tok string) {
-	t.Helper()
-	for _, mode := range modes {
-		r := gsWithToken(t, f.e.server.URL, mode, "GET", "/api/me", "sAccessToken", tok)
-		if r.status != 200 || r.body["userId"] != f.user {
-			t.Fatalf("%s mode: %d %s, want the victim's session", mode, r.status, r.raw)
-		}
-	}
-}
-
-// secRefreshMsg is what every "a token, but not valid" case must answer.
-const secRefreshMsg = "try refresh token"
-
 // SECURITY.md A: `alg: none` / `None` / empty alg, with or without a
 // signature → try-refresh; only the configured algorithm is accepted.
-func TestSecurityA_AlgNone(t *testing.T) {
-	f := secSetup(t, nil)
-	_, p, s := gsSplitJWT(t, f.access)
+func TestAccessToken_AlgNone(t *testing.T) {
+	f := newForger(t, nil)
+	_, p, s := splitJWT(t, f.access)
 	for _, alg := range []any{"none", "None", "NONE", "nOnE", "", nil, 0, "ES384", "ES512", "PS256", "RS256", "EdDSA", "HS256", "ES256 ", "es256"} {
 		hdr := map[string]any{"typ": "JWT", "kid": f.kid}
 		name := "alg absent"
@@ -181,24 +62,24 @@ func TestSecurityA_AlgNone(t *testing.T) {
 		}
 		hj, _ := json.Marshal(hdr)
 		t.Run(name, func(t *testing.T) {
-			head := secB64(hj)
+			head := b64url(hj)
 			for sigName, sig := range map[string]string{"no signature": "", "our signature": s, "junk signature": "c2ln"} {
-				t.Run(sigName, func(t *testing.T) { f.expect(t, head+"."+p+"."+sig, secRefreshMsg) })
+				t.Run(sigName, func(t *testing.T) { f.expect(t, head+"."+p+"."+sig, msgTryRefresh) })
 			}
 			// Our key's real signature over this very header: still
 			// refused, the header's algorithm is not ours.
-			t.Run("signed by our key", func(t *testing.T) { f.expect(t, f.sign(t, hdr, f.claims()), secRefreshMsg) })
+			t.Run("signed by our key", func(t *testing.T) { f.expect(t, f.sign(t, hdr, f.claims()), msgTryRefresh) })
 		})
 	}
 }
 
 // SECURITY.md A: an HS256 token keyed with our public key bytes (key
 // confusion) is rejected: a key is handed out only for its own algorithm.
-func TestSecurityA_KeyConfusion(t *testing.T) {
+func TestAccessToken_KeyConfusion(t *testing.T) {
 	for _, alg := range []string{"ES256", "RS256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
-			f := secSetup(t, func(cfg *ginsession.Config) { cfg.SigningAlgorithm = alg })
-			jwks := gsRaw(t, f.e.server.URL, "GET", "/auth/jwt/jwks.json", "")
+			f := newForger(t, func(cfg *ginsession.Config) { cfg.SigningAlgorithm = alg })
+			jwks := sendRaw(t, f.e.server.URL, "GET", "/auth/jwt/jwks.json", "")
 			var doc struct {
 				Keys []map[string]string `json:"keys"`
 			}
@@ -237,7 +118,7 @@ func TestSecurityA_KeyConfusion(t *testing.T) {
 				for _, m := range []jwt.SigningMethod{jwt.SigningMethodHS256, jwt.SigningMethodHS384, jwt.SigningMethodHS512} {
 					t.Run(m.Alg()+" keyed with "+name, func(t *testing.T) {
 						hdr := map[string]any{"alg": m.Alg(), "typ": "JWT", "kid": f.kid}
-						f.expect(t, secSignWith(t, m, secret, hdr, f.claims()), secRefreshMsg)
+						f.expect(t, signJWT(t, m, secret, hdr, f.claims()), msgTryRefresh)
 					})
 				}
 			}
@@ -245,14 +126,14 @@ func TestSecurityA_KeyConfusion(t *testing.T) {
 	}
 }
 
-// secCountingStore counts signing-key reads: kid lookups must stay in
+// keyReadCountingStore counts signing-key reads: kid lookups must stay in
 // memory.
-type secCountingStore struct {
+type keyReadCountingStore struct {
 	*gormstore.GORMStore
 	keyReads atomic.Int64
 }
 
-func (s *secCountingStore) SigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error) {
+func (s *keyReadCountingStore) SigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error) {
 	s.keyReads.Add(1)
 	return s.GORMStore.SigningKeys(ctx, now)
 }
@@ -261,21 +142,21 @@ func (s *secCountingStore) SigningKeys(ctx context.Context, now time.Time) ([]st
 // kids → try-refresh; the lookup is an in-memory map (a stream of bogus
 // kids costs no database read); nothing of the kid reaches the log raw or
 // untruncated (ginsession does not log kids at all, which the test pins).
-func TestSecurityA_Kid(t *testing.T) {
+func TestAccessToken_Kid(t *testing.T) {
 	logs := &lockedBuffer{}
 	gs, err := sqlitestore.Open(t.TempDir()+"/kid.db", gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gs.Close() })
-	st := &secCountingStore{GORMStore: gs}
+	st := &keyReadCountingStore{GORMStore: gs}
 	e := newEnvOn(t, st, newClock(), func(cfg *ginsession.Config) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	f := secSetupOn(t, e)
+	f := newForgerOn(t, e)
 	const marker = "KIDMARKER"
 	kids := map[string]any{
-		"unknown 32-hex":   gsRandomKid(),
+		"unknown 32-hex":   randomKid(),
 		"empty":            "",
 		"number":           12345,
 		"float":            1.5,
@@ -303,18 +184,18 @@ func TestSecurityA_Kid(t *testing.T) {
 			if kid == nil {
 				delete(hdr, "kid")
 			}
-			f.expect(t, f.sign(t, hdr, f.claims()), secRefreshMsg)
+			f.expect(t, f.sign(t, hdr, f.claims()), msgTryRefresh)
 		})
 	}
 	t.Run("missing", func(t *testing.T) {
-		f.expect(t, f.sign(t, map[string]any{"alg": f.alg, "typ": "JWT"}, f.claims()), secRefreshMsg)
+		f.expect(t, f.sign(t, map[string]any{"alg": f.alg, "typ": "JWT"}, f.claims()), msgTryRefresh)
 	})
 	// A flood of well-shaped unknown kids: at most one reload per
 	// unknown-kid interval (5 s on the engine's clock).
 	for i := 0; i < 50; i++ {
-		hdr := map[string]any{"alg": f.alg, "typ": "JWT", "kid": gsRandomKid()}
-		r := gsWithToken(t, e.server.URL, "header", "GET", "/api/me", "", f.sign(t, hdr, f.claims()))
-		expectStatus(t, r, 401, secRefreshMsg)
+		hdr := map[string]any{"alg": f.alg, "typ": "JWT", "kid": randomKid()}
+		r := sendWithToken(t, e.server.URL, "header", "GET", "/api/me", "", f.sign(t, hdr, f.claims()))
+		expectStatus(t, r, 401, msgTryRefresh)
 	}
 	if n := st.keyReads.Load() - readsBefore; n > 1 {
 		t.Errorf("bogus kids caused %d signing-key reads from the store, want at most 1", n)
@@ -335,15 +216,15 @@ func TestSecurityA_Kid(t *testing.T) {
 // SECURITY.md A: `jku`, `x5u`, `jwk`, `x5c` headers are ignored: no network
 // or file access, ever. A server that counts every hit stands behind the
 // URLs; it must see none.
-func TestSecurityA_RemoteKeyHeaders(t *testing.T) {
-	f := secSetup(t, nil)
+func TestAccessToken_RemoteKeyHeaders(t *testing.T) {
+	f := newForger(t, nil)
 	attacker, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ecdh, _ := attacker.PublicKey.ECDH()
 	raw := ecdh.Bytes()
-	attackerJWK := map[string]any{"kty": "EC", "crv": "P-256", "x": secB64(raw[1:33]), "y": secB64(raw[33:65]), "kid": "attacker", "alg": "ES256"}
+	attackerJWK := map[string]any{"kty": "EC", "crv": "P-256", "x": b64url(raw[1:33]), "y": b64url(raw[33:65]), "kid": "attacker", "alg": "ES256"}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "attacker"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &attacker.PublicKey, attacker)
 	if err != nil {
@@ -379,18 +260,18 @@ func TestSecurityA_RemoteKeyHeaders(t *testing.T) {
 		t.Run(name+"/signed by the attacker's key", func(t *testing.T) {
 			hdr := f.header()
 			set(hdr)
-			f.expect(t, secSignWith(t, jwt.SigningMethodES256, attacker, hdr, f.claims()), secRefreshMsg)
+			f.expect(t, signJWT(t, jwt.SigningMethodES256, attacker, hdr, f.claims()), msgTryRefresh)
 		})
 		t.Run(name+"/signed by our key: the header changes nothing", func(t *testing.T) {
 			hdr := f.header()
 			set(hdr)
 			tok := f.sign(t, hdr, f.claims())
 			if _, ok := hdr["kid"]; !ok || hdr["kid"] == "attacker" {
-				f.expect(t, tok, secRefreshMsg) // the kid picks the key, nothing else does
+				f.expect(t, tok, msgTryRefresh) // the kid picks the key, nothing else does
 				return
 			}
 			if _, ok := hdr["crit"]; ok {
-				f.expect(t, tok, secRefreshMsg) // crit names extensions we do not understand (RFC 7515 §4.1.11)
+				f.expect(t, tok, msgTryRefresh) // crit names extensions we do not understand (RFC 7515 §4.1.11)
 				return
 			}
 			f.expectOK(t, tok)
@@ -404,100 +285,77 @@ func TestSecurityA_RemoteKeyHeaders(t *testing.T) {
 // SECURITY.md A: expired, `nbf` in the future, `iat` far in the future,
 // `exp` missing, `exp` as string/float/array → try-refresh or unauthorised;
 // never "no expiry". Every token carries our genuine signature.
-func TestSecurityA_TimeClaims(t *testing.T) {
-	f := secSetup(t, nil)
+func TestAccessToken_TimeClaims(t *testing.T) {
+	f := newForger(t, nil)
 	now := f.e.clock.Now().Unix()
-	set := func(k string, v any) jwt.MapClaims {
-		c := f.claims()
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-		return c
-	}
 	cases := []struct {
 		name   string
 		claims jwt.MapClaims
 	}{
-		{"exp missing", set("exp", nil)},
-		{"exp now", set("exp", now)},
-		{"exp one second ago", set("exp", now-1)},
-		{"exp 0", set("exp", 0)},
-		{"exp negative", set("exp", -1)},
-		{"exp string", set("exp", "99999999999")},
-		{"exp numeric string of now+1h", set("exp", jsonString(now+3600))},
-		{"exp float in the past", set("exp", float64(now)-0.5)},
-		{"exp array", set("exp", []any{now + 3600})},
-		{"exp object", set("exp", map[string]any{"v": now + 3600})},
-		{"exp bool", set("exp", true)},
-		{"exp 1e300", set("exp", 1e300)},
-		{"exp max int64", set("exp", int64(1<<63-1))},
-		{"nbf in the future", set("nbf", now+3600)},
-		{"nbf string", set("nbf", "0")},
-		{"iat far in the future", set("iat", now+3600)},
-		{"iat a day in the future", set("iat", now+86400)},
-		{"iat missing", set("iat", nil)},
-		{"iat string", set("iat", jsonString(now))},
-		{"iat array", set("iat", []any{now})},
+		{"exp missing", f.claimsWith("exp", nil)},
+		{"exp now", f.claimsWith("exp", now)},
+		{"exp one second ago", f.claimsWith("exp", now-1)},
+		{"exp 0", f.claimsWith("exp", 0)},
+		{"exp negative", f.claimsWith("exp", -1)},
+		{"exp string", f.claimsWith("exp", "99999999999")},
+		{"exp numeric string of now+1h", f.claimsWith("exp", jsonString(now+3600))},
+		{"exp float in the past", f.claimsWith("exp", float64(now)-0.5)},
+		{"exp array", f.claimsWith("exp", []any{now + 3600})},
+		{"exp object", f.claimsWith("exp", map[string]any{"v": now + 3600})},
+		{"exp bool", f.claimsWith("exp", true)},
+		{"exp 1e300", f.claimsWith("exp", 1e300)},
+		{"exp max int64", f.claimsWith("exp", int64(1<<63-1))},
+		{"nbf in the future", f.claimsWith("nbf", now+3600)},
+		{"nbf string", f.claimsWith("nbf", "0")},
+		{"iat far in the future", f.claimsWith("iat", now+3600)},
+		{"iat a day in the future", f.claimsWith("iat", now+86400)},
+		{"iat missing", f.claimsWith("iat", nil)},
+		{"iat string", f.claimsWith("iat", jsonString(now))},
+		{"iat array", f.claimsWith("iat", []any{now})},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { f.expect(t, f.sign(t, f.header(), tc.claims), secRefreshMsg) })
+		t.Run(tc.name, func(t *testing.T) { f.expect(t, f.sign(t, f.header(), tc.claims), msgTryRefresh) })
 	}
 	// Numbers beyond float64 and exotic JSON number forms.
 	for name, exp := range map[string]string{"exp 1e400": "1e400", "exp -1e400": "-1e400", "exp 9e18": "9e18", "exp 1e19": "1e19"} {
 		t.Run(name, func(t *testing.T) {
 			payload := `{"sub":"` + f.user + `","sessionHandle":"` + f.handle + `","iss":"` + f.issuer() + `","iat":` + jsonString(now) + `,"exp":` + exp + `}`
 			tok := f.signRaw(t, `{"alg":"`+f.alg+`","typ":"JWT","kid":"`+f.kid+`"}`, payload)
-			f.expect(t, tok, secRefreshMsg)
+			f.expect(t, tok, msgTryRefresh)
 		})
 	}
 	// A float exp in the future is a valid NumericDate, and it expires.
 	t.Run("exp float in the future still expires", func(t *testing.T) {
-		tok := f.sign(t, f.header(), set("exp", float64(now)+10.5))
+		tok := f.sign(t, f.header(), f.claimsWith("exp", float64(now)+10.5))
 		f.expectOK(t, tok)
 		f.e.clock.Advance(11 * time.Second)
-		f.expect(t, tok, secRefreshMsg)
+		f.expect(t, tok, msgTryRefresh)
 	})
-}
-
-func jsonString(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // SECURITY.md A: wrong `iss`, and a JWT of another kind signed by the same
 // app, are rejected.
-func TestSecurityA_IssuerAndKind(t *testing.T) {
-	f := secSetup(t, nil)
-	with := func(k string, v any) jwt.MapClaims {
-		c := f.claims()
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-		return c
-	}
+func TestAccessToken_IssuerAndKind(t *testing.T) {
+	f := newForger(t, nil)
 	for _, tc := range []struct {
 		name   string
 		claims jwt.MapClaims
 	}{
-		{"iss of another site", with("iss", "https://evil.test/auth")},
-		{"iss of another base path", with("iss", f.e.server.URL+"/api/auth")},
-		{"iss with a trailing slash", with("iss", f.issuer()+"/")},
-		{"iss upper-cased", with("iss", strings.ToUpper(f.issuer()))},
-		{"iss missing", with("iss", nil)},
-		{"iss empty", with("iss", "")},
-		{"iss array", with("iss", []any{f.issuer()})},
-		{"no sessionHandle (an ID token)", with("sessionHandle", nil)},
-		{"sessionHandle number", with("sessionHandle", 7)},
-		{"sessionHandle empty", with("sessionHandle", "")},
-		{"no sub", with("sub", nil)},
-		{"sub number", with("sub", 42)},
-		{"sub object", with("sub", map[string]any{"id": f.user})},
+		{"iss of another site", f.claimsWith("iss", "https://evil.test/auth")},
+		{"iss of another base path", f.claimsWith("iss", f.e.server.URL+"/api/auth")},
+		{"iss with a trailing slash", f.claimsWith("iss", f.issuer()+"/")},
+		{"iss upper-cased", f.claimsWith("iss", strings.ToUpper(f.issuer()))},
+		{"iss missing", f.claimsWith("iss", nil)},
+		{"iss empty", f.claimsWith("iss", "")},
+		{"iss array", f.claimsWith("iss", []any{f.issuer()})},
+		{"no sessionHandle (an ID token)", f.claimsWith("sessionHandle", nil)},
+		{"sessionHandle number", f.claimsWith("sessionHandle", 7)},
+		{"sessionHandle empty", f.claimsWith("sessionHandle", "")},
+		{"no sub", f.claimsWith("sub", nil)},
+		{"sub number", f.claimsWith("sub", 42)},
+		{"sub object", f.claimsWith("sub", map[string]any{"id": f.user})},
 	} {
-		t.Run(tc.name, func(t *testing.T) { f.expect(t, f.sign(t, f.header(), tc.claims), secRefreshMsg) })
+		t.Run(tc.name, func(t *testing.T) { f.expect(t, f.sign(t, f.header(), tc.claims), msgTryRefresh) })
 	}
 	// Two apps sharing one database (so sharing signing keys) under two
 	// API domains: one's access tokens are of another kind for the other.
@@ -505,10 +363,10 @@ func TestSecurityA_IssuerAndKind(t *testing.T) {
 		other := newEnvOn(t, f.e.store, f.e.clock, func(cfg *ginsession.Config) { cfg.APIDomain = "http://admin.example.test" })
 		c := other.newClient("header")
 		c.signIn("victim")
-		if gsKid(t, c.access) != f.kid {
+		if kidOf(t, c.access) != f.kid {
 			t.Fatalf("the two apps do not share the key: the test proves nothing")
 		}
-		f.expect(t, c.access, secRefreshMsg)
+		f.expect(t, c.access, msgTryRefresh)
 	})
 	// The other tokens ginsession hands out are not access tokens either.
 	t.Run("a refresh token", func(t *testing.T) {
@@ -517,7 +375,7 @@ func TestSecurityA_IssuerAndKind(t *testing.T) {
 		f.expect(t, c.refresh, "unauthorised")
 	})
 	t.Run("a front-token", func(t *testing.T) {
-		_, r := gsSignIn(t, f.e.server.URL, "header", "victim", "")
+		_, r := rawSignIn(t, f.e.server.URL, "header", "victim", "")
 		f.expect(t, r.header.Get("front-token"), "unauthorised")
 	})
 }
@@ -525,9 +383,9 @@ func TestSecurityA_IssuerAndKind(t *testing.T) {
 // SECURITY.md A: re-encoded header, cut signature, non-canonical base64 →
 // try-refresh (strict decoding). (A flipped payload byte:
 // TestProtocol_VerifyTryRefresh/<mode>/bad signature.)
-func TestSecurityA_Encoding(t *testing.T) {
-	f := secSetup(t, nil)
-	h, p, s := gsSplitJWT(t, f.access)
+func TestAccessToken_Encoding(t *testing.T) {
+	f := newForger(t, nil)
+	h, p, s := splitJWT(t, f.access)
 	hb, _ := base64.RawURLEncoding.DecodeString(h)
 	pb, _ := base64.RawURLEncoding.DecodeString(p)
 	var hm, pm map[string]any
@@ -537,10 +395,10 @@ func TestSecurityA_Encoding(t *testing.T) {
 	reordered := `{"kid":"` + f.kid + `","typ":"JWT","alg":"` + f.alg + `"}`
 	payloadSpaced, _ := json.MarshalIndent(pm, "", "  ")
 	cases := map[string]string{
-		"header re-encoded with whitespace":  secB64(spaced) + "." + p + "." + s,
-		"header re-encoded, keys reordered":  secB64([]byte(reordered)) + "." + p + "." + s,
-		"header with a duplicate alg":        secB64([]byte(`{"alg":"none","alg":"`+f.alg+`","typ":"JWT","kid":"`+f.kid+`"}`)) + "." + p + "." + s,
-		"payload re-encoded with whitespace": h + "." + secB64(payloadSpaced) + "." + s,
+		"header re-encoded with whitespace":  b64url(spaced) + "." + p + "." + s,
+		"header re-encoded, keys reordered":  b64url([]byte(reordered)) + "." + p + "." + s,
+		"header with a duplicate alg":        b64url([]byte(`{"alg":"none","alg":"`+f.alg+`","typ":"JWT","kid":"`+f.kid+`"}`)) + "." + p + "." + s,
+		"payload re-encoded with whitespace": h + "." + b64url(payloadSpaced) + "." + s,
 		"signature cut by one character":     h + "." + p + "." + s[:len(s)-1],
 		"signature cut by two characters":    h + "." + p + "." + s[:len(s)-2],
 		"signature cut in half":              h + "." + p + "." + s[:len(s)/2],
@@ -565,60 +423,24 @@ func TestSecurityA_Encoding(t *testing.T) {
 		}
 		alt := alpha[i|(1<<unused-1)] // canonical encoders leave those bits zero
 		lenient, err := base64.RawURLEncoding.DecodeString(v[:len(v)-1] + string(alt))
-		if err != nil || !bytes.Equal(lenient, mustDecode(t, v)) {
+		if err != nil || !bytes.Equal(lenient, mustDecodeB64URL(t, v)) {
 			t.Fatalf("%s: the variant does not decode leniently to the same bytes", name)
 		}
 		parts[seg] = v[:len(v)-1] + string(alt)
 		cases["non-canonical "+name] = strings.Join(parts, ".")
 	}
 	for name, tok := range cases {
-		t.Run(name, func(t *testing.T) { f.expect(t, tok, secRefreshMsg) })
+		t.Run(name, func(t *testing.T) { f.expect(t, tok, msgTryRefresh) })
 	}
 	f.expectOK(t, f.access)
-}
-
-func mustDecode(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// secServe runs one request through the router in-process (so headers net/http
-// would refuse to send, such as NUL or 1 MB values, reach ginsession).
-func secServe(h http.Handler, method, path string, hdr http.Header) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, nil)
-	for k, v := range hdr {
-		req.Header[k] = v
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, req)
-	return w
-}
-
-// secBytesPerRequest is the heap allocated per request, averaged.
-func secBytesPerRequest(h http.Handler, req *http.Request) uint64 {
-	const n = 20
-	serve := func() { h.ServeHTTP(httptest.NewRecorder(), req) }
-	serve()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for i := 0; i < n; i++ {
-		serve()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / n
 }
 
 // SECURITY.md A: truncated `a.b`, `a.b.c.d`, empty, 10 000 dots, 1 MB,
 // non-base64, NUL bytes → rejected with bounded memory: the length is capped
 // before parsing. A 1 MB token costs no more memory than a 10-byte one.
-func TestSecurityA_MalformedBoundedMemory(t *testing.T) {
-	f := secSetup(t, nil)
-	h, p, s := gsSplitJWT(t, f.access)
+func TestAccessToken_MalformedBoundedMemory(t *testing.T) {
+	f := newForger(t, nil)
+	h, p, s := splitJWT(t, f.access)
 	mb := strings.Repeat("A", 1<<20)
 	third := strings.Repeat("A", 1<<20/3)
 	cases := []struct{ name, tok, msg string }{
@@ -630,7 +452,7 @@ func TestSecurityA_MalformedBoundedMemory(t *testing.T) {
 		{"1 MB in three segments", third + "." + third + "." + third, "unauthorised"},
 		{"1 MB after a genuine token", f.access + mb, "unauthorised"},
 		{"non-base64 (std alphabet)", "a+b/.c+d/.e+f/", "unauthorised"},
-		{"our signature in the std alphabet", h + "." + p + "." + base64.RawStdEncoding.EncodeToString(mustDecode(t, s)) + "+/", "unauthorised"},
+		{"our signature in the std alphabet", h + "." + p + "." + base64.RawStdEncoding.EncodeToString(mustDecodeB64URL(t, s)) + "+/", "unauthorised"},
 		{"padded segments", h + "==." + p + "." + s, "unauthorised"},
 		{"NUL in a segment", h + "\x00." + p + "." + s, "unauthorised"},
 		{"NUL only", "\x00\x00\x00", "unauthorised"},
@@ -644,7 +466,7 @@ func TestSecurityA_MalformedBoundedMemory(t *testing.T) {
 				{"Authorization": {"Bearer " + tc.tok}},
 				{"Cookie": {"sAccessToken=" + tc.tok}},
 			} {
-				w := secServe(f.e.router, "GET", "/api/me", hdr)
+				w := serveInProcess(f.e.router, "GET", "/api/me", hdr)
 				if w.Code != 401 || !strings.Contains(w.Body.String(), `"`+tc.msg+`"`) {
 					t.Errorf("%d %s, want 401 %s", w.Code, w.Body, tc.msg)
 				}
@@ -656,7 +478,7 @@ func TestSecurityA_MalformedBoundedMemory(t *testing.T) {
 	}
 	t.Run("empty", func(t *testing.T) {
 		for _, hdr := range []http.Header{{"Authorization": {"Bearer "}}, {"Authorization": {"Bearer"}}, {"Cookie": {"sAccessToken="}}, {"Cookie": {`sAccessToken=""`}}} {
-			w := secServe(f.e.router, "GET", "/api/me", hdr)
+			w := serveInProcess(f.e.router, "GET", "/api/me", hdr)
 			if w.Code != 401 || !strings.Contains(w.Body.String(), `"unauthorised"`) {
 				t.Errorf("%v: %d %s", hdr, w.Code, w.Body)
 			}
@@ -673,9 +495,9 @@ func TestSecurityA_MalformedBoundedMemory(t *testing.T) {
 				}
 				return req
 			}
-			small := secBytesPerRequest(f.e.router, mk("abc.def.gh"))
+			small := heapBytesPerRequest(f.e.router, mk("abc.def.gh"))
 			for _, big := range []string{mb, third + "." + third + "." + third, strings.Repeat(".", 1<<20)} {
-				got := secBytesPerRequest(f.e.router, mk(big))
+				got := heapBytesPerRequest(f.e.router, mk(big))
 				t.Logf("%s: %d bytes per request for a %d-byte token, %d for a 10-byte one", where, got, len(big), small)
 				if got > small+16<<10 {
 					t.Errorf("%s: %d bytes allocated per request for a %d-byte token (a 10-byte token: %d)", where, got, len(big), small)
@@ -684,7 +506,7 @@ func TestSecurityA_MalformedBoundedMemory(t *testing.T) {
 		}
 	})
 	t.Run("1 MB over the network", func(t *testing.T) {
-		r := gsRaw(t, f.e.server.URL, "GET", "/api/me", "", "Authorization", "Bearer "+mb)
+		r := sendRaw(t, f.e.server.URL, "GET", "/api/me", "", "Authorization", "Bearer "+mb)
 		if r.status != 401 && r.status != http.StatusRequestHeaderFieldsTooLarge {
 			t.Fatalf("%d %s", r.status, r.raw)
 		}
@@ -696,7 +518,7 @@ func TestSecurityA_MalformedBoundedMemory(t *testing.T) {
 // fails, and so does every way of changing the payload later. (Some names:
 // TestCreateRejectsBadInput, TestMergePayloadRefusesProtectedClaims,
 // TestClaimConfigRejected; here every protected name on every path.)
-func TestSecurityA_ProtectedPayload(t *testing.T) {
+func TestAccessToken_ProtectedPayload(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.newClient("header")
 	handle, _ := c.signIn("victim").body["handle"].(string)
@@ -705,7 +527,7 @@ func TestSecurityA_ProtectedPayload(t *testing.T) {
 	for _, key := range protected {
 		t.Run(key, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"user": "mallory", "payload": map[string]any{key: "victim"}})
-			r := gsRaw(t, e.server.URL, "POST", "/signin", string(body), "st-auth-mode", "header")
+			r := sendRaw(t, e.server.URL, "POST", "/signin", string(body), "st-auth-mode", "header")
 			if r.status != 400 || r.header.Get("front-token") != "" || r.header.Get("st-access-token") != "" {
 				t.Errorf("Create with %q: %d %s", key, r.status, r.raw)
 			}
@@ -746,7 +568,7 @@ func mustJSON(v any) []byte {
 // treated as a bad signature: "expired" is never decided before the
 // signature is proven. The cause ginsession reports to a custom
 // TryRefreshToken handler says which check failed.
-func TestSecurityA_ExpiredAndBadSignature(t *testing.T) {
+func TestAccessToken_ExpiredAndBadSignature(t *testing.T) {
 	var mu sync.Mutex
 	var causes []error
 	var eng *ginsession.Sessions
@@ -759,8 +581,8 @@ func TestSecurityA_ExpiredAndBadSignature(t *testing.T) {
 		}
 	})
 	eng = e.sessions
-	f := secSetupOn(t, e)
-	h, p, s := gsSplitJWT(t, f.access)
+	f := newForgerOn(t, e)
+	h, p, s := splitJWT(t, f.access)
 	f.e.clock.Advance(time.Hour + time.Second)
 	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	expiredClaims := f.claims()
@@ -771,17 +593,17 @@ func TestSecurityA_ExpiredAndBadSignature(t *testing.T) {
 		wantSignature bool
 	}{
 		{"expired, genuine (control)", f.access, false},
-		{"expired, flipped signature", h + "." + p + "." + gsFlip(s, len(s)/2), true},
-		{"expired, flipped payload", h + "." + gsFlip(p, len(p)/2) + "." + s, true},
-		{"expired, signed by another key under our kid", secSignWith(t, jwt.SigningMethodES256, attacker, f.header(), expiredClaims), true},
+		{"expired, flipped signature", h + "." + p + "." + flipChar(s, len(s)/2), true},
+		{"expired, flipped payload", h + "." + flipChar(p, len(p)/2) + "." + s, true},
+		{"expired, signed by another key under our kid", signJWT(t, jwt.SigningMethodES256, attacker, f.header(), expiredClaims), true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			mu.Lock()
 			causes = nil
 			mu.Unlock()
-			r := gsWithToken(t, e.server.URL, "header", "GET", "/api/me", "", tc.tok)
-			gsExpect(t, r, 401, gsTryRefresh)
+			r := sendWithToken(t, e.server.URL, "header", "GET", "/api/me", "", tc.tok)
+			expectStatusAndBody(t, r, 401, bodyTryRefresh)
 			mu.Lock()
 			defer mu.Unlock()
 			if len(causes) != 1 {

@@ -1,0 +1,76 @@
+package ginsession
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/pem"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ginsession/ginsession/store"
+	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/sqlitestore"
+)
+
+// The in-package test harness: an engine on a fixed key and clock, for the
+// fuzz targets that drive verification end to end (fuzz_tokens_test.go,
+// fuzz_requests_test.go).
+
+// fuzzKeyPEM is a fixed ES256 signing key, so that the seed corpus can hold
+// genuine tokens: with it and fuzzNow, a token minted once stays valid.
+const fuzzKeyPEM = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQghX9XTa7mE/e0xjCj
+do7cYbdZS7/OIkSfPYkC2I08xguhRANCAAS78R2G9IVCNwKP1QpLnjpiO+X6bnUJ
+wQSSEbZgpSYEHpK8YPJa2u4lGWgFPH3KKcSSWocITUNzUrKQBIAEIoCA
+-----END PRIVATE KEY-----`
+
+const (
+	fuzzKid    = "f022f022f022f022f022f022f022f022"
+	fuzzAPI    = "https://api.example.test"
+	fuzzHandle = "0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"
+)
+
+var fuzzNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// fuzzEngine builds an engine on a fresh SQLite file with the fixed key and
+// a frozen clock (no key rotation, no revocation polling: the fuzz loop does
+// no database I/O after the first call).
+func fuzzEngine(tb testing.TB, mutate func(*Config)) (*Sessions, *ecdsa.PrivateKey) {
+	tb.Helper()
+	block, _ := pem.Decode([]byte(fuzzKeyPEM))
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	priv := parsed.(*ecdsa.PrivateKey)
+	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := sqlitestore.Open(filepath.Join(tb.TempDir(), "fuzz.db"), gormstore.Options{CleanupInterval: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	err = st.AddSigningKey(context.Background(), &store.SigningKey{
+		ID: fuzzKid, Algorithm: "ES256", PrivateKey: block.Bytes, PublicKey: pub,
+		CreatedAt: fuzzNow.Add(-time.Hour), SignFrom: fuzzNow.Add(-time.Hour), ExpiresAt: fuzzNow.Add(30 * 24 * time.Hour),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := Config{
+		Store: st, APIDomain: fuzzAPI, Now: func() time.Time { return fuzzNow },
+		RevocationPollInterval: -1,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e, priv
+}

@@ -66,7 +66,22 @@ type Options struct {
 	// [A-Za-z_][A-Za-z0-9_]* and be at most 40 bytes, because it is written
 	// into SQL statements verbatim.
 	TablePrefix string
+
+	// MaxOpenConns caps the connections a store made by postgresstore.Open
+	// opens (all kept idle, so a burst queues in the application instead of
+	// opening more). Zero means DefaultMaxOpenConns; negative is refused.
+	// The budget: instances × MaxOpenConns, plus whatever else connects,
+	// must stay below the server's max_connections (100 by default), or
+	// below pgbouncer's max_client_conn behind pgbouncer. SQLite stores and
+	// stores made by New on the caller's *gorm.DB ignore it (SQLite writes
+	// through one connection and reads through max(4, GOMAXPROCS); the
+	// caller sizes its own pool).
+	MaxOpenConns int
 }
+
+// DefaultMaxOpenConns is the Postgres pool size when Options.MaxOpenConns is
+// zero: ten instances stay within Postgres' default max_connections of 100.
+const DefaultMaxOpenConns = 10
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,39}$`)
 

@@ -20,10 +20,17 @@ import (
 
 // Open opens a Postgres database by DSN (URL or keyword form, as pgx
 // accepts) and returns a store on it, with its tables created. The pool is
-// capped at 20 open connections (all kept idle) so a burst of requests
+// capped at opts.MaxOpenConns connections (default
+// gormstore.DefaultMaxOpenConns, 10; all kept idle) so a burst of requests
 // queues in the application instead of exhausting the server's
-// max_connections; tune it through the store's DB().DB() if needed. The
-// store's Close closes the pool.
+// max_connections. The store's Close closes the pool.
+//
+// Behind pgbouncer in transaction pooling mode, add
+// default_query_exec_mode=simple_protocol to the DSN: pgx otherwise caches
+// server-side prepared statements per connection, and pgbouncer hands each
+// transaction whichever server connection is free, so a statement prepared
+// on one is missing (or already there) on the next. The store itself needs
+// no session state: no advisory locks, no LISTEN, no temporary tables.
 func Open(dsn string, opts gormstore.Options) (*gormstore.GORMStore, error) {
 	db, err := gorm.Open(postgres.Open(dsn), gormconn.Config())
 	if err != nil {
@@ -33,8 +40,16 @@ func Open(dsn string, opts gormstore.Options) (*gormstore.GORMStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgresstore: Open: %w", err)
 	}
-	sqlDB.SetMaxOpenConns(20)
-	sqlDB.SetMaxIdleConns(20)
+	conns := opts.MaxOpenConns
+	if conns < 0 {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("postgresstore: Open: Options.MaxOpenConns %d is negative", conns)
+	}
+	if conns == 0 {
+		conns = gormstore.DefaultMaxOpenConns
+	}
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	s, err := gormstore.New(gormconn.Attach(&gormconn.Conns{Read: db, Write: db, Owned: []*sql.DB{sqlDB}}), opts)
 	if err != nil {

@@ -62,6 +62,9 @@ func New(cfg Config) (*Sessions, error) {
 	if e.keys, err = newKeyring(ctx, s); err != nil {
 		return nil, err
 	}
+	if e.revs != nil {
+		go e.revs.watch(s.logger) // ends when the store closes
+	}
 	return e, nil
 }
 

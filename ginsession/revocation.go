@@ -3,6 +3,7 @@ package ginsession
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,11 @@ type revocations struct {
 
 	set      atomic.Pointer[revokedSet]
 	inflight atomic.Pointer[pollCall] // the poll running now, if any
-	retryAt  atomic.Int64             // UnixNano before which no poll starts (backoff)
+	// pushed is set when the store announced revocations (watch) and
+	// cleared when a poll starts: a push that arrives while a poll runs
+	// gets a poll of its own after it.
+	pushed  atomic.Bool
+	retryAt atomic.Int64 // UnixNano before which no poll starts (backoff)
 
 	mu        sync.Mutex // serialises publishing, lastSince and failures
 	lastSince time.Time
@@ -144,9 +149,13 @@ func (c *pollCall) wait() {
 // poll reads new revocations and publishes a new set. A failed poll keeps
 // the old set and backs off: a database fault must not stop verification.
 func (r *revocations) poll(c *pollCall) {
+	r.pushed.Store(false)
 	defer func() {
 		r.inflight.Store(nil)
 		close(c.done)
+		if r.pushed.Load() {
+			r.startPoll(r.now())
+		}
 	}()
 	now := r.now()
 	r.mu.Lock()
@@ -174,6 +183,29 @@ func (r *revocations) poll(c *pollCall) {
 	if now.After(r.lastSince) {
 		r.lastSince = now
 	}
+}
+
+// watch runs for the life of the store: when the store can push (Postgres
+// LISTEN/NOTIFY), every revocation any instance announces starts a poll at
+// once, instead of at the first verify after the interval. Polling stays
+// as it is: it covers a push connection that is down, and stores that
+// cannot push.
+func (r *revocations) watch(logger *slog.Logger) {
+	err := r.log.WatchRevocations(context.Background(), r.announced)
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
+		logger.Debug("ginsession: the store cannot push revocations; polling only", "interval", r.interval)
+	case errors.Is(err, store.ErrClosed):
+	default:
+		logger.Warn("ginsession: revocation push stopped; polling only", "err", err)
+	}
+}
+
+// announced is the store's push: poll now (at most one poll runs; one
+// already running is followed by another).
+func (r *revocations) announced() {
+	r.pushed.Store(true)
+	r.startPoll(r.now())
 }
 
 // add records local revocations at once (this instance refuses them

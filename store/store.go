@@ -150,6 +150,19 @@ type Store interface {
 	// instance within about a second, without a database read per request.
 	RevocationsSince(ctx context.Context, since, now time.Time) ([]Revocation, error)
 
+	// WatchRevocations tells this instance at once when any store on the
+	// same database adds revocations, so it need not wait for its next
+	// RevocationsSince poll. It calls notify once when it starts listening
+	// (and again after every reconnect: the caller then reads the log, which
+	// covers anything added before), then after each AddRevocations anywhere,
+	// until ctx ends or the store is closed; it returns ctx.Err() or
+	// ErrClosed then, reconnecting after failures in between. notify must
+	// not block. A store that cannot push (SQLite, a database without
+	// notifications) returns errors.ErrUnsupported at once: its readers
+	// rely on polling RevocationsSince alone, which is always enough for
+	// correctness; pushing only makes it faster.
+	WatchRevocations(ctx context.Context, notify func()) error
+
 	// DeleteExpired removes sessions, signing keys and revocations whose
 	// ExpiresAt is not after now, and returns how many rows it removed.
 	DeleteExpired(ctx context.Context, now time.Time) (int64, error)

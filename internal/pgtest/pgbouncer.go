@@ -116,15 +116,15 @@ logfile = %s
 
 // NewDatabase creates an empty database on the server behind the bouncer
 // (dropped when t ends) and returns a DSN that reaches it through the
-// bouncer.
-func (b *Bouncer) NewDatabase(t testing.TB) string {
+// bouncer, and one that reaches it directly (what LISTEN needs).
+func (b *Bouncer) NewDatabase(t testing.TB) (through, direct string) {
 	t.Helper()
-	direct := NewDatabase(t)
+	direct = NewDatabase(t)
 	u, err := url.Parse(direct)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	return b.dsnFor(u.Path[1:])
+	return b.dsnFor(u.Path[1:]), direct
 }
 
 func (b *Bouncer) dsnFor(db string) string {

@@ -77,6 +77,14 @@ type Options struct {
 	// through one connection and reads through max(4, GOMAXPROCS); the
 	// caller sizes its own pool).
 	MaxOpenConns int
+
+	// ListenDSN is where a store made by postgresstore.Open LISTENs for the
+	// revocations other instances announce (WatchRevocations), on one
+	// connection of its own. Default (""): the DSN given to Open. Behind
+	// pgbouncer in transaction mode, LISTEN needs a direct connection: set
+	// the server's own DSN here, or "off" to rely on polling alone. Other
+	// stores ignore it.
+	ListenDSN string
 }
 
 // DefaultMaxOpenConns is the Postgres pool size when Options.MaxOpenConns is
@@ -111,7 +119,11 @@ type GORMStore struct {
 
 	closed   atomic.Bool
 	stopLoop context.CancelFunc // nil when the cleanup loop is disabled
-	loopDone chan struct{}
+
+	listen    func(ctx context.Context, channel string, notify func()) error // nil: cannot push (watch.go)
+	closing   context.Context                                                // done when Close starts
+	stopWatch context.CancelFunc
+	loopDone  chan struct{}
 }
 
 var _ store.Store = (*GORMStore)(nil)
@@ -144,7 +156,8 @@ func New(db *gorm.DB, opts Options) (*GORMStore, error) {
 }
 
 func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
-	s := &GORMStore{read: c.Read, write: c.Write, owned: c.Owned, singleWriter: c.SingleWriter, now: opts.Now, log: opts.Logger}
+	s := &GORMStore{read: c.Read, write: c.Write, owned: c.Owned, singleWriter: c.SingleWriter, now: opts.Now, log: opts.Logger, listen: c.Listen}
+	s.closing, s.stopWatch = context.WithCancel(context.Background())
 	switch name := s.write.Dialector.Name(); name {
 	case "postgres":
 		s.postgres = true
@@ -206,6 +219,7 @@ func (s *GORMStore) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return store.ErrClosed
 	}
+	s.stopWatch()
 	if s.stopLoop != nil {
 		s.stopLoop()
 		<-s.loopDone

@@ -38,6 +38,12 @@ func (s *GORMStore) AddRevocations(ctx context.Context, revs []store.Revocation)
 				return err
 			}
 		}
+		if s.postgres {
+			// Delivered to every listener when the transaction commits
+			// (WatchRevocations); works through pgbouncer in transaction
+			// mode too, since NOTIFY belongs to the transaction.
+			return tx.Exec("SELECT pg_notify(?, '')", s.tables.revocations).Error
+		}
 		return nil
 	})
 	if err != nil {

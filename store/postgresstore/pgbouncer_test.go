@@ -13,9 +13,12 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-func openThrough(t *testing.T, dsn string) store.Store {
+// openThrough opens a store whose queries go through pgbouncer and whose
+// LISTEN (revocation push) goes to the server directly, as the README
+// advises.
+func openThrough(t *testing.T, through, direct string) store.Store {
 	t.Helper()
-	s, err := postgresstore.Open(dsn, gormstore.Options{})
+	s, err := postgresstore.Open(through, gormstore.Options{ListenDSN: direct})
 	if err != nil {
 		t.Fatalf("postgresstore.Open through pgbouncer: %v", err)
 	}
@@ -35,12 +38,15 @@ func openThrough(t *testing.T, dsn string) store.Store {
 func TestConformanceThroughPgbouncer(t *testing.T) {
 	b := pgtest.StartBouncer(t)
 	t.Run("one store", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) store.Store { return openThrough(t, b.NewDatabase(t)) })
+		storetest.Run(t, func(t *testing.T) store.Store {
+			through, direct := b.NewDatabase(t)
+			return openThrough(t, through, direct)
+		})
 	})
 	t.Run("two stores on one database", func(t *testing.T) {
 		storetest.RunShared(t, func(t *testing.T) (store.Store, store.Store) {
-			dsn := b.NewDatabase(t)
-			return openThrough(t, dsn), openThrough(t, dsn)
+			through, direct := b.NewDatabase(t)
+			return openThrough(t, through, direct), openThrough(t, through, direct)
 		})
 	})
 }

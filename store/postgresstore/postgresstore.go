@@ -7,10 +7,12 @@
 package postgresstore
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
@@ -51,10 +53,47 @@ func Open(dsn string, opts gormstore.Options) (*gormstore.GORMStore, error) {
 	sqlDB.SetMaxOpenConns(conns)
 	sqlDB.SetMaxIdleConns(conns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s, err := gormstore.New(gormconn.Attach(&gormconn.Conns{Read: db, Write: db, Owned: []*sql.DB{sqlDB}}), opts)
+	c := &gormconn.Conns{Read: db, Write: db, Owned: []*sql.DB{sqlDB}}
+	switch opts.ListenDSN {
+	case "off":
+	case "":
+		c.Listen = listener(dsn)
+	default:
+		c.Listen = listener(opts.ListenDSN)
+	}
+	s, err := gormstore.New(gormconn.Attach(c), opts)
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// listenConnectTimeout bounds opening the listening connection, so a hung
+// server delays the push, never anything else.
+const listenConnectTimeout = 5 * time.Second
+
+// listener returns the LISTEN loop of WatchRevocations for dsn: one pgx
+// connection of its own, outside the pool (a pooled connection goes back to
+// the pool, and the LISTEN with it).
+func listener(dsn string) func(ctx context.Context, channel string, notify func()) error {
+	return func(ctx context.Context, channel string, notify func()) error {
+		connectCtx, cancel := context.WithTimeout(ctx, listenConnectTimeout)
+		conn, err := pgx.Connect(connectCtx, dsn)
+		cancel()
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+			return err
+		}
+		notify() // listening: the caller reads the log once to catch up
+		for {
+			if _, err := conn.WaitForNotification(ctx); err != nil {
+				return err
+			}
+			notify()
+		}
+	}
 }

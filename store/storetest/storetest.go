@@ -78,6 +78,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	t.Run("UpdateRaceAcross", func(t *testing.T) { a, b := open(t); testUpdateRace(t, a, b) })
 	t.Run("EnsureSecretRaceAcross", func(t *testing.T) { a, b := open(t); testEnsureSecretRace(t, a, b) })
 	t.Run("RevocationsVisibleAcross", func(t *testing.T) { a, b := open(t); testRevocationsVisibleAcross(t, a, b) })
+	t.Run("WatchRevocationsAcross", func(t *testing.T) { a, b := open(t); testWatchRevocationsAcross(t, a, b) })
 }
 
 // ---- helpers ----
@@ -977,6 +978,11 @@ func everyMethod(t *testing.T, ctx context.Context, s store.Store, check func(na
 	call("AddRevocations", s.AddRevocations(ctx, []store.Revocation{{Handle: "c", RevokedAt: base, ExpiresAt: base.Add(time.Hour)}}))
 	_, err = s.RevocationsSince(ctx, base.Add(-time.Hour), base)
 	call("RevocationsSince", err)
+	if err := s.WatchRevocations(ctx, func() {}); errors.Is(err, errors.ErrUnsupported) {
+		called["WatchRevocations"] = true // a store that cannot push says so at once
+	} else {
+		call("WatchRevocations", err)
+	}
 	_, err = s.DeleteExpired(ctx, base.Add(1000*time.Hour))
 	call("DeleteExpired", err)
 	iface := reflect.TypeFor[store.Store]()
@@ -1187,5 +1193,54 @@ func testVisibleAcross(t *testing.T, a, b store.Store) {
 	}
 	if _, err := a.RotateSession(ctx, "vis", h, store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("a.RotateSession after b's delete: err = %v, want ErrConflict", err)
+	}
+}
+
+// testWatchRevocationsAcross: a store that can push tells a watcher on one
+// store of revocations added through another, and stops when its context
+// ends. A store that cannot push must say so at once (ErrUnsupported).
+func testWatchRevocationsAcross(t *testing.T, a, b store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	told := make(chan struct{}, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- a.WatchRevocations(ctx, func() {
+			select {
+			case told <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	select {
+	case err := <-done:
+		if errors.Is(err, errors.ErrUnsupported) {
+			t.Log("this store cannot push revocations (ErrUnsupported): readers poll")
+			return
+		}
+		t.Fatalf("WatchRevocations returned %v before its context ended", err)
+	case <-told: // listening
+	case <-time.After(10 * time.Second):
+		t.Fatal("WatchRevocations neither started listening (first notify) nor returned ErrUnsupported within 10 s")
+	}
+	for round := range 3 {
+		h := fmt.Sprintf("pushed-%d", round)
+		if err := b.AddRevocations(context.Background(), []store.Revocation{{Handle: h, RevokedAt: base, ExpiresAt: base.Add(time.Hour)}}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-told:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: no notification within 10 s of b.AddRevocations", round)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("WatchRevocations after its context ended: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WatchRevocations did not return within 10 s of its context ending")
 	}
 }

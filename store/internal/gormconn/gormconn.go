@@ -5,6 +5,7 @@
 package gormconn
 
 import (
+	"context"
 	"database/sql"
 
 	"gorm.io/gorm"
@@ -19,6 +20,10 @@ type Conns struct {
 	Owned []*sql.DB
 	// SingleWriter: Write is one connection shared by every writer.
 	SingleWriter bool
+	// Listen, when set, LISTENs on channel and calls notify once listening
+	// and then on every notification, until ctx ends or the connection
+	// fails (it returns the error). Set by postgresstore; nil elsewhere.
+	Listen func(ctx context.Context, channel string, notify func()) error
 }
 
 // key names the GORM setting that carries Conns; only this package can make

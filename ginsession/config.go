@@ -134,7 +134,9 @@ type Config struct {
 	// per request. Default 250 ms; negative disables propagation (revoked
 	// sessions' access tokens then work until they expire, except on
 	// CheckDatabase routes). The store's revocation log
-	// (store.Store.AddRevocations and RevocationsSince) carries them.
+	// (store.Store.AddRevocations and RevocationsSince) carries them; a
+	// store that pushes (WatchRevocations: Postgres) makes every instance
+	// read it at once, and polling remains the fallback.
 	RevocationPollInterval time.Duration
 
 	// VerifyCacheSize bounds the cache of verified access tokens (a token

@@ -7,8 +7,11 @@
 // listening on a free loopback port, as the "postgres" OS user when running as
 // root. Main stops it and removes the directory when the tests finish.
 //
-// Without Postgres, tests that ask for it are skipped with a message, except
-// when CI=true, where they fail.
+// StartBouncer puts Debian's pgbouncer, in transaction pooling mode, in
+// front of that server, for tests of the deployment many instances use.
+//
+// Without Postgres (or pgbouncer), tests that ask for it are skipped with a
+// message, except when CI=true, where they fail.
 package pgtest
 
 import (

@@ -11,6 +11,19 @@
 // directly, prepared once on SQLite. New creates the tables if they do not
 // exist, under an advisory lock on Postgres so instances starting together
 // do not race.
+//
+// Expired rows are removed by a background cleanup loop (Options.CleanupInterval)
+// in batches of at most Options.CleanupBatchSize rows, each batch its own
+// short statement, so a large backlog neither holds locks for long nor keeps
+// request writes waiting. Instances sharing a database take turns: a round
+// runs only on the instance that takes the cleanup lease, a row in the
+// <prefix>leases table claimed by a guarded upsert (no session-level locks,
+// so it works behind a pooler in transaction mode). The holder renews the
+// lease while it deletes, keeps it for one interval after a run and releases
+// it on Close; if it dies, another instance takes over once the lease has
+// expired (at most a minute during a run, one interval after it). Each
+// instance's first round comes at a random offset within the interval, so
+// instances started together do not wake together.
 package gormstore
 
 import (
@@ -45,7 +58,10 @@ const DefaultTablePrefix = "ginsession_"
 // Options configures a GORMStore. The zero value is ready to use.
 type Options struct {
 	// CleanupInterval is how often a background goroutine deletes expired
-	// sessions and signing keys (DeleteExpired with Now()). Zero means
+	// sessions, signing keys and revocations (as DeleteExpired with Now()),
+	// starting at a random offset within the first interval. Of the stores
+	// sharing a database (same TablePrefix) only the one holding the
+	// cleanup lease runs a round; the others skip it. Zero means
 	// DefaultCleanupInterval (10 minutes); a negative value disables the loop,
 	// and the application then calls DeleteExpired itself. Expired rows are
 	// invisible to readers either way; the loop only reclaims space.

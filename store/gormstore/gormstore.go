@@ -11,6 +11,19 @@
 // directly, prepared once on SQLite. New creates the tables if they do not
 // exist, under an advisory lock on Postgres so instances starting together
 // do not race.
+//
+// Expired rows are removed by a background cleanup loop (Options.CleanupInterval)
+// in batches of at most Options.CleanupBatchSize rows, each batch its own
+// short statement, so a large backlog neither holds locks for long nor keeps
+// request writes waiting. Instances sharing a database take turns: a round
+// runs only on the instance that takes the cleanup lease, a row in the
+// <prefix>leases table claimed by a guarded upsert (no session-level locks,
+// so it works behind a pooler in transaction mode). The holder renews the
+// lease while it deletes, keeps it for one interval after a run and releases
+// it on Close; if it dies, another instance takes over once the lease has
+// expired (at most a minute during a run, one interval after it). Each
+// instance's first round comes at a random offset within the interval, so
+// instances started together do not wake together.
 package gormstore
 
 import (
@@ -45,7 +58,10 @@ const DefaultTablePrefix = "ginsession_"
 // Options configures a GORMStore. The zero value is ready to use.
 type Options struct {
 	// CleanupInterval is how often a background goroutine deletes expired
-	// sessions and signing keys (DeleteExpired with Now()). Zero means
+	// sessions, signing keys and revocations (as DeleteExpired with Now()),
+	// starting at a random offset within the first interval. Of the stores
+	// sharing a database (same TablePrefix) only the one holding the
+	// cleanup lease runs a round; the others skip it. Zero means
 	// DefaultCleanupInterval (10 minutes); a negative value disables the loop,
 	// and the application then calls DeleteExpired itself. Expired rows are
 	// invisible to readers either way; the loop only reclaims space.
@@ -85,6 +101,15 @@ type Options struct {
 	// the server's own DSN here, or "off" to rely on polling alone. Other
 	// stores ignore it.
 	ListenDSN string
+
+	// CleanupBatchSize is the most rows one cleanup statement deletes, in
+	// the cleanup loop and in DeleteExpired: each table is emptied of its
+	// expired rows in batches of this size, each batch its own statement and
+	// transaction, so a backlog of a million expired rows never becomes one
+	// long statement holding locks, and request writes get the database
+	// between batches. Zero means DefaultCleanupBatchSize (1000); otherwise
+	// it must be between 1 and 100 000.
+	CleanupBatchSize int
 }
 
 // DefaultMaxOpenConns is the Postgres pool size when Options.MaxOpenConns is
@@ -117,6 +142,8 @@ type GORMStore struct {
 
 	hot hotStmts // prepared statements of the request path (hot.go)
 
+	cleanup cleanupState // batch size, lease holder id, hooks (cleanup.go)
+
 	closed   atomic.Bool
 	stopLoop context.CancelFunc // nil when the cleanup loop is disabled
 
@@ -129,7 +156,7 @@ type GORMStore struct {
 var _ store.Store = (*GORMStore)(nil)
 
 type tableNames struct {
-	prefix, sessions, keys, secrets, revocations string
+	prefix, sessions, keys, secrets, revocations, leases string
 }
 
 // New returns a Store that uses db, an already opened *gorm.DB whose dialect
@@ -179,9 +206,21 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 		secrets:  prefix + "secrets",
 
 		revocations: prefix + "revocations",
+		leases:      prefix + "leases",
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	var err error
+	if s.cleanup.batch, err = checkBatchSize(opts.CleanupBatchSize); err != nil {
+		return nil, err
+	}
+	if s.cleanup.holder, err = newHolderID(); err != nil {
+		return nil, err
+	}
+	s.cleanup.runLease = defaultRunLease
+	if h := newStoreHook.Load(); h != nil {
+		(*h)(s)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -223,6 +262,15 @@ func (s *GORMStore) Close() error {
 	if s.stopLoop != nil {
 		s.stopLoop()
 		<-s.loopDone
+		if s.cleanup.held {
+			// Hand the lease over now rather than when it expires. A
+			// failure only delays the next cleanup by one interval.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.releaseLease(ctx); err != nil {
+				s.log.Debug("ginsession store: releasing the cleanup lease failed", "error", err)
+			}
+			cancel()
+		}
 	}
 	var errs []error
 	if err := s.closeHot(); err != nil {
@@ -237,28 +285,6 @@ func (s *GORMStore) Close() error {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
-}
-
-func (s *GORMStore) cleanupLoop(ctx context.Context, every time.Duration) {
-	defer close(s.loopDone)
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		n, err := s.DeleteExpired(ctx, s.now())
-		switch {
-		case err != nil && ctx.Err() != nil:
-			return // closing
-		case err != nil:
-			s.log.Warn("ginsession store: cleanup of expired rows failed", "error", err)
-		case n > 0:
-			s.log.Debug("ginsession store: removed expired rows", "rows", n)
-		}
-	}
 }
 
 // fail wraps a database error. It never returns ErrNotFound or ErrConflict:
@@ -604,26 +630,20 @@ func (s *GORMStore) EnsureSecret(ctx context.Context, name string, value []byte)
 	return rows[0].Value, nil
 }
 
-// DeleteExpired implements store.Store; sessions, keys and revocations go in
-// one transaction.
+// DeleteExpired implements store.Store. It deletes in batches of at most
+// Options.CleanupBatchSize rows per statement, each batch its own
+// transaction, until no expired row is left; it checks ctx between batches
+// and, when ctx ends or a statement fails, returns the error (rows deleted by
+// earlier batches stay deleted). It takes no lease: an application that calls
+// it itself decides when and where. On error the count is of the rows
+// deleted before it.
 func (s *GORMStore) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
 	if s.closed.Load() {
 		return 0, store.ErrClosed
 	}
-	var n int64
-	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		n = 0
-		for _, table := range []string{s.tables.sessions, s.tables.keys, s.tables.revocations} {
-			res := tx.Exec("DELETE FROM "+table+" WHERE expires_at <= ?", utc(now))
-			if res.Error != nil {
-				return res.Error
-			}
-			n += res.RowsAffected
-		}
-		return nil
-	})
+	n, err := s.deleteExpired(ctx, now, nil)
 	if err != nil {
-		return 0, s.fail("delete expired", err)
+		return n, s.fail("delete expired", err)
 	}
 	return n, nil
 }

@@ -77,6 +77,7 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 		}
 	}
 	stmts = append(stmts, s.revocationTable()...)
+	stmts = append(stmts, s.leaseTable()...)
 	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.postgres {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "ginsession/store/migrate/"+t.prefix).Error; err != nil {

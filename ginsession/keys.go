@@ -59,12 +59,17 @@ type keySet struct {
 // keyring loads signing keys from the store, creates new ones on schedule,
 // and serves them lock-free to the verify path.
 type keyring struct {
-	st       store.Store
-	cfg      *settings
-	wrapKey  []byte // AES key for private keys; nil = stored in the clear
-	current  atomic.Pointer[keySet]
-	mu       sync.Mutex // serialises reloads
-	lastMiss atomic.Int64
+	st      store.Store
+	cfg     *settings
+	wrapKey []byte // AES key for private keys; nil = stored in the clear
+	// firstTurn is the Follows of a key made when none can sign here: ""
+	// without MasterKey, else a tag derived from it, so that instances on
+	// another MasterKey (whose keys are verify-only here) do not take this
+	// configuration's first turn.
+	firstTurn string
+	current   atomic.Pointer[keySet]
+	mu        sync.Mutex // serialises reloads
+	lastMiss  atomic.Int64
 	// reloading lets one request reload the periodic snapshot while the
 	// others keep using the old one.
 	reloading atomic.Bool
@@ -98,6 +103,7 @@ func newKeyring(ctx context.Context, cfg *settings) (*keyring, error) {
 	k := &keyring{st: cfg.st, cfg: cfg}
 	if len(cfg.masterKey) > 0 {
 		k.wrapKey = deriveKey(cfg.masterKey, "ginsession signing-key wrap")
+		k.firstTurn = "first under master key " + hex.EncodeToString(deriveKey(cfg.masterKey, "ginsession signing-key first turn")[:8])
 	}
 	if err := k.reload(ctx, true); err != nil {
 		return nil, err
@@ -219,12 +225,14 @@ func (k *keyring) reload(ctx context.Context, rotate bool) error {
 		// stored in the clear before MasterKey was set (or sealed under
 		// another MasterKey) is verify-only here, and waiting for its turn
 		// to end would leave the instance with no signing key for days.
-		if next, due := k.nextKeyDue(k.signable(rows), now); due {
-			row, err := k.generate(next)
+		if next, follows, due := k.nextKeyDue(k.signable(rows), now); due {
+			row, err := k.generate(next, follows)
 			if err != nil {
 				return err
 			}
-			if err := k.st.AddSigningKey(ctx, row); err != nil {
+			// The store takes one key per Follows: an instance that lost
+			// the race for this turn (ErrConflict) uses the winner's key.
+			if err := k.st.AddSigningKey(ctx, row); err != nil && !errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("ginsession: storing a new signing key: %w", err)
 			}
 			if rows, err = k.st.SigningKeys(ctx, now); err != nil {
@@ -270,30 +278,35 @@ func (k *keyring) signable(rows []store.SigningKey) []store.SigningKey {
 	return out
 }
 
-// nextKeyDue decides whether a new key must be created and when it signs
-// from. The next key is created publishLead before the newest key's turn
-// ends, so every instance and JWKS consumer sees it before it signs.
-func (k *keyring) nextKeyDue(rows []store.SigningKey, now time.Time) (time.Time, bool) {
+// nextKeyDue decides whether a new key must be created, when it signs from,
+// and the turn it starts (its Follows: the newest key, or firstTurn when
+// there is none). The next key is created publishLead before the newest
+// key's turn ends, so every instance and JWKS consumer sees it before it
+// signs.
+func (k *keyring) nextKeyDue(rows []store.SigningKey, now time.Time) (time.Time, string, bool) {
 	var newest *store.SigningKey
 	for i := range rows {
 		if rows[i].Algorithm == k.cfg.algorithm && (newest == nil || rows[i].SignFrom.After(newest.SignFrom)) {
 			newest = &rows[i]
 		}
 	}
-	if newest == nil || newest.ExpiresAt.Before(now.Add(k.cfg.accessTTL+time.Minute)) {
-		return now, true // nothing usable: sign at once
+	if newest == nil {
+		return now, k.firstTurn, true // nothing usable: sign at once
+	}
+	if newest.ExpiresAt.Before(now.Add(k.cfg.accessTTL + time.Minute)) {
+		return now, newest.ID, true
 	}
 	turnEnds := newest.SignFrom.Add(k.cfg.keyRotation)
 	if now.Before(turnEnds.Add(-k.publishLead())) {
-		return time.Time{}, false
+		return time.Time{}, "", false
 	}
 	if turnEnds.Before(now) {
 		turnEnds = now
 	}
-	return turnEnds, true
+	return turnEnds, newest.ID, true
 }
 
-func (k *keyring) generate(signFrom time.Time) (*store.SigningKey, error) {
+func (k *keyring) generate(signFrom time.Time, follows string) (*store.SigningKey, error) {
 	alg := algorithms[k.cfg.algorithm]
 	priv, err := alg.generate()
 	if err != nil {
@@ -328,6 +341,7 @@ func (k *keyring) generate(signFrom time.Time) (*store.SigningKey, error) {
 		// Signs for one interval, then stays published until the last token
 		// it signed has expired, plus a minute for clock differences.
 		ExpiresAt: signFrom.Add(k.cfg.keyRotation + k.cfg.accessTTL + time.Minute),
+		Follows:   follows,
 	}, nil
 }
 

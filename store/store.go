@@ -37,6 +37,7 @@ var ErrNotFound = errors.New("store: not found")
 // ErrConflict reports that a guarded write matched no row: the session is
 // gone, has expired, or its refresh token is no longer the one the caller
 // gave (someone rotated it first). The caller reads the row and decides.
+// AddSigningKey returns it when another key already starts the same turn.
 var ErrConflict = errors.New("store: conflict: session changed concurrently")
 
 // ErrClosed is returned by every method after Close.
@@ -77,6 +78,11 @@ type SigningKey struct {
 	CreatedAt  time.Time
 	SignFrom   time.Time // the key may sign tokens from this time on (published before)
 	ExpiresAt  time.Time // after this the key is neither used nor published, and may be deleted
+	// Follows names the rotation turn this key starts: the caller's name for
+	// the key it succeeds (ginsession: the ID of the newest key it could sign
+	// with when it decided a new key was due; "" or a tag of its own when it
+	// had none). Opaque to the store, which only guards it: see AddSigningKey.
+	Follows string
 }
 
 // Revocation announces a revoked session to every instance sharing the
@@ -128,7 +134,14 @@ type Store interface {
 	// ListUserSessions returns a user's unexpired sessions, oldest first.
 	ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 
-	// AddSigningKey inserts a key. A duplicate ID is an error.
+	// AddSigningKey inserts a key. A duplicate ID is an error. It is guarded
+	// by Follows: when a key with the same Follows whose ExpiresAt is after
+	// k.CreatedAt is already stored, it inserts nothing and returns
+	// ErrConflict, so of several callers (in one or several processes)
+	// racing to start the same turn exactly one wins; the others read the
+	// keys (SigningKeys) and use the winner's. A key with that Follows that
+	// has expired by k.CreatedAt does not block the insert (it is removed).
+	// Rows stored without Follows (older versions) guard nothing.
 	AddSigningKey(ctx context.Context, k *SigningKey) error
 
 	// SigningKeys returns every key whose ExpiresAt is after now, ordered by

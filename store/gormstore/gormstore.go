@@ -372,6 +372,8 @@ type keyRow struct {
 	CreatedAt  time.Time `gorm:"column:created_at"`
 	SignFrom   time.Time `gorm:"column:sign_from"`
 	ExpiresAt  time.Time `gorm:"column:expires_at"`
+	// Follows is NULL on rows written by versions without it.
+	Follows sql.NullString `gorm:"column:follows"`
 }
 
 type secretRow struct {
@@ -545,8 +547,12 @@ func (s *GORMStore) ListUserSessions(ctx context.Context, userID string, now tim
 }
 
 // AddSigningKey implements store.Store. ID and Algorithm must be non-empty valid
-// UTF-8 without NUL bytes. A duplicate ID gives an error matching
-// gorm.ErrDuplicatedKey.
+// UTF-8 without NUL bytes; Follows valid UTF-8 without NUL bytes. A
+// duplicate ID gives an error matching gorm.ErrDuplicatedKey. The Follows
+// guard is a unique index: in one transaction, the keys with the same
+// Follows that have expired by k.CreatedAt are deleted, then the insert does
+// nothing on a conflict on follows (ErrConflict), so racing writers in
+// several processes serialise on the index and exactly one inserts.
 func (s *GORMStore) AddSigningKey(ctx context.Context, k *store.SigningKey) error {
 	if s.closed.Load() {
 		return store.ErrClosed
@@ -560,15 +566,46 @@ func (s *GORMStore) AddSigningKey(ctx context.Context, k *store.SigningKey) erro
 	if err := checkText("add signing key", "algorithm", k.Algorithm); err != nil {
 		return err
 	}
+	if k.Follows != "" {
+		if err := checkText("add signing key", "follows", k.Follows); err != nil {
+			return err
+		}
+	}
 	db := s.write.WithContext(ctx)
-	err := db.Exec("INSERT INTO "+s.tables.keys+
-		" (id, algorithm, private_key, public_key, created_at, sign_from, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		k.ID, k.Algorithm, blob(k.PrivateKey), blob(k.PublicKey), utc(k.CreatedAt), utc(k.SignFrom), utc(k.ExpiresAt)).Error
-	if err != nil {
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("DELETE FROM "+s.tables.keys+" WHERE follows = ? AND expires_at <= ?", k.Follows, utc(k.CreatedAt)).Error; err != nil {
+			return err
+		}
+		res := tx.Exec("INSERT INTO "+s.tables.keys+
+			" (id, algorithm, private_key, public_key, created_at, sign_from, expires_at, follows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"+
+			" ON CONFLICT (follows) DO NOTHING",
+			k.ID, k.Algorithm, blob(k.PrivateKey), blob(k.PublicKey), utc(k.CreatedAt), utc(k.SignFrom), utc(k.ExpiresAt), k.Follows)
+		if res.Error != nil || res.RowsAffected > 0 {
+			return res.Error
+		}
+		// Nothing inserted: the follows index matched. The same ID stored
+		// already is the caller's duplicate, not a lost race.
+		var n int64
+		if err := tx.Raw("SELECT COUNT(*) FROM "+s.tables.keys+" WHERE id = ?", k.ID).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return errDuplicateKeyID
+		}
+		return store.ErrConflict
+	})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return store.ErrConflict
+	case errors.Is(err, errDuplicateKeyID):
+		return s.fail("add signing key", fmt.Errorf("%w: key %q already stored", gorm.ErrDuplicatedKey, k.ID))
+	case err != nil:
 		return s.failInsert("add signing key", db, err)
 	}
 	return nil
 }
+
+var errDuplicateKeyID = errors.New("duplicate key id")
 
 // SigningKeys implements store.Store, ordering by SignFrom then ID.
 func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error) {
@@ -576,7 +613,7 @@ func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]store.Sig
 		return nil, store.ErrClosed
 	}
 	var rows []keyRow
-	err := s.read.WithContext(ctx).Raw("SELECT id, algorithm, private_key, public_key, created_at, sign_from, expires_at FROM "+
+	err := s.read.WithContext(ctx).Raw("SELECT id, algorithm, private_key, public_key, created_at, sign_from, expires_at, follows FROM "+
 		s.tables.keys+" WHERE expires_at > ? ORDER BY sign_from, id", utc(now)).Scan(&rows).Error
 	if err != nil {
 		return nil, s.fail("signing keys", err)
@@ -591,6 +628,7 @@ func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]store.Sig
 			CreatedAt:  utc(r.CreatedAt),
 			SignFrom:   utc(r.SignFrom),
 			ExpiresAt:  utc(r.ExpiresAt),
+			Follows:    r.Follows.String,
 		}
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -483,6 +484,47 @@ func TestBinaryColumnsRaw(t *testing.T) {
 			}
 			if !bytes.Equal(got, val) || !bytes.Equal(raw, val) {
 				t.Fatalf("secret = %q, raw column = %q, want %q", got, raw, val)
+			}
+		})
+	}
+}
+
+// A signing-key table made by a version without the follows column (and its
+// rows) is migrated: the column and its unique index are added, the old rows
+// read with an empty Follows and guard nothing, and the guard holds.
+func TestMigrateAddsFollows(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			where := b.newDB(t)
+			old := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
+			db := old.DB()
+			now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+			for _, stmt := range []string{
+				"DROP INDEX ginsession_signing_keys_follows_idx",
+				"ALTER TABLE ginsession_signing_keys DROP COLUMN follows",
+			} {
+				if err := db.Exec(stmt).Error; err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+			for _, id := range []string{"old1", "old2"} {
+				if err := db.Exec("INSERT INTO ginsession_signing_keys (id, algorithm, created_at, sign_from, expires_at) VALUES (?, 'ES256', ?, ?, ?)",
+					id, now, now, now.Add(time.Hour)).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
+			b.openOn(t, where, gormstore.Options{CleanupInterval: -1}) // a second migration finds the column
+			ctx := context.Background()
+			keys, err := s.SigningKeys(ctx, now)
+			if err != nil || len(keys) != 2 || keys[0].Follows != "" || keys[1].Follows != "" {
+				t.Fatalf("old keys after the migration: %+v, %v", keys, err)
+			}
+			for i, want := range []error{nil, store.ErrConflict} {
+				k := &store.SigningKey{ID: fmt.Sprintf("new%d", i), Algorithm: "ES256", CreatedAt: now, SignFrom: now, ExpiresAt: now.Add(time.Hour), Follows: "old2"}
+				if err := s.AddSigningKey(ctx, k); !errors.Is(err, want) {
+					t.Fatalf("key %d following old2: err = %v, want %v", i, err, want)
+				}
 			}
 		})
 	}

@@ -38,7 +38,8 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 				public_key  bytea,
 				created_at  timestamptz NOT NULL,
 				sign_from   timestamptz NOT NULL,
-				expires_at  timestamptz NOT NULL)`,
+				expires_at  timestamptz NOT NULL,
+				follows     text)`,
 			`CREATE INDEX IF NOT EXISTS ` + t.prefix + `signing_keys_expires_at_idx ON ` + t.keys + ` (expires_at)`,
 			`CREATE TABLE IF NOT EXISTS ` + t.secrets + ` (
 				name  text  NOT NULL PRIMARY KEY,
@@ -69,7 +70,8 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 				public_key  BLOB,
 				created_at  DATETIME NOT NULL,
 				sign_from   DATETIME NOT NULL,
-				expires_at  DATETIME NOT NULL)`,
+				expires_at  DATETIME NOT NULL,
+				follows     TEXT)`,
 			`CREATE INDEX IF NOT EXISTS ` + t.prefix + `signing_keys_expires_at_idx ON ` + t.keys + ` (expires_at)`,
 			`CREATE TABLE IF NOT EXISTS ` + t.secrets + ` (
 				name  TEXT NOT NULL PRIMARY KEY,
@@ -89,10 +91,33 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
+		return s.addFollows(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("store: create tables: %w", err)
 	}
 	return nil
+}
+
+// addFollows adds the follows column to a signing-key table created by a
+// version without it (its rows get NULL, which guards nothing), and the
+// unique index that makes AddSigningKey's guard hold across processes.
+func (s *GORMStore) addFollows(tx *gorm.DB) error {
+	t := s.tables
+	if s.postgres {
+		if err := tx.Exec(`ALTER TABLE ` + t.keys + ` ADD COLUMN IF NOT EXISTS follows text`).Error; err != nil {
+			return err
+		}
+	} else {
+		var n int64
+		if err := tx.Raw(`SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = 'follows'`, t.keys).Scan(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			if err := tx.Exec(`ALTER TABLE ` + t.keys + ` ADD COLUMN follows TEXT`).Error; err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Exec(`CREATE UNIQUE INDEX IF NOT EXISTS ` + t.prefix + `signing_keys_follows_idx ON ` + t.keys + ` (follows)`).Error
 }

@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("ListUserSessions", func(t *testing.T) { testList(t, open(t)) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
 	t.Run("DuplicateSigningKey", func(t *testing.T) { testDuplicateKey(t, open(t)) })
+	t.Run("SigningKeyFollows", func(t *testing.T) { testKeyFollows(t, open(t)) })
+	t.Run("SigningKeyTurnRace", func(t *testing.T) { s := open(t); testKeyTurnRace(t, s, s) })
 	t.Run("EnsureSecret", func(t *testing.T) { testEnsureSecret(t, open(t)) })
 	t.Run("EnsureSecretRace", func(t *testing.T) { s := open(t); testEnsureSecretRace(t, s, s) })
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpired(t, open(t)) })
@@ -79,6 +81,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	t.Run("EnsureSecretRaceAcross", func(t *testing.T) { a, b := open(t); testEnsureSecretRace(t, a, b) })
 	t.Run("RevocationsVisibleAcross", func(t *testing.T) { a, b := open(t); testRevocationsVisibleAcross(t, a, b) })
 	t.Run("WatchRevocationsAcross", func(t *testing.T) { a, b := open(t); testWatchRevocationsAcross(t, a, b) })
+	t.Run("SigningKeyTurnRaceAcross", func(t *testing.T) { a, b := open(t); testKeyTurnRace(t, a, b) })
 }
 
 // ---- helpers ----
@@ -776,6 +779,8 @@ func newKey(t testing.TB, id string, signFrom, expires time.Time) *store.Signing
 		CreatedAt:  signFrom.Add(-time.Hour + time.Microsecond),
 		SignFrom:   signFrom,
 		ExpiresAt:  expires,
+		// A turn of its own, so that keys made here never guard each other.
+		Follows: fmt.Sprintf("after %s %x", id, randBytes(t, 8)),
 	}
 }
 
@@ -789,6 +794,9 @@ func checkKey(t testing.TB, got, want *store.SigningKey) {
 	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	checkTime(t, "SignFrom", got.SignFrom, want.SignFrom)
 	checkTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
+	if got.Follows != want.Follows {
+		t.Errorf("Follows = %q, want %q", got.Follows, want.Follows)
+	}
 }
 
 func testSigningKeys(t *testing.T, s store.Store) {
@@ -847,6 +855,109 @@ func testDuplicateKey(t *testing.T, s store.Store) {
 		t.Fatalf("SigningKeys = %d keys, %v; want 1", len(got), err)
 	}
 	checkKey(t, &got[0], k)
+}
+
+// keyIDs returns the IDs of the keys unexpired at now.
+func keyIDs(t *testing.T, s store.Store, now time.Time) []string {
+	t.Helper()
+	keys, err := s.SigningKeys(context.Background(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range keys {
+		ids = append(ids, k.ID)
+	}
+	return ids
+}
+
+// testKeyFollows: Follows round-trips; keys following different keys are all
+// stored; a second key with the same Follows gets ErrConflict while the first
+// is unexpired (at the newcomer's CreatedAt) and is stored once it has
+// expired, even though the expired row was never deleted; "" is a Follows
+// like any other.
+func testKeyFollows(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	add := func(id, follows string, createdAt time.Time) error {
+		k := newKey(t, id, createdAt, createdAt.Add(time.Hour))
+		k.CreatedAt, k.Follows = createdAt, follows
+		return s.AddSigningKey(ctx, k)
+	}
+	first := newKey(t, "first", base, base.Add(time.Hour))
+	first.CreatedAt, first.Follows = base, ""
+	if err := s.AddSigningKey(ctx, first); err != nil {
+		t.Fatalf("first key: %v", err)
+	}
+	got, err := s.SigningKeys(ctx, base)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("SigningKeys = %d keys, %v; want 1", len(got), err)
+	}
+	checkKey(t, &got[0], first)
+
+	if err := add("second", "first", base.Add(time.Minute)); err != nil {
+		t.Fatalf("a key following first: %v", err)
+	}
+	if err := add("other", "someone else", base.Add(time.Minute)); err != nil {
+		t.Fatalf("a key following another key: %v", err)
+	}
+	for _, c := range []struct{ id, follows string }{{"second-bis", "first"}, {"first-bis", ""}} {
+		if err := add(c.id, c.follows, base.Add(59*time.Minute)); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a second key following %q while the first is unexpired: err = %v, want ErrConflict", c.follows, err)
+		}
+	}
+	if ids := keyIDs(t, s, base.Add(time.Minute)); !slices.Equal(ids, []string{"first", "other", "second"}) {
+		t.Fatalf("keys = %q, want first, other, second", ids)
+	}
+	// first has expired (but is still stored): its turn may start again.
+	if err := add("again", "", base.Add(time.Hour)); err != nil {
+		t.Fatalf("Follows \"\" after the key holding it expired: %v", err)
+	}
+	got, err = s.SigningKeys(ctx, base.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range got {
+		if k.ID == "again" && k.Follows != "" {
+			t.Fatalf("Follows = %q, want empty", k.Follows)
+		}
+	}
+	if ids := keyIDs(t, s, base.Add(time.Hour)); !slices.Equal(ids, []string{"other", "second", "again"}) {
+		t.Fatalf("keys = %q, want other, second, again", ids)
+	}
+}
+
+// testKeyTurnRace: Racers goroutines (alternating between a and b) add keys
+// following the same key at once, round after round (the first round with
+// Follows ""); exactly one wins each round, the others get ErrConflict, both
+// stores see only the winners, and the winner is followed next round.
+func testKeyTurnRace(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	const racers, rounds = 8, 5
+	follows := ""
+	var winners []string
+	for round := range rounds {
+		at := base.Add(time.Duration(round) * time.Minute)
+		keys := make([]*store.SigningKey, racers)
+		for i := range keys {
+			keys[i] = newKey(t, fmt.Sprintf("r%d-%d", round, i), at, at.Add(time.Hour))
+			keys[i].CreatedAt, keys[i].Follows = at, follows
+		}
+		errs := race(racers, func(i int) error {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			return s.AddSigningKey(ctx, keys[i])
+		})
+		w := soleWinner(t, round, errs)
+		follows = keys[w].ID
+		winners = append(winners, keys[w].ID)
+	}
+	for name, s := range map[string]store.Store{"a": a, "b": b} {
+		if ids := keyIDs(t, s, base); !slices.Equal(ids, winners) {
+			t.Fatalf("%s sees keys %q, want the winners %q", name, ids, winners)
+		}
+	}
 }
 
 func testEnsureSecret(t *testing.T, s store.Store) {

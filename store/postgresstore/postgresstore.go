@@ -84,7 +84,13 @@ func listener(dsn string) func(ctx context.Context, channel string, notify func(
 		if err != nil {
 			return err
 		}
-		defer conn.Close(context.Background())
+		defer func() {
+			// A hung server must not hold up Close: the goodbye is
+			// best effort.
+			closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = conn.Close(closeCtx)
+		}()
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 			return err
 		}

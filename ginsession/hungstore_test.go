@@ -14,6 +14,7 @@ import (
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/postgresstore"
 )
 
 // The promise: verification keeps working from memory while the database
@@ -185,5 +186,32 @@ func TestHungDatabase_FailedPollsBackOff(t *testing.T) {
 	// about four attempts; polling on every stale request would be hundreds.
 	if polls > 8 {
 		t.Errorf("%d polls in one second against a refusing database: no backoff", polls)
+	}
+}
+
+// Closing a store whose Postgres stopped answering returns: the revocation
+// listener (a connection of its own, blocked waiting for notifications)
+// and the cleanup lease must not hold Close up.
+func TestHungDatabase_CloseWhilePostgresHangs(t *testing.T) {
+	srv := pgtest.StartServer(t)
+	st, err := postgresstore.Open(srv.NewDatabase(t), gormstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st, nil, nil)
+	c := e.newClient("header")
+	c.signIn("u")
+	expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
+	srv.Pause(t)
+	defer srv.Resume(t)
+	closed := make(chan error, 1)
+	go func() { closed <- st.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Logf("Close on a hung server: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return within 30 s of the server hanging")
 	}
 }

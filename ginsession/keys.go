@@ -62,10 +62,12 @@ type keyring struct {
 	st      store.Store
 	cfg     *settings
 	wrapKey []byte // AES key for private keys; nil = stored in the clear
-	// firstTurn is the Follows of a key made when none can sign here: ""
-	// without MasterKey, else a tag derived from it, so that instances on
-	// another MasterKey (whose keys are verify-only here) do not take this
-	// configuration's first turn.
+	// firstTurn is the Follows of a key made when none can sign here. It
+	// names the algorithm, so that a switch of SigningAlgorithm starts its
+	// own chain instead of colliding with the old algorithm's first key
+	// (whose turn may still be unexpired), and with a MasterKey a tag
+	// derived from it, so that instances on another MasterKey (whose keys
+	// are verify-only here) do not take this configuration's first turn.
 	firstTurn string
 	current   atomic.Pointer[keySet]
 	mu        sync.Mutex // serialises reloads
@@ -100,10 +102,10 @@ func (k *keyring) publishLead() time.Duration {
 }
 
 func newKeyring(ctx context.Context, cfg *settings) (*keyring, error) {
-	k := &keyring{st: cfg.st, cfg: cfg}
+	k := &keyring{st: cfg.st, cfg: cfg, firstTurn: "first " + cfg.algorithm}
 	if len(cfg.masterKey) > 0 {
 		k.wrapKey = deriveKey(cfg.masterKey, "ginsession signing-key wrap")
-		k.firstTurn = "first under master key " + hex.EncodeToString(deriveKey(cfg.masterKey, "ginsession signing-key first turn")[:8])
+		k.firstTurn += " under master key " + hex.EncodeToString(deriveKey(cfg.masterKey, "ginsession signing-key first turn")[:8])
 	}
 	if err := k.reload(ctx, true); err != nil {
 		return nil, err

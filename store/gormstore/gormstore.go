@@ -150,6 +150,7 @@ type GORMStore struct {
 	listen    func(ctx context.Context, channel string, notify func()) error // nil: cannot push (watch.go)
 	closing   context.Context                                                // done when Close starts
 	stopWatch context.CancelFunc
+	watch     watchers
 	loopDone  chan struct{}
 }
 
@@ -258,7 +259,7 @@ func (s *GORMStore) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return store.ErrClosed
 	}
-	s.stopWatch()
+	s.stopWatching()
 	if s.stopLoop != nil {
 		s.stopLoop()
 		<-s.loopDone

@@ -90,6 +90,11 @@ func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 // the protocol's answer (it also clears the frontend's tokens when the
 // session is gone). With Optional, a request without any session token
 // gets (nil, nil). GetSession does not store the session for FromContext.
+// One difference from Verify, which reads its options when the route is
+// built: WithAntiCSRF(AntiCSRFViaToken) here makes sessions carry the
+// anti-csrf token only from the first such call on, so a cookie session
+// created before it is asked to refresh once; set Config.AntiCSRF instead
+// when every route needs the token.
 func (e *Sessions) GetSession(c *gin.Context, opts ...VerifyOption) (*Session, error) {
 	return e.getSession(c, e.verifyOptions(opts))
 }

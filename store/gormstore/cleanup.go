@@ -162,14 +162,17 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 	}
 	batch := s.cleanup.batch
 	for _, t := range tables {
+		// The outer expires_at test is not redundant: Postgres re-checks
+		// it on the row version it finally locks, so a row a concurrent
+		// write extended after the subquery picked it survives.
 		q := "DELETE FROM " + t.name + " WHERE " + t.key + " IN (SELECT " + t.key + " FROM " + t.name +
-			" WHERE expires_at <= ? LIMIT ?)"
+			" WHERE expires_at <= ? LIMIT ?) AND expires_at <= ?"
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
 			}
 			start := time.Now()
-			res := s.write.WithContext(ctx).Exec(q, utc(now), batch)
+			res := s.write.WithContext(ctx).Exec(q, utc(now), batch, utc(now))
 			if res.Error != nil {
 				return total, res.Error
 			}

@@ -9,6 +9,8 @@ import (
 	mathrand "math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // DefaultCleanupBatchSize is the number of rows one cleanup statement deletes
@@ -75,10 +77,7 @@ func checkBatchSize(n int) (int, error) {
 // neither session-level advisory locks nor LISTEN and works behind a
 // connection pooler in transaction mode.
 func (s *GORMStore) leaseTable() []string {
-	typ := "DATETIME"
-	if s.postgres {
-		typ = "timestamptz"
-	}
+	typ := s.dialect.timeType()
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + s.tables.leases + ` (
 			name       text NOT NULL PRIMARY KEY,
@@ -87,20 +86,27 @@ func (s *GORMStore) leaseTable() []string {
 	}
 }
 
-// Lease times. On Postgres the database clock decides (clock_timestamp()),
-// so instances with skewed clocks still agree. A SQLite database is only
-// shared by processes on one machine, which share its clock, so Go's clock
-// is used there.
+// Lease times. On Postgres and MariaDB the database clock decides
+// (clock_timestamp(), UTC_TIMESTAMP(6): UTC whatever the session's
+// time_zone), so instances with skewed clocks still agree. A SQLite
+// database is only shared by processes on one machine, which share its
+// clock, so Go's clock is used there.
 func (s *GORMStore) leaseUntil(d time.Duration) (expr string, args []any) {
-	if s.postgres {
+	switch s.dialect {
+	case postgresDialect:
 		return "clock_timestamp() + CAST(? AS bigint) * interval '1 microsecond'", []any{d.Microseconds()}
+	case mysqlDialect:
+		return "UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND", []any{d.Microseconds()}
 	}
 	return "?", []any{utc(time.Now().Add(d))}
 }
 
 func (s *GORMStore) leaseNow() (expr string, args []any) {
-	if s.postgres {
+	switch s.dialect {
+	case postgresDialect:
 		return "clock_timestamp()", nil
+	case mysqlDialect:
+		return "UTC_TIMESTAMP(6)", nil
 	}
 	return "?", []any{utc(time.Now())}
 }
@@ -110,6 +116,9 @@ func (s *GORMStore) leaseNow() (expr string, args []any) {
 // current row has expired or names this holder. Concurrent callers are
 // serialised on the row, and exactly one of them sees a row affected.
 func (s *GORMStore) takeLease(ctx context.Context, d time.Duration) (bool, error) {
+	if s.dialect == mysqlDialect {
+		return s.takeLeaseMySQL(ctx, d)
+	}
 	until, uArgs := s.leaseUntil(d)
 	now, nArgs := s.leaseNow()
 	l := s.tables.leases
@@ -124,12 +133,61 @@ func (s *GORMStore) takeLease(ctx context.Context, d time.Duration) (bool, error
 	return res.RowsAffected == 1, nil
 }
 
+// takeLeaseMySQL is takeLease on MariaDB, whose upsert has no WHERE: each
+// assignment applies only when the row has expired or is ours. holder is
+// assigned first, because MariaDB evaluates the assignments in order and
+// the second sees the first's result: when the condition held, it still
+// holds after holder changed (the row names this holder now); when it did
+// not, holder did not change. The affected-row count cannot tell "renewed
+// to the same instant" from "someone else's", so the holder is read back
+// in the same transaction, under the row lock the upsert took.
+func (s *GORMStore) takeLeaseMySQL(ctx context.Context, d time.Duration) (bool, error) {
+	until, uArgs := s.leaseUntil(d)
+	now, _ := s.leaseNow()
+	l := s.tables.leases
+	free := "(expires_at <= " + now + " OR holder = VALUES(holder))"
+	q := "INSERT INTO " + l + " (name, holder, expires_at) VALUES (?, ?, " + until + ")" +
+		" ON DUPLICATE KEY UPDATE holder = IF(" + free + ", VALUES(holder), holder)," +
+		" expires_at = IF(" + free + ", VALUES(expires_at), expires_at)"
+	taken := false
+	err := s.transaction(s.write.WithContext(ctx), func(tx *gorm.DB) error {
+		if err := tx.Exec(q, append([]any{cleanupLeaseName, s.cleanup.holder}, uArgs...)...).Error; err != nil {
+			return err
+		}
+		var holder []string
+		if err := tx.Raw("SELECT holder FROM "+l+" WHERE name = ?", cleanupLeaseName).Scan(&holder).Error; err != nil {
+			return err
+		}
+		taken = len(holder) == 1 && holder[0] == s.cleanup.holder
+		return nil
+	})
+	return taken, err
+}
+
 // extendLease sets the end of the lease this store holds to d from now. It
 // reports false when the lease is no longer ours.
 func (s *GORMStore) extendLease(ctx context.Context, d time.Duration) (bool, error) {
 	until, args := s.leaseUntil(d)
-	res := s.write.WithContext(ctx).Exec("UPDATE "+s.tables.leases+" SET expires_at = "+until+
-		" WHERE name = ? AND holder = ?", append(args, cleanupLeaseName, s.cleanup.holder)...)
+	q := "UPDATE " + s.tables.leases + " SET expires_at = " + until + " WHERE name = ? AND holder = ?"
+	args = append(args, cleanupLeaseName, s.cleanup.holder)
+	if s.dialect == mysqlDialect {
+		// MariaDB counts changed rows, not matched ones: an extension to
+		// the same instant would count 0. The statement matched if the
+		// row still names this holder.
+		held := false
+		err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(q, args...).Error; err != nil {
+				return err
+			}
+			var n int64
+			err := tx.Raw("SELECT COUNT(*) FROM "+s.tables.leases+" WHERE name = ? AND holder = ?",
+				cleanupLeaseName, s.cleanup.holder).Scan(&n).Error
+			held = n == 1
+			return err
+		})
+		return held, err
+	}
+	res := s.write.WithContext(ctx).Exec(q, args...)
 	if res.Error != nil {
 		return false, res.Error
 	}
@@ -150,7 +208,7 @@ func (s *GORMStore) releaseLease(ctx context.Context) error {
 // loop renews its lease there) when it is not nil.
 //
 // A batch that deletes fewer rows than asked normally means the table is
-// done. On Postgres another deleter (DeleteExpired elsewhere) may have
+// done. On Postgres and MariaDB another deleter (DeleteExpired elsewhere) may have
 // deleted some of the rows the batch selected, so there only an empty batch
 // ends a table. On SQLite a statement runs alone under the write lock.
 func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between func(context.Context) error) (int64, error) {
@@ -167,12 +225,22 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 		// write extended after the subquery picked it survives.
 		q := "DELETE FROM " + t.name + " WHERE " + t.key + " IN (SELECT " + t.key + " FROM " + t.name +
 			" WHERE expires_at <= ? LIMIT ?) AND expires_at <= ?"
+		args := []any{utc(now), batch, utc(now)}
+		if s.dialect == mysqlDialect {
+			// MariaDB refuses LIMIT in an IN subquery and a subquery on
+			// the table being deleted from, but its DELETE takes a LIMIT
+			// itself. It reads each row it deletes under the row's lock
+			// (the latest committed version), so the extended row
+			// survives here too.
+			q = "DELETE FROM " + t.name + " WHERE expires_at <= ? LIMIT ?"
+			args = []any{utc(now), batch}
+		}
 		for {
 			if err := ctx.Err(); err != nil {
 				return total, err
 			}
 			start := time.Now()
-			res := s.write.WithContext(ctx).Exec(q, utc(now), batch, utc(now))
+			res := s.write.WithContext(ctx).Exec(q, args...)
 			if res.Error != nil {
 				return total, res.Error
 			}
@@ -180,7 +248,7 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 				s.cleanup.onBatch(t.name, res.RowsAffected, time.Since(start))
 			}
 			total += res.RowsAffected
-			if res.RowsAffected == 0 || (!s.postgres && res.RowsAffected < int64(batch)) {
+			if res.RowsAffected == 0 || (s.dialect == sqliteDialect && res.RowsAffected < int64(batch)) {
 				break
 			}
 			s.yieldWriter()

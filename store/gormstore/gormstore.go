@@ -35,13 +35,13 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/internal/gormconn"
@@ -130,7 +130,7 @@ type GORMStore struct {
 	// writer at a time; queueing writers in Go rather than in SQLite's busy
 	// handler is what keeps SQLITE_BUSY away) and read is a pool.
 	read, write *gorm.DB
-	postgres    bool // dialect: Postgres when true, SQLite otherwise
+	dialect     dialect // which SQL the store writes (dialect.go)
 	// singleWriter: write is one connection shared by every writer
 	// (sqlitestore.Open).
 	singleWriter bool
@@ -186,12 +186,9 @@ func New(db *gorm.DB, opts Options) (*GORMStore, error) {
 func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 	s := &GORMStore{read: c.Read, write: c.Write, owned: c.Owned, singleWriter: c.SingleWriter, now: opts.Now, log: opts.Logger, listen: c.Listen}
 	s.closing, s.stopWatch = context.WithCancel(context.Background())
-	switch name := s.write.Dialector.Name(); name {
-	case "postgres":
-		s.postgres = true
-	case "sqlite":
-	default:
-		return nil, fmt.Errorf("store: unsupported GORM dialect %q (want sqlite or postgres)", name)
+	var err error
+	if s.dialect, err = dialectOf(s.write); err != nil {
+		return nil, err
 	}
 	prefix := opts.TablePrefix
 	if prefix == "" {
@@ -212,7 +209,6 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	var err error
 	if s.cleanup.batch, err = checkBatchSize(opts.CleanupBatchSize); err != nil {
 		return nil, err
 	}
@@ -225,6 +221,11 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.dialect == mysqlDialect {
+		if err := s.checkMySQLTimes(context.Background()); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.migrate(context.Background()); err != nil {
 		return nil, err
@@ -377,11 +378,6 @@ type keyRow struct {
 	Follows sql.NullString `gorm:"column:follows"`
 }
 
-type secretRow struct {
-	Name  string `gorm:"column:name"`
-	Value blob   `gorm:"column:value"`
-}
-
 // CreateSession implements store.Store. Handle and UserID must be non-empty valid
 // UTF-8 without NUL bytes; RefreshHash must be set. A duplicate handle gives
 // an error matching gorm.ErrDuplicatedKey.
@@ -428,8 +424,10 @@ func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time
 	return row, nil
 }
 
-// RotateSession implements store.Store: one UPDATE … RETURNING guarded on
-// the handle, the current refresh hash and the expiry.
+// RotateSession implements store.Store: one UPDATE guarded on the handle,
+// the current refresh hash and the expiry, with RETURNING (on MariaDB,
+// which has no UPDATE … RETURNING, followed by a read in the same
+// transaction: rotateThenRead).
 func (s *GORMStore) RotateSession(ctx context.Context, handle string, current []byte, r store.Rotation) (*store.Session, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
@@ -437,7 +435,13 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, current []
 	if len(r.NewRefreshHash) == 0 || len(current) == 0 {
 		return nil, errors.New("store: rotate session: empty refresh hash")
 	}
-	row, err := queryRotated(ctx, s.hot[hotRotate], handle, current, r)
+	var row *store.Session
+	var err error
+	if s.dialect == mysqlDialect {
+		row, err = s.rotateThenRead(ctx, handle, current, r)
+	} else {
+		row, err = queryRotated(ctx, s.hot[hotRotate], handle, current, r)
+	}
 	if err != nil {
 		return nil, s.fail("rotate session", err)
 	}
@@ -463,7 +467,7 @@ func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.T
 		return store.ErrClosed
 	}
 	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if !s.postgres {
+		if s.dialect == sqliteDialect {
 			// A write first makes SQLite take its write lock now, even in a
 			// deferred transaction (New with the caller's settings), so the
 			// read below cannot go stale before the write.
@@ -472,7 +476,7 @@ func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.T
 			}
 		}
 		q := "SELECT " + sessionColumns + " FROM " + s.tables.sessions + " WHERE handle = ? AND expires_at > ?"
-		if s.postgres {
+		if s.dialect != sqliteDialect {
 			q += " FOR UPDATE"
 		}
 		var rows []sessionRow
@@ -521,10 +525,38 @@ func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]st
 		return nil, store.ErrClosed
 	}
 	var handles []string
-	err := s.write.WithContext(ctx).Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).
-		Scan(&handles).Error
+	var err error
+	if s.dialect == mysqlDialect {
+		handles, err = s.deleteUserSessionsLocked(ctx, userID)
+	} else {
+		err = s.write.WithContext(ctx).Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).
+			Scan(&handles).Error
+	}
 	if err != nil {
 		return nil, s.fail("delete user sessions", err)
+	}
+	return handles, nil
+}
+
+// deleteUserSessionsLocked is DeleteUserSessions without DELETE …
+// RETURNING (MySQL has none): the user's rows are locked and read, then
+// exactly those rows are deleted, in one transaction, so the handles
+// returned are the rows deleted.
+func (s *GORMStore) deleteUserSessionsLocked(ctx context.Context, userID string) ([]string, error) {
+	var handles []string
+	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Raw("SELECT handle FROM "+s.tables.sessions+" WHERE user_id = ? FOR UPDATE", userID).Scan(&handles).Error; err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(handles, 500) {
+			if err := tx.Exec("DELETE FROM "+s.tables.sessions+" WHERE handle IN ?", chunk).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return handles, nil
 }
@@ -573,18 +605,19 @@ func (s *GORMStore) AddSigningKey(ctx context.Context, k *store.SigningKey) erro
 		}
 	}
 	db := s.write.WithContext(ctx)
-	err := db.Transaction(func(tx *gorm.DB) error {
+	err := s.transaction(db, func(tx *gorm.DB) error {
 		if err := tx.Exec("DELETE FROM "+s.tables.keys+" WHERE follows = ? AND expires_at <= ?", k.Follows, utc(k.CreatedAt)).Error; err != nil {
 			return err
 		}
 		res := tx.Exec("INSERT INTO "+s.tables.keys+
 			" (id, algorithm, private_key, public_key, created_at, sign_from, expires_at, follows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"+
-			" ON CONFLICT (follows) DO NOTHING",
+			s.dialect.upsertIgnore("follows", "id"),
 			k.ID, k.Algorithm, blob(k.PrivateKey), blob(k.PublicKey), utc(k.CreatedAt), utc(k.SignFrom), utc(k.ExpiresAt), k.Follows)
 		if res.Error != nil || res.RowsAffected > 0 {
 			return res.Error
 		}
-		// Nothing inserted: the follows index matched. The same ID stored
+		// Nothing inserted: a unique index matched (on MariaDB the no-op
+		// update counts no changed row). The same ID stored
 		// already is the caller's duplicate, not a lost race.
 		var n int64
 		if err := tx.Raw("SELECT COUNT(*) FROM "+s.tables.keys+" WHERE id = ?", k.ID).Scan(&n).Error; err != nil {
@@ -648,9 +681,8 @@ func (s *GORMStore) EnsureSecret(ctx context.Context, name string, value []byte)
 	if len(value) == 0 {
 		return nil, errors.New("store: ensure secret: empty value")
 	}
-	err := s.write.WithContext(ctx).Table(s.tables.secrets).
-		Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoNothing: true}).
-		Create(&secretRow{Name: name, Value: blob(value)}).Error
+	err := s.write.WithContext(ctx).Exec("INSERT INTO "+s.tables.secrets+" (name, value) VALUES (?, ?)"+
+		s.dialect.upsertIgnore("name", "name"), name, blob(value)).Error
 	if err != nil {
 		return nil, s.fail("ensure secret", err)
 	}

@@ -494,6 +494,9 @@ func TestBinaryColumnsRaw(t *testing.T) {
 // read with an empty Follows and guard nothing, and the guard holds.
 func TestMigrateAddsFollows(t *testing.T) {
 	for _, b := range backends {
+		if b.name == "MariaDB" {
+			continue // its tables had follows from the first version: nothing to migrate
+		}
 		t.Run(b.name, func(t *testing.T) {
 			where := b.newDB(t)
 			old := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})

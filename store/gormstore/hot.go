@@ -56,6 +56,9 @@ type hotKind int
 const (
 	hotGet hotKind = iota
 	hotRotate
+	// hotRotated reads back what hotRotate's RETURNING gives elsewhere
+	// (MariaDB only; rotateThenRead).
+	hotRotated
 	hotKinds
 )
 
@@ -69,11 +72,19 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 		q = "SELECT " + sessionColumns + " FROM " + t + " WHERE handle = ? AND expires_at > ?"
 	case hotRotate:
 		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
-			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ? RETURNING user_id, generation, created_at, payload"
+			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ?"
+		if s.dialect != mysqlDialect {
+			q += " RETURNING " + rotatedColumns
+		}
+	case hotRotated:
+		if s.dialect != mysqlDialect {
+			return ""
+		}
+		q = "SELECT " + rotatedColumns + " FROM " + t + " WHERE handle = ?"
 	default:
 		panic("gormstore: unknown hot statement")
 	}
-	if !s.postgres {
+	if s.dialect != postgresDialect {
 		return q
 	}
 	var b strings.Builder
@@ -90,10 +101,20 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 	return b.String()
 }
 
+// rotatedColumns are what a rotation reads back: the columns the caller
+// of RotateSession cannot know (queryRotated).
+const rotatedColumns = "user_id, generation, created_at, payload"
+
 // prepareHot makes every hot statement on its handle (the read pool for
-// hotGet, the writer otherwise), prepared on SQLite.
+// hotGet, the writer otherwise), prepared on SQLite and MariaDB (where a
+// statement with arguments sent as text is prepared, run and closed on
+// every call by the driver: three round trips instead of one).
 func (s *GORMStore) prepareHot(ctx context.Context) error {
 	for kind := range hotKinds {
+		text := s.hotSQL(kind)
+		if text == "" {
+			continue
+		}
 		h := s.write
 		if kind == hotGet {
 			h = s.read
@@ -102,8 +123,8 @@ func (s *GORMStore) prepareHot(ctx context.Context) error {
 		if err != nil {
 			return errors.Join(err, s.closeHot())
 		}
-		st := hotStmt{db: db, text: s.hotSQL(kind)}
-		if !s.postgres {
+		st := hotStmt{db: db, text: text}
+		if s.dialect != postgresDialect {
 			if st.stmt, err = db.PrepareContext(ctx, st.text); err != nil {
 				return errors.Join(fmt.Errorf("store: preparing statements: %w", err), s.closeHot())
 			}
@@ -186,12 +207,54 @@ func querySession(ctx context.Context, st hotStmt, args ...any) (*store.Session,
 	return row, nil
 }
 
+// rotateThenRead is the rotation on MariaDB: the guarded UPDATE, then, if
+// it changed the row, a read of what RETURNING would have given, in one
+// transaction. The read comes after the write in the transaction that
+// holds the row's lock, so it sees this rotation and no other. It is still
+// one guarded write: the state machine above it is the same on every
+// backend. The UPDATE always changes a row it matches (generation goes up),
+// so MariaDB's count of changed rows is the count of matched rows.
+func (s *GORMStore) rotateThenRead(ctx context.Context, handle string, current []byte, r store.Rotation) (_ *store.Session, err error) {
+	db := s.hot[hotRotate].db
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	res, err := tx.StmtContext(ctx, s.hot[hotRotate].stmt).ExecContext(ctx,
+		[]byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
+	if err != nil {
+		return nil, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, tx.Rollback()
+	}
+	row, err := queryRotated(ctx, hotStmt{stmt: tx.StmtContext(ctx, s.hot[hotRotated].stmt)}, handle, current, r, handle)
+	if err != nil {
+		return nil, err
+	}
+	if row == nil {
+		return nil, errors.New("rotated row vanished inside its transaction")
+	}
+	return row, tx.Commit()
+}
+
 // queryRotated runs the hotRotate statement and completes the row
 // from what the caller passed: only the columns the caller cannot know come
 // back from the database (the times it set, the hashes it gave and the
 // handle are not read again; Data is not read at all). nil when no row
 // matched.
-func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte, r store.Rotation) (*store.Session, error) {
+// args, when given, replace the rotation's arguments (rotateThenRead reads
+// with the handle alone).
+func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte, r store.Rotation, args ...any) (*store.Session, error) {
 	out := store.Session{
 		Handle:          handle,
 		RefreshHash:     append([]byte(nil), r.NewRefreshHash...),
@@ -199,10 +262,13 @@ func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte
 		RotatedAt:       utc(r.RotatedAt),
 		ExpiresAt:       utc(r.ExpiresAt),
 	}
+	if len(args) == 0 {
+		args = []any{[]byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt)}
+	}
 	var created dbTime
 	found, err := queryOne(ctx, st, func(rows *sql.Rows) error {
 		return rows.Scan(&out.UserID, &out.Generation, &created, &out.Payload)
-	}, []byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
+	}, args...)
 	if !found || err != nil {
 		return nil, err
 	}

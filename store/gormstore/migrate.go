@@ -7,14 +7,16 @@ import (
 	"gorm.io/gorm"
 )
 
-// migrate creates the tables and indexes if they do not exist. On Postgres it
-// holds a transaction-scoped advisory lock so instances starting together do
-// not race on CREATE TABLE IF NOT EXISTS; on SQLite the write transaction
-// serialises them.
+// migrate creates the tables and indexes if they do not exist, under the
+// dialect's migration lock (migrationLock) so instances starting together
+// do not race.
 func (s *GORMStore) migrate(ctx context.Context) error {
 	t := s.tables
 	var stmts []string
-	if s.postgres {
+	switch s.dialect {
+	case mysqlDialect:
+		stmts = s.mysqlTables()
+	case postgresDialect:
 		stmts = []string{
 			`CREATE TABLE IF NOT EXISTS ` + t.sessions + ` (
 				handle            text        NOT NULL PRIMARY KEY,
@@ -45,7 +47,7 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 				name  text  NOT NULL PRIMARY KEY,
 				value bytea NOT NULL)`,
 		}
-	} else {
+	default:
 		// DATETIME makes the mattn driver parse the stored text back into
 		// time.Time. Times are written in UTC in one format whose text order
 		// is time order, so comparisons in SQL are correct.
@@ -78,18 +80,18 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 				value BLOB NOT NULL)`,
 		}
 	}
-	stmts = append(stmts, s.revocationTable()...)
-	stmts = append(stmts, s.leaseTable()...)
-	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if s.postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", "ginsession/store/migrate/"+t.prefix).Error; err != nil {
-				return err
-			}
-		}
+	if s.dialect != mysqlDialect {
+		stmts = append(stmts, s.revocationTable()...)
+		stmts = append(stmts, s.leaseTable()...)
+	}
+	err := s.migrationLock(ctx, func(tx *gorm.DB) error {
 		for _, stmt := range stmts {
 			if err := tx.Exec(stmt).Error; err != nil {
 				return err
 			}
+		}
+		if s.dialect == mysqlDialect {
+			return nil // created with follows and its index from the start
 		}
 		return s.addFollows(tx)
 	})
@@ -104,7 +106,7 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 // unique index that makes AddSigningKey's guard hold across processes.
 func (s *GORMStore) addFollows(tx *gorm.DB) error {
 	t := s.tables
-	if s.postgres {
+	if s.dialect == postgresDialect {
 		if err := tx.Exec(`ALTER TABLE ` + t.keys + ` ADD COLUMN IF NOT EXISTS follows text`).Error; err != nil {
 			return err
 		}
@@ -120,4 +122,59 @@ func (s *GORMStore) addFollows(tx *gorm.DB) error {
 		}
 	}
 	return tx.Exec(`CREATE UNIQUE INDEX IF NOT EXISTS ` + t.prefix + `signing_keys_follows_idx ON ` + t.keys + ` (follows)`).Error
+}
+
+// mysqlTables returns the statements that create the tables on MariaDB,
+// indexes included: CREATE INDEX IF NOT EXISTS is MariaDB's alone, an
+// index declared in CREATE TABLE IF NOT EXISTS works on MySQL too.
+//
+// Text the store compares (handles, user ids, key ids) is kept as bytes
+// (VARBINARY, BLOB), compared byte for byte: the default collations would
+// make "Alice" equal "alice" and ignore trailing spaces, so one user's id
+// could match another's. Handles, key ids, algorithms, follows and secret
+// names are at most 255 bytes (the engine's are far shorter); user ids up
+// to 64 KiB, indexed on their first 255 bytes. A longer value is refused
+// with an error (strict mode), never cut.
+func (s *GORMStore) mysqlTables() []string {
+	t := s.tables
+	const opts = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+	return []string{
+		`CREATE TABLE IF NOT EXISTS ` + t.sessions + ` (
+			handle            VARBINARY(255) NOT NULL PRIMARY KEY,
+			user_id           BLOB           NOT NULL,
+			refresh_hash      VARBINARY(255) NOT NULL,
+			prev_refresh_hash VARBINARY(255),
+			generation        BIGINT         NOT NULL DEFAULT 0,
+			rotated_at        DATETIME(6)    NOT NULL,
+			expires_at        DATETIME(6)    NOT NULL,
+			created_at        DATETIME(6)    NOT NULL,
+			payload           LONGBLOB,
+			data              LONGBLOB,
+			INDEX ` + t.prefix + `sessions_user_id_idx (user_id(255)),
+			INDEX ` + t.prefix + `sessions_expires_at_idx (expires_at))` + opts,
+		`CREATE TABLE IF NOT EXISTS ` + t.keys + ` (
+			id          VARBINARY(255) NOT NULL PRIMARY KEY,
+			algorithm   VARBINARY(255) NOT NULL,
+			private_key BLOB,
+			public_key  BLOB,
+			created_at  DATETIME(6)    NOT NULL,
+			sign_from   DATETIME(6)    NOT NULL,
+			expires_at  DATETIME(6)    NOT NULL,
+			follows     VARBINARY(255),
+			INDEX ` + t.prefix + `signing_keys_expires_at_idx (expires_at),
+			UNIQUE INDEX ` + t.prefix + `signing_keys_follows_idx (follows))` + opts,
+		`CREATE TABLE IF NOT EXISTS ` + t.secrets + ` (
+			name  VARBINARY(255) NOT NULL PRIMARY KEY,
+			value BLOB           NOT NULL)` + opts,
+		`CREATE TABLE IF NOT EXISTS ` + t.revocations + ` (
+			handle     VARBINARY(255) NOT NULL PRIMARY KEY,
+			revoked_at DATETIME(6)    NOT NULL,
+			expires_at DATETIME(6)    NOT NULL,
+			INDEX ` + t.prefix + `revocations_revoked_at_idx (revoked_at),
+			INDEX ` + t.prefix + `revocations_expires_at_idx (expires_at))` + opts,
+		`CREATE TABLE IF NOT EXISTS ` + t.leases + ` (
+			name       VARBINARY(255) NOT NULL PRIMARY KEY,
+			holder     VARBINARY(255) NOT NULL,
+			expires_at DATETIME(6)    NOT NULL)` + opts,
+	}
 }

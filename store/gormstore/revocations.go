@@ -32,13 +32,13 @@ func (s *GORMStore) AddRevocations(ctx context.Context, revs []store.Revocation)
 	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, r := range revs {
 			err := tx.Exec("INSERT INTO "+s.tables.revocations+" (handle, revoked_at, expires_at) VALUES (?, ?, ?)"+
-				" ON CONFLICT (handle) DO UPDATE SET revoked_at = excluded.revoked_at, expires_at = excluded.expires_at",
+				s.dialect.upsertReplace("handle", "revoked_at", "expires_at"),
 				r.Handle, utc(r.RevokedAt), utc(r.ExpiresAt)).Error
 			if err != nil {
 				return err
 			}
 		}
-		if s.postgres {
+		if s.dialect == postgresDialect {
 			// Delivered to every listener when the transaction commits
 			// (WatchRevocations); works through pgbouncer in transaction
 			// mode too, since NOTIFY belongs to the transaction.
@@ -73,10 +73,7 @@ func (s *GORMStore) RevocationsSince(ctx context.Context, since, now time.Time) 
 // revocationTable returns the statements that create the revocations table.
 func (s *GORMStore) revocationTable() []string {
 	t := s.tables
-	typ := "DATETIME"
-	if s.postgres {
-		typ = "timestamptz"
-	}
+	typ := s.dialect.timeType()
 	return []string{
 		`CREATE TABLE IF NOT EXISTS ` + t.revocations + ` (
 			handle     text NOT NULL PRIMARY KEY,

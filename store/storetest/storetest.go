@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("CreateGetRoundTrip", func(t *testing.T) { testRoundTrip(t, open(t)) })
 	t.Run("TextFieldsRoundTripOrFailAtCreate", func(t *testing.T) { testTextFields(t, open(t)) })
 	t.Run("DuplicateHandle", func(t *testing.T) { testDuplicateHandle(t, open(t)) })
+	t.Run("IDsCompareExactly", func(t *testing.T) { testIDsExact(t, open(t)) })
 	t.Run("GetMissingAndExpired", func(t *testing.T) { testGetExpired(t, open(t)) })
 	t.Run("Rotate", func(t *testing.T) { testRotate(t, open(t)) })
 	t.Run("RotateStale", func(t *testing.T) { testRotateStale(t, open(t)) })
@@ -298,6 +299,43 @@ func testTextFields(t *testing.T, s store.Store) {
 			}
 			checkSession(t, get(t, s, in.Handle), in)
 		})
+	}
+}
+
+// testIDsExact: ids that differ only in letter case, trailing spaces or
+// Unicode normalisation are different ids. A database comparing with a
+// case-insensitive or space-padding collation (MariaDB's defaults) would
+// hand "alice"'s sessions to "Alice " and revoke them with hers.
+func testIDsExact(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	users := []string{"alice", "Alice", "alice ", "ALICE", "ali\u0301ce", "alíce"}
+	for i, u := range users {
+		create(t, s, newSession(t, fmt.Sprintf("h-%d", i), u))
+	}
+	for i, u := range users {
+		list, err := s.ListUserSessions(ctx, u, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].Handle != fmt.Sprintf("h-%d", i) {
+			t.Errorf("ListUserSessions(%q) = %d sessions, want only h-%d", u, len(list), i)
+		}
+	}
+	// Handles too: "H-0" and "h-0 " are not "h-0".
+	for _, h := range []string{"H-0", "h-0 ", "h-0\t"} {
+		if _, err := s.GetSession(ctx, h, base); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetSession(%q) err = %v, want ErrNotFound (only h-0 exists)", h, err)
+		}
+		if ok, err := s.DeleteSession(ctx, h); ok || err != nil {
+			t.Errorf("DeleteSession(%q) = %v, %v; want false, nil", h, ok, err)
+		}
+	}
+	got, err := s.DeleteUserSessions(ctx, "alice")
+	if err != nil || !slices.Equal(got, []string{"h-0"}) {
+		t.Fatalf("DeleteUserSessions(alice) = %q, %v; want only h-0", got, err)
+	}
+	for i := 1; i < len(users); i++ {
+		get(t, s, fmt.Sprintf("h-%d", i))
 	}
 }
 

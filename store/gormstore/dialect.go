@@ -1,0 +1,197 @@
+package gormstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// dialect is the SQL a store writes. The three differ where SQL itself
+// does: upserts (ON CONFLICT on SQLite and Postgres, ON DUPLICATE KEY on
+// MariaDB), RETURNING (MariaDB has it on DELETE and INSERT, not on UPDATE),
+// LIMIT in a subquery (MariaDB refuses it), column types and the lock that
+// serialises instances creating the tables.
+type dialect int
+
+const (
+	sqliteDialect dialect = iota
+	postgresDialect
+	mysqlDialect // MariaDB, and MySQL 8 which speaks the same SQL here
+)
+
+func (d dialect) String() string {
+	switch d {
+	case postgresDialect:
+		return "postgres"
+	case mysqlDialect:
+		return "mysql"
+	default:
+		return "sqlite"
+	}
+}
+
+// dialectOf names the dialect of db from its GORM dialector.
+func dialectOf(db *gorm.DB) (dialect, error) {
+	switch name := db.Dialector.Name(); name {
+	case "sqlite":
+		return sqliteDialect, nil
+	case "postgres":
+		return postgresDialect, nil
+	case "mysql":
+		return mysqlDialect, nil
+	default:
+		return 0, fmt.Errorf("store: unsupported GORM dialect %q (want sqlite, postgres or mysql)", name)
+	}
+}
+
+// timeType is the column type of every timestamp. All hold UTC with
+// microsecond precision or better (SQLite keeps the text the driver wrote).
+func (d dialect) timeType() string {
+	switch d {
+	case postgresDialect:
+		return "timestamptz"
+	case mysqlDialect:
+		return "DATETIME(6)"
+	default:
+		return "DATETIME"
+	}
+}
+
+// upsertIgnore returns the clause that makes an INSERT do nothing when a
+// row with the same unique key exists. On MariaDB it is a no-op update
+// rather than INSERT IGNORE, which would also turn errors such as a value
+// too long for its column into warnings.
+func (d dialect) upsertIgnore(conflictColumn, anyColumn string) string {
+	if d == mysqlDialect {
+		return " ON DUPLICATE KEY UPDATE " + anyColumn + " = " + anyColumn
+	}
+	return " ON CONFLICT (" + conflictColumn + ") DO NOTHING"
+}
+
+// upsertReplace returns the clause that makes an INSERT overwrite columns
+// of the row with the same unique key.
+func (d dialect) upsertReplace(conflictColumn string, columns ...string) string {
+	var q string
+	if d == mysqlDialect {
+		q = " ON DUPLICATE KEY UPDATE "
+		for i, c := range columns {
+			if i > 0 {
+				q += ", "
+			}
+			q += c + " = VALUES(" + c + ")"
+		}
+		return q
+	}
+	q = " ON CONFLICT (" + conflictColumn + ") DO UPDATE SET "
+	for i, c := range columns {
+		if i > 0 {
+			q += ", "
+		}
+		q += c + " = excluded." + c
+	}
+	return q
+}
+
+// migrationLock serialises instances creating the tables together. On
+// Postgres concurrent CREATE TABLE IF NOT EXISTS can fail on the catalog's
+// unique index, so a transaction-scoped advisory lock is taken; on MariaDB
+// DDL commits implicitly and cannot sit in a transaction, so a named lock
+// is taken on the one connection the migration runs on (fn gets that
+// connection) and released after. SQLite's write transaction serialises
+// its writers itself.
+func (s *GORMStore) migrationLock(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	name := "ginsession/store/migrate/" + s.tables.prefix
+	switch s.dialect {
+	case postgresDialect:
+		return s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", name).Error; err != nil {
+				return err
+			}
+			return fn(tx)
+		})
+	case mysqlDialect:
+		return s.write.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+			var got int64
+			// GET_LOCK waits at most its timeout (seconds) and answers 1
+			// when taken; the lock ends with the connection at the latest.
+			if err := conn.Raw("SELECT GET_LOCK(?, ?)", name, int(migrationLockWait/time.Second)).Scan(&got).Error; err != nil {
+				return err
+			}
+			if got != 1 {
+				return fmt.Errorf("another instance held the migration lock %q for %v", name, migrationLockWait)
+			}
+			err := fn(conn)
+			var released sql.NullInt64
+			if rerr := conn.Raw("SELECT RELEASE_LOCK(?)", name).Scan(&released).Error; err == nil && rerr != nil {
+				err = rerr
+			}
+			return err
+		})
+	default:
+		return s.write.WithContext(ctx).Transaction(fn)
+	}
+}
+
+// migrationLockWait bounds the wait for another instance's migration.
+const migrationLockWait = 60 * time.Second
+
+// checkMySQLTimes refuses a MariaDB handle that would store or read times
+// wrongly: the store writes and compares UTC wall-clock times in DATETIME
+// columns, which carry no zone, so the driver must send times in UTC
+// (loc=UTC) and read them back as time.Time (parseTime=true). A handle
+// opened with another loc would write local times that instances in other
+// zones, and the lease's UTC_TIMESTAMP(), read as UTC. mysqlstore.Open and
+// mysqlstore.ParseDSN set both; this catches a *gorm.DB given to New
+// without them.
+func (s *GORMStore) checkMySQLTimes(ctx context.Context) error {
+	probe := time.Date(2001, 2, 3, 4, 5, 6, 789012000, time.UTC)
+	var sent string
+	var back time.Time
+	row := s.write.WithContext(ctx).Raw("SELECT CAST(? AS CHAR), CAST(? AS DATETIME(6))", probe, probe).Row()
+	if err := row.Scan(&sent, &back); err != nil {
+		return fmt.Errorf("store: the MariaDB handle must read times as time.Time (DSN parseTime=true&loc=UTC, or mysqlstore.ParseDSN): %w", err)
+	}
+	if want := "2001-02-03 04:05:06.789012"; sent != want || !back.Equal(probe) {
+		return fmt.Errorf("store: the MariaDB handle sends times as %q, want %q in UTC (DSN loc=UTC, or mysqlstore.ParseDSN)", sent, want)
+	}
+	return nil
+}
+
+// transaction runs fn in a transaction on db. On MariaDB it runs again
+// when the server chose it as a deadlock victim: InnoDB locks the gaps
+// between index entries, and writers racing to insert the same unique
+// value (AddSigningKey's turn, the cleanup lease) can each hold a lock the
+// other waits for; the server then rolls one back, and MySQL's own advice
+// is to run it again. Every fn here is a guarded write, so running it
+// again gives the answer it would have given second in line (a conflict,
+// not a failure).
+func (s *GORMStore) transaction(db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.Transaction(fn)
+		if err == nil || s.dialect != mysqlDialect || attempt == deadlockAttempts || !isDeadlock(err) {
+			return err
+		}
+		select {
+		case <-db.Statement.Context.Done():
+			return err
+		case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(5*time.Millisecond)))):
+		}
+	}
+}
+
+// deadlockAttempts bounds transaction's runs of one fn.
+const deadlockAttempts = 5
+
+// isDeadlock reports whether err is MariaDB's "deadlock found" (error 1213,
+// SQLSTATE 40001). gormstore imports no driver, so it reads the driver's
+// message, "Error 1213 (40001): Deadlock found …", which
+// github.com/go-sql-driver/mysql has written in this form since its first
+// release.
+func isDeadlock(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Error 1213 (40001)")
+}

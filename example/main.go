@@ -126,8 +126,11 @@ func newServer(h http.Handler) *http.Server {
 
 // describeDB names the database for the log without its password.
 func describeDB(dsn string) string {
-	if isPostgresDSN(dsn) {
+	switch {
+	case isPostgresDSN(dsn):
 		return "postgres"
+	case isMySQLURL(dsn):
+		return "mariadb"
 	}
 	return "sqlite " + dsn
 }
@@ -143,7 +146,7 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("example", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&opts.Addr, "addr", ":8080", "listen address")
-	fs.StringVar(dbFlag, "db", "", "database: an SQLite file path or a postgres:// URL (default $DATABASE_URL, else "+DefaultDB+")")
+	fs.StringVar(dbFlag, "db", "", "database: an SQLite file path, a postgres:// URL or a mysql:// URL for MariaDB (default $DATABASE_URL, else "+DefaultDB+")")
 	fs.DurationVar(&opts.AccessTTL, "access-ttl", time.Hour, "access-token lifetime, e.g. 5s to watch refreshes happen")
 	origins := fs.String("origins", "", "comma-separated frontend origins allowed by CORS (default none: same origin only)")
 	fs.StringVar(&opts.APIDomain, "api-domain", "", "origin the API is reached at (default http://localhost:PORT from -addr)")

@@ -4,21 +4,31 @@ import (
 	"strings"
 
 	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/mysqlstore"
 	"github.com/ginsession/ginsession/store/postgresstore"
 	"github.com/ginsession/ginsession/store/sqlitestore"
 )
 
 // openStore opens the session store the DSN names: a "postgres://" or
 // "postgresql://" URL, or a libpq keyword DSN such as "host=db user=app
-// dbname=app", opens Postgres; anything else is taken as an SQLite file
-// path. The example supports both, so it imports both openers (and needs
-// cgo for SQLite); an application using one database imports only its
-// opener.
+// dbname=app", opens Postgres; a "mysql://" or "mariadb://" URL opens
+// MariaDB; anything else is taken as an SQLite file path. The example
+// supports all three, so it imports every opener (and needs cgo for
+// SQLite); an application using one database imports only its opener.
 func openStore(dsn string, opts gormstore.Options) (*gormstore.GORMStore, error) {
-	if isPostgresDSN(dsn) {
+	switch {
+	case isPostgresDSN(dsn):
 		return postgresstore.Open(dsn, opts)
+	case isMySQLURL(dsn):
+		return mysqlstore.Open(dsn, opts)
 	}
 	return sqlitestore.Open(dsn, opts)
+}
+
+// isMySQLURL reports whether dsn is a mysql:// or mariadb:// URL.
+func isMySQLURL(dsn string) bool {
+	lower := strings.ToLower(strings.TrimSpace(dsn))
+	return strings.HasPrefix(lower, "mysql://") || strings.HasPrefix(lower, "mariadb://")
 }
 
 var libpqKeywords = map[string]bool{

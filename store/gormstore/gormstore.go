@@ -1,8 +1,9 @@
-// Package gormstore implements store.Store on GORM, for SQLite and Postgres.
+// Package gormstore implements store.Store on GORM, for SQLite, Postgres and
+// MariaDB.
 //
 // It imports GORM but no database driver: the dialect comes from the
 // *gorm.DB it is given (db.Dialector.Name()). Applications usually open a
-// store with store/sqlitestore or store/postgresstore, which import one
+// store with store/sqlitestore, store/postgresstore or store/mysqlstore, which import one
 // driver each and return a *GORMStore; New is for a *gorm.DB the
 // application opened itself (to share its pool, or with its own driver
 // settings).
@@ -84,7 +85,7 @@ type Options struct {
 	TablePrefix string
 
 	// MaxOpenConns caps the connections a store made by postgresstore.Open
-	// opens (all kept idle, so a burst queues in the application instead of
+	// or mysqlstore.Open opens (all kept idle, so a burst queues in the application instead of
 	// opening more). Zero means DefaultMaxOpenConns; negative is refused.
 	// The budget: instances × MaxOpenConns, plus whatever else connects,
 	// must stay below the server's max_connections (100 by default), or
@@ -118,9 +119,10 @@ const DefaultMaxOpenConns = 10
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,39}$`)
 
-// GORMStore implements store.Store on top of GORM, for SQLite and Postgres.
+// GORMStore implements store.Store on top of GORM, for SQLite, Postgres and
+// MariaDB.
 //
-// Create one with sqlitestore.Open, postgresstore.Open or New, and Close it
+// Create one with sqlitestore.Open, postgresstore.Open, mysqlstore.Open or New, and Close it
 // when done. It is safe for concurrent use by many goroutines, and several
 // GORMStores (in one or several processes) may share one database.
 type GORMStore struct {
@@ -161,7 +163,8 @@ type tableNames struct {
 }
 
 // New returns a Store that uses db, an already opened *gorm.DB whose dialect
-// is "sqlite" or "postgres" (db.Dialector.Name()). It creates the tables if
+// is "sqlite", "postgres" or "mysql" (db.Dialector.Name(); MariaDB, see
+// store/mysqlstore for the connection settings it needs). It creates the tables if
 // they do not exist and starts the cleanup loop.
 //
 // The caller keeps ownership of db: Close stops the cleanup loop but does not

@@ -58,10 +58,10 @@ func deps(t *testing.T, pkg string) []string {
 }
 
 // TestDependencyBoundaries: the engine, the routes and the store contract
-// compile no GORM and no database driver; the Postgres opener compiles no
-// SQLite driver.
+// compile no GORM and no database driver; each opener compiles only its
+// own driver.
 func TestDependencyBoundaries(t *testing.T) {
-	drivers := []string{"gorm.io/", "github.com/jackc/pgx", "github.com/mattn/go-sqlite3"}
+	drivers := []string{"gorm.io/", "github.com/jackc/pgx", "github.com/mattn/go-sqlite3", "github.com/go-sql-driver/mysql"}
 	cases := []struct {
 		pkg       string
 		forbidden []string
@@ -69,8 +69,9 @@ func TestDependencyBoundaries(t *testing.T) {
 		{module + "/ginsession", drivers},
 		{module + "/routes", drivers},
 		{module + "/store", drivers},
-		{module + "/store/gormstore", []string{"github.com/jackc/pgx", "github.com/mattn/go-sqlite3", "gorm.io/driver/"}},
-		{module + "/store/postgresstore", []string{"github.com/mattn/go-sqlite3", "gorm.io/driver/sqlite"}},
+		{module + "/store/gormstore", []string{"github.com/jackc/pgx", "github.com/mattn/go-sqlite3", "github.com/go-sql-driver/mysql", "gorm.io/driver/"}},
+		{module + "/store/postgresstore", []string{"github.com/mattn/go-sqlite3", "gorm.io/driver/sqlite", "github.com/go-sql-driver/mysql", "gorm.io/driver/mysql"}},
+		{module + "/store/mysqlstore", []string{"github.com/mattn/go-sqlite3", "gorm.io/driver/sqlite", "github.com/jackc/pgx", "gorm.io/driver/postgres"}},
 	}
 	for _, c := range cases {
 		t.Run(strings.TrimPrefix(c.pkg, module+"/"), func(t *testing.T) {
@@ -86,6 +87,9 @@ func TestDependencyBoundaries(t *testing.T) {
 	// The check would pass vacuously if go list printed nothing useful.
 	if !slicesContains(deps(t, module+"/store/sqlitestore"), "github.com/mattn/go-sqlite3") {
 		t.Fatal("store/sqlitestore does not depend on go-sqlite3: the check above proves nothing")
+	}
+	if !slicesContains(deps(t, module+"/store/mysqlstore"), "github.com/go-sql-driver/mysql") {
+		t.Fatal("store/mysqlstore does not depend on the MySQL driver: the check above proves nothing")
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ginsession/ginsession/internal/mysqltest"
 	"github.com/ginsession/ginsession/internal/pgtest"
 )
 
@@ -32,7 +33,11 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	gin.SetMode(gin.TestMode)
-	pgtest.Main(m) // stops the Postgres server the Postgres tests may have started
+	code := m.Run()
+	// Stop the servers the Postgres and MariaDB tests may have started.
+	pgtest.Shutdown()
+	mysqltest.Shutdown()
+	os.Exit(code)
 }
 
 // startApp runs the app on a real listener with a fresh SQLite file. The

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ginsession/ginsession/internal/mysqltest"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store/gormstore"
 )
@@ -29,6 +30,17 @@ func TestOpenDispatch(t *testing.T) {
 			t.Errorf("openStore(%s) dialect = %s, want postgres", d, got)
 		}
 		p.Close()
+	}
+	mdb := mysqltest.NewDatabase(t)
+	for _, d := range []string{mdb, strings.Replace(mdb, "mysql://", "mariadb://", 1)} {
+		m, err := openStore(d, gormstore.Options{})
+		if err != nil {
+			t.Fatalf("openStore(%s): %v", d, err)
+		}
+		if got := m.DB().Dialector.Name(); got != "mysql" {
+			t.Errorf("openStore(%s) dialect = %s, want mysql", d, got)
+		}
+		m.Close()
 	}
 	// A keyword DSN for an unreachable server must be tried as Postgres (and
 	// fail), not create an SQLite file of that name.

@@ -65,6 +65,14 @@ type server struct {
 // TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	Shutdown()
+	os.Exit(code)
+}
+
+// Shutdown stops the server mysqltest started (if any) and removes its
+// directory. Main calls it; a TestMain that also uses pgtest calls it
+// itself, after m.Run.
+func Shutdown() {
 	if shared != nil && shared.local != nil {
 		if err := shared.local.stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "mysqltest: %v\n", err)
@@ -73,7 +81,6 @@ func Main(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "mysqltest: %v\n", err)
 		}
 	}
-	os.Exit(code)
 }
 
 // NewDatabase returns the DSN of a new, empty database on the shared server,

@@ -62,12 +62,19 @@ type server struct {
 // its directory and exits with the tests' code. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
+	Shutdown()
+	os.Exit(code)
+}
+
+// Shutdown stops the server pgtest started (if any) and removes its
+// directory. Main calls it; a TestMain that also uses mysqltest calls it
+// itself, after m.Run.
+func Shutdown() {
 	if shared != nil && shared.dataDir != "" {
 		if err := shared.stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
 		}
 	}
-	os.Exit(code)
 }
 
 // NewDatabase returns the DSN of a new, empty database on the shared server,

@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
+
+	"github.com/ginsession/ginsession/internal/mysqltest"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/mysqlstore"
 	"github.com/ginsession/ginsession/store/postgresstore"
 )
 
@@ -20,33 +24,77 @@ import (
 // on the row it finally locks. Before the batched delete re-checked it, the
 // row went (found by an outside review).
 func TestCleanup_ConcurrentlyExtendedSessionSurvives(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
+	for _, db := range []struct {
+		name string
+		// open returns the store, a second connection pool for the writer
+		// and the query counting the cleanup's deletes waiting for a lock.
+		open func(t *testing.T) (*gormstore.GORMStore, *sql.DB, string, []any)
+		// extend is the writer's UPDATE, with its placeholder syntax.
+		extend string
+	}{
+		{
+			name: "Postgres",
+			open: func(t *testing.T) (*gormstore.GORMStore, *sql.DB, string, []any) {
+				dsn := pgtest.NewDatabase(t)
+				u, err := url.Parse(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := sql.Open("pgx", dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st, db, "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE 'DELETE%'", []any{u.Path[1:]}
+			},
+			extend: "UPDATE " + gormstore.DefaultTablePrefix + "sessions SET expires_at = $1 WHERE handle = 'h'",
+		},
+		{
+			name: "MariaDB",
+			open: func(t *testing.T) (*gormstore.GORMStore, *sql.DB, string, []any) {
+				dsn := mysqltest.NewDatabase(t)
+				st, err := mysqlstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg, err := mysqlstore.ParseDSN(dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				db, err := sql.Open("mysql", cfg.FormatDSN())
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st, db, "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE 'DELETE%' AND trx_mysql_thread_id IN (SELECT id FROM information_schema.PROCESSLIST WHERE db = ?)", []any{cfg.DBName}
+			},
+			extend: "UPDATE " + gormstore.DefaultTablePrefix + "sessions SET expires_at = ? WHERE handle = 'h'",
+		},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			st, raw, waitingQuery, waitingArgs := db.open(t)
+			defer st.Close()
+			defer raw.Close()
+			extendedSessionSurvives(t, st, raw, db.extend, waitingQuery, waitingArgs)
+		})
 	}
-	st, err := postgresstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+}
+
+func extendedSessionSurvives(t *testing.T, st *gormstore.GORMStore, db *sql.DB, extend, waitingQuery string, waitingArgs []any) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	if err := st.CreateSession(ctx, &store.Session{Handle: "h", UserID: "u", RefreshHash: []byte{1}, RotatedAt: now.Add(-2 * time.Hour), CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	// The writer: extends the expiry and holds the row lock until commit.
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.Exec("UPDATE "+gormstore.DefaultTablePrefix+"sessions SET expires_at = $1 WHERE handle = 'h'", now.Add(time.Hour)); err != nil {
+	if _, err := tx.Exec(extend, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	deleted := make(chan error, 1)
@@ -58,7 +106,7 @@ func TestCleanup_ConcurrentlyExtendedSessionSurvives(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var waiting int
-		if err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND query LIKE 'DELETE%'", u.Path[1:]).Scan(&waiting); err != nil {
+		if err := db.QueryRow(waitingQuery, waitingArgs...).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting > 0 {

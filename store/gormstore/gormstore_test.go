@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,15 +18,22 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/ginsession/ginsession/internal/mysqltest"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/mysqlstore"
 	"github.com/ginsession/ginsession/store/postgresstore"
 	"github.com/ginsession/ginsession/store/sqlitestore"
 	"github.com/ginsession/ginsession/store/storetest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Shutdown()
+	mysqltest.Shutdown()
+	os.Exit(code)
+}
 
 // backend opens GORMStores on one kind of database. newDB returns a fresh,
 // empty database location (file path or DSN) for one test; open opens a store
@@ -46,6 +54,11 @@ var backends = []backend{
 		name:  "Postgres",
 		newDB: func(t *testing.T) string { return pgtest.NewDatabase(t) },
 		open:  postgresstore.Open,
+	},
+	{
+		name:  "MariaDB",
+		newDB: func(t *testing.T) string { return mysqltest.NewDatabase(t) },
+		open:  mysqlstore.Open,
 	},
 }
 

@@ -11,7 +11,7 @@ package ginsession_test
 //   - crash before the refresh commits / after commit, before the response →
 //     TestFault_CrashBeforeCommit, TestFault_CrashAfterCommit (fault_test.go).
 //   - two app instances on one Postgres refreshing the same token →
-//     TestRefreshRace_SameTokenPostgresTwoEngines (refresh_race_test.go).
+//     TestRefreshRace_SameTokenTwoEngines (refresh_race_test.go).
 //   - signing-key rotation during traffic → TestFault_KeyRotationUnderLoad
 //     (fault_test.go), TestKeyRotation (keys_test.go), and the case of a
 //     MasterKey added to a running deployment below.

@@ -17,18 +17,26 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/ginsession"
+	"github.com/ginsession/ginsession/internal/mysqltest"
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
+	"github.com/ginsession/ginsession/store/mysqlstore"
 	"github.com/ginsession/ginsession/store/postgresstore"
 	"github.com/ginsession/ginsession/store/sqlitestore"
+	"os"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
 
 // TestMain runs the tests through pgtest.Main, which stops the Postgres
 // server pgtest started for them (if any) when they are done.
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.Shutdown()
+	mysqltest.Shutdown()
+	os.Exit(code)
+}
 
 // clock is an injectable clock tests move by hand.
 type clock struct {
@@ -109,14 +117,52 @@ func openPostgres(t testing.TB, dsn string) *gormstore.GORMStore {
 	return st
 }
 
-// twoInstancesOnPostgres returns two engines, each with its own store on one
-// fresh Postgres database, sharing clk (nil: the real clock) and an API
+// openMariaDB is openPostgres on the MariaDB database dsn.
+func openMariaDB(t testing.TB, dsn string) *gormstore.GORMStore {
+	t.Helper()
+	st, err := mysqlstore.Open(dsn, gormstore.Options{CleanupInterval: -1})
+	if err != nil {
+		t.Fatalf("mysqlstore.Open: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// sharedDatabase is a database several app instances share: newDB makes a
+// fresh one, open opens one instance's store on it.
+type sharedDatabase struct {
+	name  string
+	newDB func(testing.TB) string
+	open  func(testing.TB, string) *gormstore.GORMStore
+}
+
+// sharedDatabases are the databases of multi-instance deployments.
+var sharedDatabases = []sharedDatabase{
+	{"Postgres", pgtest.NewDatabase, openPostgres},
+	{"MariaDB", mysqltest.NewDatabase, openMariaDB},
+}
+
+// onSharedDatabases runs f once per shared database, as a subtest.
+func onSharedDatabases(t *testing.T, f func(t *testing.T, db sharedDatabase)) {
+	for _, db := range sharedDatabases {
+		t.Run(db.name, func(t *testing.T) { f(t, db) })
+	}
+}
+
+// twoInstancesOn returns two engines, each with its own store on one
+// fresh database of db, sharing clk (nil: the real clock) and an API
 // domain: two instances of one app.
+func twoInstancesOn(t *testing.T, db sharedDatabase, clk *clock) (*env, *env) {
+	t.Helper()
+	dsn := db.newDB(t)
+	same := func(cfg *ginsession.Config) { cfg.APIDomain = "http://api.example.test" }
+	return newEnvOn(t, db.open(t, dsn), clk, same), newEnvOn(t, db.open(t, dsn), clk, same)
+}
+
+// twoInstancesOnPostgres is twoInstancesOn on Postgres.
 func twoInstancesOnPostgres(t *testing.T, clk *clock) (*env, *env) {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
-	same := func(cfg *ginsession.Config) { cfg.APIDomain = "http://api.example.test" }
-	return newEnvOn(t, openPostgres(t, dsn), clk, same), newEnvOn(t, openPostgres(t, dsn), clk, same)
+	return twoInstancesOn(t, sharedDatabases[0], clk)
 }
 
 // newEnv starts an engine with test routes on a SQLite file. mutate may

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ginsession/ginsession/ginsession"
-	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -47,13 +46,18 @@ func fetchKids(url string) ([]string, error) {
 	return kids, nil
 }
 
-// TestOneKeyPerTurnAcrossInstances: eight instances on one Postgres
+// TestOneKeyPerTurnAcrossInstances: eight instances on one Postgres (and on
+// one MariaDB)
 // database, started together on an empty database and moved through several
 // rotation turns by one clock, all reloading at every step at the same
 // moment. The store ends up with exactly one key per turn (the first one
 // included), and after each step every instance publishes the same kids:
 // the keys the store holds.
 func TestOneKeyPerTurnAcrossInstances(t *testing.T) {
+	onSharedDatabases(t, oneKeyPerTurn)
+}
+
+func oneKeyPerTurn(t *testing.T, db sharedDatabase) {
 	const (
 		instances = 8
 		interval  = time.Minute // the minimum KeyRotationInterval
@@ -63,11 +67,11 @@ func TestOneKeyPerTurnAcrossInstances(t *testing.T) {
 		// every step.
 		step = 15 * time.Second
 	)
-	dsn := pgtest.NewDatabase(t)
+	dsn := db.newDB(t)
 	clk := newClock()
 	stores := make([]store.Store, instances)
 	for i := range stores {
-		stores[i] = openPostgres(t, dsn)
+		stores[i] = db.open(t, dsn)
 	}
 	cfg := func(cfg *ginsession.Config) {
 		cfg.APIDomain = "http://api.example.test"

@@ -104,10 +104,15 @@ func TestRefreshRace_SameTokenSQLite(t *testing.T) {
 	expectStatus(t, c.do("GET", "/api/checked", ""), 200, "")
 }
 
-// TestRefreshRace_SameTokenPostgresTwoEngines runs the same race across two app
-// instances (two engines, two stores) on one real Postgres database.
-func TestRefreshRace_SameTokenPostgresTwoEngines(t *testing.T) {
-	a, b := twoInstancesOnPostgres(t, newClock())
+// TestRefreshRace_SameTokenTwoEngines runs the same race across two app
+// instances (two engines, two stores) on one real Postgres database, and
+// on one MariaDB.
+func TestRefreshRace_SameTokenTwoEngines(t *testing.T) {
+	onSharedDatabases(t, raceSameTokenTwoEngines)
+}
+
+func raceSameTokenTwoEngines(t *testing.T, db sharedDatabase) {
+	a, b := twoInstancesOn(t, db, newClock())
 	c := a.newClient("header")
 	c.signIn("racer")
 	// B verifies A's access token: keys are shared through the store.
@@ -364,9 +369,11 @@ func TestRefreshRace_TwoTabsSharedJarSQLite(t *testing.T) {
 	raceTwoTabs(t, e, e)
 }
 
-func TestRefreshRace_TwoTabsSharedJarPostgresTwoEngines(t *testing.T) {
-	a, b := twoInstancesOnPostgres(t, newClock())
-	raceTwoTabs(t, a, b)
+func TestRefreshRace_TwoTabsSharedJarTwoEngines(t *testing.T) {
+	onSharedDatabases(t, func(t *testing.T, db sharedDatabase) {
+		a, b := twoInstancesOn(t, db, newClock())
+		raceTwoTabs(t, a, b)
+	})
 }
 
 // raceSignOutVersusRefresh: a refresh and a sign-out of the same session
@@ -506,9 +513,11 @@ func TestRefreshRace_VersusSignOutSQLite(t *testing.T) {
 	raceSignOutVersusRefresh(t, e, e)
 }
 
-func TestRefreshRace_VersusSignOutPostgresTwoEngines(t *testing.T) {
-	a, b := twoInstancesOnPostgres(t, newClock())
-	raceMountSignIn(a)
-	raceMountSignIn(b)
-	raceSignOutVersusRefresh(t, a, b)
+func TestRefreshRace_VersusSignOutTwoEngines(t *testing.T) {
+	onSharedDatabases(t, func(t *testing.T, db sharedDatabase) {
+		a, b := twoInstancesOn(t, db, newClock())
+		raceMountSignIn(a)
+		raceMountSignIn(b)
+		raceSignOutVersusRefresh(t, a, b)
+	})
 }

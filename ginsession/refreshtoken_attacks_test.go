@@ -13,7 +13,7 @@ package ginsession_test
 //   - a token two or more generations old: TestRotation/<mode>/two generations
 //     old is theft even inside the window; TestProtocol_RefreshTheft.
 //   - 50 goroutines refresh the same token: TestRefreshRace_SameTokenSQLite,
-//     TestRefreshRace_SameTokenPostgresTwoEngines (refresh_race_test.go).
+//     TestRefreshRace_SameTokenTwoEngines (refresh_race_test.go).
 //   - two tabs sharing a cookie jar, 1 000 rounds: TestRefreshRace_TwoTabs*
 //     (refresh_race_test.go).
 //   - refresh racing sign-out: TestRefreshRace_VersusSignOut*

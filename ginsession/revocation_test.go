@@ -30,11 +30,15 @@ func TestRevocationIsInstantOnThisInstance(t *testing.T) {
 	}
 }
 
-// TestRevocationPropagatesAcrossInstances: two engines on one Postgres;
-// revoke on A, B refuses the token within one second. Reports the measured
-// delay.
+// TestRevocationPropagatesAcrossInstances: two engines on one Postgres
+// (pushed) and on one MariaDB (polled); revoke on A, B refuses the token
+// within one second. Reports the measured delay.
 func TestRevocationPropagatesAcrossInstances(t *testing.T) {
-	a, b := twoInstancesOnPostgres(t, nil)
+	onSharedDatabases(t, revocationPropagates)
+}
+
+func revocationPropagates(t *testing.T, db sharedDatabase) {
+	a, b := twoInstancesOn(t, db, nil)
 
 	var delays []time.Duration
 	for round := 0; round < 10; round++ {

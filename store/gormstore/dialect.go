@@ -171,13 +171,25 @@ func (s *GORMStore) checkMySQLTimes(ctx context.Context) error {
 // again gives the answer it would have given second in line (a conflict,
 // not a failure).
 func (s *GORMStore) transaction(db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return s.retryDeadlock(db.Statement.Context, func() error { return db.Transaction(fn) })
+}
+
+// retryDeadlock runs op, a transaction or a single statement, again when
+// MariaDB chose it as a deadlock victim (the server rolled it back whole).
+// Besides the guarded inserts above, deletes meet this way: a DELETE by
+// handle locks the row before the user_id index entry it removes, while
+// DeleteUserSessions (and the cleanup's DELETE by expires_at) lock an index
+// entry before its row, so two of them reaching one row together can each
+// hold what the other needs. Postgres and SQLite lock the row alone and
+// never deadlock there.
+func (s *GORMStore) retryDeadlock(ctx context.Context, op func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.Transaction(fn)
+		err := op()
 		if err == nil || s.dialect != mysqlDialect || attempt == deadlockAttempts || !isDeadlock(err) {
 			return err
 		}
 		select {
-		case <-db.Statement.Context.Done():
+		case <-ctx.Done():
 			return err
 		case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(5*time.Millisecond)))):
 		}

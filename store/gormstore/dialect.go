@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -158,6 +159,52 @@ func (s *GORMStore) checkMySQLTimes(ctx context.Context) error {
 	}
 	if want := "2001-02-03 04:05:06.789012"; sent != want || !back.Equal(probe) {
 		return fmt.Errorf("store: the MariaDB handle sends times as %q, want %q in UTC (DSN loc=UTC, or mysqlstore.ParseDSN)", sent, want)
+	}
+	return nil
+}
+
+// checkMySQLWrites refuses a MariaDB handle on which the store's writes
+// would not mean what it reads from them. In non-strict sql_mode a value
+// too long for its column is cut to fit and stored (a 300-byte handle as
+// its first 255 bytes) where strict mode refuses it. With the driver's
+// clientFoundRows=true the server counts matched rows instead of changed
+// ones, and AddSigningKey reads "another key holds this turn" from an
+// upsert that changed nothing. mysqlstore.ParseDSN sets both right; this
+// catches a *gorm.DB given to New without them. It runs after migrate: the
+// changed-rows probe writes a row to the leases table and rolls it back.
+func (s *GORMStore) checkMySQLWrites(ctx context.Context) error {
+	var mode string
+	if err := s.write.WithContext(ctx).Raw("SELECT @@SESSION.sql_mode").Row().Scan(&mode); err != nil {
+		return fmt.Errorf("store: reading the MariaDB handle's sql_mode: %w", err)
+	}
+	strict := false
+	for _, m := range strings.Split(strings.ToUpper(mode), ",") {
+		if m == "STRICT_ALL_TABLES" || m == "STRICT_TRANS_TABLES" {
+			strict = true
+		}
+	}
+	if !strict {
+		return fmt.Errorf("store: the MariaDB handle's sql_mode %q is not strict: too-long values would be cut, not refused (DSN sql_mode='STRICT_ALL_TABLES', or mysqlstore.ParseDSN)", mode)
+	}
+	errProbe := errors.New("probe done")
+	var changed int64
+	name := "probe/" + s.cleanup.holder
+	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("INSERT INTO "+s.tables.leases+" (name, holder, expires_at) VALUES (?, ?, UTC_TIMESTAMP(6))", name, name).Error; err != nil {
+			return err
+		}
+		res := tx.Exec("UPDATE "+s.tables.leases+" SET holder = holder WHERE name = ?", name)
+		if res.Error != nil {
+			return res.Error
+		}
+		changed = res.RowsAffected
+		return errProbe // roll the probe row back
+	})
+	if !errors.Is(err, errProbe) {
+		return fmt.Errorf("store: probing the MariaDB handle's row counts: %w", err)
+	}
+	if changed != 0 {
+		return errors.New("store: the MariaDB handle counts matched rows, not changed ones (DSN clientFoundRows=true): AddSigningKey could not tell a lost turn; drop clientFoundRows, or use mysqlstore.ParseDSN")
 	}
 	return nil
 }

@@ -233,6 +233,11 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 	if err := s.migrate(context.Background()); err != nil {
 		return nil, err
 	}
+	if s.dialect == mysqlDialect {
+		if err := s.checkMySQLWrites(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.prepareHot(context.Background()); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package gormstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -162,6 +163,52 @@ func (s *GORMStore) checkMySQLTimes(ctx context.Context) error {
 	return nil
 }
 
+// checkMySQLWrites refuses a MariaDB handle on which the store's writes
+// would not mean what it reads from them. In non-strict sql_mode a value
+// too long for its column is cut to fit and stored (a 300-byte handle as
+// its first 255 bytes) where strict mode refuses it. With the driver's
+// clientFoundRows=true the server counts matched rows instead of changed
+// ones, and AddSigningKey reads "another key holds this turn" from an
+// upsert that changed nothing. mysqlstore.ParseDSN sets both right; this
+// catches a *gorm.DB given to New without them. It runs after migrate: the
+// changed-rows probe writes a row to the leases table and rolls it back.
+func (s *GORMStore) checkMySQLWrites(ctx context.Context) error {
+	var mode string
+	if err := s.write.WithContext(ctx).Raw("SELECT @@SESSION.sql_mode").Row().Scan(&mode); err != nil {
+		return fmt.Errorf("store: reading the MariaDB handle's sql_mode: %w", err)
+	}
+	strict := false
+	for _, m := range strings.Split(strings.ToUpper(mode), ",") {
+		if m == "STRICT_ALL_TABLES" || m == "STRICT_TRANS_TABLES" {
+			strict = true
+		}
+	}
+	if !strict {
+		return fmt.Errorf("store: the MariaDB handle's sql_mode %q is not strict: too-long values would be cut, not refused (DSN sql_mode='STRICT_ALL_TABLES', or mysqlstore.ParseDSN)", mode)
+	}
+	errProbe := errors.New("probe done")
+	var changed int64
+	name := "probe/" + s.cleanup.holder
+	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("INSERT INTO "+s.tables.leases+" (name, holder, expires_at) VALUES (?, ?, UTC_TIMESTAMP(6))", name, name).Error; err != nil {
+			return err
+		}
+		res := tx.Exec("UPDATE "+s.tables.leases+" SET holder = holder WHERE name = ?", name)
+		if res.Error != nil {
+			return res.Error
+		}
+		changed = res.RowsAffected
+		return errProbe // roll the probe row back
+	})
+	if !errors.Is(err, errProbe) {
+		return fmt.Errorf("store: probing the MariaDB handle's row counts: %w", err)
+	}
+	if changed != 0 {
+		return errors.New("store: the MariaDB handle counts matched rows, not changed ones (DSN clientFoundRows=true): AddSigningKey could not tell a lost turn; drop clientFoundRows, or use mysqlstore.ParseDSN")
+	}
+	return nil
+}
+
 // transaction runs fn in a transaction on db. On MariaDB it runs again
 // when the server chose it as a deadlock victim: InnoDB locks the gaps
 // between index entries, and writers racing to insert the same unique
@@ -171,13 +218,25 @@ func (s *GORMStore) checkMySQLTimes(ctx context.Context) error {
 // again gives the answer it would have given second in line (a conflict,
 // not a failure).
 func (s *GORMStore) transaction(db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return s.retryDeadlock(db.Statement.Context, func() error { return db.Transaction(fn) })
+}
+
+// retryDeadlock runs op, a transaction or a single statement, again when
+// MariaDB chose it as a deadlock victim (the server rolled it back whole).
+// Besides the guarded inserts above, deletes meet this way: a DELETE by
+// handle locks the row before the user_id index entry it removes, while
+// DeleteUserSessions (and the cleanup's DELETE by expires_at) lock an index
+// entry before its row, so two of them reaching one row together can each
+// hold what the other needs. Postgres and SQLite lock the row alone and
+// never deadlock there.
+func (s *GORMStore) retryDeadlock(ctx context.Context, op func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.Transaction(fn)
+		err := op()
 		if err == nil || s.dialect != mysqlDialect || attempt == deadlockAttempts || !isDeadlock(err) {
 			return err
 		}
 		select {
-		case <-db.Statement.Context.Done():
+		case <-ctx.Done():
 			return err
 		case <-time.After(time.Duration(rand.Int64N(int64(attempt) * int64(5*time.Millisecond)))):
 		}

@@ -233,6 +233,11 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 	if err := s.migrate(context.Background()); err != nil {
 		return nil, err
 	}
+	if s.dialect == mysqlDialect {
+		if err := s.checkMySQLWrites(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.prepareHot(context.Background()); err != nil {
 		return nil, err
 	}
@@ -514,11 +519,16 @@ func (s *GORMStore) DeleteSession(ctx context.Context, handle string) (bool, err
 	if s.closed.Load() {
 		return false, store.ErrClosed
 	}
-	res := s.write.WithContext(ctx).Exec("DELETE FROM "+s.tables.sessions+" WHERE handle = ?", handle)
-	if res.Error != nil {
-		return false, s.fail("delete session", res.Error)
+	var n int64
+	err := s.retryDeadlock(ctx, func() error {
+		res := s.write.WithContext(ctx).Exec("DELETE FROM "+s.tables.sessions+" WHERE handle = ?", handle)
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return false, s.fail("delete session", err)
 	}
-	return res.RowsAffected > 0, nil
+	return n > 0, nil
 }
 
 // DeleteUserSessions implements store.Store. The handles come back in no
@@ -547,7 +557,9 @@ func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]st
 // returned are the rows deleted.
 func (s *GORMStore) deleteUserSessionsLocked(ctx context.Context, userID string) ([]string, error) {
 	var handles []string
-	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// A deadlock victim (see retryDeadlock) runs again from the start.
+	err := s.transaction(s.write.WithContext(ctx), func(tx *gorm.DB) error {
+		handles = nil
 		if err := tx.Raw("SELECT handle FROM "+s.tables.sessions+" WHERE user_id = ? FOR UPDATE", userID).Scan(&handles).Error; err != nil {
 			return err
 		}

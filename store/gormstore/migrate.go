@@ -135,6 +135,12 @@ func (s *GORMStore) addFollows(tx *gorm.DB) error {
 // names are at most 255 bytes (the engine's are far shorter); user ids up
 // to 64 KiB, indexed on their first 255 bytes. A longer value is refused
 // with an error (strict mode), never cut.
+//
+// Index names carry no TablePrefix: on MariaDB they belong to their table
+// (unlike Postgres, where they share the schema with the tables), and a
+// 40-byte prefix before "signing_keys_expires_at_idx" would exceed the
+// 64-character limit on identifiers. Tables created with prefixed names
+// keep them: CREATE TABLE IF NOT EXISTS leaves an existing table alone.
 func (s *GORMStore) mysqlTables() []string {
 	t := s.tables
 	const opts = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
@@ -150,8 +156,8 @@ func (s *GORMStore) mysqlTables() []string {
 			created_at        DATETIME(6)    NOT NULL,
 			payload           LONGBLOB,
 			data              LONGBLOB,
-			INDEX ` + t.prefix + `sessions_user_id_idx (user_id(255)),
-			INDEX ` + t.prefix + `sessions_expires_at_idx (expires_at))` + opts,
+			INDEX sessions_user_id_idx (user_id(255)),
+			INDEX sessions_expires_at_idx (expires_at))` + opts,
 		`CREATE TABLE IF NOT EXISTS ` + t.keys + ` (
 			id          VARBINARY(255) NOT NULL PRIMARY KEY,
 			algorithm   VARBINARY(255) NOT NULL,
@@ -161,8 +167,8 @@ func (s *GORMStore) mysqlTables() []string {
 			sign_from   DATETIME(6)    NOT NULL,
 			expires_at  DATETIME(6)    NOT NULL,
 			follows     VARBINARY(255),
-			INDEX ` + t.prefix + `signing_keys_expires_at_idx (expires_at),
-			UNIQUE INDEX ` + t.prefix + `signing_keys_follows_idx (follows))` + opts,
+			INDEX signing_keys_expires_at_idx (expires_at),
+			UNIQUE INDEX signing_keys_follows_idx (follows))` + opts,
 		`CREATE TABLE IF NOT EXISTS ` + t.secrets + ` (
 			name  VARBINARY(255) NOT NULL PRIMARY KEY,
 			value BLOB           NOT NULL)` + opts,
@@ -170,8 +176,8 @@ func (s *GORMStore) mysqlTables() []string {
 			handle     VARBINARY(255) NOT NULL PRIMARY KEY,
 			revoked_at DATETIME(6)    NOT NULL,
 			expires_at DATETIME(6)    NOT NULL,
-			INDEX ` + t.prefix + `revocations_revoked_at_idx (revoked_at),
-			INDEX ` + t.prefix + `revocations_expires_at_idx (expires_at))` + opts,
+			INDEX revocations_revoked_at_idx (revoked_at),
+			INDEX revocations_expires_at_idx (expires_at))` + opts,
 		`CREATE TABLE IF NOT EXISTS ` + t.leases + ` (
 			name       VARBINARY(255) NOT NULL PRIMARY KEY,
 			holder     VARBINARY(255) NOT NULL,

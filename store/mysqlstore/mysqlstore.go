@@ -40,8 +40,8 @@ import (
 // as tls=true or timeout=5s.
 //
 // The store needs times read back as UTC time.Time and text in utf8mb4, so
-// Open sets parseTime=true, loc=UTC, charset utf8mb4 and the session's
-// time_zone to +00:00 whatever the DSN says, and strict SQL mode (a value
+// Open sets parseTime=true, loc=UTC, clientFoundRows=false, charset utf8mb4
+// and the session's time_zone to +00:00 whatever the DSN says, and strict SQL mode (a value
 // too long for its column is an error, never silently cut). The pool is
 // capped at opts.MaxOpenConns connections (default
 // gormstore.DefaultMaxOpenConns, 10; all kept idle), and the budget is as
@@ -105,6 +105,9 @@ func ParseDSN(dsn string) (*mysql.Config, error) {
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
+	// The store reads MariaDB's count of changed rows (AddSigningKey's
+	// guard); clientFoundRows=true would count matched ones.
+	cfg.ClientFoundRows = false
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}

@@ -240,9 +240,16 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 				return total, err
 			}
 			start := time.Now()
-			res := s.write.WithContext(ctx).Exec(q, args...)
-			if res.Error != nil {
-				return total, res.Error
+			var res *gorm.DB
+			// The batch meets DeleteUserSessions and rotations on
+			// MariaDB's index locks (retryDeadlock); a victim deleted
+			// nothing and runs again.
+			err := s.retryDeadlock(ctx, func() error {
+				res = s.write.WithContext(ctx).Exec(q, args...)
+				return res.Error
+			})
+			if err != nil {
+				return total, err
 			}
 			if s.cleanup.onBatch != nil {
 				s.cleanup.onBatch(t.name, res.RowsAffected, time.Since(start))

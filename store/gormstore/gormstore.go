@@ -446,7 +446,12 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, current []
 	var row *store.Session
 	var err error
 	if s.dialect == mysqlDialect {
-		row, err = s.rotateThenRead(ctx, handle, current, r)
+		// A deadlock victim was rolled back whole; the guarded write
+		// runs again and gets the answer it would have had second.
+		err = s.retryDeadlock(ctx, func() (err error) {
+			row, err = s.rotateThenRead(ctx, handle, current, r)
+			return err
+		})
 	} else {
 		row, err = queryRotated(ctx, s.hot[hotRotate], handle, current, r)
 	}

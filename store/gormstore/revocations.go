@@ -29,7 +29,9 @@ func (s *GORMStore) AddRevocations(ctx context.Context, revs []store.Revocation)
 	if len(revs) == 0 {
 		return nil
 	}
-	err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// Upserts of overlapping batches in different orders can deadlock on
+	// MariaDB; running the batch again is harmless (transaction retries).
+	err := s.transaction(s.write.WithContext(ctx), func(tx *gorm.DB) error {
 		for _, r := range revs {
 			err := tx.Exec("INSERT INTO "+s.tables.revocations+" (handle, revoked_at, expires_at) VALUES (?, ?, ?)"+
 				s.dialect.upsertReplace("handle", "revoked_at", "expires_at"),

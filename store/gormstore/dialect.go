@@ -120,6 +120,9 @@ func (s *GORMStore) migrationLock(ctx context.Context, fn func(tx *gorm.DB) erro
 			var got int64
 			// GET_LOCK waits at most its timeout (seconds) and answers 1
 			// when taken; the lock ends with the connection at the latest.
+			// MySQL 8 takes lock names of at most 64 characters: with the
+			// longest prefix (40) this one is 59.
+			name := "ginsession/migrate/" + s.tables.prefix
 			if err := conn.Raw("SELECT GET_LOCK(?, ?)", name, int(migrationLockWait/time.Second)).Scan(&got).Error; err != nil {
 				return err
 			}

@@ -36,10 +36,10 @@ go test -count=1 -timeout 120m -run '^TestFleet$' -v ./internal/fleet/ -args \
   -fleet.key-rotation="$KEY_ROTATION" -fleet.users="$USERS" >"$FLEET_LOG" 2>&1 || status=$?
 
 # The runs' outcomes, then the table TestFleet printed last.
-grep -E '^\s*--- (PASS|FAIL|SKIP)' "$FLEET_LOG" || true
-awk '/^fleet figures \(/ { found = 1 } found && NF == 0 { exit } found' "$FLEET_LOG"
+grep -E '^\s*--- (PASS|FAIL|SKIP)' "$FLEET_LOG" | awk '!seen[$0]++' || true
+awk '/^fleet figures \(/ { found = 1; print; next } found && /^\|/ { print; next } found { exit }' "$FLEET_LOG"
 if [ "$status" -ne 0 ]; then
   echo "fleet: FAILED (exit $status); the failures are in $FLEET_LOG:" >&2
-  grep -E '^\s+[a-z_]+_test\.go:[0-9]+: (lost session|fork|5xx|no answer|no recovery|keys|peak|refreshes|revocation|instance|only|JWKS|set-up|restarting)' "$FLEET_LOG" | head -40 >&2 || true
+  grep -E '^\s+[a-z_]+_test\.go:[0-9]+: (fleet:|lost session|fork|5xx|no answer|no recovery|keys|peak|refreshes|revocation|instance|only|JWKS|set-up|restarting)' "$FLEET_LOG" | head -40 >&2 || true
 fi
 exit "$status"

@@ -272,16 +272,20 @@ func runFleet(t *testing.T, s settings, dbName string, b backend, bin string, n 
 	f := newFleet(ins)
 	f.begin = time.Now()
 	res := &result{db: dbName, n: n, budget: n * db.PerInstance()}
+	// After the instances have stopped (cleanups run last first), before
+	// dir is removed: a failed run keeps the instances' logs.
+	t.Cleanup(func() {
+		if t.Failed() {
+			keepLogs(t, dir)
+		}
+	})
 	res.startup = startTogether(t, f.hc, ins)
 	t.Logf("%d instances on one empty database answering after %v", n, res.startup.Round(time.Millisecond))
 	defer func() {
 		for _, in := range ins {
 			if d := in.unexpectedExits(); len(d) > 0 {
-				t.Errorf("instance %d exited without being asked: %s (log %s)", in.idx, strings.Join(d, "; "), in.log)
+				t.Errorf("instance %d exited without being asked: %s", in.idx, strings.Join(d, "; "))
 			}
-		}
-		if t.Failed() {
-			t.Logf("instance logs: %s/instance-*.log (removed when the test ends; rerun with -fleet.n=%d -fleet.db=%s to look)", dir, n, res.db)
 		}
 	}()
 

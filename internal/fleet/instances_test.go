@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -60,13 +62,56 @@ type instance struct {
 	died []string
 }
 
+// freePort returns a free 127.0.0.1 port below the kernel's ephemeral
+// range, never one it returned before. An instance's port must stay free
+// from the moment it is chosen until the instance binds it, and again while
+// a SIGKILLed instance is down: a port of the ephemeral range can meanwhile
+// become the local port of any outgoing connection (the harness's, an
+// instance's to the database), and the instance then fails to bind.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	low := ephemeralLow()
+	if low >= 1024+2000 {
+		for range 200 {
+			p := max(1024, low-10000) + rand.IntN(min(10000, low-1024))
+			if portsUsed[p] {
+				continue
+			}
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				continue
+			}
+			l.Close()
+			portsUsed[p] = true
+			return p, nil
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0") // no room below the range
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+var (
+	portsMu   sync.Mutex
+	portsUsed = map[int]bool{}
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// ip_local_port_range; 32768, its default, elsewhere).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // newInstance prepares instance idx on a free port; start starts it.
@@ -206,4 +251,29 @@ func startTogether(t *testing.T, hc *http.Client, ins []*instance) time.Duration
 		}
 	}
 	return time.Since(begin)
+}
+
+// keepLogs copies the instances' logs of a failed run out of dir (which
+// the test removes) into a new directory under the system's temporary
+// directory, and says where.
+func keepLogs(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "instance-*.log"))
+	if len(logs) == 0 {
+		return
+	}
+	keep, err := os.MkdirTemp("", "ginsession-fleet-logs-")
+	if err != nil {
+		t.Logf("fleet: keeping the instance logs: %v", err)
+		return
+	}
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(keep, filepath.Base(l)), b, 0o644)
+		}
+		if err != nil {
+			t.Logf("fleet: keeping %s: %v", l, err)
+		}
+	}
+	t.Logf("fleet: the instances' logs are kept in %s", keep)
 }

@@ -20,6 +20,7 @@ var (
 	flagDB       = flag.String("fleet.db", "postgres,pgbouncer", "comma-separated databases: postgres (direct), pgbouncer (transaction mode in front of Postgres)")
 	flagDuration = flag.Duration("fleet.duration", 20*time.Second, "load per run, the SIGKILL and the database restart included (at least 15s)")
 	flagUsers    = flag.Int("fleet.users", 20, "users per instance (every fourth has two tabs, every third uses cookies)")
+	flagBin      = flag.String("fleet.bin", "", "an example binary to run instead of building ./example (another version of it, say)")
 	flagKeyRot   = flag.Duration("fleet.key-rotation", 0, "the instances' -key-rotation (at least 1m); 0: 1m for runs of 2m or more, else ginsession's 7-day default (one key)")
 )
 

@@ -119,28 +119,39 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 // revocationFigures sums up the samples: p50 and p99 of the revocations
 // seen (the expired samples are lower bounds and are listed apart).
+// The p99 away from the restart leaves out the samples signed out while
+// the database was down or within revDegradedFor of its return, when the
+// instances' listening connections reconnect (with back-off) and polling
+// covers.
 type revocationFigures struct {
 	seen     []time.Duration // sorted
 	expired  []revSample
 	p50, p99 time.Duration
+	p99Away  time.Duration
 }
 
-func summariseRevocations(samples []revSample) revocationFigures {
+func summariseRevocations(samples []revSample, down window) revocationFigures {
 	var fig revocationFigures
+	var away []time.Duration
 	for _, s := range samples {
 		if s.expired {
 			fig.expired = append(fig.expired, s)
 			continue
 		}
 		fig.seen = append(fig.seen, s.latency)
+		if !down.overlaps(s.at, s.at.Add(s.latency), revDegradedFor) {
+			away = append(away, s.latency)
+		}
 	}
 	sort.Slice(fig.seen, func(i, j int) bool { return fig.seen[i] < fig.seen[j] })
+	sort.Slice(away, func(i, j int) bool { return away[i] < away[j] })
 	fig.p50, fig.p99 = percentile(fig.seen, 50), percentile(fig.seen, 99)
+	fig.p99Away = percentile(away, 99)
 	return fig
 }
 
 func (fig revocationFigures) String() string {
-	s := fmt.Sprintf("%s / %s (%d)", ms(fig.p50), ms(fig.p99), len(fig.seen))
+	s := fmt.Sprintf("%s / %s (%d; %s)", ms(fig.p50), ms(fig.p99), len(fig.seen), ms(fig.p99Away))
 	if len(fig.expired) > 0 {
 		s += fmt.Sprintf(" +%d expired first", len(fig.expired))
 	}

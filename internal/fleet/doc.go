@@ -64,7 +64,7 @@
 // information_schema.PROCESSLIST, and the harness's connection through
 // github.com/go-sql-driver/mysql. It needs internal/mysqltest and an
 // example that opens mysql:// URLs, which this tree does not have yet; once
-// it does, drop the build constraint and add mariadb to -fleet.db:
+// it does, the build constraint can go (and mariadb join -fleet.db's default):
 //
 //	go test -tags fleetmariadb ./internal/fleet -run TestFleet -v -args -fleet.db=mariadb -fleet.n=4
 //

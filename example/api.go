@@ -41,7 +41,7 @@ func (a *App) listNotes(c *gin.Context) {
 	err := a.db.WithContext(c.Request.Context()).Where("user_id = ?", s.UserID()).
 		Order("created_at DESC, id DESC").Limit(maxNotes).Find(&notes).Error
 	if err != nil {
-		a.internalError(c, "listing notes", err)
+		a.dbError(c, "listing notes", err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"notes": notes})
@@ -71,7 +71,7 @@ func (a *App) addNote(c *gin.Context) {
 	}
 	n := note{ID: randomID(), UserID: s.UserID(), Text: text, CreatedAt: time.Now().UTC()}
 	if err := a.db.WithContext(c.Request.Context()).Create(&n).Error; err != nil {
-		a.internalError(c, "creating a note", err)
+		a.dbError(c, "creating a note", err)
 		return
 	}
 	c.JSON(http.StatusCreated, n)

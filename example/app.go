@@ -15,8 +15,10 @@
 // and open http://localhost:8080. Flags: -addr, -db (or DATABASE_URL),
 // -access-ttl, -origins, -api-domain, -cookie-domain, -older-cookie-domain,
 // -cookie-secure, -anti-csrf, -static-dir, -trusted-proxies (the reverse
-// proxies whose X-Forwarded-For is believed; default none) and -test-hooks
-// (test-only endpoints, never in production).
+// proxies whose X-Forwarded-For is believed; default none), -listen-dsn
+// (where Postgres LISTENs for revocations: the direct server DSN behind
+// pgbouncer), -key-rotation (how long each signing key signs) and
+// -test-hooks (test-only endpoints, never in production).
 //
 // Routes:
 //
@@ -103,6 +105,17 @@ type Options struct {
 	// peer, and a client cannot spoof it with a header.
 	TrustedProxies []string
 
+	// ListenDSN is where Postgres LISTENs for revocations announced by
+	// other instances (gormstore.Options.ListenDSN): behind pgbouncer in
+	// transaction mode, the server's direct DSN; "off" polls only.
+	// Default "": DB itself.
+	ListenDSN string
+
+	// KeyRotation is how long each signing key signs
+	// (ginsession.Config.KeyRotationInterval, at least a minute). Default
+	// 0: ginsession's default, 7 days.
+	KeyRotation time.Duration
+
 	// TestHooks mounts GET /test/stats, POST /test/revoke-all and
 	// GET /test/invalid-claim. They are for automated tests only: never
 	// enable them on a real deployment (revoke-all logs everybody out,
@@ -149,7 +162,7 @@ func NewApp(opts Options) (*App, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	st, err := openStore(opts.DB, gormstore.Options{Logger: logger})
+	st, err := openStore(opts.DB, gormstore.Options{Logger: logger, ListenDSN: opts.ListenDSN})
 	if err != nil {
 		return nil, fmt.Errorf("example: opening the database: %w", err)
 	}
@@ -195,11 +208,12 @@ func (a *App) init() error {
 		return err
 	}
 	cfg := ginsession.Config{
-		Store:          a.store,
-		APIDomain:      a.opts.APIDomain,
-		AccessTokenTTL: a.opts.AccessTTL,
-		Logger:         a.log,
-		Hooks:          a.stats.hooks(),
+		Store:               a.store,
+		APIDomain:           a.opts.APIDomain,
+		AccessTokenTTL:      a.opts.AccessTTL,
+		KeyRotationInterval: a.opts.KeyRotation,
+		Logger:              a.log,
+		Hooks:               a.stats.hooks(),
 
 		CookieDomain:      a.opts.CookieDomain,
 		OlderCookieDomain: a.opts.OlderCookieDomain,
@@ -313,6 +327,15 @@ func message(c *gin.Context, status int, msg string) {
 func (a *App) internalError(c *gin.Context, op string, err error) {
 	a.log.Error("example: "+op, "err", err, "path", c.Request.URL.Path)
 	message(c, http.StatusInternalServerError, "internal error")
+}
+
+// dbError answers a failed query of the app's own tables as ginsession
+// answers a failed store: 503 with Retry-After, tokens untouched. The
+// database is down, restarting or overloaded, and the client may retry; a
+// 500 would call it a bug. Wrapping the error in ginsession.ErrStorage and
+// handing it to HandleError gives the protocol's answer (and logs it).
+func (a *App) dbError(c *gin.Context, op string, err error) {
+	a.sessions.HandleError(c, fmt.Errorf("%w: example: %s: %w", ginsession.ErrStorage, op, err))
 }
 
 // truncate cuts s to at most n bytes without splitting a UTF-8 sequence.

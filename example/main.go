@@ -184,6 +184,8 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 		return nil
 	})
 	fs.StringVar(&opts.StaticDir, "static-dir", "", "serve the files of this directory under /static/ (a frontend built elsewhere, on the API's origin)")
+	fs.StringVar(&opts.ListenDSN, "listen-dsn", "", "Postgres: where to LISTEN for revocations other instances announce, on one connection of its own; behind pgbouncer in transaction mode the server's direct DSN, or \"off\" to poll only (default: -db)")
+	fs.DurationVar(&opts.KeyRotation, "key-rotation", 0, "how long each signing key signs before the next takes over, at least 1m (default 0: ginsession's 7 days)")
 	fs.BoolVar(&opts.TestHooks, "test-hooks", false, "TEST ONLY: mount GET /test/stats, POST /test/revoke-all and GET /test/invalid-claim (unauthenticated)")
 	return fs, origins
 }
@@ -214,6 +216,9 @@ func parseFlags(args []string, getenv func(string) string) (Options, error) {
 
 	if opts.AccessTTL < time.Second {
 		return Options{}, fmt.Errorf("-access-ttl %v: must be at least 1s", opts.AccessTTL)
+	}
+	if opts.KeyRotation != 0 && opts.KeyRotation < time.Minute {
+		return Options{}, fmt.Errorf("-key-rotation %v: must be at least 1m", opts.KeyRotation)
 	}
 
 	for _, o := range strings.Split(*origins, ",") {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ginsession/ginsession/ginsession"
 )
@@ -327,4 +328,32 @@ func TestParseFlagsTrustedProxies(t *testing.T) {
 	if _, err := NewApp(Options{DB: filepath.Join(t.TempDir(), "x.db"), TrustedProxies: []string{"nonsense"}}); err == nil {
 		t.Fatal("NewApp accepted the trusted proxy \"nonsense\"")
 	}
+}
+
+// -listen-dsn and -key-rotation, which the fleet harness (internal/fleet)
+// needs: LISTEN straight to Postgres behind pgbouncer, and key turns within
+// a run of minutes.
+func TestParseFlagsListenDSNKeyRotation(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	opts, err := parseFlags(nil, noEnv)
+	if err != nil || opts.ListenDSN != "" || opts.KeyRotation != 0 {
+		t.Fatalf("defaults: listen %q, rotation %v, %v", opts.ListenDSN, opts.KeyRotation, err)
+	}
+	const direct = "postgres://app@db:5432/app"
+	opts, err = parseFlags([]string{"-listen-dsn", direct, "-key-rotation", "2m"}, noEnv)
+	if err != nil || opts.ListenDSN != direct || opts.KeyRotation != 2*time.Minute {
+		t.Fatalf("flags: listen %q, rotation %v, %v", opts.ListenDSN, opts.KeyRotation, err)
+	}
+	for _, bad := range []string{"30s", "-1m", "soon"} {
+		if _, err := parseFlags([]string{"-key-rotation", bad}, noEnv); err == nil {
+			t.Errorf("-key-rotation %q accepted", bad)
+		}
+	}
+	// The rotation reaches ginsession, which refuses less than a minute
+	// from callers that skip the flags.
+	if _, err := NewApp(Options{DB: filepath.Join(t.TempDir(), "x.db"), KeyRotation: 30 * time.Second}); err == nil {
+		t.Fatal("NewApp accepted a 30 s key rotation")
+	}
+	_, base := startApp(t, Options{KeyRotation: time.Minute})
+	wantField(t, "signup with a one-minute rotation", newClient(t, base, "header").signUp("rot@example.com", "rot password"), "status", "OK")
 }

@@ -153,7 +153,7 @@ func (a *App) testRevokeAll(c *gin.Context) {
 	ctx := c.Request.Context()
 	var ids []string
 	if err := a.db.WithContext(ctx).Model(&user{}).Pluck("id", &ids).Error; err != nil {
-		a.internalError(c, "listing users", err)
+		a.dbError(c, "listing users", err)
 		return
 	}
 	revoked := 0

@@ -115,7 +115,7 @@ func (a *App) signUp(c *gin.Context) {
 	ctx := c.Request.Context()
 	var n int64
 	if err := a.db.WithContext(ctx).Model(&user{}).Where("email = ?", in.Email).Count(&n).Error; err != nil {
-		a.internalError(c, "looking up a user", err)
+		a.dbError(c, "looking up a user", err)
 		return
 	}
 	if n > 0 {
@@ -132,7 +132,7 @@ func (a *App) signUp(c *gin.Context) {
 	// loser inserts nothing.
 	res := a.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email"}}, DoNothing: true}).Create(&u)
 	if res.Error != nil {
-		a.internalError(c, "creating a user", res.Error)
+		a.dbError(c, "creating a user", res.Error)
 		return
 	}
 	if res.RowsAffected == 0 {
@@ -168,7 +168,7 @@ func (a *App) signIn(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
 		return
 	case err != nil:
-		a.internalError(c, "looking up a user", err)
+		a.dbError(c, "looking up a user", err)
 		return
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {

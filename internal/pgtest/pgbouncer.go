@@ -30,7 +30,27 @@ type Bouncer struct {
 // it skips t (fails it when CI=true).
 func StartBouncer(t testing.TB) *Bouncer {
 	t.Helper()
-	srv := get(t)
+	return startBouncer(t, get(t), "")
+}
+
+// StartBouncer starts a pgbouncer for t (stopped when t ends) in front of
+// this private server, which must be running. The bouncer outlives the
+// server's Stop: while the server is down it refuses new clients with
+// "server login has been failing" and keeps the queries it was already
+// waiting on waiting (at most 10 s, query_wait_timeout; default 120 s);
+// it tries the server again every second (server_login_retry; default
+// 15 s, which would keep refusing clients up to 15 s after Start). Create
+// databases with s.NewDatabase and reach them through the bouncer with
+// Through.
+func (s *Server) StartBouncer(t testing.TB) *Bouncer {
+	t.Helper()
+	return startBouncer(t, s.srv, "server_login_retry = 1\nquery_wait_timeout = 10\n")
+}
+
+// startBouncer starts pgbouncer in front of srv; extra is appended to the
+// [pgbouncer] section of its configuration.
+func startBouncer(t testing.TB, srv *server, extra string) *Bouncer {
+	t.Helper()
 	bin, err := exec.LookPath("pgbouncer")
 	if err != nil {
 		bin = "/usr/sbin/pgbouncer"
@@ -81,7 +101,7 @@ max_client_conn = 1000
 default_pool_size = 20
 ignore_startup_parameters = extra_float_digits
 logfile = %s
-`, pgHost, pgPort, pgUser, port, filepath.Join(dir, "pgbouncer.log"))
+%s`, pgHost, pgPort, pgUser, port, filepath.Join(dir, "pgbouncer.log"), extra)
 	iniPath := filepath.Join(dir, "pgbouncer.ini")
 	if err := os.WriteFile(iniPath, []byte(ini), 0o644); err != nil {
 		t.Fatalf("pgtest: %v", err)
@@ -125,6 +145,17 @@ func (b *Bouncer) NewDatabase(t testing.TB) (through, direct string) {
 		t.Fatalf("pgtest: %v", err)
 	}
 	return b.dsnFor(u.Path[1:]), direct
+}
+
+// Through returns the DSN that reaches, through the bouncer, the database
+// a DSN of the server behind it (direct) names.
+func (b *Bouncer) Through(t testing.TB, direct string) string {
+	t.Helper()
+	u, err := url.Parse(direct)
+	if err != nil || len(u.Path) < 2 {
+		t.Fatalf("pgtest: Through: %q is not a postgres:// URL naming a database", direct)
+	}
+	return b.dsnFor(u.Path[1:])
 }
 
 func (b *Bouncer) dsnFor(db string) string {

@@ -8,7 +8,8 @@
 // root. Main stops it and removes the directory when the tests finish.
 //
 // StartBouncer puts Debian's pgbouncer, in transaction pooling mode, in
-// front of that server, for tests of the deployment many instances use.
+// front of that server, for tests of the deployment many instances use
+// (Server.StartBouncer in front of a private, restartable one).
 //
 // Without Postgres (or pgbouncer), tests that ask for it are skipped with a
 // message, except when CI=true, where they fail.

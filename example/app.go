@@ -47,6 +47,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
+	"database/sql"
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store/gormstore"
 )
@@ -174,29 +175,56 @@ func NewApp(opts Options) (*App, error) {
 	return a, nil
 }
 
-// migrateLockKey names the Postgres advisory lock that serialises the
-// creation of the example's tables across instances (the store serialises
-// its own tables the same way, under a key of its own).
+// migrateLockKey names the lock that serialises the creation of the
+// example's tables across instances (the store serialises its own tables
+// the same way, under a key of its own).
 const migrateLockKey = "ginsession/example/migrate"
 
 // migrate creates or updates the example's tables. Instances starting
 // together on one database must not run it at once: GORM's AutoMigrate
 // checks for a table and then creates it, and two instances creating one
-// table at once fail on Postgres (duplicate key in pg_type_typname_nsp_index,
-// or "relation already exists"). So it runs in one transaction that first
-// takes a transaction-scoped advisory lock on Postgres (released at commit
-// or rollback; Postgres DDL is transactional, so the next instance finds the
-// tables made). On SQLite the store's write transactions are BEGIN
-// IMMEDIATE, which serialises instances sharing the file in the same way.
+// table at once fail (Postgres: duplicate key in pg_type_typname_nsp_index,
+// or "relation already exists"; MariaDB: "Table … already exists", or
+// "Table definition has changed" for a transaction that began before
+// another instance made the table).
+//
+// On Postgres it runs in one transaction that first takes a
+// transaction-scoped advisory lock (released at commit or rollback;
+// Postgres DDL is transactional, so the next instance finds the tables
+// made). MariaDB commits every DDL statement at once and cannot hold it in
+// a transaction, so there it runs on one connection holding a named lock
+// (GET_LOCK), outside any transaction. On SQLite the store's write
+// transactions are BEGIN IMMEDIATE, which serialises instances sharing the
+// file in the same way.
 func (a *App) migrate() error {
-	err := a.db.Transaction(func(tx *gorm.DB) error {
-		if tx.Dialector.Name() == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", migrateLockKey).Error; err != nil {
+	var err error
+	switch a.db.Dialector.Name() {
+	case "mysql":
+		err = a.db.Connection(func(conn *gorm.DB) error {
+			var got int
+			if err := conn.Raw("SELECT GET_LOCK(?, 60)", migrateLockKey).Scan(&got).Error; err != nil {
 				return fmt.Errorf("taking the migration lock: %w", err)
 			}
-		}
-		return tx.AutoMigrate(&user{}, &note{})
-	})
+			if got != 1 {
+				return errors.New("taking the migration lock: another instance held it for 60 s")
+			}
+			err := conn.AutoMigrate(&user{}, &note{})
+			var released sql.NullInt64
+			if rerr := conn.Raw("SELECT RELEASE_LOCK(?)", migrateLockKey).Scan(&released).Error; err == nil && rerr != nil {
+				err = fmt.Errorf("releasing the migration lock: %w", rerr)
+			}
+			return err
+		})
+	default:
+		err = a.db.Transaction(func(tx *gorm.DB) error {
+			if tx.Dialector.Name() == "postgres" {
+				if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", migrateLockKey).Error; err != nil {
+					return fmt.Errorf("taking the migration lock: %w", err)
+				}
+			}
+			return tx.AutoMigrate(&user{}, &note{})
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("example: creating tables: %w", err)
 	}

@@ -10,15 +10,15 @@
 # Markdown table (one row per run) that can be pasted into the README.
 #
 #   scripts/fleet.sh                              # N = 1,2,4,8 on postgres and pgbouncer, 60 s each
+#   NS=4 DBS=mariadb scripts/fleet.sh             # the README's MariaDB row
 #   NS=4 DBS=pgbouncer DURATION=5m scripts/fleet.sh
 #
-# Environment: NS (1,2,4,8), DBS (postgres,pgbouncer; a MariaDB backend is
-# the slot described in internal/fleet/doc.go), DURATION (60s of load per
+# Environment: NS (1,2,4,8), DBS (postgres,pgbouncer; or mariadb), DURATION (60s of load per
 # run, the faults included), KEY_ROTATION (1m: every instance's
 # -key-rotation, so that a run of a minute or more publishes a key per
 # turn; 0 keeps ginsession's 7 days and one key), USERS (20 per instance),
 # FLEET_LOG (the whole output; default a new file under /tmp).
-# Needs Postgres (initdb/pg_ctl) and pgbouncer, as the tests do.
+# Needs Postgres (initdb/pg_ctl), pgbouncer and MariaDB, as the tests do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -20,7 +20,7 @@ type backend interface {
 
 // backends maps -fleet.db names to their constructors; t is TestFleet's
 // test, so a backend's server outlives the runs made on it. A database kind
-// is added by registering it here (doc.go: the MariaDB slot).
+// is added by registering it here (mariadb_test.go registers "mariadb").
 var backends = map[string]func(t *testing.T) backend{
 	"postgres":  newPostgres,
 	"pgbouncer": newPgbouncer,
@@ -55,7 +55,7 @@ type signingKey struct {
 const maxOpenConns = 10
 
 // restartable is what a backend needs of a test server: pgtest.Server has
-// it, and a MariaDB test server with the same API will.
+// it, and so has mysqltest.Server.
 type restartable interface {
 	NewDatabase(t testing.TB) string
 	Stop(t testing.TB)

@@ -55,18 +55,11 @@
 // LISTEN straight to the server (-listen-dsn). A backend registers itself
 // in the backends map under the name -fleet.db uses.
 //
-// MariaDB is written but not built by default: mariadb_test.go, behind
-// -tags fleetmariadb, registers backends["mariadb"] on a restartable MariaDB
-// test server (internal/mysqltest: StartServer, NewDatabase, Stop, Start),
-// with the instance flag -db mysql://root@127.0.0.1:PORT/db, no
+// mariadb is a private MariaDB test server (internal/mysqltest) that the
+// harness may stop and start, the instances on -db mysql://…: no
 // -listen-dsn and a per-instance budget of MaxOpenConns (MariaDB has no
 // LISTEN: the instances poll), connections counted from
-// information_schema.PROCESSLIST, and the harness's connection through
-// github.com/go-sql-driver/mysql. It needs internal/mysqltest and an
-// example that opens mysql:// URLs, which this tree does not have yet; once
-// it does, the build constraint can go (and mariadb join -fleet.db's default):
-//
-//	go test -tags fleetmariadb ./internal/fleet -run TestFleet -v -args -fleet.db=mariadb -fleet.n=4
+// information_schema.PROCESSLIST.
 //
 // The rest of the harness does not depend on the database kind.
 package fleet

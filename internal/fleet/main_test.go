@@ -17,7 +17,7 @@ import (
 // each.
 var (
 	flagN        = flag.String("fleet.n", "2", "comma-separated instance counts: one run per count and database")
-	flagDB       = flag.String("fleet.db", "postgres,pgbouncer", "comma-separated databases: postgres (direct), pgbouncer (transaction mode in front of Postgres)")
+	flagDB       = flag.String("fleet.db", "postgres,pgbouncer,mariadb", "comma-separated databases: postgres (direct), pgbouncer (transaction mode in front of Postgres), mariadb")
 	flagDuration = flag.Duration("fleet.duration", 20*time.Second, "load per run, the SIGKILL and the database restart included (at least 15s)")
 	flagUsers    = flag.Int("fleet.users", 20, "users per instance (every fourth has two tabs, every third uses cookies)")
 	flagBin      = flag.String("fleet.bin", "", "an example binary to run instead of building ./example (another version of it, say)")
@@ -47,7 +47,7 @@ func parseSettings() (settings, error) {
 	for _, f := range strings.Split(*flagDB, ",") {
 		name := strings.TrimSpace(f)
 		if _, ok := backends[name]; !ok {
-			return s, fmt.Errorf("-fleet.db: no database %q in this build (have %s; MariaDB: see doc.go)", name, strings.Join(backendNames(), ", "))
+			return s, fmt.Errorf("-fleet.db: no database %q in this build (have %s)", name, strings.Join(backendNames(), ", "))
 		}
 		s.dbs = append(s.dbs, name)
 	}

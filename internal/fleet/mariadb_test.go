@@ -1,16 +1,4 @@
-//go:build fleetmariadb
-
 package fleet
-
-// The MariaDB backend, built with -tags fleetmariadb. It needs
-// internal/mysqltest (a private, restartable MariaDB: StartServer,
-// NewDatabase, Stop, Start) and an example that opens mysql:// URLs
-// (store/mysqlstore), which this branch does not have yet; with them:
-//
-//	go test -tags fleetmariadb ./internal/fleet -run TestFleet -v -args -fleet.db=mariadb -fleet.n=4
-//
-// Once both are in the tree, drop the build constraint so that the default
-// run can include it.
 
 import (
 	"net/url"

@@ -159,11 +159,6 @@ func twoInstancesOn(t *testing.T, db sharedDatabase, clk *clock) (*env, *env) {
 	return newEnvOn(t, db.open(t, dsn), clk, same), newEnvOn(t, db.open(t, dsn), clk, same)
 }
 
-// twoInstancesOnPostgres is twoInstancesOn on Postgres.
-func twoInstancesOnPostgres(t *testing.T, clk *clock) (*env, *env) {
-	t.Helper()
-	return twoInstancesOn(t, sharedDatabases[0], clk)
-}
 
 // newEnv starts an engine with test routes on a SQLite file. mutate may
 // change the config (the Store, APIDomain and Now are preset).

@@ -106,10 +106,10 @@ func (d dialect) upsertReplace(conflictColumn string, columns ...string) string 
 // connection) and released after. SQLite's write transaction serialises
 // its writers itself.
 func (s *GORMStore) migrationLock(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	name := "ginsession/store/migrate/" + s.tables.prefix
 	switch s.dialect {
 	case postgresDialect:
 		return s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			name := "ginsession/store/migrate/" + s.tables.prefix
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext(?))", name).Error; err != nil {
 				return err
 			}

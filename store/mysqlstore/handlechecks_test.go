@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	gormmysql "gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -16,6 +17,27 @@ import (
 	"github.com/ginsession/ginsession/store/gormstore"
 	"github.com/ginsession/ginsession/store/mysqlstore"
 )
+
+// newOnHandle opens a *gorm.DB of the caller's own on cfg and gives it to
+// gormstore.New, as an application that opens its pool itself would. The
+// handle is closed when the test ends; the store, if New made one, too.
+func newOnHandle(t *testing.T, cfg *mysql.Config) (*gormstore.GORMStore, error) {
+	t.Helper()
+	db, err := gorm.Open(gormmysql.Open(cfg.FormatDSN()), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	s, err := gormstore.New(db, gormstore.Options{CleanupInterval: -1})
+	if err == nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
 
 // withParam appends a driver parameter to a mysql:// URL.
 func withParam(dsn, param string) string {
@@ -43,18 +65,11 @@ func TestAddSigningKeyGuardHoldsWithClientFoundRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.ClientFoundRows = true
-		db, err := gorm.Open(gormmysql.Open(cfg.FormatDSN()), &gorm.Config{Logger: logger.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sqlDB, _ := db.DB()
-		defer sqlDB.Close()
-		s, err := gormstore.New(db, gormstore.Options{CleanupInterval: -1})
+		s, err := newOnHandle(t, cfg)
 		if err != nil {
 			t.Logf("New refused the handle: %v", err)
 			return
 		}
-		defer s.Close()
 		guardHolds(t, s)
 	})
 }
@@ -113,17 +128,10 @@ func TestNewRefusesHandleThatCutsValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Params["sql_mode"] = "''"
-	db, err := gorm.Open(gormmysql.Open(cfg.FormatDSN()), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sqlDB, _ := db.DB()
-	defer sqlDB.Close()
-	s, err := gormstore.New(db, gormstore.Options{CleanupInterval: -1})
+	s, err := newOnHandle(t, cfg)
 	if err != nil {
 		return // refused: fine
 	}
-	defer s.Close()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	long := strings.Repeat("h", 300)
@@ -131,5 +139,34 @@ func TestNewRefusesHandleThatCutsValues(t *testing.T) {
 	if err == nil {
 		_, cut := s.GetSession(ctx, long[:255], now)
 		t.Fatalf("New accepted a non-strict handle, and CreateSession with a 300-byte handle succeeded (GetSession of its first 255 bytes: err = %v)", cut)
+	}
+}
+
+// New refuses a *gorm.DB that would write or read times other than as UTC
+// time.Time, and takes one built from ParseDSN.
+func TestNewChecksTimeSettings(t *testing.T) {
+	cfg, err := mysqlstore.ParseDSN(mysqltest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := *cfg
+	bare.Params = nil
+	bare.ParseTime = false
+	bare.Loc = time.UTC
+	if _, err := newOnHandle(t, &bare); err == nil || !strings.Contains(err.Error(), "parseTime=true") {
+		t.Errorf("New without parseTime: err = %v, want a refusal naming parseTime=true", err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Skipf("no zone data: %v", err)
+	}
+	local := bare
+	local.ParseTime = true
+	local.Loc = tokyo
+	if _, err := newOnHandle(t, &local); err == nil || !strings.Contains(err.Error(), "loc=UTC") {
+		t.Errorf("New with loc=Asia/Tokyo: err = %v, want a refusal naming loc=UTC", err)
+	}
+	if _, err := newOnHandle(t, cfg); err != nil {
+		t.Errorf("New with ParseDSN's settings: %v", err)
 	}
 }

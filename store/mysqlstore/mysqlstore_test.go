@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	gormmysql "gorm.io/driver/mysql"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
 	"github.com/ginsession/ginsession/internal/mysqltest"
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/gormstore"
@@ -27,49 +23,6 @@ func open(t *testing.T, dsn string) *gormstore.GORMStore {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// New refuses a *gorm.DB that would write or read times other than as UTC
-// time.Time, and takes one built from ParseDSN.
-func TestNewChecksTimeSettings(t *testing.T) {
-	dsn := mysqltest.NewDatabase(t)
-	cfg, err := mysqlstore.ParseDSN(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	newWith := func(driverDSN string) error {
-		db, err := gorm.Open(gormmysql.Open(driverDSN), &gorm.Config{Logger: logger.Discard})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sqlDB, _ := db.DB()
-		defer sqlDB.Close()
-		s, err := gormstore.New(db, gormstore.Options{CleanupInterval: -1})
-		if err == nil {
-			s.Close()
-		}
-		return err
-	}
-	bare := *cfg
-	bare.Params = nil
-	bare.ParseTime = false
-	bare.Loc = time.UTC
-	if err := newWith(bare.FormatDSN()); err == nil || !strings.Contains(err.Error(), "parseTime=true") {
-		t.Errorf("New without parseTime: err = %v, want a refusal naming parseTime=true", err)
-	}
-	tokyo, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		t.Skipf("no zone data: %v", err)
-	}
-	local := bare
-	local.ParseTime = true
-	local.Loc = tokyo
-	if err := newWith(local.FormatDSN()); err == nil || !strings.Contains(err.Error(), "loc=UTC") {
-		t.Errorf("New with loc=Asia/Tokyo: err = %v, want a refusal naming loc=UTC", err)
-	}
-	if err := newWith(cfg.FormatDSN()); err != nil {
-		t.Errorf("New with ParseDSN's settings: %v", err)
-	}
 }
 
 // Values longer than their column are refused with an error, and nothing

@@ -159,7 +159,6 @@ func twoInstancesOn(t *testing.T, db sharedDatabase, clk *clock) (*env, *env) {
 	return newEnvOn(t, db.open(t, dsn), clk, same), newEnvOn(t, db.open(t, dsn), clk, same)
 }
 
-
 // newEnv starts an engine with test routes on a SQLite file. mutate may
 // change the config (the Store, APIDomain and Now are preset).
 func newEnv(t *testing.T, mutate func(*ginsession.Config)) *env {

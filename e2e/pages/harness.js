@@ -17,22 +17,47 @@
     });
   }
 
-  // o: {apiDomain, apiBasePath, tokenTransferMethod, sessionTokenBackendDomain}
+  // Frontend cookies written through the SDK's cookieHandler, as the SDK
+  // gave them (cookieWrites) and as they went to document.cookie.
+  const cookieWrites = [];
+
+  // partitionedCookies is a cookieHandler that adds the Partitioned
+  // attribute to every cookie the SDK writes. In a cross-site iframe whose
+  // browser blocks third-party cookies, document.cookie refuses an
+  // unpartitioned cookie; a partitioned one is kept, for this top-level
+  // site only.
+  function partitionedCookies(original) {
+    return {
+      ...original,
+      setCookie: (line) => {
+        const out = /;\s*partitioned\s*(;|$)/i.test(line) ? line : line + ";partitioned";
+        cookieWrites.push(out);
+        return original.setCookie(out);
+      },
+    };
+  }
+
+  // o: {apiDomain, apiBasePath, tokenTransferMethod, sessionTokenBackendDomain,
+  //     isInIframe, partitionedCookies}
   function init(o) {
     const session = { onHandleEvent };
     if (o.tokenTransferMethod) session.tokenTransferMethod = o.tokenTransferMethod;
     if (o.sessionTokenBackendDomain) session.sessionTokenBackendDomain = o.sessionTokenBackendDomain;
+    if (o.isInIframe) session.isInIframe = true;
+    const handlers = {};
+    if (o.partitionedCookies) handlers.cookieHandler = partitionedCookies;
     const apiBasePath = o.apiBasePath || "/auth";
     if (window.supertokensWebJs) {
       const w = window.supertokensWebJs;
       w.SuperTokens.init({
         appInfo: { appName: "ginsession-e2e", apiDomain: o.apiDomain, apiBasePath },
         recipeList: [w.Session.init(session)],
+        ...handlers,
       });
       sdk = w.Session;
       sdkName = "supertokens-web-js";
     } else {
-      window.supertokens.init({ apiDomain: o.apiDomain, apiBasePath, ...session });
+      window.supertokens.init({ apiDomain: o.apiDomain, apiBasePath, ...session, ...handlers });
       sdk = window.supertokens;
       sdkName = "supertokens-website";
     }
@@ -95,6 +120,7 @@
   window.e2e = {
     init,
     events,
+    cookieWrites,
     call,
     cookie,
     cookieNames: () => document.cookie.split(";").map((p) => p.trim().split("=")[0]).filter(Boolean).sort(),

@@ -53,9 +53,9 @@ func ExampleConfig_getOrigin() {
 
 	for _, hdr := range []http.Header{
 		{"Origin": {"https://acme.tenants.example.com"}}, // the tenant's web page
-		{"X-Tenant": {"globex"}},                          // globex's mobile app
-		{"X-Tenant": {"evil.test/x?"}},                    // forged: not a configured frontend
-		{"Origin": {"https://evil.test"}},                 // not configured either
+		{"X-Tenant": {"globex"}},                         // globex's mobile app
+		{"X-Tenant": {"evil.test/x?"}},                   // forged: not a configured frontend
+		{"Origin": {"https://evil.test"}},                // not configured either
 	} {
 		req := httptest.NewRequest("GET", "/reset-link", nil)
 		req.Header = hdr

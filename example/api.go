@@ -28,10 +28,13 @@ const (
 	maxNotes     = 100 // GET /api/notes returns at most this many, newest first
 )
 
-// me handles GET /api/me.
+// me handles GET /api/me: the caller, and the frontend the request was
+// resolved to (where the app would point links it sends, such as a
+// password reset e-mail).
 func (a *App) me(c *gin.Context) {
 	s := ginsession.FromContext(c)
-	c.JSON(http.StatusOK, gin.H{"userId": s.UserID(), "sessionHandle": s.Handle(), "payload": s.Payload()})
+	c.JSON(http.StatusOK, gin.H{"userId": s.UserID(), "sessionHandle": s.Handle(), "payload": s.Payload(),
+		"frontend": a.sessions.FrontendOrigin(c)})
 }
 
 // listNotes handles GET /api/notes: the caller's notes, newest first.

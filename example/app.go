@@ -72,9 +72,20 @@ type Options struct {
 	// AccessTTL is the access-token lifetime. Default 1 hour.
 	AccessTTL time.Duration
 
-	// Origins lists the frontend origins allowed to call the API
-	// cross-origin (CORS with credentials). Default none: same origin only.
+	// Origins lists the frontends allowed to call the API cross-origin
+	// (CORS with credentials): origins, and patterns with one wildcard
+	// label such as "https://*.app.example.com" (ginsession.Config.Origins).
+	// The first must be an origin: the default frontend. A request without
+	// an Origin header (a mobile app) names its tenant in an X-Tenant
+	// header, which stands for the first pattern's "*" (tenantOrigin).
+	// Default none: same origin only.
 	Origins []string
+
+	// CookiePartitioned adds the Partitioned attribute to the session
+	// cookies, for a frontend embedded in an iframe on another site
+	// (ginsession.Config.CookiePartitioned). Needs Secure cookies. Default
+	// false.
+	CookiePartitioned bool
 
 	// CookieDomain shares the session cookies across subdomains, e.g.
 	// ".example.com". Default "": host-only cookies.
@@ -247,11 +258,18 @@ func (a *App) init() error {
 		OlderCookieDomain: a.opts.OlderCookieDomain,
 		AntiCSRF:          a.opts.AntiCSRF,
 		CookieSecure:      a.opts.CookieSecure,
+		CookiePartitioned: a.opts.CookiePartitioned,
 	}
 	if len(a.opts.Origins) > 0 {
 		cfg.WebsiteDomain = a.opts.Origins[0]
-		cfg.Origins = a.opts.Origins
+		cfg.Origins = a.opts.Origins[1:]
+		cfg.GetOrigin = tenantOrigin(a.opts.Origins)
 	}
+	sessions, err := ginsession.New(cfg)
+	if err != nil {
+		return fmt.Errorf("example: %w", err)
+	}
+	a.sessions = sessions
 
 	r := gin.New()
 	// Gin trusts every proxy unless told otherwise: any client could then
@@ -268,18 +286,10 @@ func (a *App) init() error {
 		r.Use(a.stats.count)
 	}
 	if len(a.opts.Origins) > 0 {
-		mw, err := ginsession.CORS(a.opts.Origins...)
-		if err != nil {
-			return fmt.Errorf("example: -origins: %w", err)
-		}
-		r.Use(mw)
+		// CORS allows exactly the frontends the sessions serve.
+		r.Use(sessions.CORS())
 	}
-
-	sessions, err := ginsession.Register(r, cfg)
-	if err != nil {
-		return fmt.Errorf("example: %w", err)
-	}
-	a.sessions = sessions
+	sessions.Mount(r)
 
 	r.POST("/signup", a.signUp)
 	r.POST("/signin", a.signIn)

@@ -67,7 +67,7 @@ func run(opts Options, logger *slog.Logger) error {
 
 	logger.Info("listening on http://localhost:"+port, "api_domain", opts.APIDomain,
 		"database", describeDB(opts.DB), "access_ttl", opts.AccessTTL.String(),
-		"origins", strings.Join(opts.Origins, ","), "test_hooks", opts.TestHooks)
+		"origins", strings.Join(opts.Origins, ","), "cookie_partitioned", opts.CookiePartitioned, "test_hooks", opts.TestHooks)
 	if opts.TestHooks {
 		logger.Warn("test hooks enabled: /test/stats and /test/revoke-all are open to anyone; never do this in production")
 	}
@@ -148,7 +148,8 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 	fs.StringVar(&opts.Addr, "addr", ":8080", "listen address")
 	fs.StringVar(dbFlag, "db", "", "database: an SQLite file path, a postgres:// URL or a mysql:// URL for MariaDB (default $DATABASE_URL, else "+DefaultDB+")")
 	fs.DurationVar(&opts.AccessTTL, "access-ttl", time.Hour, "access-token lifetime, e.g. 5s to watch refreshes happen")
-	origins := fs.String("origins", "", "comma-separated frontend origins allowed by CORS (default none: same origin only)")
+	origins := fs.String("origins", "", "comma-separated frontend origins allowed by CORS, and patterns with one wildcard label such as https://*.app.example.com; the first is the default frontend and must be an origin; a client without Origin names its tenant in X-Tenant, which stands for the first pattern's * (default none: same origin only)")
+	fs.BoolVar(&opts.CookiePartitioned, "cookie-partitioned", false, "add the Partitioned attribute to the session cookies, for a frontend embedded in an iframe on another site (needs Secure cookies: an https -api-domain or -cookie-secure true)")
 	fs.StringVar(&opts.APIDomain, "api-domain", "", "origin the API is reached at (default http://localhost:PORT from -addr)")
 	fs.StringVar(&opts.CookieDomain, "cookie-domain", "", "share session cookies across subdomains, e.g. .example.com (default host-only)")
 	fs.StringVar(&opts.OlderCookieDomain, "older-cookie-domain", "", "the cookie domain before -cookie-domain changed (\""+hostOnlyFlag+"\" if cookies were host-only): duplicates left there are cleared")
@@ -225,6 +226,9 @@ func parseFlags(args []string, getenv func(string) string) (Options, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			opts.Origins = append(opts.Origins, o)
 		}
+	}
+	if len(opts.Origins) > 0 && strings.Contains(opts.Origins[0], "*") {
+		return Options{}, fmt.Errorf("-origins %q: the first entry is the default frontend and must be an origin, not a pattern", opts.Origins[0])
 	}
 
 	if opts.OlderCookieDomain == hostOnlyFlag {

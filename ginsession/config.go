@@ -2,6 +2,7 @@ package ginsession
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,15 +27,34 @@ type Config struct {
 	// APIBasePath is where the session routes are mounted. Default "/auth".
 	APIBasePath string
 
-	// WebsiteDomain is the origin of the frontend when there is one.
-	// Default: APIDomain (the page is served by the API itself).
+	// WebsiteDomain is the origin of the default frontend: the one a
+	// request is for when it names no configured frontend. Default:
+	// GetOrigin(nil) when that names one, else APIDomain (the page is
+	// served by the API itself).
 	WebsiteDomain string
 
-	// Origins lists every frontend origin when there are several. For each
-	// request the origin in use is the listed entry equal to the request's
-	// Origin header, else WebsiteDomain. The request's own text is never
-	// used. Default: only WebsiteDomain.
+	// Origins lists the other frontends: exact origins, and patterns with
+	// one wildcard label, "https://*.app.example.com", which match any one
+	// label in its place ("https://acme.app.example.com", not
+	// "https://a.b.app.example.com" nor "https://app.example.com") with the
+	// same scheme and port. A pattern must stay inside one registrable
+	// domain: "*" alone, "https://*.com", "https://*.co.uk" and other public
+	// suffixes (per the public-suffix list) are refused. Each entry's
+	// SameSite is decided here, from the configuration alone. Sessions.CORS
+	// allows exactly these origins and WebsiteDomain. Default: none.
 	Origins []string
+
+	// GetOrigin names the frontend a request is for, when the request's
+	// Origin header cannot: a mobile app or a privacy setting sends none,
+	// and the client says who it is in a header of its own. It is called
+	// with the request when cookies are written and by FrontendOrigin, and
+	// once with nil by New: its answer there (if not "") is the default
+	// frontend. An answer is used only when it is WebsiteDomain, an Origins
+	// entry or a match of an Origins pattern; anything else (including "")
+	// is logged and the default frontend used, so the request's own text
+	// never decides a cookie. It must be safe for concurrent use. Default:
+	// the request's Origin header, checked the same way.
+	GetOrigin func(r *http.Request) string
 
 	// CookieDomain shares cookies across subdomains, e.g. ".example.com".
 	// Default "": host-only cookies. IPs, "localhost", public suffixes, ports,
@@ -56,6 +76,16 @@ type Config struct {
 	// differ in scheme or registrable domain, else "lax". SameSite none
 	// requires Secure unless both sides are localhost or IPs.
 	CookieSameSite string
+
+	// CookiePartitioned adds the Partitioned attribute (CHIPS) to the
+	// session cookies, for a frontend embedded in an iframe on another
+	// site: browsers that block third-party cookies keep partitioned ones,
+	// in a jar of their own for each top-level site. SameSite auto then
+	// resolves to none for every frontend (and AntiCSRF auto to
+	// VIA_CUSTOM_HEADER); it requires Secure cookies. The frontend SDK
+	// writes cookies of its own and needs settings for an iframe: see the
+	// README, "Several frontends". Default false.
+	CookiePartitioned bool
 
 	// AntiCSRF is the anti-CSRF mode. Default AntiCSRFAuto: VIA_CUSTOM_HEADER
 	// when any configured frontend resolves to SameSite none (whatever the

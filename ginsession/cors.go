@@ -3,6 +3,7 @@ package ginsession
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gin-contrib/cors"
@@ -19,37 +20,22 @@ var CORSAllowHeaders = wire.AllowedHeaders()
 var CORSExposeHeaders = wire.ExposedHeaders()
 
 // CORSConfig returns a gin-contrib/cors configuration for the given frontend
-// origins: exactly these origins, credentials on, the protocol's allowed and
-// exposed headers, and the usual methods. Add the app's own headers to
-// AllowHeaders if it needs more. "*" and malformed origins are refused:
-// credentials must never be granted to every site.
+// origins and patterns (the Config.Origins rules: "https://*.app.example.com"
+// matches one label in place of "*"): exactly these, credentials on, the
+// protocol's allowed and exposed headers, and the usual methods. Add the
+// app's own headers to AllowHeaders if it needs more. "*" and malformed
+// origins are refused: credentials must never be granted to every site.
+// An app whose Config lists its frontends needs no list here: use
+// Sessions.CORS, built from the same configuration.
 func CORSConfig(origins ...string) (cors.Config, error) {
 	if len(origins) == 0 {
 		return cors.Config{}, errors.New("ginsession: CORSConfig: no origins (same-origin apps need no CORS)")
 	}
-	canon := make([]string, 0, len(origins))
-	for _, o := range origins {
-		if o == "*" {
-			return cors.Config{}, errors.New("ginsession: CORSConfig: \"*\" cannot be used with credentials; list the frontend origins")
-		}
-		u, err := parseOrigin(o)
-		if err != nil {
-			return cors.Config{}, fmt.Errorf("ginsession: CORSConfig: %w", err)
-		}
-		canon = append(canon, originString(u))
-	}
-	cfg := cors.Config{
-		AllowOrigins:     canon,
-		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
-		AllowHeaders:     append([]string(nil), CORSAllowHeaders...),
-		ExposeHeaders:    append([]string(nil), CORSExposeHeaders...),
-		AllowCredentials: true,
-		MaxAge:           10 * time.Minute,
-	}
-	if err := cfg.Validate(); err != nil {
+	fs, err := parseFrontends(origins)
+	if err != nil {
 		return cors.Config{}, fmt.Errorf("ginsession: CORSConfig: %w", err)
 	}
-	return cfg, nil
+	return corsConfigFor(fs)
 }
 
 // CORS returns the gin-contrib/cors middleware for CORSConfig(origins...).
@@ -58,6 +44,54 @@ func CORS(origins ...string) (gin.HandlerFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	return corsMiddleware(cfg), nil
+}
+
+// CORSConfig returns the gin-contrib/cors configuration that allows exactly
+// the configured frontends (WebsiteDomain, Origins and its patterns), as
+// CORSConfig(origins...) would for the same list.
+func (e *Sessions) CORSConfig() cors.Config {
+	cfg, err := corsConfigFor(e.cfg.frontends)
+	if err != nil {
+		// The set was validated by New; Validate cannot refuse it.
+		panic(err)
+	}
+	return cfg
+}
+
+// CORS returns the CORS middleware for the configured frontends. Routes
+// must be added after it, so an app using it creates the engine with New,
+// adds the middleware, then mounts the session routes:
+//
+//	sessions, err := ginsession.New(cfg)
+//	r.Use(sessions.CORS())
+//	sessions.Mount(r)
+func (e *Sessions) CORS() gin.HandlerFunc {
+	return corsMiddleware(e.CORSConfig())
+}
+
+// corsConfigFor builds the configuration: exact origins as AllowOrigins,
+// patterns through AllowOriginFunc with the matcher the cookies use.
+func corsConfigFor(fs *frontendSet) (cors.Config, error) {
+	cfg := cors.Config{
+		AllowOrigins:     slices.Clone(fs.order),
+		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
+		AllowHeaders:     append([]string(nil), CORSAllowHeaders...),
+		ExposeHeaders:    append([]string(nil), CORSExposeHeaders...),
+		AllowCredentials: true,
+		MaxAge:           10 * time.Minute,
+	}
+	if len(fs.patterns) > 0 {
+		cfg.AllowOriginFunc = fs.allowsExactly
+	}
+	if err := cfg.Validate(); err != nil {
+		return cors.Config{}, fmt.Errorf("ginsession: CORSConfig: %w", err)
+	}
+	return cfg, nil
+}
+
+// corsMiddleware wraps gin-contrib/cors.
+func corsMiddleware(cfg cors.Config) gin.HandlerFunc {
 	inner := cors.New(cfg)
 	return func(c *gin.Context) {
 		// The answer depends on Origin even when it is a refusal, so a
@@ -66,5 +100,5 @@ func CORS(origins ...string) (gin.HandlerFunc, error) {
 			c.Writer.Header().Add("Vary", "Origin")
 		}
 		inner(c)
-	}, nil
+	}
 }

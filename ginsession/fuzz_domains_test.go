@@ -29,28 +29,75 @@ func FuzzCookieDomain(f *testing.F) {
 	})
 }
 
-// FuzzOriginFor: the origin function only ever returns configured values.
+// FuzzOriginFor: whatever the request's Origin header (or an origin
+// function's answer) says, the frontend chosen is a configured entry, and
+// its origin is either the default or the text given, when that text is
+// already canonical and the entry it selects is the one that matches it.
 func FuzzOriginFor(f *testing.F) {
-	s, err := newSettings(Config{
+	base := Config{
 		Store:     nopStore{},
 		APIDomain: "https://api.example.com",
-		Origins:   []string{"https://app.example.com", "http://localhost:3000"},
-	})
+		Origins:   []string{"https://app.example.com", "http://localhost:3000", "https://*.tenants.example.com"},
+	}
+	byHeader, err := newSettings(base)
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, o := range []string{"https://evil.test", "null", "", "https://app.example.com.evil.test", "http://app.example.com", "https://app.example.com:444", "https://app.example.com\r\nX: y"} {
+	withFunc := base
+	withFunc.GetOrigin = func(r *http.Request) string {
+		if r == nil {
+			return ""
+		}
+		return r.Header.Get("X-Frontend")
+	}
+	byFunc, err := newSettings(withFunc)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, o := range []string{"https://evil.test", "null", "", "https://app.example.com.evil.test", "http://app.example.com",
+		"https://app.example.com:444", "https://app.example.com\r\nX: y", "https://acme.tenants.example.com",
+		"https://a.b.tenants.example.com", "https://tenants.example.com", "https://*.tenants.example.com",
+		"https://ACME.tenants.example.com:443", "https://acme.tenants.example.com.evil.test", "http://acme.tenants.example.com"} {
 		f.Add(o)
+	}
+	configured := func(s *settings, fr *frontend) bool {
+		if s.frontends.exact[fr.text] == fr {
+			return true
+		}
+		for _, p := range s.frontends.patterns {
+			if p == fr {
+				return true
+			}
+		}
+		return false
 	}
 	f.Fuzz(func(t *testing.T, origin string) {
 		r, _ := http.NewRequest("GET", "https://api.example.com/", nil)
 		r.Header["Origin"] = []string{origin}
-		got := s.originFor(r)
-		if _, ok := s.origins[got]; !ok {
-			t.Fatalf("origin %q resolved to unconfigured %q", origin, got)
-		}
-		if got != origin && got != s.website {
-			t.Fatalf("origin %q resolved to %q", origin, got)
+		r.Header["X-Frontend"] = []string{origin}
+		for name, s := range map[string]*settings{"Origin header": byHeader, "GetOrigin": byFunc} {
+			got := s.frontendFor(r)
+			if !configured(s, got.f) {
+				t.Fatalf("%s %q: frontend %q is not configured", name, origin, got.f.text)
+			}
+			if got.origin == s.defaultOrigin {
+				continue
+			}
+			if got.origin != originStringOf(t, origin) {
+				t.Fatalf("%s %q resolved to %q", name, origin, got.origin)
+			}
+			if got.f.pattern && !got.f.matches(got.origin) || !got.f.pattern && got.f.text != got.origin {
+				t.Fatalf("%s %q: origin %q under entry %q", name, origin, got.origin, got.f.text)
+			}
 		}
 	})
+}
+
+// originStringOf canonicalises an origin the test already knows parses.
+func originStringOf(t *testing.T, o string) string {
+	u, err := parseOrigin(o)
+	if err != nil {
+		t.Fatalf("resolved from unparsable %q: %v", o, err)
+	}
+	return originString(u)
 }

@@ -138,26 +138,6 @@ func resolveSameSite(mode string, api, origin *url.URL, secure bool) (http.SameS
 	return ss, nil
 }
 
-// originFor returns the configured frontend origin that applies to r: the
-// configured entry equal to the request's Origin header, else the website
-// origin. It never returns the request's text itself.
-func (s *settings) originFor(r *http.Request) string {
-	if len(s.origins) > 1 {
-		vals := r.Header.Values("Origin")
-		if len(vals) == 1 {
-			if canon, ok := s.origins[vals[0]]; ok {
-				return canon
-			}
-		}
-	}
-	return s.website
-}
-
-// sameSiteFor resolves the SameSite attribute for this request.
-func (s *settings) sameSiteFor(r *http.Request) http.SameSite {
-	return s.sameSite[s.originFor(r)]
-}
-
 // antiCSRFFor resolves the anti-CSRF mode for this request.
 func (s *settings) antiCSRFFor(r *http.Request, override AntiCSRFMode) AntiCSRFMode {
 	mode := s.antiCSRF

@@ -31,13 +31,15 @@ type settings struct {
 	refreshPath string
 
 	// Frontends and cookies.
-	website      string
-	origins      map[string]string // exact origin text -> canonical configured origin
-	sameSite     map[string]http.SameSite
-	secure       bool
-	cookieDomain string
-	olderDomain  string // "" none, HostOnly, or a domain
-	hasOlder     bool
+	frontends       *frontendSet
+	defaultFrontend *frontend // for requests naming no configured frontend
+	defaultOrigin   string    // its origin (a pattern's match when GetOrigin(nil) chose one)
+	getOrigin       func(r *http.Request) string
+	secure          bool
+	partitioned     bool
+	cookieDomain    string
+	olderDomain     string // "" none, HostOnly, or a domain
+	hasOlder        bool
 	// anyCrossSite is true when some configured frontend gets SameSite
 	// none cookies: then a request's Origin cannot decide whether anti-CSRF
 	// applies (a forged request picks its own Origin), so auto mode always
@@ -116,48 +118,17 @@ func newSettings(cfg Config) (*settings, error) {
 		s.secure = s.apiURL.Scheme == "https"
 	}
 
-	s.website = cfg.WebsiteDomain
-	if s.website == "" && s.apiURL != nil {
-		s.website = originString(s.apiURL)
-	}
-	s.origins = map[string]string{}
-	s.sameSite = map[string]http.SameSite{}
-	all := append([]string{s.website}, cfg.Origins...)
-	for i, o := range all {
-		if o == "" {
-			continue
+	s.partitioned = cfg.CookiePartitioned
+	s.getOrigin = cfg.GetOrigin
+	if s.partitioned {
+		if !s.secure {
+			bad("CookiePartitioned", "Partitioned cookies must be Secure (an https APIDomain or CookieSecure)")
 		}
-		field := "WebsiteDomain"
-		if i > 0 {
-			field = fmt.Sprintf("Origins[%d]", i-1)
-		}
-		if o == "*" {
-			bad(field, "\"*\" is not an origin: list every frontend origin (credentials are never sent to *)")
-			continue
-		}
-		ou, err := parseOrigin(o)
-		if err != nil {
-			bad(field, "%v", err)
-			continue
-		}
-		canon := originString(ou)
-		if i == 0 {
-			s.website = canon
-		}
-		s.origins[canon] = canon
-		if s.apiURL == nil {
-			continue
-		}
-		ss, err := resolveSameSite(cfg.CookieSameSite, s.apiURL, ou, s.secure)
-		if err != nil {
-			bad("CookieSameSite", "for origin %s: %v", canon, err)
-			continue
-		}
-		s.sameSite[canon] = ss
-		if ss == http.SameSiteNoneMode {
-			s.anyCrossSite = true
+		if cfg.CookieSameSite == "lax" || cfg.CookieSameSite == "strict" {
+			bad("CookiePartitioned", "an embedded frontend's requests are cross-site: CookieSameSite %q cookies would never be sent; leave it auto or \"none\"", cfg.CookieSameSite)
 		}
 	}
+	s.resolveFrontends(cfg, bad)
 	switch cfg.CookieSameSite {
 	case "", "lax", "strict", "none":
 	default:
@@ -289,4 +260,78 @@ func newSettings(cfg Config) (*settings, error) {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// resolveFrontends parses WebsiteDomain and Origins into the frontend set,
+// decides each entry's SameSite, and picks the default frontend:
+// GetOrigin(nil) when it names one, else WebsiteDomain, else APIDomain.
+func (s *settings) resolveFrontends(cfg Config, bad func(field, format string, args ...any)) {
+	s.frontends = newFrontendSet()
+	website := cfg.WebsiteDomain
+	if website == "" && s.apiURL != nil {
+		website = originString(s.apiURL)
+	}
+	for i, o := range append([]string{website}, cfg.Origins...) {
+		field := "WebsiteDomain"
+		if i > 0 {
+			field = fmt.Sprintf("Origins[%d]", i-1)
+		}
+		if o == "" && i == 0 {
+			continue // no APIDomain either: reported there
+		}
+		if i == 0 && isPattern(o) {
+			bad(field, "%q: the default frontend is one origin, not a pattern (list patterns in Origins)", o)
+			continue
+		}
+		f, err := parseFrontend(o)
+		if err != nil {
+			bad(field, "%v", err)
+			continue
+		}
+		if existing, dup := s.frontends.exact[f.text]; dup {
+			f = existing // listed again, as WebsiteDomain often is in Origins
+		}
+		if i == 0 {
+			s.defaultFrontend, s.defaultOrigin = f, f.text
+		}
+		s.frontends.add(f)
+		if s.apiURL == nil {
+			continue
+		}
+		sample, err := parseOrigin(f.sample())
+		if err != nil {
+			bad(field, "%v", err)
+			continue
+		}
+		mode := cfg.CookieSameSite
+		if s.partitioned && mode == "" {
+			// An embedded frontend's requests are cross-site to the page
+			// around it, whatever the frontend's own site.
+			mode = "none"
+		}
+		ss, err := resolveSameSite(mode, s.apiURL, sample, s.secure)
+		if err != nil {
+			bad("CookieSameSite", "for origin %s: %v", f.text, err)
+			continue
+		}
+		f.sameSite = ss
+		if ss == http.SameSiteNoneMode {
+			s.anyCrossSite = true
+		}
+	}
+	if s.getOrigin == nil || s.defaultFrontend == nil {
+		return
+	}
+	// Outside a request the origin function names the default frontend.
+	if got := s.getOrigin(nil); got != "" {
+		f, canon, ok := s.frontends.match(got)
+		switch {
+		case !ok:
+			bad("GetOrigin", "GetOrigin(nil) = %q, which is not a configured origin and matches no pattern", got)
+		case cfg.WebsiteDomain != "" && canon != s.defaultOrigin:
+			bad("GetOrigin", "GetOrigin(nil) = %q, but WebsiteDomain is %q: they name the default frontend, so they must agree (or leave one unset)", got, s.defaultOrigin)
+		default:
+			s.defaultFrontend, s.defaultOrigin = f, canon
+		}
+	}
 }

@@ -182,13 +182,14 @@ type issued struct {
 // setCookie writes one session cookie with the configured attributes.
 func (e *Sessions) setCookie(c *gin.Context, name, value, path, domain string, expires time.Time) {
 	ck := &http.Cookie{
-		Name:     name,
-		Value:    value,
-		Path:     path,
-		Expires:  expires,
-		HttpOnly: true,
-		Secure:   e.cfg.secure,
-		SameSite: e.cfg.sameSiteFor(c.Request),
+		Name:        name,
+		Value:       value,
+		Path:        path,
+		Expires:     expires,
+		HttpOnly:    true,
+		Secure:      e.cfg.secure,
+		SameSite:    e.frontendOf(c).f.sameSite,
+		Partitioned: e.cfg.partitioned,
 	}
 	if domain != "" && domain != HostOnly {
 		ck.Domain = domain

@@ -1,0 +1,71 @@
+package ginsession_test
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/ginsession"
+)
+
+// Several frontends on one API: the web app, every tenant's subdomain
+// through a pattern, and mobile apps, which send no Origin header and say
+// which tenant they are in a header of their own. GetOrigin may build its
+// answer from that header: ginsession uses the answer only when it is a
+// configured origin or matches a pattern, so a forged header gets the
+// default frontend, never a cookie decision of its own.
+func ExampleConfig_getOrigin() {
+	st, done := exampleStore()
+	defer done()
+
+	router := gin.New()
+	sessions, err := ginsession.New(ginsession.Config{
+		Store:         st,
+		APIDomain:     "https://api.example.com",
+		WebsiteDomain: "https://www.example.com",
+		Origins:       []string{"https://*.tenants.example.com"},
+		GetOrigin: func(r *http.Request) string {
+			if r == nil {
+				return "" // outside a request: WebsiteDomain
+			}
+			if origin := r.Header.Get("Origin"); origin != "" {
+				return origin // a browser
+			}
+			if tenant := r.Header.Get("X-Tenant"); tenant != "" {
+				return "https://" + tenant + ".tenants.example.com" // a mobile app
+			}
+			return ""
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	router.Use(sessions.CORS())
+	sessions.Mount(router)
+	// A handler building a link (a password reset e-mail, a redirect)
+	// points it at the frontend the request came from.
+	router.GET("/reset-link", func(c *gin.Context) {
+		c.String(http.StatusOK, sessions.FrontendOrigin(c)+"/reset-password")
+	})
+
+	for _, hdr := range []http.Header{
+		{"Origin": {"https://acme.tenants.example.com"}}, // the tenant's web page
+		{"X-Tenant": {"globex"}},                         // globex's mobile app
+		{"X-Tenant": {"evil.test/x?"}},                   // forged: not a configured frontend
+		{"Origin": {"https://evil.test"}},                // not configured either
+	} {
+		req := httptest.NewRequest("GET", "/reset-link", nil)
+		req.Header = hdr
+		w := httptest.NewRecorder()
+		router.ServeHTTP(w, req)
+		fmt.Println(w.Code, w.Body.String())
+	}
+	// Output:
+	// 200 https://acme.tenants.example.com/reset-password
+	// 200 https://globex.tenants.example.com/reset-password
+	// 200 https://www.example.com/reset-password
+	// 403
+}

@@ -1,0 +1,88 @@
+package ginsession
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// resolvedFrontend is the frontend a request is for, worked out once per
+// request (cookies are written several to a response).
+type resolvedFrontend struct {
+	f      *frontend
+	origin string
+}
+
+// frontendKey keys the resolved frontend in a gin.Context.
+type frontendKey struct{}
+
+// frontendOf returns the frontend c's request is for (the default frontend
+// when c is nil), resolving and remembering it on first use.
+func (e *Sessions) frontendOf(c *gin.Context) resolvedFrontend {
+	if c == nil {
+		return e.cfg.frontendFor(nil)
+	}
+	if v, ok := c.Get(frontendKey{}); ok {
+		if rf, ok := v.(resolvedFrontend); ok {
+			return rf
+		}
+	}
+	rf := e.cfg.frontendFor(c.Request)
+	c.Set(frontendKey{}, rf)
+	return rf
+}
+
+// frontendFor is the guard between a request and cookie decisions. Without
+// GetOrigin the request's single Origin header selects the configured
+// entry it equals or matches, in the canonical form browsers send; with GetOrigin, the function's answer does.
+// Either way only a configured entry is ever returned, with the SameSite
+// decided for it at construction; anything else (no Origin, two Origin
+// headers, an unlisted origin, a function answer outside the set) means
+// the default frontend, and a function answer outside the set is logged,
+// as it shows a mistake in the function or a request that fooled it.
+func (s *settings) frontendFor(r *http.Request) resolvedFrontend {
+	def := resolvedFrontend{s.defaultFrontend, s.defaultOrigin}
+	if s.getOrigin == nil {
+		if r == nil {
+			return def
+		}
+		vals := r.Header.Values("Origin")
+		if len(vals) != 1 {
+			return def
+		}
+		if f, ok := s.frontends.matchExactly(vals[0]); ok {
+			return resolvedFrontend{f, vals[0]}
+		}
+		return def
+	}
+	got := s.getOrigin(r)
+	if f, canon, ok := s.frontends.match(got); ok {
+		return resolvedFrontend{f, canon}
+	}
+	if r != nil {
+		s.logger.Warn("ginsession: GetOrigin answered an origin that is not configured; using the default frontend",
+			"answer", truncateForLog(got), "default", s.defaultOrigin, "path", truncateForLog(r.URL.Path))
+	}
+	return def
+}
+
+// truncateForLog bounds text a request may have chosen before it is logged.
+func truncateForLog(s string) string {
+	const limit = 200
+	if len(s) > limit {
+		return s[:limit] + "…"
+	}
+	return s
+}
+
+// FrontendOrigin returns the origin of the frontend c's request is for, as
+// the cookies of its response are decided: the request's Origin when it is
+// a configured origin or matches a configured pattern (or, with
+// Config.GetOrigin, that function's answer when it is), else the default
+// frontend. It is never text the request chose that no configuration
+// allows, so handlers may build links and redirects from it (a password
+// reset link to the tenant's own site). With a nil c it returns the
+// default frontend.
+func (e *Sessions) FrontendOrigin(c *gin.Context) string {
+	return e.frontendOf(c).origin
+}

@@ -50,7 +50,7 @@ type server struct {
 	args   []string
 	after  string // start only once this server is up (they share a database)
 	cmd    *exec.Cmd
-	log    string
+	Log    string `json:"log"` // its stdout and stderr, which the driver may read
 }
 
 // driverConfig is what run.mjs reads from $E2E_CONFIG.
@@ -151,6 +151,13 @@ func TestRealBrowser(t *testing.T) {
 			"app":       fmt.Sprintf("http://app.example.test:%d", pagePort),
 			"other":     fmt.Sprintf("http://other.example.test:%d", pagePort),
 			"evil":      fmt.Sprintf("http://evil.example.test:%d", pagePort),
+			// 20, 21: tenants on subdomains matched by one pattern, and a
+			// subdomain two labels deep that the pattern does not match.
+			"acme":     fmt.Sprintf("http://acme.apps.example.test:%d", pagePort),
+			"globex":   fmt.Sprintf("http://globex.apps.example.test:%d", pagePort),
+			"twoLabel": fmt.Sprintf("http://a.b.apps.example.test:%d", pagePort),
+			// 22: the site that embeds the frontend in an iframe.
+			"portal": fmt.Sprintf("http://portal.example.test:%d", pagePort),
 		},
 		Servers:    map[string]*server{},
 		Only:       os.Getenv("E2E_ONLY"),
@@ -173,7 +180,7 @@ func TestRealBrowser(t *testing.T) {
 	t.Logf("driver wall time %v, whole test %v", time.Since(driverStart).Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
 	if err != nil {
 		for _, s := range servers {
-			t.Logf("--- last lines of %s (%s)\n%s", s.Name, s.Origin, tail(s.log, 25))
+			t.Logf("--- last lines of %s (%s)\n%s", s.Name, s.Origin, tail(s.Log, 25))
 		}
 		t.Fatalf("driver: %v", err)
 	}
@@ -261,6 +268,22 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 	// script may not overwrite an HttpOnly cookie; it takes another Path.)
 	specs = append(specs, spec{name: "sibling-cookie", host: "api.example.test", db: "sibling-cookie", flags: []string{
 		"-origins", pageOrigin("app.example.test")}})
+	// 20, 21: one API for a default frontend and every tenant subdomain
+	// under apps.example.test (one pattern); 21's mobile client names its
+	// tenant in X-Tenant. Header lane only for 21.
+	for _, mode := range []string{"cookie", "header"} {
+		specs = append(specs, spec{name: "tenants-" + mode, host: "api.example.test", db: "tenants-" + mode, flags: []string{
+			"-origins", pageOrigin("app.example.test") + "," + pageOrigin("*.apps.example.test")}})
+	}
+	// 22: a frontend on localhost embedded in an iframe by a page on
+	// portal.example.test (cookie mode only): with Partitioned cookies, and
+	// the control, the same server without them.
+	specs = append(specs,
+		spec{name: "embed", host: "localhost", db: "embed", flags: []string{
+			"-origins", pageOrigin("localhost"), "-cookie-partitioned", "-cookie-secure", "true"}},
+		spec{name: "embed-plain", host: "localhost", db: "embed-plain", flags: []string{
+			"-origins", pageOrigin("localhost"), "-cookie-secure", "true"}},
+	)
 
 	ports := freePorts(t, len(specs)+1)
 	pagePort = ports[0]
@@ -273,7 +296,7 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 			Direct: fmt.Sprintf("http://127.0.0.1:%d", port),
 			port:   port,
 			after:  sp.after,
-			log:    filepath.Join(tmp, sp.name+".log"),
+			Log:    filepath.Join(tmp, sp.name+".log"),
 		}
 		apiDomain := s.Origin
 		if sp.issuer != "" {
@@ -327,7 +350,7 @@ func startServers(t *testing.T, bin string, servers []*server) {
 		byName[s.Name] = s
 	}
 	start := func(s *server) error {
-		logf, err := os.Create(s.log)
+		logf, err := os.Create(s.Log)
 		if err != nil {
 			return err
 		}
@@ -376,7 +399,7 @@ func waitReady(s *server, exited <-chan struct{}) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			return fmt.Errorf("%s exited during start-up:\n%s", s.Name, tail(s.log, 20))
+			return fmt.Errorf("%s exited during start-up:\n%s", s.Name, tail(s.Log, 20))
 		default:
 		}
 		resp, err := client.Get(s.Direct + "/auth/jwt/jwks.json")
@@ -388,7 +411,7 @@ func waitReady(s *server, exited <-chan struct{}) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("%s not ready after %v:\n%s", s.Name, readyLimit, tail(s.log, 20))
+	return fmt.Errorf("%s not ready after %v:\n%s", s.Name, readyLimit, tail(s.Log, 20))
 }
 
 // stop ends a server by its PID: SIGTERM (graceful), then SIGKILL.

@@ -701,7 +701,8 @@ async function multiOrigin(t) {
     notes.push(`${label} (${mode}) OK`);
   }
   // Cross-site in cookie mode: what this browser does with third-party
-  // cookies (Playwright's Chromium allows them; many browsers do not).
+  // cookies (this Chromium refuses them, blockedReasons UserPreferences,
+  // as many browsers do; scenario 22 has the embedded case).
   if (t.mode === "cookie") {
     const c = await t.newContext();
     const page = await sdkPage(c, t.pages.app + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
@@ -1021,6 +1022,317 @@ async function siblingTossedAccess(t) {
   return `first POST /api/notes [A(expired)+B] → 401 try refresh token; afterwards page ${pageIs}, POST /api/notes ${add.status}, /api/me ${meAs}; B's account untouched`;
 }
 
+// refusedOrigin is a frontend the API's CORS list does not allow: its
+// page's sign-up fails in the browser (fetch error), the server answers
+// the preflight 403 and creates no session.
+async function refusedOrigin(t, api, origin, tag) {
+  const w = await statsWindow(api);
+  const c = await t.newContext();
+  const page = await sdkPage(c, origin + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const r = await call(page, api.origin + "/signup", { method: "POST", body: { email: newEmail(tag), password: PASSWORD } });
+  eq(r.status, 0, `${origin}: sign-up (${js(r)})`);
+  check(/fetch/i.test(r.error || ""), `${origin}: error ${r.error}`);
+  const d = await w.delta();
+  check(d.status(403) >= 1 && d.count("/signup", 200) === 0, `${origin}: server 403s ${d.status(403)}, sign-ups ${d.count("/signup", 200)}`);
+  eq(d.event("created"), 0, `${origin}: sessions created`);
+  return `fetch failed, server 403 ×${d.status(403)}, 0 sessions`;
+}
+
+// 20. Tenant subdomains through one pattern: the API lists its default
+// frontend and http://*.apps.example.test:PORT. Two tenants' pages sign
+// up, read /api/me (the frontend the library resolved is their own origin,
+// so is Access-Control-Allow-Origin) and refresh once on expiry, side by
+// side in two browser profiles. An unlisted subdomain and one two labels
+// deep are refused by CORS.
+async function tenantPattern(t) {
+  const api = t.server("tenants");
+  const w = await statsWindow(api);
+  const tenant = async (name, origin) => {
+    const c = await t.newContext();
+    const page = await sdkPage(c, origin + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+    const { uid } = await signUp(page, api, "s20" + name);
+    eq((await wireAnswer(c, api.origin, "/signup"))["access-control-allow-origin"], origin, `${name}: Allow-Origin on sign-up`);
+    let r = await call(page, api.origin + "/api/me");
+    eq([r.status, r.body.userId, r.body.frontend], [200, uid, origin], `${name}: GET /api/me status, userId, frontend`);
+    const cors = await wireAnswer(c, api.origin, "/api/me");
+    eq([cors["access-control-allow-origin"], cors["access-control-allow-credentials"]], [origin, "true"], `${name}: CORS answer to /api/me`);
+    check(/\borigin\b/i.test(cors["vary"] || ""), `${name}: Vary on /api/me: ${cors["vary"]}`);
+    await waitExpiry(page);
+    const m = c.mark();
+    r = await call(page, api.origin + "/api/me");
+    eq([r.status, r.body.frontend], [200, origin], `${name}: GET /api/me after expiry`);
+    eq(await c.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 200", "GET /api/me 200"], `${name}: refresh on the wire`);
+    eq((await wireAnswer(c, api.origin, "/auth/session/refresh"))["access-control-allow-origin"], origin, `${name}: Allow-Origin on the refresh`);
+    if (t.mode === "cookie") {
+      const ck = (await allCookies(c)).find((k) => k.name === "sAccessToken");
+      check(ck && ck.domain === "api.example.test" && ck.sameSite === "Lax" && !ck.partitionKey, `${name}: sAccessToken ${js(ck)}`);
+    }
+    return `${name} OK`;
+  };
+  const ok = await Promise.all([tenant("acme", t.pages.acme), tenant("globex", t.pages.globex)]);
+  const d = await w.delta();
+  eq(d.event("created"), 2, "server: sessions created");
+  // (Each fresh page's SDK probes the refresh route once before its sign-up: a 401.)
+  check(d.event("refreshed") >= 2 && d.count("/auth/session/refresh", 401) <= 2, `server: refreshed ${d.event("refreshed")}, refresh 401s ${d.count("/auth/session/refresh", 401)}`);
+  const unlisted = await refusedOrigin(t, api, t.pages.other, "s20u");
+  const deep = await refusedOrigin(t, api, t.pages.twoLabel, "s20d");
+  return `${ok.join(", ")} (frontend and Allow-Origin = own origin; 401 → refresh 200 → 200); unlisted ${t.pages.other}: ${unlisted}; two labels ${t.pages.twoLabel}: ${deep}`;
+}
+
+// mobileClient is an app outside any browser: header mode, no Origin
+// header (Node's fetch sends none), its tenant in X-Tenant.
+function mobileClient(server) {
+  return async (method, path, { tenant, bearer, body } = {}) => {
+    const headers = { rid: path === "/auth/session/refresh" ? "session" : "anti-csrf", "fdi-version": "4.1", "st-auth-mode": "header" };
+    if (tenant !== undefined) headers["x-tenant"] = tenant;
+    if (bearer) headers.authorization = "Bearer " + bearer;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const r = await fetch(server.direct + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    let parsed = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    const h = (n) => r.headers.get(n);
+    return {
+      status: r.status,
+      body: parsed,
+      access: h("st-access-token"),
+      refresh: h("st-refresh-token"),
+      frontToken: h("front-token"),
+      allowOrigin: h("access-control-allow-origin"),
+      setCookie: r.headers.getSetCookie(),
+    };
+  };
+}
+
+// 21. A mobile-style client (header mode, no Origin) names its tenant in
+// X-Tenant: the example's origin function turns "acme" into the acme
+// origin, which the library accepts because it matches the pattern. A
+// forged X-Tenant matches nothing: the default frontend, logged, and
+// nothing else changes.
+async function mobileTenant(t) {
+  if (t.mode !== "header") throw new NotApplicable("a mobile client keeps its own tokens: header mode only");
+  const api = t.server("tenants");
+  const send = mobileClient(api);
+  const acme = t.pages.acme;
+  const def = t.pages.app;
+  const w = await statsWindow(api);
+  let r = await send("POST", "/signup", { tenant: "acme", body: { email: newEmail("s21"), password: PASSWORD } });
+  eq([r.status, r.body.status], [200, "OK"], "sign-up");
+  const uid = r.body.user.id;
+  check(r.access && r.refresh && r.frontToken, `sign-up tokens: access ${!!r.access}, refresh ${!!r.refresh}, front-token ${!!r.frontToken}`);
+  eq([r.setCookie, r.allowOrigin], [[], null], "sign-up: Set-Cookie and Allow-Origin");
+  let { access, refresh } = r;
+  r = await send("GET", "/api/me", { tenant: "acme", bearer: access });
+  eq([r.status, r.body.userId, r.body.frontend], [200, uid, acme], "GET /api/me with X-Tenant: acme");
+  const warning = "GetOrigin answered an origin that is not configured";
+  const logLines = () => readFileSync(api.log, "utf8").split("\n").filter((l) => l.includes(warning));
+  let before = logLines().length;
+  r = await send("GET", "/api/me", { bearer: access });
+  eq([r.status, r.body.frontend], [200, def], "GET /api/me without X-Tenant");
+  await sleep(50); // the log line is written before the answer; let it reach the file
+  const noTenantWarnings = logLines().length - before;
+  // Refresh with the refresh token: new tokens, still acme's.
+  r = await send("POST", "/auth/session/refresh", { tenant: "acme", bearer: refresh });
+  eq(r.status, 200, "refresh");
+  check(r.access && r.refresh && r.access !== access && r.refresh !== refresh, "refresh did not answer new tokens");
+  ({ access, refresh } = r);
+  r = await send("GET", "/api/me", { tenant: "acme", bearer: access });
+  eq([r.status, r.body.userId, r.body.frontend], [200, uid, acme], "GET /api/me with the new access token");
+  const d0 = await w.delta();
+  eq([d0.event("created"), d0.event("refreshed"), d0.last("/api/me").origin], [1, 1, ""], "server: created, refreshed, Origin seen on /api/me");
+
+  // Forged tenants: each answer is outside the configuration.
+  const forged = [];
+  for (const v of ["evil.com#", "a.b", ""]) {
+    before = logLines().length;
+    const wf = await statsWindow(api);
+    r = await send("GET", "/api/me", { tenant: v, bearer: access });
+    eq([r.status, r.body.userId, r.body.frontend], [200, uid, def], `X-Tenant ${js(v)}: GET /api/me`);
+    eq([r.access, r.refresh, r.frontToken, r.setCookie], [null, null, null, []], `X-Tenant ${js(v)}: tokens or cookies in the answer`);
+    const d = await wf.delta();
+    eq([d.event("created"), d.event("refreshed"), d.event("revoked"), d.status(401)], [0, 0, 0, 0], `X-Tenant ${js(v)}: server created/refreshed/revoked/401s`);
+    await sleep(50); // the log line is written before the answer; let it reach the file
+    const logged = logLines().slice(before);
+    eq(logged.length, 1, `X-Tenant ${js(v)}: warnings logged`);
+    const answer = (logged[0].match(/answer=("(?:[^"\\]|\\.)*"|\S*)/) || [])[1];
+    forged.push(`${js(v)} → ${def} (logged answer=${answer})`);
+  }
+  // The session is untouched: the refresh token still works once.
+  r = await send("POST", "/auth/session/refresh", { tenant: "acme", bearer: refresh });
+  eq(r.status, 200, "refresh after the forged requests");
+  return `X-Tenant acme → ${acme} (sign-up, /api/me, refresh → new tokens); none → ${def} (${noTenantWarnings} warning logged); forged: ${forged.join("; ")}; no session, token or cookie changed`;
+}
+
+// Chromium as Chrome ships it partitions third-party storage: a frame on
+// another site gets localStorage of its own, keyed to the top-level site,
+// even when third-party cookies are blocked. Playwright launches Chromium
+// with ThirdPartyStoragePartitioning disabled (chromiumSwitches.ts), so a
+// third-party frame there gets no localStorage at all when cookies are
+// blocked. Scenario 22 runs in a browser of its own with Playwright's
+// --disable-features list (playwright-core 1.65.1) minus that feature; the
+// flag given last replaces Playwright's.
+const playwrightDisabledFeatures = [
+  "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades", "HttpsFirstBalancedModeAutoEnable",
+  "LensOverlay", "MediaRouter", "PaintHolding", "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect",
+  "TcpPortRandomizationWin", "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled", "PreconnectToSearch",
+  "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion",
+];
+const partitionedStorageArgs = [...launchArgs, "--disable-features=" + playwrightDisabledFeatures.filter((f) => f !== "ThirdPartyStoragePartitioning").join(",")];
+
+// embedFrame opens the portal page with the frontend (frameOrigin +
+// pagePath) in an iframe and initialises the SDK in the frame. Chromium
+// reports refused cookies, and the raw Set-Cookie lines, only over CDP: on
+// the frame's own target when it runs out of process (another site).
+async function embedFrame(t, c, api, frameOrigin, pagePath, init) {
+  const page = await c.context.newPage();
+  const src = frameOrigin + pagePath;
+  const resp = await page.goto(t.pages.portal + "/embed.html?src=" + encodeURIComponent(src));
+  check(resp && resp.ok(), `GET ${t.pages.portal}/embed.html: ${resp && resp.status()}`);
+  const frame = page.frames().find((f) => f !== page.mainFrame());
+  check(frame && frame.url() === src, `the iframe: ${frame && frame.url()}`);
+  // (A same-site frame shares its parent's process and target.)
+  const cdp = (await c.context.newCDPSession(frame).catch(() => null)) || (await c.context.newCDPSession(page));
+  const refused = []; // "name: reasons" for Set-Cookie lines the browser refused
+  const notSent = []; // cookies the browser held but did not send
+  const setCookies = []; // raw Set-Cookie lines from the API
+  cdp.on("Network.responseReceivedExtraInfo", (e) => {
+    for (const b of e.blockedCookies || []) refused.push(`${b.cookie ? b.cookie.name : b.cookieLine.split("=")[0]}: ${b.blockedReasons.join("+")}`);
+    for (const [k, v] of Object.entries(e.headers || {})) if (k.toLowerCase() === "set-cookie") setCookies.push(...v.split("\n"));
+  });
+  cdp.on("Network.requestWillBeSentExtraInfo", (e) => {
+    // (NotOnPath: sRefreshToken on any path but the refresh route.)
+    for (const a of e.associatedCookies || []) {
+      const why = a.blockedReasons.filter((b) => b !== "NotOnPath");
+      if (why.length > 0) notSent.push(`${a.cookie.name}: ${why.join("+")}`);
+    }
+  });
+  await cdp.send("Network.enable");
+  const sdk = await frame.evaluate((o) => window.e2e.init(o), { apiDomain: api.origin, tokenTransferMethod: "cookie", ...init });
+  return Object.assign(frame, { sdk, init, refused, notSent, setCookies, top: page });
+}
+
+const iframeSetup = { isInIframe: true, partitionedCookies: true };
+
+// 22. An embedded frontend: a page on portal.example.test shows the
+// frontend (localhost) in an iframe; the browser blocks third-party
+// cookies. With -cookie-partitioned the SDK in the frame signs up, calls
+// the API, refreshes on expiry and signs out, every cookie partitioned
+// under the portal's site. The control: the same frame against a server
+// without -cookie-partitioned (and against one whose SameSite=None cookies
+// are not partitioned) never gets its session cookies.
+async function embedded(t) {
+  if (t.mode !== "cookie") throw new NotApplicable("about cookies in a third-party frame: cookie lane only");
+  const api = t.server("embed");
+  const notes = [];
+
+  // Playwright's own launch first: no storage for the frame, so the SDK
+  // cannot even start.
+  {
+    const c = await t.newContext();
+    const page = await c.context.newPage();
+    await page.goto(t.pages.portal + "/embed.html?src=" + encodeURIComponent(t.pages.localhost + "/sdk.html"));
+    const frame = page.frames().find((f) => f !== page.mainFrame());
+    const err = await frame.evaluate((o) => { try { window.e2e.init(o); return "no error"; } catch (e) { return String(e); } }, { apiDomain: api.origin, tokenTransferMethod: "cookie", ...iframeSetup });
+    check(/localStorage/.test(err), `SDK init in a frame without partitioned storage: ${err}`);
+    notes.push(`Playwright's default launch (storage partitioning off): init throws "${err.replace(/\s+/g, " ").slice(0, 90)}"`);
+  }
+
+  const browser = await chromium.launch({ executablePath: cfg.chromium, headless: true, args: partitionedStorageArgs });
+  try {
+    // The working setup.
+    const c = await newContext(browser, t);
+    const w = await statsWindow(api);
+    const f = await embedFrame(t, c, api, t.pages.localhost, "/sdk.html", iframeSetup);
+    const { uid } = await signUp(f, api, "s22");
+    eq(f.refused, [], "cookies refused");
+    const lines = f.setCookies.filter((l) => /^s(Access|Refresh)Token=/.test(l));
+    check(lines.length >= 2 && lines.every((l) => /;\s*Partitioned/i.test(l) && /;\s*Secure/i.test(l) && /SameSite=None/i.test(l)), `session Set-Cookie lines: ${js(lines)}`);
+    const jar = await allCookies(c);
+    const session = jar.filter((k) => k.name === "sAccessToken" || k.name === "sRefreshToken").map((k) => `${k.name}@${k.domain} partition ${k.partitionKey}`);
+    eq(session.sort(), ["sAccessToken@localhost partition http://example.test", "sRefreshToken@localhost partition http://example.test"], "session cookies");
+    eq(jar.filter((k) => !k.partitionKey).map((k) => k.name), [], "unpartitioned cookies in the jar");
+    const writes = await ev(f, () => e2e.cookieWrites);
+    check(writes.length > 0 && writes.every((l) => /;samesite=none;secure;partitioned$/.test(l)), `the SDK's cookie writes: ${js(writes)}`);
+    eq(await exists(f), { ok: true, value: true }, "doesSessionExist() in the frame");
+    let r = await call(f, api.origin + "/api/me");
+    eq([r.status, r.body.userId, r.body.frontend], [200, uid, t.pages.localhost], "GET /api/me: status, userId, frontend");
+    eq((await call(f, api.origin + "/api/notes", { method: "POST", body: { text: "from the iframe" } })).status, 201, "POST /api/notes");
+    // The same frontend opened as a top-level page is another partition:
+    // no session there.
+    const top = await sdkPage(c, t.pages.localhost + "/sdk.html", { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+    eq([await ev(top, () => e2e.cookieNames()), await exists(top)], [[], { ok: true, value: false }], "the frontend opened top-level: cookies, doesSessionExist()");
+    await top.close();
+    await waitExpiry(f);
+    let m = c.mark();
+    eq((await call(f, api.origin + "/api/me")).status, 200, "GET /api/me after expiry");
+    eq(await c.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 200", "GET /api/me 200"], "refresh on the wire");
+    eq(f.refused, [], "cookies refused after the refresh");
+    value(await ev(f, () => e2e.signOut()), "signOut()");
+    eq(await exists(f), { ok: true, value: false }, "doesSessionExist() after sign-out");
+    const left = (await allCookies(c)).filter((k) => k.name === "sAccessToken" || k.name === "sRefreshToken");
+    eq(left.map((k) => k.name), [], "session cookies after sign-out");
+    m = c.mark();
+    eq((await call(f, api.origin + "/api/me")).status, 401, "GET /api/me after sign-out");
+    eq(await c.api(api.origin, m), ["GET /api/me 401"], "after sign-out on the wire");
+    const d = await w.delta();
+    eq([d.event("created"), d.event("refreshed"), d.event("revoked")], [1, 1, 1], "server: created/refreshed/revoked");
+    // (The top-level page's own unpartitioned cookies are held and, rightly, not sent from the frame.)
+    eq(f.notSent.filter((x) => /^s(Access|Refresh)Token:/.test(x)), [], "session cookies held but not sent");
+    const partition = [...new Set(jar.map((k) => k.partitionKey))].join(",");
+    notes.push(`partitioned: sign-up, /api/me 200 (frontend ${t.pages.localhost}), POST 201, 401 → refresh 200 → 200, sign-out; Set-Cookie …;Secure;SameSite=None;Partitioned, every cookie in partition ${partition}; the same frontend top-level: no session`);
+
+    // The same, through supertokens-web-js.
+    const cw = await newContext(browser, t);
+    const fw = await embedFrame(t, cw, api, t.pages.localhost, "/webjs.html", iframeSetup);
+    const uw = (await signUp(fw, api, "s22w")).uid;
+    eq(fw.sdk, "supertokens-web-js", "SDK in the frame");
+    r = await call(fw, api.origin + "/api/me");
+    eq([r.status, r.body.userId], [200, uw], "web-js: GET /api/me");
+    value(await ev(fw, () => e2e.signOut()), "web-js: signOut()");
+    eq([fw.refused, await exists(fw)], [[], { ok: true, value: false }], "web-js: refused cookies, session after sign-out");
+    notes.push("web-js in the frame: sign-up, /api/me 200, sign-out");
+
+    // Controls: the session cookies never arrive. First the same server
+    // without -cookie-partitioned (its cookies are SameSite=Lax: the frame
+    // is same-site with the API). Then plain third-party cookies: the
+    // frontend on app.example.test, a listed cross-site origin of the
+    // "multi" server, which gets SameSite=None; Secure, unpartitioned.
+    // That frame is same-site with the portal, so the SDK's own cookies are
+    // first-party there and need no setup (nor could an http page on
+    // app.example.test write the Secure ones isInIframe asks for).
+    const controls = [
+      ["without -cookie-partitioned", t.server("embed-plain"), t.pages.localhost, iframeSetup, /SameSite=Lax/],
+      ["SameSite=None, unpartitioned", t.server("multi"), t.pages.app, {}, /SameSite=None/],
+    ];
+    for (const [label, server, frameOrigin, setup, sameSite] of controls) {
+      const cc = await newContext(browser, t);
+      const wc = await statsWindow(server);
+      const fc = await embedFrame(t, cc, server, frameOrigin, "/sdk.html", setup);
+      await signUp(fc, server, "s22c");
+      const attrs = fc.setCookies.filter((l) => l.startsWith("sAccessToken=")).map((l) => l.split(";").slice(1).map((a) => a.trim()).filter((a) => !/^(expires|max-age|path)=/i.test(a)).join(";"));
+      check(attrs.length > 0 && attrs.every((a) => sameSite.test(a) && /Secure/.test(a) && !/Partitioned/i.test(a)), `${label}: Set-Cookie attributes ${js(attrs)}`);
+      const refusedNames = [...new Set(fc.refused.map((x) => x.split(":")[0]))].sort();
+      eq(refusedNames, ["sAccessToken", "sRefreshToken"], `${label}: cookies refused (${fc.refused})`);
+      eq((await allCookies(cc)).filter((k) => k.name.startsWith("sAccessToken") || k.name === "sRefreshToken").map((k) => k.name), [], `${label}: session cookies in the jar`);
+      const mc = cc.mark();
+      const me = await call(fc, server.origin + "/api/me");
+      const wire = await cc.api(server.origin, mc);
+      eq([me.status, wire], [401, ["GET /api/me 401", "POST /auth/session/refresh 401"]], `${label}: GET /api/me and the wire`);
+      const un = (await events(fc)).filter((e) => e.action === "UNAUTHORISED");
+      const dc = await wc.delta();
+      t.log(`${label}: the frame's wire ${(await cc.api(server.origin)).join(" | ")}`);
+      eq([dc.event("created"), dc.count("/api/me", 401), dc.count("/auth/session/refresh", 200), dc.event("refreshed")], [1, 1, 0, 0], `${label}: server created, /api/me 401, refresh 200, refreshed`);
+      eq(await exists(fc), { ok: true, value: false }, `${label}: doesSessionExist() afterwards`);
+      notes.push(`control ${label} (frame ${frameOrigin}, Set-Cookie ${attrs[0]}): sign-up 200 but refused ${[...new Set(fc.refused)].join(", ")}; /api/me 401 → refresh 401 → UNAUTHORISED ×${un.length}`);
+    }
+  } finally {
+    await browser.close();
+  }
+  return notes.join("; ");
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -1041,6 +1353,9 @@ const scenarios = [
   { id: "17", name: "demo page as a person", fn: demoPage },
   { id: "18", name: "sibling plants junk sRefreshToken: theft", fn: siblingJunkRefresh },
   { id: "19", name: "sibling tosses B's sAccessToken into A", fn: siblingTossedAccess },
+  { id: "20", name: "tenant subdomains through a pattern", fn: tenantPattern, allowConsole: /(other\.example\.test|a\.b\.apps\.example\.test).* blocked by CORS policy/ },
+  { id: "21", name: "mobile client names its tenant", fn: mobileTenant },
+  { id: "22", name: "embedded in a cross-site iframe, 3PC blocked", fn: embedded },
 ];
 
 // ---- runner ---------------------------------------------------------------------

@@ -276,14 +276,14 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 			"-origins", pageOrigin("app.example.test") + "," + pageOrigin("*.apps.example.test")}})
 	}
 	// 22: a frontend on localhost embedded in an iframe by a page on
-	// portal.example.test (cookie mode only): with Partitioned cookies, and
-	// the control, the same server without them.
-	specs = append(specs,
-		spec{name: "embed", host: "localhost", db: "embed", flags: []string{
-			"-origins", pageOrigin("localhost"), "-cookie-partitioned", "-cookie-secure", "true"}},
-		spec{name: "embed-plain", host: "localhost", db: "embed-plain", flags: []string{
-			"-origins", pageOrigin("localhost"), "-cookie-secure", "true"}},
-	)
+	// portal.example.test: with Partitioned cookies, and the cookie lane's
+	// control, the same server without them.
+	for _, mode := range []string{"cookie", "header"} {
+		specs = append(specs, spec{name: "embed-" + mode, host: "localhost", db: "embed-" + mode, flags: []string{
+			"-origins", pageOrigin("localhost"), "-cookie-partitioned", "-cookie-secure", "true"}})
+	}
+	specs = append(specs, spec{name: "embed-plain", host: "localhost", db: "embed-plain", flags: []string{
+		"-origins", pageOrigin("localhost"), "-cookie-secure", "true"}})
 
 	ports := freePorts(t, len(specs)+1)
 	pagePort = ports[0]

@@ -1209,7 +1209,7 @@ async function embedFrame(t, c, api, frameOrigin, pagePath, init) {
     }
   });
   await cdp.send("Network.enable");
-  const sdk = await frame.evaluate((o) => window.e2e.init(o), { apiDomain: api.origin, tokenTransferMethod: "cookie", ...init });
+  const sdk = await frame.evaluate((o) => window.e2e.init(o), { apiDomain: api.origin, tokenTransferMethod: "cookie", ...init }); // init may say header
   return Object.assign(frame, { sdk, init, refused, notSent, setCookies, top: page });
 }
 
@@ -1223,7 +1223,7 @@ const iframeSetup = { isInIframe: true, partitionedCookies: true };
 // without -cookie-partitioned (and against one whose SameSite=None cookies
 // are not partitioned) never gets its session cookies.
 async function embedded(t) {
-  if (t.mode !== "cookie") throw new NotApplicable("about cookies in a third-party frame: cookie lane only");
+  if (t.mode === "header") return embeddedHeader(t);
   const api = t.server("embed");
   const notes = [];
 
@@ -1236,7 +1236,7 @@ async function embedded(t) {
     const frame = page.frames().find((f) => f !== page.mainFrame());
     const err = await frame.evaluate((o) => { try { window.e2e.init(o); return "no error"; } catch (e) { return String(e); } }, { apiDomain: api.origin, tokenTransferMethod: "cookie", ...iframeSetup });
     check(/localStorage/.test(err), `SDK init in a frame without partitioned storage: ${err}`);
-    notes.push(`Playwright's default launch (storage partitioning off): init throws "${err.replace(/\s+/g, " ").slice(0, 90)}"`);
+    notes.push(`with Playwright's launch (storage partitioning off) the SDK's init throws ${err.split(":")[0]} (localStorage)`);
   }
 
   const browser = await chromium.launch({ executablePath: cfg.chromium, headless: true, args: partitionedStorageArgs });
@@ -1327,6 +1327,55 @@ async function embedded(t) {
       eq(await exists(fc), { ok: true, value: false }, `${label}: doesSessionExist() afterwards`);
       notes.push(`control ${label} (frame ${frameOrigin}, Set-Cookie ${attrs[0]}): sign-up 200 but refused ${[...new Set(fc.refused)].join(", ")}; /api/me 401 → refresh 401 → UNAUTHORISED ×${un.length}`);
     }
+  } finally {
+    await browser.close();
+  }
+  return notes.join("; ");
+}
+
+// 22, header lane. Header mode sends no cookie to the API, but the SDK
+// keeps its tokens in document.cookie, in the frame: third-party storage
+// too. With the same frontend setup (isInIframe, Partitioned writes) it
+// works; without it the SDK's writes are refused and nothing does.
+async function embeddedHeader(t) {
+  const api = t.server("embed");
+  const notes = [];
+  const browser = await chromium.launch({ executablePath: cfg.chromium, headless: true, args: partitionedStorageArgs });
+  try {
+    const c = await newContext(browser, t);
+    const f = await embedFrame(t, c, api, t.pages.localhost, "/sdk.html", { ...iframeSetup, tokenTransferMethod: "header" });
+    const { uid } = await signUp(f, api, "s22h");
+    const jar = await allCookies(c);
+    const stored = jar.filter((k) => k.name === "st-access-token" || k.name === "st-refresh-token").map((k) => `${k.name} partition ${k.partitionKey}`);
+    eq(stored.sort(), ["st-access-token partition http://example.test", "st-refresh-token partition http://example.test"], "the SDK's token storage");
+    eq([jar.filter((k) => !k.partitionKey).map((k) => k.name), jar.filter((k) => k.name.startsWith("sAccessToken") || k.name === "sRefreshToken").length], [[], 0], "unpartitioned cookies, session cookies");
+    let r = await call(f, api.origin + "/api/me");
+    eq([r.status, r.body.userId, r.body.frontend], [200, uid, t.pages.localhost], "GET /api/me: status, userId, frontend");
+    await waitExpiry(f);
+    const m = c.mark();
+    eq((await call(f, api.origin + "/api/me")).status, 200, "GET /api/me after expiry");
+    eq(await c.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 200", "GET /api/me 200"], "refresh on the wire");
+    value(await ev(f, () => e2e.signOut()), "signOut()");
+    eq(await exists(f), { ok: true, value: false }, "doesSessionExist() after sign-out");
+    notes.push("with isInIframe + Partitioned writes: tokens stored partitioned, /api/me 200, 401 → refresh 200 → 200, sign-out");
+
+    // The control: the SDK's default setup in the same frame.
+    const cc = await newContext(browser, t);
+    const fc = await embedFrame(t, cc, api, t.pages.localhost, "/sdk.html", { tokenTransferMethod: "header" });
+    const seen = t.console.length;
+    await signUp(fc, api, "s22hc");
+    const mc = cc.mark();
+    const me = await call(fc, api.origin + "/api/me");
+    const wire = await cc.api(api.origin, mc);
+    eq([me.status, wire.filter((l) => !l.endsWith(" 401")), (await allCookies(cc)).filter((k) => k.name.startsWith("st-")).map((k) => k.name)], [401, [], []], `default setup: GET /api/me, answers other than 401 (${wire}), the SDK's storage`);
+    const sentBearer = cc.net.slice(mc).some((e) => e.path === "/api/me" && e.headers["authorization"]);
+    eq(sentBearer, false, "default setup: a bearer token sent");
+    // The SDK says why; expected here, so not an unexpected console line.
+    const said = t.console.splice(seen);
+    const refusedWrite = /Saving to cookies was not successful/;
+    check(said.some((l) => refusedWrite.test(l)), `default setup: the SDK did not report a refused cookie write (${said})`);
+    t.console.push(...said.filter((l) => !refusedWrite.test(l)));
+    notes.push(`control, the SDK's default setup: sign-up 200 but its document.cookie writes refused ("Saving to cookies was not successful"), GET /api/me without a token → ${wire.join(", ")}`);
   } finally {
     await browser.close();
   }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/ginsession/ginsession/store"
 )
@@ -178,6 +179,14 @@ type Config struct {
 	// Logger receives structured security events; it never gets raw tokens.
 	// Default: discard.
 	Logger *slog.Logger
+
+	// MeterProvider receives ginsession's metrics through the OpenTelemetry
+	// metric API: sessions created, refreshes and verifications by outcome,
+	// revocations, revocation propagation lag and store call durations (the
+	// README lists names, units and attributes). The app picks the SDK and
+	// exporter. Default: no metrics (a no-op provider); pass
+	// otel.GetMeterProvider() to use the global one.
+	MeterProvider metric.MeterProvider
 
 	// Hooks are called on session events. Default: none.
 	Hooks Hooks

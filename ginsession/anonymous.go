@@ -84,7 +84,7 @@ func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload ma
 			// expires on its own.
 			e.cfg.logger.Warn("ginsession: revoking the anonymous session after sign-in failed", "session", current.handle, "err", err)
 		} else {
-			e.revoked(current.handle, current.userID)
+			e.revoked(revokedByApp, current.handle, current.userID)
 		}
 	}
 	return s, nil

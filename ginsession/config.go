@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/ginsession/ginsession/store"
 )
@@ -47,13 +48,14 @@ type Config struct {
 	// GetOrigin names the frontend a request is for, when the request's
 	// Origin header cannot: a mobile app or a privacy setting sends none,
 	// and the client says who it is in a header of its own. It is called
-	// with the request when cookies are written and by FrontendOrigin, and
-	// once with nil by New: its answer there (if not "") is the default
-	// frontend. An answer is used only when it is WebsiteDomain, an Origins
-	// entry or a match of an Origins pattern; anything else (including "")
-	// is logged and the default frontend used, so the request's own text
-	// never decides a cookie. It must be safe for concurrent use. Default:
-	// the request's Origin header, checked the same way.
+	// with the request (at most once per request, when cookies are written
+	// or FrontendOrigin asks) and once with nil by New: its answer there (if
+	// not "") is the default frontend. "" names no frontend: the default. An
+	// answer is used only when it is WebsiteDomain, an Origins entry or a
+	// match of an Origins pattern; anything else is logged and the default
+	// frontend used, so the request's own text never decides a cookie. It
+	// must handle a nil request and be safe for concurrent use. Default: the
+	// request's Origin header, checked the same way.
 	GetOrigin func(r *http.Request) string
 
 	// CookieDomain shares cookies across subdomains, e.g. ".example.com".
@@ -177,6 +179,14 @@ type Config struct {
 	// Logger receives structured security events; it never gets raw tokens.
 	// Default: discard.
 	Logger *slog.Logger
+
+	// MeterProvider receives ginsession's metrics through the OpenTelemetry
+	// metric API: sessions created, refreshes and verifications by outcome,
+	// revocations, revocation propagation lag and store call durations (the
+	// README lists names, units and attributes). The app picks the SDK and
+	// exporter. Default: no metrics (a no-op provider); pass
+	// otel.GetMeterProvider() to use the global one.
+	MeterProvider metric.MeterProvider
 
 	// Hooks are called on session events. Default: none.
 	Hooks Hooks

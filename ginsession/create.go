@@ -129,6 +129,14 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		return nil, err
 	}
 	e.cfg.logger.Info("ginsession: session created", "session", rt.handle)
+	kind := createdUser
+	switch {
+	case internal[anonymousClaim] != nil:
+		kind = createdAnonymous
+	case internal[actorClaim] != nil:
+		kind = createdImpersonation
+	}
+	e.metrics.sessionCreated(kind)
 	if e.cfg.hooks.Created != nil {
 		e.cfg.hooks.Created(SessionEvent{Handle: rt.handle, UserID: userID, Time: now})
 	}

@@ -25,6 +25,8 @@ type Sessions struct {
 	csrf  antiCSRFKeys
 	cache *tokenCache
 	revs  *revocations
+	// metrics records through Config.MeterProvider (a no-op by default).
+	metrics *metrics
 	// strays are the cookie domains duplicates of our cookies may sit on
 	// (clearStrays).
 	strays []string
@@ -40,9 +42,18 @@ func New(cfg Config) (*Sessions, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := newMetrics(cfg.MeterProvider)
+	if err != nil {
+		return nil, fmt.Errorf("ginsession: Config.MeterProvider: %w", err)
+	}
+	// Every store call from here on is timed.
+	s.st = measure(s.st, m)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e := &Sessions{cfg: s, st: s.st, cache: newTokenCache(s.cacheSize), revs: newRevocations(s.st, s)}
+	e := &Sessions{cfg: s, st: s.st, cache: newTokenCache(s.cacheSize), revs: newRevocations(s.st, s), metrics: m}
+	if e.revs != nil {
+		e.revs.learned = m.learnedRevocation
+	}
 	e.strays = strayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain)
 	current, accepted := s.masterKey, s.acceptMasterKeys
 	if len(current) == 0 || s.acceptStoredSecret {

@@ -69,11 +69,6 @@ func parsePattern(s string) (*frontend, error) {
 	canon := originString(sample)
 	host := strings.ToLower(sample.Hostname())
 	suffix := strings.TrimPrefix(host, sampleLabel+".")
-	labels := strings.Split(suffix, ".")
-	last := labels[len(labels)-1]
-	if strings.Trim(last, "0123456789") == "" {
-		return nil, fmt.Errorf("%q: a pattern names a domain, not an IP address", s)
-	}
 	if ps, _ := publicsuffix.PublicSuffix(suffix); ps == suffix {
 		return nil, fmt.Errorf("%q: %q is a public suffix: the pattern would match every site under it", s, suffix)
 	}

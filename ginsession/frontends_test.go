@@ -175,7 +175,7 @@ func TestGetOrigin_Guard(t *testing.T) {
 		{"https://a.b.tenants.example.com", "https://www.example.com", http.SameSiteLaxMode, true},
 		{"https://*.tenants.example.com", "https://www.example.com", http.SameSiteLaxMode, true},
 		{"null", "https://www.example.com", http.SameSiteLaxMode, true},
-		{"", "https://www.example.com", http.SameSiteLaxMode, true},
+		{"", "https://www.example.com", http.SameSiteLaxMode, false}, // "" names no frontend: not a warning,
 	} {
 		before := strings.Count(fsrv.log.String(), "GetOrigin answered")
 		calls := fsrv.calls.Load()

@@ -86,7 +86,7 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 	if ok, err := e.st.DeleteSession(ctx, handle); err != nil {
 		return storageErr("ending an impersonation session", err)
 	} else if ok {
-		e.revoked(handle, userID)
+		e.revoked(revokedByApp, handle, userID)
 	}
 	return unauthorised(true, method, errors.New("the operator's session was revoked"))
 }

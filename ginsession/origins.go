@@ -44,12 +44,17 @@ func parseOrigin(o string) (*url.URL, error) {
 }
 
 // validHost accepts an IP literal or an ASCII host name of valid labels
-// (what a browser puts in an Origin header).
+// (what a browser puts in an Origin header). Hosts a browser would read as
+// another spelling of an address are refused, as it would never send them:
+// a name ending in a number ("127.1", "2130706433", "0x7f.1" are IPv4
+// addresses to a browser) and an IPv4-mapped IPv6 address (which browsers
+// write in hexadecimal). Other IP literals are canonicalised by
+// originString.
 func validHost(h string) bool {
-	if net.ParseIP(h) != nil {
-		return true
+	if ip, err := netip.ParseAddr(h); err == nil {
+		return ip.Zone() == "" && !ip.Is4In6()
 	}
-	if h == "" || len(h) > 253 {
+	if h == "" || len(h) > 253 || endsInNumber(h) {
 		return false
 	}
 	for _, label := range strings.Split(h, ".") {
@@ -66,10 +71,29 @@ func validHost(h string) bool {
 	return true
 }
 
-// originString renders an origin canonically: lower-case scheme and host,
-// default ports dropped.
+// endsInNumber reports whether a host name's last label is a number,
+// decimal or 0x-hexadecimal: the URL standard parses such a host as an
+// IPv4 address.
+func endsInNumber(h string) bool {
+	labels := strings.Split(strings.TrimSuffix(h, "."), ".")
+	last := strings.ToLower(labels[len(labels)-1])
+	if last == "" {
+		return false
+	}
+	if strings.Trim(last, "0123456789") == "" {
+		return true
+	}
+	return strings.HasPrefix(last, "0x") && strings.Trim(last[2:], "0123456789abcdef") == ""
+}
+
+// originString renders an origin canonically, as browsers write it:
+// lower-case scheme and host, IP addresses in their shortest form, default
+// ports dropped.
 func originString(u *url.URL) string {
 	host := strings.ToLower(u.Hostname())
+	if ip, err := netip.ParseAddr(host); err == nil {
+		host = ip.String()
+	}
 	port := u.Port()
 	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
 		port = ""

@@ -17,6 +17,15 @@ import (
 // refresh serves POST {base}/session/refresh.
 // It rotates the refresh token (docs/protocol.md §7) and issues a new pair.
 func (e *Sessions) refresh(c *gin.Context) error {
+	retry := false
+	err := e.refreshTokens(c, &retry)
+	e.metrics.refreshed(err, retry)
+	return err
+}
+
+// refreshTokens is refresh without the metrics; *retry is set when the
+// request was a retry inside the grace window.
+func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 	r := c.Request
 	var found foundToken
 	// Refresh cookies count only when they authenticate (our MAC): planted
@@ -98,6 +107,7 @@ func (e *Sessions) refresh(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	*retry = res.retry
 	if found.otherCookies {
 		e.clearCookies(c, e.cfg.cookieDomain)
 	}

@@ -13,22 +13,25 @@ type resolvedFrontend struct {
 	origin string
 }
 
-// frontendKey keys the resolved frontend in a gin.Context.
-type frontendKey struct{}
+// frontendKey keys the resolved frontend in a gin.Context, per engine: two
+// engines with different frontends may handle one request, and neither may
+// see the other's answer.
+type frontendKey struct{ e *Sessions }
 
 // frontendOf returns the frontend c's request is for (the default frontend
 // when c is nil), resolving and remembering it on first use.
 func (e *Sessions) frontendOf(c *gin.Context) resolvedFrontend {
 	if c == nil {
-		return e.cfg.frontendFor(nil)
+		return resolvedFrontend{e.cfg.defaultFrontend, e.cfg.defaultOrigin}
 	}
-	if v, ok := c.Get(frontendKey{}); ok {
+	key := frontendKey{e}
+	if v, ok := c.Get(key); ok {
 		if rf, ok := v.(resolvedFrontend); ok {
 			return rf
 		}
 	}
 	rf := e.cfg.frontendFor(c.Request)
-	c.Set(frontendKey{}, rf)
+	c.Set(key, rf)
 	return rf
 }
 
@@ -38,14 +41,12 @@ func (e *Sessions) frontendOf(c *gin.Context) resolvedFrontend {
 // Either way only a configured entry is ever returned, with the SameSite
 // decided for it at construction; anything else (no Origin, two Origin
 // headers, an unlisted origin, a function answer outside the set) means
-// the default frontend, and a function answer outside the set is logged,
-// as it shows a mistake in the function or a request that fooled it.
+// the default frontend. A function answer outside the set is logged, as it
+// shows a mistake in the function or a request that fooled it; "" is the
+// function's way of naming no frontend, and is not.
 func (s *settings) frontendFor(r *http.Request) resolvedFrontend {
 	def := resolvedFrontend{s.defaultFrontend, s.defaultOrigin}
 	if s.getOrigin == nil {
-		if r == nil {
-			return def
-		}
 		vals := r.Header.Values("Origin")
 		if len(vals) != 1 {
 			return def
@@ -59,7 +60,7 @@ func (s *settings) frontendFor(r *http.Request) resolvedFrontend {
 	if f, canon, ok := s.frontends.match(got); ok {
 		return resolvedFrontend{f, canon}
 	}
-	if r != nil {
+	if got != "" {
 		s.logger.Warn("ginsession: GetOrigin answered an origin that is not configured; using the default frontend",
 			"answer", truncateForLog(got), "default", s.defaultOrigin, "path", truncateForLog(r.URL.Path))
 	}

@@ -35,6 +35,10 @@ type revocations struct {
 	ttl      time.Duration
 	now      func() time.Time
 	onError  func(error)
+	// learned, when set, is told how late this instance learned of each
+	// revocation another instance made after this one started.
+	learned func(lag time.Duration)
+	started time.Time
 
 	set      atomic.Pointer[revokedSet]
 	inflight atomic.Pointer[pollCall] // the poll running now, if any
@@ -82,6 +86,7 @@ func newRevocations(st store.Store, cfg *settings) *revocations {
 		onError: func(err error) { cfg.logger.Warn("ginsession: polling revocations failed", "err", err) },
 	}
 	now := cfg.now()
+	r.started = now
 	r.set.Store(&revokedSet{handles: map[string]time.Time{}})
 	// Everything revoked within one access-token lifetime may still have
 	// live tokens.
@@ -249,9 +254,15 @@ func (r *revocations) publish(revs []store.Revocation, now time.Time, polled boo
 	}
 	handles := pruned(old.handles, now)
 	for _, rv := range revs {
-		if now.Before(rv.ExpiresAt) {
-			handles[rv.Handle] = rv.ExpiresAt
+		if !now.Before(rv.ExpiresAt) {
+			continue
 		}
+		if _, known := handles[rv.Handle]; !known && polled && r.learned != nil && !rv.RevokedAt.Before(r.started) {
+			// Another instance's revocation, new to this one (its own are
+			// published before they are written, so they are known).
+			r.learned(now.Sub(rv.RevokedAt))
+		}
+		handles[rv.Handle] = rv.ExpiresAt
 	}
 	polledAt := old.polledAt
 	if polled {

@@ -9,8 +9,12 @@ import (
 	"github.com/ginsession/ginsession/store"
 )
 
-func (e *Sessions) revoked(handle, userID string) {
+// revoked announces a session this instance deleted: to the other
+// instances (the revocation log), the metrics and the Revoked hook. cause
+// is the metrics' cause attribute.
+func (e *Sessions) revoked(cause, handle, userID string) {
 	e.cfg.logger.Info("ginsession: session revoked", "session", handle)
+	e.metrics.revoked(cause, 1)
 	if err := e.revs.add(context.Background(), handle); err != nil {
 		e.cfg.logger.Warn("ginsession: revocation not propagated; other instances accept its access tokens until they expire", "session", handle, "err", err)
 	}
@@ -30,7 +34,7 @@ func (e *Sessions) signOut(c *gin.Context) error {
 	if _, err := e.st.DeleteSession(c.Request.Context(), s.handle); err != nil {
 		return storageErr("revoking a session", err)
 	}
-	e.revoked(s.handle, s.userID)
+	e.revoked(revokedSignOut, s.handle, s.userID)
 	e.clearTokens(c, s.method)
 	return nil
 }
@@ -52,7 +56,7 @@ func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, erro
 		return false, storageErr("revoking a session", err)
 	}
 	if ok && row != nil {
-		e.revoked(handle, row.UserID)
+		e.revoked(revokedByApp, handle, row.UserID)
 	}
 	return ok, nil
 }
@@ -66,7 +70,7 @@ func (e *Sessions) RevokeAllSessions(ctx context.Context, userID string) ([]stri
 		return nil, storageErr("revoking sessions", err)
 	}
 	for _, h := range handles {
-		e.revoked(h, userID)
+		e.revoked(revokedByApp, h, userID)
 	}
 	return handles, nil
 }

@@ -48,6 +48,7 @@ type rotation struct {
 	row     *store.Session
 	child   *refreshToken
 	expires time.Time
+	retry   bool // the previous token again inside the grace window: nothing written
 }
 
 // staleToken is what rotate reports for a rotated-out token of a live
@@ -100,7 +101,7 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 			if subtle.ConstantTimeCompare(childHash, row.RefreshHash) != 1 {
 				return nil, unauthorised(true, method, errors.New("lineage mismatch"))
 			}
-			return &rotation{row: row, child: child, expires: row.ExpiresAt}, nil
+			return &rotation{row: row, child: child, expires: row.ExpiresAt, retry: true}, nil
 		case tok.generation > row.Generation:
 			// Ours, but newer than the database: the database was restored
 			// from a backup. Not theft.
@@ -124,6 +125,6 @@ func (e *Sessions) theft(ctx context.Context, st *staleToken, method TransferMet
 	if e.cfg.hooks.TheftDetected != nil {
 		e.cfg.hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: row.Handle, UserID: row.UserID, Time: e.cfg.now()}, ClientIP: clientIP})
 	}
-	e.revoked(row.Handle, row.UserID)
+	e.revoked(revokedTheft, row.Handle, row.UserID)
 	return &respErr{kind: &TheftError{Handle: row.Handle, UserID: row.UserID}, clear: true, method: method}
 }

@@ -91,7 +91,7 @@ func (s *Session) Revoke(ctx context.Context) error {
 	if _, err := s.e.st.DeleteSession(ctx, s.handle); err != nil {
 		return storageErr("revoking a session", err)
 	}
-	s.e.revoked(s.handle, s.userID)
+	s.e.revoked(revokedByApp, s.handle, s.userID)
 	s.e.clearTokens(s.c, s.method)
 	return nil
 }

@@ -323,7 +323,12 @@ func (s *settings) resolveFrontends(cfg Config, bad func(field, format string, a
 		return
 	}
 	// Outside a request the origin function names the default frontend.
-	if got := s.getOrigin(nil); got != "" {
+	got, panicked := callWithoutRequest(s.getOrigin)
+	if panicked != nil {
+		bad("GetOrigin", "panicked when called with a nil request (New calls it so, to learn the default frontend; answer \"\" there for WebsiteDomain): %v", panicked)
+		return
+	}
+	if got != "" {
 		f, canon, ok := s.frontends.match(got)
 		switch {
 		case !ok:
@@ -334,4 +339,11 @@ func (s *settings) resolveFrontends(cfg Config, bad func(field, format string, a
 			s.defaultFrontend, s.defaultOrigin = f, canon
 		}
 	}
+}
+
+// callWithoutRequest calls an origin function with a nil request, turning a
+// panic (a function that reads the request without checking) into a value.
+func callWithoutRequest(getOrigin func(*http.Request) string) (answer string, panicked any) {
+	defer func() { panicked = recover() }()
+	return getOrigin(nil), nil
 }

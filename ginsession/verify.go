@@ -120,6 +120,13 @@ func (e *Sessions) verifyOptions(opts []VerifyOption) *verifyOptions {
 // getSession is the verification path shared by Verify, GetSession and
 // sign-out.
 func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error) {
+	s, err := e.verifySession(c, o)
+	e.metrics.verified(s, err)
+	return s, err
+}
+
+// verifySession is getSession without the metrics.
+func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, error) {
 	r := c.Request
 	now := e.cfg.now()
 	var found foundToken

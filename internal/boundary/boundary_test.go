@@ -93,6 +93,29 @@ func TestDependencyBoundaries(t *testing.T) {
 	}
 }
 
+// TestMetricsAPIOnly: the engine records metrics through OpenTelemetry's
+// API alone; the SDK and every exporter are the app's choice.
+func TestMetricsAPIOnly(t *testing.T) {
+	api := []string{"go.opentelemetry.io/otel/attribute", "go.opentelemetry.io/otel/metric"}
+	var otel []string
+	for _, d := range deps(t, module+"/ginsession") {
+		if !strings.HasPrefix(d, "go.opentelemetry.io/") {
+			continue
+		}
+		otel = append(otel, d)
+		allowed := false
+		for _, a := range api {
+			allowed = allowed || d == a || strings.HasPrefix(d, a+"/")
+		}
+		if !allowed || strings.Contains(d, "/sdk") || strings.Contains(d, "/exporters/") {
+			t.Errorf("ginsession depends on %s", d)
+		}
+	}
+	if !slicesContains(otel, "go.opentelemetry.io/otel/metric") {
+		t.Fatalf("ginsession does not depend on the metric API (%q): the check above proves nothing", otel)
+	}
+}
+
 func slicesContains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {

@@ -151,6 +151,7 @@ type App struct {
 	engine    *gin.Engine
 	stats     *stats
 	log       *slog.Logger
+	metrics   *appMetrics
 	dummyHash []byte // compared against for unknown emails, so timing does not reveal them
 }
 
@@ -178,9 +179,15 @@ func NewApp(opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("example: opening the database: %w", err)
 	}
-	a := &App{opts: opts, store: st, db: st.DB(), stats: newStats(), log: logger}
+	metrics, err := newAppMetrics()
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("example: metrics: %w", err)
+	}
+	a := &App{opts: opts, store: st, db: st.DB(), stats: newStats(), log: logger, metrics: metrics}
 	if err := a.init(); err != nil {
 		_ = st.Close()
+		_ = metrics.close()
 		return nil, err
 	}
 	return a, nil
@@ -259,6 +266,7 @@ func (a *App) init() error {
 		AntiCSRF:          a.opts.AntiCSRF,
 		CookieSecure:      a.opts.CookieSecure,
 		CookiePartitioned: a.opts.CookiePartitioned,
+		MeterProvider:     a.metrics.provider,
 	}
 	if len(a.opts.Origins) > 0 {
 		cfg.WebsiteDomain = a.opts.Origins[0]
@@ -313,6 +321,12 @@ func (a *App) init() error {
 		r.GET("/test/invalid-claim", sessions.Verify(ginsession.WithClaimValidators(neverHolds)), a.me)
 	}
 
+	// The session metrics in the Prometheus text format. A real deployment
+	// serves them where only its monitoring can reach them (another port,
+	// or behind the proxy's access rules): the counts are not secret, but
+	// they are not every visitor's business either.
+	r.GET("/metrics", gin.WrapH(a.metrics.handler))
+
 	mountPage(r)
 	if a.opts.StaticDir != "" {
 		r.StaticFS("/static", gin.Dir(a.opts.StaticDir, false))
@@ -333,8 +347,9 @@ func (a *App) Handler() http.Handler { return a.engine }
 // Sessions returns the ginsession engine the app uses.
 func (a *App) Sessions() *ginsession.Sessions { return a.sessions }
 
-// Close releases the database. The handler must not be used afterwards.
-func (a *App) Close() error { return a.store.Close() }
+// Close releases the database and the metrics pipeline. The handler must
+// not be used afterwards.
+func (a *App) Close() error { return errors.Join(a.store.Close(), a.metrics.close()) }
 
 // accessLog logs one line per request.
 func (a *App) accessLog(c *gin.Context) {

@@ -17,7 +17,9 @@
 # run, the faults included), KEY_ROTATION (1m: every instance's
 # -key-rotation, so that a run of a minute or more publishes a key per
 # turn; 0 keeps ginsession's 7 days and one key), USERS (20 per instance),
-# FLEET_LOG (the whole output; default a new file under /tmp).
+# FLEET_LOG (the whole output; default a new file under /tmp), DASHBOARD (an
+# SVG file to draw each run's metrics to, e.g. docs/dashboard.svg; with
+# several runs each gets -<db>-N<n> in its name; default none).
 # Needs Postgres (initdb/pg_ctl), pgbouncer and MariaDB, as the tests do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,12 +30,13 @@ DURATION=${DURATION:-60s}
 KEY_ROTATION=${KEY_ROTATION:-1m}
 USERS=${USERS:-20}
 FLEET_LOG=${FLEET_LOG:-$(mktemp /tmp/ginsession-fleet.XXXXXX.log)}
+DASHBOARD=${DASHBOARD:-}
 
 echo "fleet: N=$NS on $DBS, $DURATION each; the whole output goes to $FLEET_LOG" >&2
 status=0
 go test -count=1 -timeout 120m -run '^TestFleet$' -v ./internal/fleet/ -args \
   -fleet.n="$NS" -fleet.db="$DBS" -fleet.duration="$DURATION" \
-  -fleet.key-rotation="$KEY_ROTATION" -fleet.users="$USERS" >"$FLEET_LOG" 2>&1 || status=$?
+  -fleet.key-rotation="$KEY_ROTATION" -fleet.users="$USERS" -fleet.dashboard="$DASHBOARD" >"$FLEET_LOG" 2>&1 || status=$?
 
 # The runs' outcomes, then the table TestFleet printed last.
 grep -E '^\s*--- (PASS|FAIL|SKIP)' "$FLEET_LOG" | awk '!seen[$0]++' || true

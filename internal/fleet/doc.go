@@ -41,8 +41,19 @@
 //	go test ./internal/fleet -run TestFleet -v -timeout 60m -args \
 //	    -fleet.n=1,2,4,8 -fleet.db=postgres,pgbouncer -fleet.duration=60s
 //
-// or scripts/fleet.sh, which runs the whole table. See fleet_test.go for
+// or scripts/fleet.sh, which runs the whole table. See main_test.go for
 // the flags.
+//
+// # Dashboard
+//
+// With -fleet.dashboard=docs/dashboard.svg (off by default) the harness
+// also scrapes every instance's GET /metrics once a second during the load
+// (scrape_test.go: a small parser of the Prometheus text format, rates
+// between successive scrapes with counter resets, quantiles per 1 s window
+// from histogram buckets) and at the end draws one self-contained SVG of
+// the run (dashboard_test.go): verifications, refreshes, sessions created
+// and revoked per second, store errors, store latency and revocation
+// propagation p50/p99, with the SIGKILL and the database outage shaded.
 //
 // # Databases
 //

@@ -350,6 +350,10 @@ func runFleet(t *testing.T, s settings, dbName string, b backend, bin string, n 
 	var wg sync.WaitGroup
 	loadBegin := time.Now()
 	f.begin = loadBegin // the times the harness logs count from here
+	var metrics *scraper
+	if s.dashboard != "" {
+		metrics = startScraper(ctx, ins, loadBegin)
+	}
 	for _, u := range users {
 		for tab := range u.tabs {
 			wg.Go(func() { u.run(loadCtx, tab) })
@@ -432,6 +436,9 @@ func runFleet(t *testing.T, s settings, dbName string, b backend, bin string, n 
 	<-collectDone
 	loadEnd := time.Now()
 	res.load = loadEnd.Sub(loadBegin)
+	if metrics != nil {
+		writeRunDashboard(t, s, res, metrics.stop(), loadBegin, victim.idx, kill, down)
+	}
 
 	// The last look at the keys: the table, and every instance's JWKS.
 	for _, in := range ins {

@@ -21,6 +21,7 @@ var (
 	flagDuration = flag.Duration("fleet.duration", 20*time.Second, "load per run, the SIGKILL and the database restart included (at least 15s)")
 	flagUsers    = flag.Int("fleet.users", 20, "users per instance (every fourth has two tabs, every third uses cookies)")
 	flagBin      = flag.String("fleet.bin", "", "an example binary to run instead of building ./example (another version of it, say)")
+	flagDash     = flag.String("fleet.dashboard", "", "write an SVG dashboard of each run to this file (relative: to the repository's root; several runs: -<db>-N<n> added to the name, e.g. dashboard-postgres-N2.svg), from every instance's GET /metrics scraped once a second")
 	flagKeyRot   = flag.Duration("fleet.key-rotation", 0, "the instances' -key-rotation (at least 1m); 0: 1m for runs of 2m or more, else ginsession's 7-day default (one key)")
 )
 
@@ -33,10 +34,11 @@ type settings struct {
 	duration    time.Duration
 	users       int
 	keyRotation time.Duration // 0: the example's default
+	dashboard   string        // -fleet.dashboard; "": none
 }
 
 func parseSettings() (settings, error) {
-	s := settings{duration: *flagDuration, users: *flagUsers, keyRotation: *flagKeyRot}
+	s := settings{duration: *flagDuration, users: *flagUsers, keyRotation: *flagKeyRot, dashboard: *flagDash}
 	for _, f := range strings.Split(*flagN, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 || n > 16 {

@@ -13,6 +13,9 @@ import (
 type nopStore struct{}
 
 func (nopStore) CreateSession(context.Context, *store.Session) error { panic("nopStore") }
+func (nopStore) CreateSessionLimited(context.Context, *store.Session, time.Time, store.SessionLimit) ([]string, error) {
+	panic("nopStore")
+}
 func (nopStore) GetSession(context.Context, string, time.Time) (*store.Session, error) {
 	panic("nopStore")
 }

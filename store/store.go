@@ -43,6 +43,15 @@ var ErrConflict = errors.New("store: conflict: session changed concurrently")
 // ErrClosed is returned by every method after Close.
 var ErrClosed = errors.New("store: closed")
 
+// ErrLimit reports that CreateSessionLimited refused a session because the user already has the most allowed.
+var ErrLimit = errors.New("store: session limit reached")
+
+// SessionLimit caps a user's sessions when one is created.
+type SessionLimit struct {
+	Max         int  // the most unexpired sessions a user may have, the new one included; 0: no cap
+	EvictOldest bool // at the cap, delete the oldest (by CreatedAt, then Handle) to make room; false: refuse with ErrLimit
+}
+
 // Session is one session row.
 //
 // RefreshHash and PrevRefreshHash hold hashes of refresh tokens, never the
@@ -58,6 +67,18 @@ type Session struct {
 	CreatedAt       time.Time
 	Payload         []byte // JSON object: the app's access-token claims
 	Data            []byte // JSON object: session data kept only in the database
+
+	// Metadata for the user's list of devices. Texts are stored as given (the caller bounds
+	// them: user agents up to 512 bytes, IPs up to 64, labels up to 255); "" when unknown.
+	// Like handles they must be valid UTF-8 without NUL bytes (the caller replaces
+	// anything else, e.g. with strings.ToValidUTF8): a store may refuse other text
+	// with an error, and never stores it altered.
+	DeviceLabel        string // chosen by the app at creation
+	CreatedUserAgent   string // the User-Agent of the request that created the session
+	CreatedIP          string // its client IP ("" when the app turned IP recording off)
+	RefreshedUserAgent string // at the latest rotation; "" before the first
+	RefreshedIP        string
+	BrowserSessionOnly bool // created without "remember me": cookies without Expires
 }
 
 // Rotation is the change a successful refresh makes, applied by RotateSession
@@ -66,6 +87,7 @@ type Rotation struct {
 	NewRefreshHash []byte    // becomes RefreshHash; the old RefreshHash becomes PrevRefreshHash
 	RotatedAt      time.Time // new RotatedAt
 	ExpiresAt      time.Time // new ExpiresAt (sliding expiry)
+	UserAgent, IP  string    // become RefreshedUserAgent and RefreshedIP
 }
 
 // SigningKey is one access-token signing key. The store treats PrivateKey and
@@ -98,11 +120,22 @@ type Revocation struct {
 // concurrent use by several goroutines and by several processes sharing one
 // database (Postgres).
 type Store interface {
-	// CreateSession inserts a new session. A duplicate handle is an error.
+	// CreateSession inserts a new session, metadata included. A duplicate
+	// handle is an error.
 	CreateSession(ctx context.Context, s *Session) error
 
-	// GetSession returns the session, or ErrNotFound when it does not exist
-	// or its ExpiresAt is not after now.
+	// CreateSessionLimited inserts s as CreateSession does while keeping the user's unexpired
+	// sessions (ExpiresAt after now) at most l.Max: with l.EvictOldest it deletes as many of the
+	// oldest as needed and returns their handles, oldest first; without, it inserts nothing and
+	// returns ErrLimit when the user already has l.Max. It is atomic with every other
+	// CreateSessionLimited (and DeleteUserSessions) for the same user on every store sharing the
+	// database: of concurrent sign-ins from several instances, no more than l.Max sessions remain.
+	// l.Max 0 is CreateSession; a negative l.Max is an error. A duplicate handle is an error
+	// that evicts nothing.
+	CreateSessionLimited(ctx context.Context, s *Session, now time.Time, l SessionLimit) (evicted []string, err error)
+
+	// GetSession returns the session, metadata included, or ErrNotFound
+	// when it does not exist or its ExpiresAt is not after now.
 	GetSession(ctx context.Context, handle string, now time.Time) (*Session, error)
 
 	// RotateSession performs one rotation in one guarded write. It applies
@@ -110,8 +143,11 @@ type Store interface {
 	// current and whose ExpiresAt is after r.RotatedAt: PrevRefreshHash
 	// becomes the old RefreshHash, RefreshHash becomes r.NewRefreshHash,
 	// Generation goes up by one and RotatedAt and ExpiresAt are taken from
-	// r. It returns the row as it is after the write, except Data, which is
-	// not read (nil: a refresh has no use for it). When no row matches all
+	// r; RefreshedUserAgent and RefreshedIP become r.UserAgent and r.IP
+	// (DeviceLabel, the Created* fields and BrowserSessionOnly are left as
+	// they are). It returns the row as it is after the write, metadata
+	// included, except Data, which is not read (nil: a refresh has no use
+	// for it). When no row matches all
 	// three (gone, expired, or rotated by someone else) it changes nothing
 	// and returns ErrConflict: the caller then reads the row (GetSession)
 	// and decides (a retry in the grace window, theft, not found). Of
@@ -120,7 +156,7 @@ type Store interface {
 
 	// UpdateSession runs fn on the current row inside one transaction and
 	// writes back the Payload and Data fn leaves in it (only those two
-	// fields). fn's error aborts the write and is returned as is. ErrNotFound
+	// fields: changes fn makes to the metadata are not written). fn's error aborts the write and is returned as is. ErrNotFound
 	// when the row does not exist or has expired.
 	UpdateSession(ctx context.Context, handle string, now time.Time, fn func(*Session) error) error
 
@@ -128,10 +164,12 @@ type Store interface {
 	DeleteSession(ctx context.Context, handle string) (bool, error)
 
 	// DeleteUserSessions removes all of a user's sessions and returns the
-	// handles it removed.
+	// handles it removed. It is atomic with CreateSessionLimited for the
+	// same user: a racing sign-in is either removed here or inserted after.
 	DeleteUserSessions(ctx context.Context, userID string) ([]string, error)
 
-	// ListUserSessions returns a user's unexpired sessions, oldest first.
+	// ListUserSessions returns a user's unexpired sessions, metadata
+	// included, oldest first (by CreatedAt, then Handle).
 	ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
 
 	// AddSigningKey inserts a key. A duplicate ID is an error. It is guarded

@@ -125,3 +125,85 @@ func TestSignOutRacesSignOutEverywhere(t *testing.T) {
 		})
 	}
 }
+
+// CreateSessionLimited and DeleteUserSessions of one user wait for the
+// per-user lock (held here by a transaction of the test's), across stores;
+// another user's are not held up.
+func TestUserLockSerialisesCapAndSignOutEverywhere(t *testing.T) {
+	for _, b := range backends {
+		if b.name == "SQLite" {
+			continue // the database's write lock: nothing per user
+		}
+		t.Run(b.name, func(t *testing.T) {
+			where := b.newDB(t)
+			s := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
+			other := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
+			ctx := context.Background()
+			now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+			sess := func(h, u string) *store.Session {
+				return &store.Session{Handle: h, UserID: u, RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			}
+			if err := s.CreateSession(ctx, sess("old", "u")); err != nil {
+				t.Fatal(err)
+			}
+			release, err := gormstore.HoldUserLockForTest(s, "u")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				if release != nil {
+					release()
+				}
+			}()
+			created := make(chan error, 1)
+			deleted := make(chan []string, 1)
+			go func() {
+				_, err := other.CreateSessionLimited(ctx, sess("new", "u"), now, store.SessionLimit{Max: 5})
+				created <- err
+			}()
+			go func() {
+				hs, err := s.DeleteUserSessions(ctx, "u")
+				if err != nil {
+					t.Error(err)
+				}
+				deleted <- hs
+			}()
+			lockWaiters(t, b, s)(2)
+			// Another user passes.
+			if _, err := s.CreateSessionLimited(ctx, sess("v1", "v"), now, store.SessionLimit{Max: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if hs, err := other.DeleteUserSessions(ctx, "v"); err != nil || !slices.Equal(hs, []string{"v1"}) {
+				t.Fatalf("DeleteUserSessions(v) = %q, %v", hs, err)
+			}
+			select {
+			case err := <-created:
+				t.Fatalf("CreateSessionLimited returned while the user's lock was held: %v", err)
+			case hs := <-deleted:
+				t.Fatalf("DeleteUserSessions returned %q while the user's lock was held", hs)
+			case <-time.After(200 * time.Millisecond):
+			}
+			release()
+			release = nil
+			if err := <-created; err != nil {
+				t.Fatal(err)
+			}
+			hs := <-deleted
+			// In either order the sign-out removed "old"; "new" is gone
+			// with it or remains after it, reported by exactly one side.
+			rest, err := s.ListUserSessions(ctx, "u", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case slices.Contains(hs, "new") && len(rest) == 0:
+			case !slices.Contains(hs, "new") && len(rest) == 1 && rest[0].Handle == "new":
+			default:
+				t.Fatalf("DeleteUserSessions = %q, then sessions %d", hs, len(rest))
+			}
+			if !slices.Contains(hs, "old") {
+				t.Fatalf("DeleteUserSessions = %q, want old among them", hs)
+			}
+		})
+	}
+}

@@ -220,8 +220,21 @@ func (s *GORMStore) checkMySQLWrites(ctx context.Context) error {
 // is to run it again. Every fn here is a guarded write, so running it
 // again gives the answer it would have given second in line (a conflict,
 // not a failure).
-func (s *GORMStore) transaction(db *gorm.DB, fn func(tx *gorm.DB) error) error {
-	return s.retryDeadlock(db.Statement.Context, func() error { return db.Transaction(fn) })
+//
+// opts, when given, are the transaction's options (userTxOptions).
+func (s *GORMStore) transaction(db *gorm.DB, fn func(tx *gorm.DB) error, opts ...*sql.TxOptions) error {
+	return s.retryDeadlock(db.Statement.Context, func() error { return db.Transaction(fn, opts...) })
+}
+
+// ageOrder is the ORDER BY of a user's sessions, oldest first: by
+// created_at, then by handle compared byte for byte, as Go compares strings
+// (Postgres would otherwise order handles by the database's collation;
+// MariaDB's VARBINARY and SQLite's default BINARY collation compare bytes).
+func (d dialect) ageOrder() string {
+	if d == postgresDialect {
+		return `created_at, handle COLLATE "C"`
+	}
+	return "created_at, handle"
 }
 
 // retryDeadlock runs op, a transaction or a single statement, again when

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // CloseHandlesForTest closes the database handles under s without closing s,
@@ -68,4 +70,30 @@ func KillLoopForTest(s *GORMStore) {
 		s.stopLoop = nil
 	}
 	s.cleanup.held = false
+}
+
+// HoldUserLockForTest takes the per-user lock of CreateSessionLimited and
+// DeleteUserSessions for userID in a transaction of its own and holds it
+// until release is called.
+func HoldUserLockForTest(s *GORMStore, userID string) (release func(), err error) {
+	held := make(chan error, 1)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		_ = s.write.Transaction(func(tx *gorm.DB) error {
+			if err := s.lockUser(tx, userID); err != nil {
+				held <- err
+				return err
+			}
+			held <- nil
+			<-done
+			return nil
+		}, s.userTxOptions()...)
+	}()
+	if err := <-held; err != nil {
+		<-finished
+		return nil, err
+	}
+	return func() { close(done); <-finished }, nil
 }

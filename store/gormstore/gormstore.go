@@ -160,6 +160,7 @@ var _ store.Store = (*GORMStore)(nil)
 
 type tableNames struct {
 	prefix, sessions, keys, secrets, revocations, leases string
+	userLocks                                            string // MariaDB only (lockUser)
 }
 
 // New returns a Store that uses db, an already opened *gorm.DB whose dialect
@@ -208,6 +209,7 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 
 		revocations: prefix + "revocations",
 		leases:      prefix + "leases",
+		userLocks:   prefix + "user_locks",
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -322,6 +324,11 @@ func checkText(op, field, v string) error {
 	if v == "" {
 		return fmt.Errorf("store: %s: empty %s", op, field)
 	}
+	return checkMetaText(op, field, v)
+}
+
+// checkMetaText is checkText for the session metadata, which may be empty.
+func checkMetaText(op, field, v string) error {
 	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 		return fmt.Errorf("store: %s: %s must be valid UTF-8 without NUL bytes", op, field)
 	}
@@ -355,9 +362,17 @@ type sessionRow struct {
 	CreatedAt       time.Time `gorm:"column:created_at"`
 	Payload         []byte    `gorm:"column:payload"`
 	Data            []byte    `gorm:"column:data"`
+
+	DeviceLabel        string `gorm:"column:device_label"`
+	CreatedUserAgent   string `gorm:"column:created_user_agent"`
+	CreatedIP          string `gorm:"column:created_ip"`
+	RefreshedUserAgent string `gorm:"column:refreshed_user_agent"`
+	RefreshedIP        string `gorm:"column:refreshed_ip"`
+	BrowserSessionOnly bool   `gorm:"column:browser_session_only"`
 }
 
-const sessionColumns = "handle, user_id, refresh_hash, prev_refresh_hash, generation, rotated_at, expires_at, created_at, payload, data"
+const sessionColumns = "handle, user_id, refresh_hash, prev_refresh_hash, generation, rotated_at, expires_at, created_at, payload, data, " +
+	"device_label, created_user_agent, created_ip, refreshed_user_agent, refreshed_ip, browser_session_only"
 
 func (r *sessionRow) session() *store.Session {
 	return &store.Session{
@@ -371,6 +386,13 @@ func (r *sessionRow) session() *store.Session {
 		CreatedAt:       utc(r.CreatedAt),
 		Payload:         r.Payload,
 		Data:            r.Data,
+
+		DeviceLabel:        r.DeviceLabel,
+		CreatedUserAgent:   r.CreatedUserAgent,
+		CreatedIP:          r.CreatedIP,
+		RefreshedUserAgent: r.RefreshedUserAgent,
+		RefreshedIP:        r.RefreshedIP,
+		BrowserSessionOnly: r.BrowserSessionOnly,
 	}
 }
 
@@ -387,12 +409,28 @@ type keyRow struct {
 }
 
 // CreateSession implements store.Store. Handle and UserID must be non-empty valid
-// UTF-8 without NUL bytes; RefreshHash must be set. A duplicate handle gives
-// an error matching gorm.ErrDuplicatedKey.
+// UTF-8 without NUL bytes, the metadata texts valid UTF-8 without NUL bytes
+// (on MariaDB also within the documented bounds: 255 bytes for the label,
+// 512 for user agents, 64 for IPs); RefreshHash must be set. A duplicate
+// handle gives an error matching gorm.ErrDuplicatedKey.
 func (s *GORMStore) CreateSession(ctx context.Context, in *store.Session) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
+	if err := checkSession(in); err != nil {
+		return err
+	}
+	db := s.write.WithContext(ctx)
+	if err := s.insertSession(db, in); err != nil {
+		return s.failInsert("create session", db, err)
+	}
+	s.yieldWriter()
+	return nil
+}
+
+// checkSession refuses a session CreateSession and CreateSessionLimited
+// would not store as given.
+func checkSession(in *store.Session) error {
 	if in == nil {
 		return errors.New("store: create session: nil session")
 	}
@@ -405,15 +443,26 @@ func (s *GORMStore) CreateSession(ctx context.Context, in *store.Session) error 
 	if len(in.RefreshHash) == 0 {
 		return errors.New("store: create session: empty refresh hash")
 	}
-	db := s.write.WithContext(ctx)
-	err := db.Exec("INSERT INTO "+s.tables.sessions+" ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		in.Handle, in.UserID, blob(in.RefreshHash), blob(in.PrevRefreshHash), in.Generation,
-		utc(in.RotatedAt), utc(in.ExpiresAt), utc(in.CreatedAt), blob(in.Payload), blob(in.Data)).Error
-	if err != nil {
-		return s.failInsert("create session", db, err)
+	for _, f := range []struct{ name, v string }{
+		{"device label", in.DeviceLabel},
+		{"created user agent", in.CreatedUserAgent},
+		{"created ip", in.CreatedIP},
+		{"refreshed user agent", in.RefreshedUserAgent},
+		{"refreshed ip", in.RefreshedIP},
+	} {
+		if err := checkMetaText("create session", f.name, f.v); err != nil {
+			return err
+		}
 	}
-	s.yieldWriter()
 	return nil
+}
+
+// insertSession inserts in, every column, on db (a handle or a transaction).
+func (s *GORMStore) insertSession(db *gorm.DB, in *store.Session) error {
+	return db.Exec("INSERT INTO "+s.tables.sessions+" ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		in.Handle, in.UserID, blob(in.RefreshHash), blob(in.PrevRefreshHash), in.Generation,
+		utc(in.RotatedAt), utc(in.ExpiresAt), utc(in.CreatedAt), blob(in.Payload), blob(in.Data),
+		in.DeviceLabel, in.CreatedUserAgent, in.CreatedIP, in.RefreshedUserAgent, in.RefreshedIP, in.BrowserSessionOnly).Error
 }
 
 // GetSession implements store.Store.
@@ -433,7 +482,8 @@ func (s *GORMStore) GetSession(ctx context.Context, handle string, now time.Time
 }
 
 // RotateSession implements store.Store: one UPDATE guarded on the handle,
-// the current refresh hash and the expiry, with RETURNING (on MariaDB,
+// the current refresh hash and the expiry, which also writes the refreshed
+// user agent and IP, with RETURNING (on MariaDB,
 // which has no UPDATE … RETURNING, followed by a read in the same
 // transaction: rotateThenRead).
 func (s *GORMStore) RotateSession(ctx context.Context, handle string, current []byte, r store.Rotation) (*store.Session, error) {
@@ -442,6 +492,12 @@ func (s *GORMStore) RotateSession(ctx context.Context, handle string, current []
 	}
 	if len(r.NewRefreshHash) == 0 || len(current) == 0 {
 		return nil, errors.New("store: rotate session: empty refresh hash")
+	}
+	if err := checkMetaText("rotate session", "user agent", r.UserAgent); err != nil {
+		return nil, err
+	}
+	if err := checkMetaText("rotate session", "ip", r.IP); err != nil {
+		return nil, err
 	}
 	var row *store.Session
 	var err error
@@ -537,16 +593,26 @@ func (s *GORMStore) DeleteSession(ctx context.Context, handle string) (bool, err
 }
 
 // DeleteUserSessions implements store.Store. The handles come back in no
-// particular order; a user with no sessions gives an empty result.
+// particular order; a user with no sessions gives an empty result. It takes
+// the user's lock (lockUser) as CreateSessionLimited does, so the two
+// serialise; on SQLite the single DELETE holds the database's write lock.
 func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]string, error) {
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}
 	var handles []string
 	var err error
-	if s.dialect == mysqlDialect {
+	switch s.dialect {
+	case mysqlDialect:
 		handles, err = s.deleteUserSessionsLocked(ctx, userID)
-	} else {
+	case postgresDialect:
+		err = s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := s.lockUser(tx, userID); err != nil {
+				return err
+			}
+			return tx.Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).Scan(&handles).Error
+		}, s.userTxOptions()...)
+	default:
 		err = s.write.WithContext(ctx).Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).
 			Scan(&handles).Error
 	}
@@ -557,14 +623,17 @@ func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]st
 }
 
 // deleteUserSessionsLocked is DeleteUserSessions without DELETE …
-// RETURNING (MySQL has none): the user's rows are locked and read, then
-// exactly those rows are deleted, in one transaction, so the handles
-// returned are the rows deleted.
+// RETURNING (MySQL has none): under the user's lock, the user's rows are
+// locked and read, then exactly those rows are deleted, in one transaction,
+// so the handles returned are the rows deleted.
 func (s *GORMStore) deleteUserSessionsLocked(ctx context.Context, userID string) ([]string, error) {
 	var handles []string
 	// A deadlock victim (see retryDeadlock) runs again from the start.
 	err := s.transaction(s.write.WithContext(ctx), func(tx *gorm.DB) error {
 		handles = nil
+		if err := s.lockUser(tx, userID); err != nil {
+			return err
+		}
 		if err := tx.Raw("SELECT handle FROM "+s.tables.sessions+" WHERE user_id = ? FOR UPDATE", userID).Scan(&handles).Error; err != nil {
 			return err
 		}
@@ -574,7 +643,7 @@ func (s *GORMStore) deleteUserSessionsLocked(ctx context.Context, userID string)
 			}
 		}
 		return nil
-	})
+	}, s.userTxOptions()...)
 	if err != nil {
 		return nil, err
 	}
@@ -588,7 +657,7 @@ func (s *GORMStore) ListUserSessions(ctx context.Context, userID string, now tim
 	}
 	var rows []sessionRow
 	err := s.read.WithContext(ctx).Raw("SELECT "+sessionColumns+" FROM "+s.tables.sessions+
-		" WHERE user_id = ? AND expires_at > ? ORDER BY created_at, handle", userID, utc(now)).Scan(&rows).Error
+		" WHERE user_id = ? AND expires_at > ? ORDER BY "+s.dialect.ageOrder(), userID, utc(now)).Scan(&rows).Error
 	if err != nil {
 		return nil, s.fail("list user sessions", err)
 	}

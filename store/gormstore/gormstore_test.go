@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -254,6 +256,8 @@ func everyMethod(s store.Store, now time.Time) map[string]error {
 	ctx := context.Background()
 	errs := map[string]error{}
 	errs["CreateSession"] = s.CreateSession(ctx, &store.Session{Handle: "new", UserID: "u", RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	_, errs["CreateSessionLimited"] = s.CreateSessionLimited(ctx, &store.Session{Handle: "new2", UserID: "u", RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+		now, store.SessionLimit{Max: 1, EvictOldest: true})
 	_, errs["GetSession"] = s.GetSession(ctx, "h", now)
 	_, errs["RotateSession"] = s.RotateSession(ctx, "h", []byte("r"), store.Rotation{NewRefreshHash: []byte("r2"), RotatedAt: now, ExpiresAt: now.Add(time.Hour)})
 	errs["UpdateSession"] = s.UpdateSession(ctx, "h", now, func(*store.Session) error { return nil })
@@ -541,6 +545,101 @@ func TestMigrateAddsFollows(t *testing.T) {
 				if err := s.AddSigningKey(ctx, k); !errors.Is(err, want) {
 					t.Fatalf("key %d following old2: err = %v, want %v", i, err, want)
 				}
+			}
+		})
+	}
+}
+
+// oldSessionTables are the sessions tables as versions before the session
+// metadata created them (migrate.go at b3d3a6a).
+var oldSessionTables = map[string]string{
+	"SQLite": `CREATE TABLE ginsession_sessions (
+				handle            TEXT     NOT NULL PRIMARY KEY,
+				user_id           TEXT     NOT NULL,
+				refresh_hash      BLOB     NOT NULL,
+				prev_refresh_hash BLOB,
+				generation        INTEGER  NOT NULL DEFAULT 0,
+				rotated_at        DATETIME NOT NULL,
+				expires_at        DATETIME NOT NULL,
+				created_at        DATETIME NOT NULL,
+				payload           BLOB,
+				data              BLOB)`,
+	"Postgres": `CREATE TABLE ginsession_sessions (
+				handle            text        NOT NULL PRIMARY KEY,
+				user_id           text        NOT NULL,
+				refresh_hash      bytea       NOT NULL,
+				prev_refresh_hash bytea,
+				generation        bigint      NOT NULL DEFAULT 0,
+				rotated_at        timestamptz NOT NULL,
+				expires_at        timestamptz NOT NULL,
+				created_at        timestamptz NOT NULL,
+				payload           bytea,
+				data              bytea)`,
+	"MariaDB": `CREATE TABLE ginsession_sessions (
+			handle            VARBINARY(255) NOT NULL PRIMARY KEY,
+			user_id           BLOB           NOT NULL,
+			refresh_hash      VARBINARY(255) NOT NULL,
+			prev_refresh_hash VARBINARY(255),
+			generation        BIGINT         NOT NULL DEFAULT 0,
+			rotated_at        DATETIME(6)    NOT NULL,
+			expires_at        DATETIME(6)    NOT NULL,
+			created_at        DATETIME(6)    NOT NULL,
+			payload           LONGBLOB,
+			data              LONGBLOB,
+			INDEX sessions_user_id_idx (user_id(255)),
+			INDEX sessions_expires_at_idx (expires_at)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+}
+
+// A sessions table created by a version without the metadata columns, with
+// a row in it, is migrated when a store opens it: the row reads with empty
+// metadata, can be rotated (which fills the refreshed columns) and capped,
+// new rows keep theirs, and opening again finds the columns in place.
+func TestMigrateAddsSessionMetadata(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			where := b.newDB(t)
+			// The old table and its row, written with the plain driver
+			// handle of a store on other tables.
+			scratch := b.openOn(t, where, gormstore.Options{CleanupInterval: -1, TablePrefix: "scratch_"})
+			db := scratch.DB()
+			now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+			if err := db.Exec(oldSessionTables[b.name]).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Exec("INSERT INTO ginsession_sessions (handle, user_id, refresh_hash, generation, rotated_at, expires_at, created_at, payload, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				"old", "u", []byte("r"), 2, now, now.Add(time.Hour), now.Add(-time.Hour), []byte(`{"p":1}`), []byte(`{"d":1}`)).Error; err != nil {
+				t.Fatal(err)
+			}
+			s := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
+			b.openOn(t, where, gormstore.Options{CleanupInterval: -1}) // a second migration finds the columns
+			ctx := context.Background()
+			want := store.Session{Handle: "old", UserID: "u", RefreshHash: []byte("r"), Generation: 2, RotatedAt: now,
+				ExpiresAt: now.Add(time.Hour), CreatedAt: now.Add(-time.Hour), Payload: []byte(`{"p":1}`), Data: []byte(`{"d":1}`)}
+			got, err := s.GetSession(ctx, "old", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*got, want) {
+				t.Fatalf("old row after the migration:\n got %+v\nwant %+v", *got, want)
+			}
+			list, err := s.ListUserSessions(ctx, "u", now)
+			if err != nil || len(list) != 1 || !reflect.DeepEqual(list[0], want) {
+				t.Fatalf("ListUserSessions after the migration: %+v, %v", list, err)
+			}
+			rotated, err := s.RotateSession(ctx, "old", []byte("r"), store.Rotation{NewRefreshHash: []byte("r2"), RotatedAt: now, ExpiresAt: now.Add(2 * time.Hour), UserAgent: "ua", IP: "ip"})
+			if err != nil || rotated.RefreshedUserAgent != "ua" || rotated.RefreshedIP != "ip" || rotated.DeviceLabel != "" || rotated.CreatedUserAgent != "" || rotated.BrowserSessionOnly {
+				t.Fatalf("rotating the old row: %+v, %v", rotated, err)
+			}
+			if got, err := s.GetSession(ctx, "old", now); err != nil || got.RefreshedUserAgent != "ua" || got.RefreshedIP != "ip" || got.CreatedIP != "" {
+				t.Fatalf("old row after a rotation: %+v, %v", got, err)
+			}
+			fresh := &store.Session{Handle: "new", UserID: "u", RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+				DeviceLabel: "l", CreatedUserAgent: "ua", CreatedIP: "ip", BrowserSessionOnly: true}
+			if ev, err := s.CreateSessionLimited(ctx, fresh, now, store.SessionLimit{Max: 1, EvictOldest: true}); err != nil || !slices.Equal(ev, []string{"old"}) {
+				t.Fatalf("CreateSessionLimited on the migrated table: evicted %q, %v; want [old]", ev, err)
+			}
+			if got, err := s.GetSession(ctx, "new", now); err != nil || got.DeviceLabel != "l" || got.CreatedUserAgent != "ua" || got.CreatedIP != "ip" || !got.BrowserSessionOnly {
+				t.Fatalf("new row on the migrated table: %+v, %v", got, err)
 			}
 		})
 	}

@@ -71,7 +71,8 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 	case hotGet:
 		q = "SELECT " + sessionColumns + " FROM " + t + " WHERE handle = ? AND expires_at > ?"
 	case hotRotate:
-		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?" +
+		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?," +
+			" refreshed_user_agent = ?, refreshed_ip = ?" +
 			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ?"
 		if s.dialect != mysqlDialect {
 			q += " RETURNING " + rotatedColumns
@@ -103,7 +104,7 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 
 // rotatedColumns are what a rotation reads back: the columns the caller
 // of RotateSession cannot know (queryRotated).
-const rotatedColumns = "user_id, generation, created_at, payload"
+const rotatedColumns = "user_id, generation, created_at, payload, device_label, created_user_agent, created_ip, browser_session_only"
 
 // prepareHot makes every hot statement on its handle (the read pool for
 // hotGet, the writer otherwise), prepared on SQLite and MariaDB (where a
@@ -165,7 +166,8 @@ func scanSession(rows *sql.Rows) (*store.Session, error) {
 	var out store.Session
 	var rotated, expires, created dbTime
 	if err := rows.Scan(&out.Handle, &out.UserID, &out.RefreshHash, &out.PrevRefreshHash, &out.Generation,
-		&rotated, &expires, &created, &out.Payload, &out.Data); err != nil {
+		&rotated, &expires, &created, &out.Payload, &out.Data,
+		&out.DeviceLabel, &out.CreatedUserAgent, &out.CreatedIP, &out.RefreshedUserAgent, &out.RefreshedIP, &out.BrowserSessionOnly); err != nil {
 		return nil, err
 	}
 	out.RotatedAt, out.ExpiresAt, out.CreatedAt = rotated.t, expires.t, created.t
@@ -225,8 +227,7 @@ func (s *GORMStore) rotateThenRead(ctx context.Context, handle string, current [
 			_ = tx.Rollback()
 		}
 	}()
-	res, err := tx.StmtContext(ctx, s.hot[hotRotate].stmt).ExecContext(ctx,
-		[]byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt))
+	res, err := tx.StmtContext(ctx, s.hot[hotRotate].stmt).ExecContext(ctx, rotateArgs(handle, current, r)...)
 	if err != nil {
 		return nil, err
 	}
@@ -247,11 +248,16 @@ func (s *GORMStore) rotateThenRead(ctx context.Context, handle string, current [
 	return row, tx.Commit()
 }
 
+// rotateArgs are the arguments of the hotRotate statement.
+func rotateArgs(handle string, current []byte, r store.Rotation) []any {
+	return []any{[]byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), r.UserAgent, r.IP, handle, current, utc(r.RotatedAt)}
+}
+
 // queryRotated runs the hotRotate statement and completes the row
 // from what the caller passed: only the columns the caller cannot know come
-// back from the database (the times it set, the hashes it gave and the
-// handle are not read again; Data is not read at all). nil when no row
-// matched.
+// back from the database (the times it set, the hashes, user agent and IP
+// it gave and the handle are not read again; Data is not read at all). nil
+// when no row matched.
 // args, when given, replace the rotation's arguments (rotateThenRead reads
 // with the handle alone).
 func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte, r store.Rotation, args ...any) (*store.Session, error) {
@@ -261,13 +267,17 @@ func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte
 		PrevRefreshHash: append([]byte(nil), current...),
 		RotatedAt:       utc(r.RotatedAt),
 		ExpiresAt:       utc(r.ExpiresAt),
+
+		RefreshedUserAgent: r.UserAgent,
+		RefreshedIP:        r.IP,
 	}
 	if len(args) == 0 {
-		args = []any{[]byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), handle, current, utc(r.RotatedAt)}
+		args = rotateArgs(handle, current, r)
 	}
 	var created dbTime
 	found, err := queryOne(ctx, st, func(rows *sql.Rows) error {
-		return rows.Scan(&out.UserID, &out.Generation, &created, &out.Payload)
+		return rows.Scan(&out.UserID, &out.Generation, &created, &out.Payload,
+			&out.DeviceLabel, &out.CreatedUserAgent, &out.CreatedIP, &out.BrowserSessionOnly)
 	}, args...)
 	if !found || err != nil {
 		return nil, err

@@ -3,6 +3,8 @@ package gormstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -28,7 +30,7 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 				expires_at        timestamptz NOT NULL,
 				created_at        timestamptz NOT NULL,
 				payload           bytea,
-				data              bytea)`,
+				data              bytea,` + s.metadataColumnDefs() + `)`,
 			// A hash index: lookups by user id are equality only, and a
 			// btree would refuse user ids longer than about 2.7 KB.
 			`CREATE INDEX IF NOT EXISTS ` + t.prefix + `sessions_user_id_idx ON ` + t.sessions + ` USING hash (user_id)`,
@@ -62,7 +64,7 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 				expires_at        DATETIME NOT NULL,
 				created_at        DATETIME NOT NULL,
 				payload           BLOB,
-				data              BLOB)`,
+				data              BLOB,` + s.metadataColumnDefs() + `)`,
 			`CREATE INDEX IF NOT EXISTS ` + t.prefix + `sessions_user_id_idx ON ` + t.sessions + ` (user_id)`,
 			`CREATE INDEX IF NOT EXISTS ` + t.prefix + `sessions_expires_at_idx ON ` + t.sessions + ` (expires_at)`,
 			`CREATE TABLE IF NOT EXISTS ` + t.keys + ` (
@@ -89,6 +91,9 @@ func (s *GORMStore) migrate(ctx context.Context) error {
 			if err := tx.Exec(stmt).Error; err != nil {
 				return err
 			}
+		}
+		if err := s.addSessionMetadata(tx); err != nil {
+			return err
 		}
 		if s.dialect == mysqlDialect {
 			return nil // created with follows and its index from the start
@@ -155,7 +160,7 @@ func (s *GORMStore) mysqlTables() []string {
 			expires_at        DATETIME(6)    NOT NULL,
 			created_at        DATETIME(6)    NOT NULL,
 			payload           LONGBLOB,
-			data              LONGBLOB,
+			data              LONGBLOB,` + s.metadataColumnDefs() + `,
 			INDEX sessions_user_id_idx (user_id(255)),
 			INDEX sessions_expires_at_idx (expires_at))` + opts,
 		`CREATE TABLE IF NOT EXISTS ` + t.keys + ` (
@@ -182,5 +187,100 @@ func (s *GORMStore) mysqlTables() []string {
 			name       VARBINARY(255) NOT NULL PRIMARY KEY,
 			holder     VARBINARY(255) NOT NULL,
 			expires_at DATETIME(6)    NOT NULL)` + opts,
+		s.userLocksTable(),
 	}
+}
+
+// metadataColumns are the session metadata columns (store.Session's
+// DeviceLabel to BrowserSessionOnly), added to the sessions table after its
+// first version: with defaults, so rows written before read as "" and
+// false. On MariaDB the texts are bytes like the other columns, sized to
+// the bounds store.Session documents (strict mode refuses longer values).
+var metadataColumns = []struct{ name, postgres, sqlite, mysql string }{
+	{"device_label", "text NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''", "VARBINARY(255) NOT NULL DEFAULT ''"},
+	{"created_user_agent", "text NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''", "VARBINARY(512) NOT NULL DEFAULT ''"},
+	{"created_ip", "text NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''", "VARBINARY(64) NOT NULL DEFAULT ''"},
+	{"refreshed_user_agent", "text NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''", "VARBINARY(512) NOT NULL DEFAULT ''"},
+	{"refreshed_ip", "text NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''", "VARBINARY(64) NOT NULL DEFAULT ''"},
+	{"browser_session_only", "boolean NOT NULL DEFAULT false", "INTEGER NOT NULL DEFAULT 0", "BOOLEAN NOT NULL DEFAULT 0"},
+}
+
+// metadataColumnType is the type of metadataColumns[i] in the store's
+// dialect.
+func (s *GORMStore) metadataColumnType(i int) string {
+	c := metadataColumns[i]
+	switch s.dialect {
+	case postgresDialect:
+		return c.postgres
+	case mysqlDialect:
+		return c.mysql
+	}
+	return c.sqlite
+}
+
+// metadataColumnDefs is the metadata columns' part of CREATE TABLE.
+func (s *GORMStore) metadataColumnDefs() string {
+	var b strings.Builder
+	for i, c := range metadataColumns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n\t\t\t\t" + c.name + " " + s.metadataColumnType(i))
+	}
+	return b.String()
+}
+
+// addSessionMetadata adds the metadata columns a sessions table created by
+// an earlier version lacks. It reads the table's columns first and alters
+// it only when one is missing: ALTER TABLE locks the table exclusively
+// (on Postgres even when IF NOT EXISTS then finds every column), and every
+// instance migrates at start, while others serve requests from the table.
+// It runs under the migration lock, so instances do not add a column
+// twice; on Postgres ADD COLUMN IF NOT EXISTS also makes that harmless. On
+// MariaDB the columns are found in information_schema and added without
+// IF NOT EXISTS, which MySQL 8 does not know.
+func (s *GORMStore) addSessionMetadata(tx *gorm.DB) error {
+	t := s.tables.sessions
+	var q string
+	switch s.dialect {
+	case postgresDialect:
+		// to_regclass resolves the name as the statements do (search_path,
+		// case folding).
+		q = "SELECT CAST(attname AS text) FROM pg_attribute WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped"
+	case mysqlDialect:
+		q = "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
+	default:
+		q = "SELECT name FROM pragma_table_info(?)"
+	}
+	var have []string
+	if err := tx.Raw(q, t).Scan(&have).Error; err != nil {
+		return err
+	}
+	if len(have) == 0 {
+		return fmt.Errorf("reading the columns of %s: none found", t)
+	}
+	var add []string
+	for i, c := range metadataColumns {
+		if slices.Contains(have, c.name) {
+			continue
+		}
+		clause := "ADD COLUMN "
+		if s.dialect == postgresDialect {
+			clause += "IF NOT EXISTS "
+		}
+		add = append(add, clause+c.name+" "+s.metadataColumnType(i))
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	if s.dialect == sqliteDialect {
+		// SQLite adds one column per statement.
+		for _, a := range add {
+			if err := tx.Exec("ALTER TABLE " + t + " " + a).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return tx.Exec("ALTER TABLE " + t + " " + strings.Join(add, ", ")).Error
 }

@@ -58,6 +58,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("DeleteSession", func(t *testing.T) { testDelete(t, open(t)) })
 	t.Run("DeleteUserSessions", func(t *testing.T) { testDeleteUser(t, open(t)) })
 	t.Run("ListUserSessions", func(t *testing.T) { testList(t, open(t)) })
+	t.Run("MetadataRoundTrip", func(t *testing.T) { testMetadataRoundTrip(t, open(t)) })
+	t.Run("RotateWritesRefreshedMetadata", func(t *testing.T) { testRotateMetadata(t, open(t)) })
+	t.Run("CreateSessionLimited", func(t *testing.T) { testCreateLimited(t, open(t)) })
+	t.Run("CreateSessionLimitedRace", func(t *testing.T) { s := open(t); testLimitRace(t, s, s) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
 	t.Run("DuplicateSigningKey", func(t *testing.T) { testDuplicateKey(t, open(t)) })
 	t.Run("SigningKeyFollows", func(t *testing.T) { testKeyFollows(t, open(t)) })
@@ -83,6 +87,7 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	t.Run("RevocationsVisibleAcross", func(t *testing.T) { a, b := open(t); testRevocationsVisibleAcross(t, a, b) })
 	t.Run("WatchRevocationsAcross", func(t *testing.T) { a, b := open(t); testWatchRevocationsAcross(t, a, b) })
 	t.Run("SigningKeyTurnRaceAcross", func(t *testing.T) { a, b := open(t); testKeyTurnRace(t, a, b) })
+	t.Run("CreateSessionLimitedRaceAcross", func(t *testing.T) { a, b := open(t); testLimitRace(t, a, b) })
 }
 
 // ---- helpers ----
@@ -109,6 +114,12 @@ func newSession(t testing.TB, handle, user string) *store.Session {
 		CreatedAt:   base.Add(-time.Hour),
 		Payload:     []byte(`{"role":"admin"}`),
 		Data:        []byte(`{"theme":"dark"}`),
+		// Metadata as ginsession records it at sign-in (Refreshed* stay
+		// empty until the first rotation).
+		DeviceLabel:        "Work laptop",
+		CreatedUserAgent:   "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+		CreatedIP:          "2001:db8::7",
+		BrowserSessionOnly: true,
 	}
 }
 
@@ -164,6 +175,26 @@ func checkSession(t testing.TB, got, want *store.Session) {
 	checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	checkBytes(t, "Payload", got.Payload, want.Payload)
 	checkBytes(t, "Data", got.Data, want.Data)
+	checkMetadata(t, got, want)
+}
+
+// checkMetadata compares the six metadata fields.
+func checkMetadata(t testing.TB, got, want *store.Session) {
+	t.Helper()
+	for _, f := range []struct{ name, got, want string }{
+		{"DeviceLabel", got.DeviceLabel, want.DeviceLabel},
+		{"CreatedUserAgent", got.CreatedUserAgent, want.CreatedUserAgent},
+		{"CreatedIP", got.CreatedIP, want.CreatedIP},
+		{"RefreshedUserAgent", got.RefreshedUserAgent, want.RefreshedUserAgent},
+		{"RefreshedIP", got.RefreshedIP, want.RefreshedIP},
+	} {
+		if f.got != f.want {
+			t.Errorf("%s = %.80q (len %d), want %.80q (len %d)", f.name, f.got, len(f.got), f.want, len(f.want))
+		}
+	}
+	if got.BrowserSessionOnly != want.BrowserSessionOnly {
+		t.Errorf("BrowserSessionOnly = %v, want %v", got.BrowserSessionOnly, want.BrowserSessionOnly)
+	}
 }
 
 func clone(s *store.Session) *store.Session {
@@ -399,6 +430,8 @@ func testRotate(t *testing.T, s store.Store) {
 			NewRefreshHash: randBytes(t, 32),
 			RotatedAt:      base.Add(time.Duration(gen)*time.Minute + 7*time.Microsecond),
 			ExpiresAt:      base.Add(48*time.Hour + time.Duration(gen)*time.Minute),
+			UserAgent:      fmt.Sprintf("Mozilla/5.0 (iPhone; CPU iPhone OS 17_%d) Safari/604.1", gen),
+			IP:             fmt.Sprintf("198.51.100.%d", gen+1),
 		}
 		current := slices.Clone(want.RefreshHash)
 		got, err := s.RotateSession(ctx, "rot", current, r)
@@ -410,6 +443,8 @@ func testRotate(t *testing.T, s store.Store) {
 		want.Generation = gen + 1
 		want.RotatedAt = r.RotatedAt
 		want.ExpiresAt = r.ExpiresAt
+		want.RefreshedUserAgent = r.UserAgent
+		want.RefreshedIP = r.IP
 		returned := clone(want)
 		returned.Data = nil // RotateSession does not read Data
 		checkSession(t, got, returned)
@@ -565,6 +600,12 @@ func testUpdateOnlyPayloadData(t *testing.T, s store.Store) {
 		cur.RotatedAt = base.Add(time.Hour)
 		cur.ExpiresAt = base.Add(1000 * time.Hour)
 		cur.CreatedAt = base
+		cur.DeviceLabel = "changed"
+		cur.CreatedUserAgent = "changed"
+		cur.CreatedIP = "changed"
+		cur.RefreshedUserAgent = "changed"
+		cur.RefreshedIP = "changed"
+		cur.BrowserSessionOnly = !cur.BrowserSessionOnly
 		return nil
 	})
 	if err != nil {
@@ -1107,8 +1148,11 @@ func everyMethod(t *testing.T, ctx context.Context, s store.Store, check func(na
 		check(name, err)
 	}
 	r := store.Rotation{NewRefreshHash: []byte("x"), RotatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	var err error
 	call("CreateSession", s.CreateSession(ctx, newSession(t, "d", "u")))
-	_, err := s.GetSession(ctx, "c", base)
+	_, err = s.CreateSessionLimited(ctx, newSession(t, "d2", "u"), base, store.SessionLimit{Max: 5, EvictOldest: true})
+	call("CreateSessionLimited", err)
+	_, err = s.GetSession(ctx, "c", base)
 	call("GetSession", err)
 	_, err = s.RotateSession(ctx, "c", []byte("y"), r)
 	call("RotateSession", err)
@@ -1163,6 +1207,9 @@ func testCanceled(t *testing.T, s store.Store) {
 	}
 	if _, err := s.GetSession(ctx, "d", base); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a canceled CreateSession created the session: err = %v", err)
+	}
+	if _, err := s.GetSession(ctx, "d2", base); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a canceled CreateSessionLimited created the session: err = %v", err)
 	}
 	if keys, err := s.SigningKeys(ctx, base); err != nil || len(keys) != 0 {
 		t.Errorf("SigningKeys after a canceled AddSigningKey = %d keys, %v; want none", len(keys), err)

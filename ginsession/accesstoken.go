@@ -37,14 +37,15 @@ type accessClaims struct {
 
 // mintAccess signs an access token carrying the app's payload plus the
 // protected claims. It returns the token and its whole payload (front-token
-// "up").
-func (e *Sessions) mintAccess(ctx context.Context, userID, handle string, appPayload map[string]any) (string, map[string]any, time.Time, error) {
+// "up"). The token expires after AccessTokenTTL, or at the session's
+// absolute end when that comes first (created is the session's creation).
+func (e *Sessions) mintAccess(ctx context.Context, userID, handle string, appPayload map[string]any, created time.Time) (string, map[string]any, time.Time, error) {
 	key, err := e.keys.signer(ctx)
 	if err != nil {
 		return "", nil, time.Time{}, err
 	}
 	now := e.cfg.now()
-	exp := now.Add(e.cfg.accessTTL)
+	exp := e.sessionEnd(created, now.Add(e.cfg.accessTTL))
 	claims := make(jwt.MapClaims, len(appPayload)+5)
 	for k, v := range appPayload {
 		claims[k] = v

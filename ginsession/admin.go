@@ -9,22 +9,55 @@ import (
 	"github.com/ginsession/ginsession/store"
 )
 
-// SessionInfo describes a stored session.
+// SessionInfo describes a stored session: what a user's list of devices
+// shows.
 type SessionInfo struct {
 	Handle    string
 	UserID    string
 	Payload   map[string]any // the app's access-token payload (protected claims excluded)
 	Data      map[string]any // the session data kept in the database
 	CreatedAt time.Time
-	ExpiresAt time.Time // refresh-token expiry
+	ExpiresAt time.Time // when the session ends unless refreshed (never after CreatedAt + MaxSessionAge)
+
+	// LastActiveAt is the latest refresh (CreatedAt before the first): the
+	// session's last activity, to within one access-token lifetime.
+	LastActiveAt time.Time
+	// DeviceLabel is the app's name for the device (WithDeviceLabel).
+	DeviceLabel string
+	// The User-Agent and client IP of the request that created the session,
+	// and of the latest refresh (the creation's before the first). The IPs
+	// are empty with Config.OmitClientIP.
+	CreatedUserAgent, CreatedIP string
+	LastUserAgent, LastIP       string
+	// BrowserSessionOnly: created without "remember me" (BrowserSessionOnly).
+	BrowserSessionOnly bool
+	// Current marks the caller's own session in Session.ListSessions.
+	Current bool
 }
 
-func infoFromRow(row *store.Session) SessionInfo {
-	return SessionInfo{
+func (e *Sessions) infoFromRow(row *store.Session) SessionInfo {
+	info := SessionInfo{
 		Handle: row.Handle, UserID: row.UserID,
 		Payload: decodeObject(row.Payload), Data: decodeObject(row.Data),
-		CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt,
+		CreatedAt: row.CreatedAt, ExpiresAt: e.sessionEnd(row.CreatedAt, row.ExpiresAt),
+		LastActiveAt: row.RotatedAt, DeviceLabel: row.DeviceLabel,
+		CreatedUserAgent: row.CreatedUserAgent, CreatedIP: row.CreatedIP,
+		LastUserAgent: row.RefreshedUserAgent, LastIP: row.RefreshedIP,
+		BrowserSessionOnly: row.BrowserSessionOnly,
 	}
+	if row.Generation == 0 {
+		info.LastUserAgent, info.LastIP = row.CreatedUserAgent, row.CreatedIP
+	}
+	return info
+}
+
+// sessionEnd is the earlier of a refresh expiry and the session's
+// absolute end (Config.MaxSessionAge).
+func (e *Sessions) sessionEnd(created, expires time.Time) time.Time {
+	if e.cfg.maxAge > 0 && created.Add(e.cfg.maxAge).Before(expires) {
+		return created.Add(e.cfg.maxAge)
+	}
+	return expires
 }
 
 // GetSessionInfo returns one session, or ErrSessionNotFound.
@@ -33,29 +66,41 @@ func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionI
 	if !validHandle(handle) {
 		return nil, ErrSessionNotFound
 	}
-	row, err := e.st.GetSession(ctx, handle, e.cfg.now())
-	if errors.Is(err, store.ErrNotFound) {
+	now := e.cfg.now()
+	row, err := e.st.GetSession(ctx, handle, now)
+	if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, now) {
 		return nil, ErrSessionNotFound
 	}
 	if err != nil {
 		return nil, storageErr("reading a session", err)
 	}
-	info := infoFromRow(row)
+	info := e.infoFromRow(row)
 	return &info, nil
 }
 
 // ListSessions returns a user's live sessions, oldest first.
 func (e *Sessions) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	ctx = stdCtx(ctx)
-	rows, err := e.st.ListUserSessions(ctx, userID, e.cfg.now())
+	now := e.cfg.now()
+	rows, err := e.st.ListUserSessions(ctx, userID, now)
 	if err != nil {
 		return nil, storageErr("listing sessions", err)
 	}
-	out := make([]SessionInfo, len(rows))
+	out := make([]SessionInfo, 0, len(rows))
 	for i := range rows {
-		out[i] = infoFromRow(&rows[i])
+		if !e.pastMaxAge(&rows[i], now) {
+			out = append(out, e.infoFromRow(&rows[i]))
+		}
 	}
 	return out, nil
+}
+
+// pastMaxAge reports a session past its absolute end (Config.MaxSessionAge).
+// Its row may outlive that end (a refresh slides the stored expiry without
+// reading the creation time first); no token of it works any more, the next
+// refresh deletes it, and the lists leave it out.
+func (e *Sessions) pastMaxAge(row *store.Session, now time.Time) bool {
+	return e.cfg.maxAge > 0 && !now.Before(row.CreatedAt.Add(e.cfg.maxAge))
 }
 
 // UpdateSessionData replaces the session data of a session by handle.
@@ -84,7 +129,15 @@ func (e *Sessions) MergeIntoPayload(ctx context.Context, handle string, update m
 	return err
 }
 
-func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[string]any) (map[string]any, error) {
+// mergedSession is what a payload merge leaves: the merged payload and the
+// facts of the row a new access token needs.
+type mergedSession struct {
+	payload     map[string]any
+	created     time.Time
+	sessionOnly bool
+}
+
+func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[string]any) (*mergedSession, error) {
 	if !validHandle(handle) {
 		return nil, ErrSessionNotFound
 	}
@@ -94,7 +147,9 @@ func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[s
 		}
 	}
 	var merged map[string]any
+	out := &mergedSession{}
 	err := e.st.UpdateSession(ctx, handle, e.cfg.now(), func(row *store.Session) error {
+		out.created, out.sessionOnly = row.CreatedAt, row.BrowserSessionOnly
 		merged = decodeObject(row.Payload)
 		for k, v := range update {
 			if v == nil {
@@ -116,7 +171,8 @@ func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[s
 	if err != nil {
 		return nil, mapUpdateErr(err)
 	}
-	return decodeObject(mustEncode(merged)), nil
+	out.payload = decodeObject(mustEncode(merged))
+	return out, nil
 }
 
 func mapUpdateErr(err error) error {

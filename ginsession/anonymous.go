@@ -33,7 +33,7 @@ func (e *Sessions) CreateAnonymous(c *gin.Context, payload, data map[string]any)
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
-	return e.create(c, AnonymousUserPrefix+hex.EncodeToString(id), payload, data, map[string]any{anonymousClaim: true})
+	return e.create(c, AnonymousUserPrefix+hex.EncodeToString(id), payload, data, map[string]any{anonymousClaim: true}, nil)
 }
 
 // IsAnonymous reports whether the session was made by CreateAnonymous.
@@ -51,7 +51,7 @@ func (s *Session) IsAnonymous() bool {
 // If the anonymous session's access token has expired, the error is
 // ErrTryRefreshToken: answered with HandleError, the frontend SDK
 // refreshes and retries the sign-in, so nothing is lost.
-func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload map[string]any, carry func(anonData map[string]any) map[string]any) (*Session, error) {
+func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload map[string]any, carry func(anonData map[string]any) map[string]any, opts ...CreateOption) (*Session, error) {
 	current, err := e.getSession(c, &verifyOptions{optional: true, skipClaims: true})
 	switch {
 	case errors.Is(err, ErrTryRefreshToken) && !e.claimsAnonymous(c):
@@ -74,7 +74,7 @@ func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload ma
 	if carry != nil {
 		data = carry(anonData)
 	}
-	s, err := e.create(c, userID, payload, data, nil)
+	s, err := e.create(c, userID, payload, data, nil, opts)
 	if err != nil {
 		return nil, err
 	}

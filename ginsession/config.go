@@ -101,6 +101,31 @@ type Config struct {
 	// rotation (sliding). Default 100 days.
 	RefreshTokenTTL time.Duration
 
+	// MaxSessionAge ends every session this long after it was created,
+	// however often it is refreshed: no access token outlives it, and a
+	// refresh after it answers unauthorised (the frontend signs the user
+	// out). The sliding RefreshTokenTTL still applies before it. Default 0:
+	// no absolute limit. Minimum 1 minute.
+	MaxSessionAge time.Duration
+
+	// MaxSessionsPerUser caps a user's live sessions. A sign-in beyond it
+	// evicts the oldest (SessionLimitEvictOldest) or is refused with
+	// ErrSessionLimit (SessionLimitRefuseNew), atomically across every
+	// instance sharing the database. Anonymous sessions each have a user of
+	// their own. Default 0: no cap.
+	MaxSessionsPerUser int
+
+	// SessionLimitPolicy says what a sign-in beyond MaxSessionsPerUser does.
+	// Default SessionLimitEvictOldest.
+	SessionLimitPolicy SessionLimitPolicy
+
+	// OmitClientIP keeps client IP addresses out of the session metadata
+	// (SessionInfo.CreatedIP and LastIP stay empty). An IP address is
+	// personal data in many jurisdictions: turn this on when you have no use
+	// for it in the user's device list. The IP is Gin's ClientIP, so it
+	// depends on the router's trusted proxies. Default false: recorded.
+	OmitClientIP bool
+
 	// RefreshGracePeriod is how long after a rotation the previous refresh
 	// token still works (and yields the same new token). Default 30 s.
 	RefreshGracePeriod time.Duration
@@ -198,3 +223,15 @@ type Config struct {
 	// Now is the clock. Default time.Now. Tests inject their own.
 	Now func() time.Time
 }
+
+// SessionLimitPolicy is what a sign-in beyond Config.MaxSessionsPerUser
+// does.
+type SessionLimitPolicy string
+
+const (
+	// SessionLimitEvictOldest revokes the user's oldest sessions to make
+	// room (the default).
+	SessionLimitEvictOldest SessionLimitPolicy = ""
+	// SessionLimitRefuseNew refuses the new session with ErrSessionLimit.
+	SessionLimitRefuseNew SessionLimitPolicy = "refuse-new"
+)

@@ -24,14 +24,21 @@ const maxPayloadLen = 8 << 10
 // puts the tokens on the response, by cookie or header as the request's
 // st-auth-mode asks (Config.GetTransferMethod). payload goes into every
 // access token (the frontend can read it); data stays in the database.
-// Either may be nil. Call it before writing the response body.
-func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[string]any) (*Session, error) {
-	return e.create(c, userID, payload, data, nil)
+// Either may be nil. Call it before writing the response body. opts name
+// the device (WithDeviceLabel) or turn "remember me" off
+// (BrowserSessionOnly). With Config.MaxSessionsPerUser, the user's oldest
+// sessions are evicted, or the session refused with ErrSessionLimit.
+func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[string]any, opts ...CreateOption) (*Session, error) {
+	return e.create(c, userID, payload, data, nil, opts)
 }
 
 // create is Create with protected claims set by ginsession itself (anon,
 // act) in internal.
-func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal map[string]any) (*Session, error) {
+func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal map[string]any, opts []CreateOption) (*Session, error) {
+	o, err := resolveCreateOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	if userID == "" || len(userID) > maxUserIDLen || !utf8.ValidString(userID) || bytes.IndexByte([]byte(userID), 0) >= 0 {
 		return nil, fmt.Errorf("%w: user id must be 1..%d bytes of UTF-8 without NUL", ErrInvalidInput, maxUserIDLen)
 	}
@@ -86,25 +93,30 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		return nil, err
 	}
 	now := e.cfg.now()
+	userAgent, ip := e.clientMetadata(c)
 	row := &store.Session{
-		Handle:      rt.handle,
-		UserID:      userID,
-		RefreshHash: rt.hash(),
-		RotatedAt:   now,
-		ExpiresAt:   now.Add(e.cfg.refreshTTL),
-		CreatedAt:   now,
-		Payload:     payloadJSON,
-		Data:        dataJSON,
+		Handle:             rt.handle,
+		UserID:             userID,
+		RefreshHash:        rt.hash(),
+		RotatedAt:          now,
+		ExpiresAt:          e.sessionEnd(now, now.Add(e.cfg.refreshTTL)),
+		CreatedAt:          now,
+		Payload:            payloadJSON,
+		Data:               dataJSON,
+		DeviceLabel:        o.deviceLabel,
+		CreatedUserAgent:   userAgent,
+		CreatedIP:          ip,
+		BrowserSessionOnly: o.sessionOnly,
 	}
 	ctx := c.Request.Context()
 	// Minted before the row is stored: a token that cannot be issued (too
 	// large) must not leave a session behind.
-	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON))
+	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON), now)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.st.CreateSession(ctx, row); err != nil {
-		return nil, storageErr("creating a session", err)
+	if err := e.createRow(ctx, row); err != nil {
+		return nil, err
 	}
 	method := e.cfg.transferMethod(c, true)
 	if method == TransferAny {
@@ -125,6 +137,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if err := e.writeIssued(c, method, issued{
 		userID: userID, access: access, accessExp: exp, payload: full,
 		refresh: rt, refreshExp: row.ExpiresAt, antiCSRF: e.antiCSRFHeader(rt.handle),
+		sessionOnly: o.sessionOnly,
 	}); err != nil {
 		return nil, err
 	}

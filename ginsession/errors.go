@@ -35,6 +35,10 @@ var (
 	// ErrInvalidInput reports bad arguments to Create or payload updates
 	// (empty user id, protected claim names, unserialisable values).
 	ErrInvalidInput = errors.New("ginsession: invalid input")
+	// ErrSessionLimit: Create refused a session because the user already
+	// has Config.MaxSessionsPerUser of them (SessionLimitRefuseNew). 409
+	// "session limit reached"; the user's other sessions are untouched.
+	ErrSessionLimit = errors.New("ginsession: session limit reached")
 )
 
 // TheftError carries the session a theft was detected on.
@@ -123,7 +127,7 @@ func storageErr(op string, err error) error {
 //
 // Session errors get the responses of docs/protocol.md §6; storage failures get
 // 503 with Retry-After; ErrSessionNotFound from a handle-based call 404;
-// ErrInvalidInput 400; anything else 500. Only "unauthorised" for a gone
+// ErrInvalidInput 400; ErrSessionLimit 409; anything else 500. Only "unauthorised" for a gone
 // session and theft clear the frontend's tokens.
 func (e *Sessions) HandleError(c *gin.Context, err error) {
 	e.handleError(c, err, true)
@@ -189,6 +193,8 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 		wire.StorageUnavailable(c)
 	case errors.Is(err, ErrInvalidInput):
 		wire.InvalidInput(c, err.Error())
+	case errors.Is(err, ErrSessionLimit):
+		wire.SessionLimit(c)
 	default:
 		e.cfg.logger.Error("ginsession: internal error", "err", err, "path", c.Request.URL.Path)
 		wire.InternalError(c)
@@ -197,7 +203,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 
 // isSessionError reports errors HandleError has a specific answer for.
 func isSessionError(err error) bool {
-	for _, target := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaims, ErrSessionNotFound, ErrStorage, ErrInvalidInput} {
+	for _, target := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaims, ErrSessionNotFound, ErrStorage, ErrInvalidInput, ErrSessionLimit} {
 		if errors.Is(err, target) {
 			return true
 		}

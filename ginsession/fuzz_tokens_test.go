@@ -102,7 +102,7 @@ func FuzzWellFormed(f *testing.F) {
 func FuzzVerifyAccess(f *testing.F) {
 	e, priv := fuzzEngine(f, nil)
 	ctx := context.Background()
-	genuine, _, _, err := e.mintAccess(ctx, "fuzz-user", fuzzHandle, map[string]any{"role": "admin"})
+	genuine, _, _, err := e.mintAccess(ctx, "fuzz-user", fuzzHandle, map[string]any{"role": "admin"}, time.Time{})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -225,19 +225,28 @@ func newEnvOn(t *testing.T, st store.Store, clk *clock, mutate func(*ginsession.
 	return e
 }
 
-// mountSignIn adds POST /signin: {"user", "payload", "data"} creates a
-// session and answers its handle.
+// mountSignIn adds POST /signin: {"user", "payload", "data", "label",
+// "sessionOnly"} creates a session and answers its handle.
 func mountSignIn(r *gin.Engine, s *ginsession.Sessions) {
 	r.POST("/signin", func(c *gin.Context) {
 		var in struct {
-			User    string         `json:"user"`
-			Payload map[string]any `json:"payload"`
-			Data    map[string]any `json:"data"`
+			User        string         `json:"user"`
+			Payload     map[string]any `json:"payload"`
+			Data        map[string]any `json:"data"`
+			Label       string         `json:"label"`
+			SessionOnly bool           `json:"sessionOnly"`
 		}
 		if err := c.BindJSON(&in); err != nil {
 			return
 		}
-		sess, err := s.Create(c, in.User, in.Payload, in.Data)
+		var opts []ginsession.CreateOption
+		if in.Label != "" {
+			opts = append(opts, ginsession.WithDeviceLabel(in.Label))
+		}
+		if in.SessionOnly {
+			opts = append(opts, ginsession.BrowserSessionOnly())
+		}
+		sess, err := s.Create(c, in.User, in.Payload, in.Data, opts...)
 		if err != nil {
 			s.HandleError(c, err)
 			return

@@ -31,7 +31,7 @@ func (e *Sessions) Impersonate(c *gin.Context, operator *Session, targetUserID s
 		return nil, err
 	}
 	act := map[string]any{"sub": operator.userID, "sessionHandle": operator.handle}
-	s, err := e.create(c, targetUserID, payload, nil, map[string]any{actorClaim: act})
+	s, err := e.create(c, targetUserID, payload, nil, map[string]any{actorClaim: act}, nil)
 	if err != nil {
 		return nil, err
 	}

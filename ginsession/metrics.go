@@ -46,6 +46,7 @@ const (
 	revokedSignOut = "sign_out"
 	revokedByApp   = "revoked"
 	revokedTheft   = "theft"
+	revokedLimit   = "limit" // evicted by Config.MaxSessionsPerUser
 )
 
 // metrics holds the engine's instruments. With the default no-op provider
@@ -81,7 +82,7 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 		outcome: attributeSets("outcome", refreshRotated, refreshGraceRetry, refreshUnauthorised, refreshTheft, refreshError,
 			verifyOK, verifyNoSession, verifyTryRefresh, verifyInvalidClaims),
 		kind:  attributeSets("kind", createdUser, createdAnonymous, createdImpersonation),
-		cause: attributeSets("cause", revokedSignOut, revokedByApp, revokedTheft),
+		cause: attributeSets("cause", revokedSignOut, revokedByApp, revokedTheft, revokedLimit),
 	}
 	var err error
 	out.created, err = m.Int64Counter(metricSessionsCreated, metric.WithUnit("{session}"),
@@ -94,7 +95,7 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 		metric.WithDescription("Session verifications (Verify, GetSession, sign-out), by outcome: ok, no_session (an Optional route without a token), unauthorised, try_refresh, invalid_claims, error."))
 	check(err)
 	out.revocations, err = m.Int64Counter(metricRevocations, metric.WithUnit("{session}"),
-		metric.WithDescription("Sessions revoked by this instance, by cause: sign_out, revoked (by the app), theft."))
+		metric.WithDescription("Sessions revoked by this instance, by cause: sign_out, revoked (by the app), theft, limit (evicted by the per-user cap)."))
 	check(err)
 	out.lag, err = m.Float64Histogram(metricRevocationLag, metric.WithUnit("s"),
 		metric.WithDescription("How long after another instance revoked a session this instance learned of it (its clock minus the revoking instance's)."),

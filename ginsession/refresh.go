@@ -103,11 +103,22 @@ func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 			return err
 		}
 	}
-	res, err := e.rotateAny(r.Context(), toks, found.method, c.ClientIP())
+	var client clientInfo
+	client.userAgent, client.ip = e.clientMetadata(c)
+	res, err := e.rotateAny(r.Context(), toks, found.method, c.ClientIP(), client)
 	if err != nil {
 		return err
 	}
 	*retry = res.retry
+	if e.cfg.maxAge > 0 && !e.cfg.now().Before(res.row.CreatedAt.Add(e.cfg.maxAge)) {
+		// Past its absolute end (Config.MaxSessionAge): over, however
+		// recently refreshed. Its access tokens expired at that end, so
+		// nothing needs announcing to other instances.
+		if _, err := e.st.DeleteSession(r.Context(), res.row.Handle); err != nil {
+			return storageErr("ending a session past its maximum age", err)
+		}
+		return unauthorised(true, found.method, errors.New("session past its maximum age"))
+	}
 	if found.otherCookies {
 		e.clearCookies(c, e.cfg.cookieDomain)
 	}
@@ -120,20 +131,23 @@ func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 		if err != nil {
 			return err
 		}
-		if appPayload, err = e.mergePayload(r.Context(), res.row.Handle, fetched); err != nil {
+		merged, err := e.mergePayload(r.Context(), res.row.Handle, fetched)
+		if err != nil {
 			if errors.Is(err, ErrSessionNotFound) {
 				return unauthorised(true, found.method, err)
 			}
 			return err
 		}
+		appPayload = merged.payload
 	}
-	access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, appPayload)
+	access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, appPayload, res.row.CreatedAt)
 	if err != nil {
 		return err
 	}
 	if err := e.writeIssued(c, found.method, issued{
 		userID: res.row.UserID, access: access, accessExp: exp, payload: full,
-		refresh: res.child, refreshExp: res.expires, antiCSRF: e.antiCSRFHeader(res.row.Handle),
+		refresh: res.child, refreshExp: e.sessionEnd(res.row.CreatedAt, res.expires), antiCSRF: e.antiCSRFHeader(res.row.Handle),
+		sessionOnly: res.row.BrowserSessionOnly,
 	}); err != nil {
 		return err
 	}
@@ -168,11 +182,11 @@ func (e *Sessions) authenticRefresh(c *gin.Context, found *foundToken) ([]*refre
 // request holds the live token, and the stale one is a leftover (an older
 // cookie domain). So a stale token is theft whatever junk or foreign
 // tokens come with it.
-func (e *Sessions) rotateAny(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string) (*rotation, error) {
+func (e *Sessions) rotateAny(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string, client clientInfo) (*rotation, error) {
 	var stale *staleToken
 	var lastErr error
 	for _, tok := range toks {
-		res, err := e.rotate(ctx, tok, method)
+		res, err := e.rotate(ctx, tok, method, client)
 		if err == nil {
 			return res, nil
 		}

@@ -67,7 +67,7 @@ func (s *staleToken) Error() string { return "stale refresh token" }
 const maxRotateAttempts = 4
 
 // rotate runs the rotation state machine for one authenticated token.
-func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod) (*rotation, error) {
+func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method TransferMethod, client clientInfo) (*rotation, error) {
 	h := tok.hash()
 	// The child is derived from the token alone: the same on every path
 	// below, and again on every retry of the same token.
@@ -79,7 +79,10 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		// gone) is a conflict here and is decided by the read below.
 		now := e.cfg.now()
 		expires := now.Add(e.cfg.refreshTTL)
-		row, err := e.st.RotateSession(ctx, tok.handle, h, store.Rotation{NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires})
+		row, err := e.st.RotateSession(ctx, tok.handle, h, store.Rotation{
+			NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires,
+			UserAgent: client.userAgent, IP: client.ip,
+		})
 		switch {
 		case err == nil:
 			return &rotation{row: row, child: child, expires: expires}, nil
@@ -127,4 +130,10 @@ func (e *Sessions) theft(ctx context.Context, st *staleToken, method TransferMet
 	}
 	e.revoked(revokedTheft, row.Handle, row.UserID)
 	return &respErr{kind: &TheftError{Handle: row.Handle, UserID: row.UserID}, clear: true, method: method}
+}
+
+// clientInfo is what a refresh request says about the device, recorded
+// with the rotation (SessionInfo.LastUserAgent and LastIP).
+type clientInfo struct {
+	userAgent, ip string
 }

@@ -48,11 +48,11 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 	if err != nil {
 		return s.gone(err)
 	}
-	access, full, exp, err := s.e.mintAccess(ctx, s.userID, s.handle, merged)
+	access, full, exp, err := s.e.mintAccess(ctx, s.userID, s.handle, merged.payload, merged.created)
 	if err != nil {
 		return err
 	}
-	if err := s.e.writeIssued(s.c, s.responseMethod(), issued{userID: s.userID, access: access, accessExp: exp, payload: full}); err != nil {
+	if err := s.e.writeIssued(s.c, s.responseMethod(), issued{userID: s.userID, access: access, accessExp: exp, payload: full, sessionOnly: merged.sessionOnly}); err != nil {
 		return err
 	}
 	s.payload, s.exp = full, exp

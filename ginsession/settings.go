@@ -48,8 +48,12 @@ type settings struct {
 	antiCSRF       AntiCSRFMode // as configured; antiCSRFFor resolves auto per request
 	transferMethod func(c *gin.Context, forCreate bool) TransferMethod
 
-	// Lifetimes.
+	// Lifetimes and limits.
 	accessTTL, refreshTTL, grace time.Duration
+	maxAge                       time.Duration // 0: none
+	maxPerUser                   int           // 0: no cap
+	refuseOverLimit              bool
+	omitIP                       bool
 
 	// Keys.
 	algorithm          string
@@ -78,6 +82,8 @@ func newSettings(cfg Config) (*settings, error) {
 		st: cfg.Store, now: cfg.Now, logger: cfg.Logger,
 		antiCSRF: cfg.AntiCSRF, transferMethod: cfg.GetTransferMethod,
 		accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL, grace: cfg.RefreshGracePeriod,
+		maxAge: cfg.MaxSessionAge, maxPerUser: cfg.MaxSessionsPerUser,
+		refuseOverLimit: cfg.SessionLimitPolicy == SessionLimitRefuseNew, omitIP: cfg.OmitClientIP,
 		algorithm: cfg.SigningAlgorithm, keyRotation: cfg.KeyRotationInterval,
 		masterKey: slices.Clone(cfg.MasterKey), acceptMasterKeys: slices.Clone(cfg.AcceptMasterKeys), acceptStoredSecret: cfg.AcceptStoredSecret,
 		claims: slices.Clone(cfg.Claims), validators: slices.Clone(cfg.ClaimValidators),
@@ -182,6 +188,17 @@ func newSettings(cfg Config) (*settings, error) {
 		if *d.v < d.min {
 			bad(d.name, "%v is below the minimum %v", *d.v, d.min)
 		}
+	}
+	if s.maxAge != 0 && s.maxAge < time.Minute {
+		bad("MaxSessionAge", "%v is below the minimum 1m0s (0 for no limit)", s.maxAge)
+	}
+	if s.maxPerUser < 0 {
+		bad("MaxSessionsPerUser", "%d is negative (0 for no cap)", s.maxPerUser)
+	}
+	switch cfg.SessionLimitPolicy {
+	case SessionLimitEvictOldest, SessionLimitRefuseNew:
+	default:
+		bad("SessionLimitPolicy", "unknown policy %q: want SessionLimitEvictOldest or SessionLimitRefuseNew", cfg.SessionLimitPolicy)
 	}
 	if s.refreshTTL < s.accessTTL {
 		bad("RefreshTokenTTL", "%v is shorter than AccessTokenTTL %v", s.refreshTTL, s.accessTTL)

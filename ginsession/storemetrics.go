@@ -24,7 +24,7 @@ type measuredStore struct {
 
 // storeOperations are the names recorded in the operation attribute.
 var storeOperations = []string{
-	"create_session", "get_session", "rotate_session", "update_session", "delete_session",
+	"create_session", "create_session_limited", "get_session", "rotate_session", "update_session", "delete_session",
 	"delete_user_sessions", "list_user_sessions", "add_signing_key", "signing_keys",
 	"ensure_secret", "add_revocations", "revocations_since",
 }
@@ -53,6 +53,18 @@ func (s *measuredStore) CreateSession(ctx context.Context, sess *store.Session) 
 	err := s.Store.CreateSession(ctx, sess)
 	s.done("create_session", start, err)
 	return err
+}
+
+func (s *measuredStore) CreateSessionLimited(ctx context.Context, sess *store.Session, now time.Time, l store.SessionLimit) ([]string, error) {
+	start := time.Now()
+	evicted, err := s.Store.CreateSessionLimited(ctx, sess, now, l)
+	// Refused at the cap is an answer, not a failure of the store.
+	if errors.Is(err, store.ErrLimit) {
+		s.done("create_session_limited", start, nil)
+	} else {
+		s.done("create_session_limited", start, err)
+	}
+	return evicted, err
 }
 
 func (s *measuredStore) GetSession(ctx context.Context, handle string, now time.Time) (*store.Session, error) {

@@ -177,6 +177,8 @@ type issued struct {
 	refresh    *refreshToken // nil when only the access token changes
 	refreshExp time.Time
 	antiCSRF   string // "" unless VIA_TOKEN
+	// sessionOnly: "remember me" was off; cookies get no Expires.
+	sessionOnly bool
 }
 
 // setCookie writes one session cookie with the configured attributes.
@@ -206,9 +208,13 @@ func (e *Sessions) writeIssued(c *gin.Context, method TransferMethod, t issued) 
 	h := c.Writer.Header()
 	h.Set(wire.HeaderFrontToken, ft)
 	if method == TransferCookie {
-		e.setCookie(c, wire.AccessCookie, t.access, "/", e.cfg.cookieDomain, e.cfg.now().AddDate(1, 0, 0))
+		accessExp, refreshExp := e.cfg.now().AddDate(1, 0, 0), t.refreshExp
+		if t.sessionOnly {
+			accessExp, refreshExp = time.Time{}, time.Time{} // no Expires: gone with the browser session
+		}
+		e.setCookie(c, wire.AccessCookie, t.access, "/", e.cfg.cookieDomain, accessExp)
 		if t.refresh != nil {
-			e.setCookie(c, wire.RefreshCookie, t.refresh.String(), e.cfg.refreshPath, e.cfg.cookieDomain, t.refreshExp)
+			e.setCookie(c, wire.RefreshCookie, t.refresh.String(), e.cfg.refreshPath, e.cfg.cookieDomain, refreshExp)
 		}
 	} else {
 		h.Set(wire.HeaderAccessToken, t.access)

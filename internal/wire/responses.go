@@ -67,6 +67,13 @@ func InvalidInput(c *gin.Context, message string) {
 	c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"message": message})
 }
 
+// SessionLimit: a sign-in refused because the user has the most sessions
+// allowed. 409: not a session error the SDK acts on (401 would sign the
+// frontend out, 403 is the invalid-claim answer); the app's page explains.
+func SessionLimit(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusConflict, gin.H{"message": "session limit reached"})
+}
+
 // InternalError answers anything else.
 func InternalError(c *gin.Context) {
 	c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"message": "internal error"})

@@ -1,0 +1,157 @@
+package ginsession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/store"
+)
+
+// Bounds of the session metadata, in bytes (the store contract's).
+const (
+	maxUserAgentLen   = 512
+	maxIPLen          = 64
+	maxDeviceLabelLen = 255
+)
+
+// CreateOption changes one Create.
+type CreateOption func(*createOptions)
+
+type createOptions struct {
+	deviceLabel string
+	sessionOnly bool
+}
+
+// WithDeviceLabel names the device in the user's list of sessions
+// ("Alice's laptop", "iPhone app"): at most 255 bytes of UTF-8 without
+// control characters, else Create returns ErrInvalidInput.
+func WithDeviceLabel(label string) CreateOption {
+	return func(o *createOptions) { o.deviceLabel = label }
+}
+
+// BrowserSessionOnly is "remember me" turned off: in cookie mode the session
+// cookies get no Expires, so the browser drops them when it ends its
+// session (usually when it closes; browsers that restore sessions may keep
+// them). The choice is kept with the session, so refreshes write the same
+// kind of cookies. Header mode is unaffected: the frontend SDK keeps those
+// tokens itself.
+func BrowserSessionOnly() CreateOption {
+	return func(o *createOptions) { o.sessionOnly = true }
+}
+
+func resolveCreateOptions(opts []CreateOption) (createOptions, error) {
+	var o createOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if l := o.deviceLabel; len(l) > maxDeviceLabelLen || !utf8.ValidString(l) || strings.ContainsFunc(l, isControl) {
+		return o, fmt.Errorf("%w: device label must be at most %d bytes of UTF-8 without control characters", ErrInvalidInput, maxDeviceLabelLen)
+	}
+	return o, nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// clientMetadata is what a request says about the device: its User-Agent
+// and (unless Config.OmitClientIP) its client IP, made storable: valid
+// UTF-8 without control characters, cut to the store's bounds. A header is
+// the client's text, so anything else is replaced, never refused: a refresh
+// must not fail over a strange User-Agent.
+func (e *Sessions) clientMetadata(c *gin.Context) (userAgent, ip string) {
+	userAgent = storableText(c.Request.UserAgent(), maxUserAgentLen)
+	if !e.cfg.omitIP {
+		ip = storableText(c.ClientIP(), maxIPLen)
+	}
+	return userAgent, ip
+}
+
+// storableText returns s as valid UTF-8 without control characters, cut
+// at a character boundary to at most limit bytes.
+func storableText(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// ListSessions returns the caller's user's live sessions, oldest first,
+// with the caller's own marked Current: the "where am I signed in" list.
+func (s *Session) ListSessions(ctx context.Context) ([]SessionInfo, error) {
+	list, err := s.e.ListSessions(ctx, s.userID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].Current = list[i].Handle == s.handle
+	}
+	return list, nil
+}
+
+// RevokeOtherSessions revokes every other session of the caller's user
+// ("sign out my other devices") and returns their handles. The caller's
+// session stays. Their refresh tokens stop working at once and their access
+// tokens within RevocationPollInterval on every instance. A session created
+// while it runs (a sign-in on another device at the same moment) may be
+// left; call it again to be sure.
+func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
+	ctx = stdCtx(ctx)
+	rows, err := s.e.st.ListUserSessions(ctx, s.userID, s.e.cfg.now())
+	if err != nil {
+		return nil, storageErr("listing sessions", err)
+	}
+	var revoked []string
+	for _, row := range rows {
+		if row.Handle == s.handle {
+			continue
+		}
+		ok, err := s.e.st.DeleteSession(ctx, row.Handle)
+		if err != nil {
+			return revoked, storageErr("revoking a session", err)
+		}
+		if ok {
+			s.e.revoked(revokedByApp, row.Handle, row.UserID)
+			revoked = append(revoked, row.Handle)
+		}
+	}
+	return revoked, nil
+}
+
+// createRow stores a new session, under the per-user cap when one is
+// configured; sessions the cap evicts are revoked everywhere.
+func (e *Sessions) createRow(ctx context.Context, row *store.Session) error {
+	if e.cfg.maxPerUser == 0 {
+		if err := e.st.CreateSession(ctx, row); err != nil {
+			return storageErr("creating a session", err)
+		}
+		return nil
+	}
+	evicted, err := e.st.CreateSessionLimited(ctx, row, row.CreatedAt, store.SessionLimit{
+		Max: e.cfg.maxPerUser, EvictOldest: !e.cfg.refuseOverLimit,
+	})
+	if errors.Is(err, store.ErrLimit) {
+		return ErrSessionLimit
+	}
+	if err != nil {
+		return storageErr("creating a session", err)
+	}
+	for _, h := range evicted {
+		e.revoked(revokedLimit, h, row.UserID)
+	}
+	return nil
+}

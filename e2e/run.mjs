@@ -516,7 +516,7 @@ async function serverRevoke(t) {
   r = await call(pb, api.origin + "/api/sessions");
   eq(r.status, 200, "GET /api/sessions");
   const other = r.body.sessions.find((s) => !s.current);
-  check(other && other.sessionHandle === handleA, `the first device in the list: ${js(r.body.sessions)}`);
+  check(other && other.handle === handleA, `the first device in the list: ${js(r.body.sessions)}`);
   r = await call(pb, api.origin + "/api/sessions/" + handleA, { method: "DELETE" });
   eq([r.status, r.body.signedOut], [200, false], "DELETE /api/sessions/:handle");
 

@@ -80,36 +80,54 @@ func (a *App) addNote(c *gin.Context) {
 	c.JSON(http.StatusCreated, n)
 }
 
-// sessionView is one entry of GET /api/sessions.
+// sessionView is one entry of GET /api/sessions: one of the user's
+// devices, as ginsession records it.
 type sessionView struct {
-	SessionHandle string    `json:"sessionHandle"`
-	CreatedAt     time.Time `json:"createdAt"`
-	ExpiresAt     time.Time `json:"expiresAt"`
-	UserAgent     string    `json:"userAgent"`
-	Current       bool      `json:"current"`
+	Handle       string `json:"handle"`
+	Current      bool   `json:"current"`      // the device making the request
+	CreatedAt    string `json:"createdAt"`    // RFC 3339, UTC
+	LastActiveAt string `json:"lastActiveAt"` // the latest refresh (RFC 3339, UTC)
+	ExpiresAt    string `json:"expiresAt"`    // when it ends unless refreshed
+	UserAgent    string `json:"userAgent"`    // at the latest refresh (at sign-in before the first)
+	IP           string `json:"ip"`
+	Remembered   bool   `json:"remembered"` // false: ends with the browser session
 }
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // listSessions handles GET /api/sessions: the caller's live sessions,
 // oldest first, the one making the request marked current.
 func (a *App) listSessions(c *gin.Context) {
-	s := ginsession.FromContext(c)
-	infos, err := a.sessions.ListSessions(c.Request.Context(), s.UserID())
+	infos, err := ginsession.FromContext(c).ListSessions(c.Request.Context())
 	if err != nil {
 		a.sessions.HandleError(c, err)
 		return
 	}
 	out := make([]sessionView, 0, len(infos))
 	for _, in := range infos {
-		ua, _ := in.Data["userAgent"].(string)
 		out = append(out, sessionView{
-			SessionHandle: in.Handle,
-			CreatedAt:     in.CreatedAt,
-			ExpiresAt:     in.ExpiresAt,
-			UserAgent:     ua,
-			Current:       in.Handle == s.Handle(),
+			Handle:       in.Handle,
+			Current:      in.Current,
+			CreatedAt:    rfc3339(in.CreatedAt),
+			LastActiveAt: rfc3339(in.LastActiveAt),
+			ExpiresAt:    rfc3339(in.ExpiresAt),
+			UserAgent:    in.LastUserAgent,
+			IP:           in.LastIP,
+			Remembered:   !in.BrowserSessionOnly,
 		})
 	}
 	c.JSON(http.StatusOK, gin.H{"sessions": out})
+}
+
+// revokeOthers handles POST /api/sessions/revoke-others: "sign out my other
+// devices". It answers how many were signed out; this device stays.
+func (a *App) revokeOthers(c *gin.Context) {
+	handles, err := ginsession.FromContext(c).RevokeOtherSessions(c.Request.Context())
+	if err != nil {
+		a.sessions.HandleError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "OK", "revoked": len(handles)})
 }
 
 // revokeSession handles DELETE /api/sessions/:handle. Only the caller's own

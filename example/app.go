@@ -26,6 +26,7 @@
 //	GET    /api/me                     the session's user id, handle and payload
 //	GET    /api/notes, POST /api/notes the user's notes
 //	GET    /api/sessions               the user's sessions
+//	POST   /api/sessions/revoke-others sign out every other device
 //	DELETE /api/sessions/:handle       revoke one of them
 //	POST   /auth/session/refresh, POST /auth/signout, GET /auth/jwt/jwks.json (ginsession)
 //	GET    /                           the demo page
@@ -40,7 +41,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -48,6 +48,7 @@ import (
 	"gorm.io/gorm"
 
 	"database/sql"
+
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store/gormstore"
 )
@@ -313,6 +314,7 @@ func (a *App) init() error {
 	// exists, so a device that was signed out elsewhere is refused at once.
 	checked := r.Group("/api/sessions", sessions.Verify(ginsession.CheckDatabase()))
 	checked.GET("", a.listSessions)
+	checked.POST("/revoke-others", a.revokeOthers)
 	checked.DELETE("/:handle", a.revokeSession)
 
 	if a.opts.TestHooks {
@@ -389,12 +391,4 @@ func (a *App) internalError(c *gin.Context, op string, err error) {
 // handing it to HandleError gives the protocol's answer (and logs it).
 func (a *App) dbError(c *gin.Context, op string, err error) {
 	a.sessions.HandleError(c, fmt.Errorf("%w: example: %s: %w", ginsession.ErrStorage, op, err))
-}
-
-// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

@@ -499,8 +499,11 @@ func TestSessionsListAndRevoke(t *testing.T) {
 	current := map[string]bool{}
 	for _, e := range list {
 		s := e.(map[string]any)
-		current[s["sessionHandle"].(string)] = s["current"].(bool)
-		for _, k := range []string{"createdAt", "expiresAt"} {
+		current[s["handle"].(string)] = s["current"].(bool)
+		if s["userAgent"] != "Go-http-client/1.1" || s["ip"] != "127.0.0.1" || s["remembered"] != true {
+			t.Errorf("device: %v", s)
+		}
+		for _, k := range []string{"createdAt", "lastActiveAt", "expiresAt"} {
 			if ts, _ := s[k].(string); ts == "" {
 				t.Fatalf("session lacks %s: %s", k, r.raw)
 			} else if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/ginsession/ginsession/ginsession"
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -29,16 +30,18 @@ func (user) TableName() string { return "users" }
 
 // Input limits.
 const (
-	maxBodyBytes      = 64 << 10
-	maxEmailBytes     = 254
-	minPasswordRunes  = 8
-	maxPasswordBytes  = 72 // bcrypt ignores (x/crypto refuses) anything longer
-	maxUserAgentBytes = 200
+	maxBodyBytes     = 64 << 10
+	maxEmailBytes    = 254
+	minPasswordRunes = 8
+	maxPasswordBytes = 72 // bcrypt ignores (x/crypto refuses) anything longer
 )
 
 type credentials struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	// RememberMe false asks for a session that ends with the browser
+	// session (cookies without Expires). Absent: remembered.
+	RememberMe *bool `json:"rememberMe"`
 }
 
 // readJSON decodes a bounded JSON body into v.
@@ -139,7 +142,7 @@ func (a *App) signUp(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "EMAIL_ALREADY_EXISTS_ERROR"})
 		return
 	}
-	a.startSession(c, &u)
+	a.startSession(c, &u, in.RememberMe)
 }
 
 // signIn handles POST /signin. Wrong credentials are a 200 with a status, not
@@ -175,14 +178,16 @@ func (a *App) signIn(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
 		return
 	}
-	a.startSession(c, &u)
+	a.startSession(c, &u, in.RememberMe)
 }
 
 // startSession creates a session for u (cookies or headers, as the request's
-// st-auth-mode asks) and answers with the user.
-func (a *App) startSession(c *gin.Context, u *user) {
+// st-auth-mode asks) and answers with the user. ginsession records the
+// device (User-Agent, client IP) with the session; rememberMe false makes
+// it a browser-session-only one.
+func (a *App) startSession(c *gin.Context, u *user, rememberMe *bool) {
 	payload := map[string]any{"email": u.Email}
-	data := map[string]any{"userAgent": truncate(c.Request.UserAgent(), maxUserAgentBytes)}
+	data := map[string]any{}
 	// A visitor's anonymous cart survives sign-in.
 	carry := func(anon map[string]any) map[string]any {
 		if cart := cartOf(anon); len(cart) > 0 {
@@ -190,7 +195,11 @@ func (a *App) startSession(c *gin.Context, u *user) {
 		}
 		return data
 	}
-	if _, err := a.sessions.CreateFromAnonymous(c, u.ID, payload, carry); err != nil {
+	var opts []ginsession.CreateOption
+	if rememberMe != nil && !*rememberMe {
+		opts = append(opts, ginsession.BrowserSessionOnly())
+	}
+	if _, err := a.sessions.CreateFromAnonymous(c, u.ID, payload, carry, opts...); err != nil {
 		a.sessions.HandleError(c, err)
 		return
 	}

@@ -257,12 +257,12 @@ async function loadSessions() {
     const meta = document.createElement("div");
     meta.className = "meta";
     meta.textContent = "started " + new Date(s.createdAt).toLocaleString() + " · " +
-      (s.userAgent || "unknown browser") + " · " + s.sessionHandle;
+      (s.userAgent || "unknown browser") + " · " + s.handle;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "danger";
     button.textContent = s.current ? "Sign out here" : "Revoke";
-    button.addEventListener("click", () => revokeSession(s.sessionHandle));
+    button.addEventListener("click", () => revokeSession(s.handle));
     li.append(s.current ? "This device " : "Another device ", button, meta);
     list.append(li);
   }

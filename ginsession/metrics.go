@@ -92,7 +92,7 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 		metric.WithDescription("Refresh requests, by outcome: rotated, grace_retry (the previous token again inside the grace window), unauthorised, theft, error (the store failed)."))
 	check(err)
 	out.verifications, err = m.Int64Counter(metricVerifications, metric.WithUnit("{request}"),
-		metric.WithDescription("Session verifications (Verify, GetSession, sign-out), by outcome: ok, no_session (an Optional route without a token), unauthorised, try_refresh, invalid_claims, error."))
+		metric.WithDescription("Session verifications (Verify, GetSession, sign-out, CreateFromAnonymous), by outcome: ok, no_session (an Optional route without a token), unauthorised, try_refresh, invalid_claims, error."))
 	check(err)
 	out.revocations, err = m.Int64Counter(metricRevocations, metric.WithUnit("{session}"),
 		metric.WithDescription("Sessions revoked by this instance, by cause: sign_out, revoked (by the app), theft, limit (evicted by the per-user cap)."))

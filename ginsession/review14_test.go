@@ -1,0 +1,117 @@
+package ginsession_test
+
+// Review 14 (sessions a user can see and control): failing tests for the
+// defects found.
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/ginsession"
+)
+
+// A session past MaxSessionAge is over: no token of it works, the lists
+// leave it out, its cookies expired at its end. It must not count towards
+// MaxSessionsPerUser either. But a refresh shortly before the end slides the
+// row's stored expiry a whole RefreshTokenTTL past the end (RotateSession
+// is given now+RefreshTokenTTL, not the session's end), and
+// CreateSessionLimited counts every row whose stored expiry is in the
+// future. Under SessionLimitRefuseNew the user is refused (409) by sessions
+// that no longer exist for any other purpose, for up to RefreshTokenTTL
+// (100 days by default), while the device list they would use to sign the
+// others out is empty.
+func TestReview14_RefuseNewCountsSessionsPastMaxAge(t *testing.T) {
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.MaxSessionAge = 2 * time.Hour
+		cfg.AccessTokenTTL = time.Hour
+		cfg.MaxSessionsPerUser = 1
+		cfg.SessionLimitPolicy = ginsession.SessionLimitRefuseNew
+	})
+	old := e.newClient("header")
+	old.signIn("capped")
+	e.clock.Advance(2*time.Hour - time.Minute)
+	expectStatus(t, old.do("POST", refreshPath, ""), 200, "") // last activity a minute before the end
+	e.clock.Advance(2 * time.Minute)
+
+	// The old session is over everywhere.
+	expectStatus(t, old.do("GET", "/api/me", ""), 401, "try refresh token")
+	if list, err := e.sessions.ListSessions(t.Context(), "capped"); err != nil || len(list) != 0 {
+		t.Fatalf("ListSessions after the end: %d sessions, %v", len(list), err)
+	}
+
+	// A new sign-in (the old browser's cookies expired at the end, so it
+	// never sends that refresh token again) must not be refused.
+	fresh := e.newClient("header")
+	r := fresh.do("POST", "/signin", `{"user":"capped"}`)
+	expectStatus(t, r, 200, "")
+}
+
+// By-handle calls on a session past MaxSessionAge: GetSessionInfo and the
+// lists say it does not exist, but UpdateSessionData and MergeIntoPayload
+// succeed on it (and would keep doing so for up to RefreshTokenTTL after
+// a late refresh), so an app that checks their error to decide whether a
+// session is live is told it is.
+func TestReview14_ByHandleWritesOnSessionPastMaxAge(t *testing.T) {
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.MaxSessionAge = 2 * time.Hour
+		cfg.AccessTokenTTL = time.Hour
+	})
+	c := e.newClient("header")
+	handle := c.signIn("late").body["handle"].(string)
+	e.clock.Advance(2*time.Hour - time.Minute)
+	expectStatus(t, c.do("POST", refreshPath, ""), 200, "")
+	e.clock.Advance(2 * time.Minute)
+	ctx := t.Context()
+	if _, err := e.sessions.GetSessionInfo(ctx, handle); !errors.Is(err, ginsession.ErrSessionNotFound) {
+		t.Fatalf("GetSessionInfo after the end: %v", err)
+	}
+	if err := e.sessions.UpdateSessionData(ctx, handle, map[string]any{"k": 1}); !errors.Is(err, ginsession.ErrSessionNotFound) {
+		t.Errorf("UpdateSessionData on a session past its MaxSessionAge: %v, want ErrSessionNotFound", err)
+	}
+	if err := e.sessions.MergeIntoPayload(ctx, handle, map[string]any{"k": 1}); !errors.Is(err, ginsession.ErrSessionNotFound) {
+		t.Errorf("MergeIntoPayload on a session past its MaxSessionAge: %v, want ErrSessionNotFound", err)
+	}
+}
+
+// Impersonation goes through the same createRow as a sign-in, so an
+// operator's impersonation session takes one of the user's places under
+// MaxSessionsPerUser: with the default policy it evicts (signs out
+// everywhere, cause=limit) the user's own oldest device; with
+// SessionLimitRefuseNew support cannot impersonate a user at the cap at
+// all. Neither is something the user did, and the user is not told why
+// their laptop was signed out.
+func TestReview14_ImpersonationEvictsTheUsersOwnSession(t *testing.T) {
+	roles := ginsession.NewArrayClaim("roles", func(ctx context.Context, userID string, _ ginsession.Payload) ([]string, bool, error) {
+		if userID == "operator" {
+			return []string{"support"}, true, nil
+		}
+		return nil, false, nil
+	})
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.Claims = []ginsession.Claim{roles}
+		cfg.MaxSessionsPerUser = 1
+	})
+	s := e.sessions
+	e.router.POST("/support/impersonate", s.Verify(), func(c *gin.Context) {
+		var in struct{ User string }
+		_ = c.BindJSON(&in)
+		if _, err := s.Impersonate(c, ginsession.FromContext(c), in.User, nil, roles.Includes("support")); err != nil {
+			s.HandleError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{})
+	})
+	alice := e.newClient("header")
+	alice.signIn("alice")
+	op := e.newClient("header")
+	op.signIn("operator")
+	expectStatus(t, op.do("POST", "/support/impersonate", `{"user":"alice"}`), 200, "")
+
+	// Alice did nothing; her own device must still be signed in.
+	expectStatus(t, alice.do("GET", "/api/me", ""), 200, "")
+	expectStatus(t, alice.do("POST", refreshPath, ""), 200, "")
+}

@@ -115,3 +115,40 @@ func TestReview14_ImpersonationEvictsTheUsersOwnSession(t *testing.T) {
 	expectStatus(t, alice.do("GET", "/api/me", ""), 200, "")
 	expectStatus(t, alice.do("POST", refreshPath, ""), 200, "")
 }
+
+// An operator who signed in with "remember me" off (BrowserSessionOnly)
+// and impersonates a user gets impersonation cookies with Expires: the
+// impersonation session outlives the browser session the operator chose,
+// on a machine the operator said not to remember. It ends with the
+// operator's session only server-side, and that row lives on for
+// RefreshTokenTTL after the operator's browser dropped its own cookies.
+// Impersonate takes no CreateOptions and does not carry the operator's
+// choice over.
+func TestReview14_ImpersonationIgnoresOperatorsBrowserSessionOnly(t *testing.T) {
+	roles := ginsession.NewArrayClaim("roles", func(ctx context.Context, userID string, _ ginsession.Payload) ([]string, bool, error) {
+		if userID == "operator" {
+			return []string{"support"}, true, nil
+		}
+		return nil, false, nil
+	})
+	e := newEnv(t, func(cfg *ginsession.Config) { cfg.Claims = []ginsession.Claim{roles} })
+	s := e.sessions
+	e.router.POST("/support/impersonate", s.Verify(), func(c *gin.Context) {
+		var in struct{ User string }
+		_ = c.BindJSON(&in)
+		if _, err := s.Impersonate(c, ginsession.FromContext(c), in.User, nil, roles.Includes("support")); err != nil {
+			s.HandleError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{})
+	})
+	op := e.newClient("cookie")
+	expectStatus(t, op.do("POST", "/signin", `{"user":"operator","sessionOnly":true}`), 200, "")
+	r := op.do("POST", "/support/impersonate", `{"user":"alice"}`)
+	expectStatus(t, r, 200, "")
+	for _, name := range []string{"sAccessToken", "sRefreshToken"} {
+		if ck := onlySetCookie(t, r.header, name); !ck.Expires.IsZero() {
+			t.Errorf("impersonation by a browser-session-only operator: %s", ck.Raw)
+		}
+	}
+}

@@ -152,3 +152,59 @@ func TestReview14_ImpersonationIgnoresOperatorsBrowserSessionOnly(t *testing.T) 
 		}
 	}
 }
+
+// CheckDatabase reads the session's row (created_at included) but does not
+// apply MaxSessionAge to it: an access token minted before MaxSessionAge
+// was turned on or shortened (a rolling deploy after an incident: "no
+// session may be older than 1h from now on") keeps passing even the
+// database-checked routes past the session's end, for up to
+// AccessTokenTTL, while GetSessionInfo on the same engine already says the
+// session does not exist.
+func TestReview14_CheckDatabaseIgnoresMaxSessionAge(t *testing.T) {
+	st := openSQLite(t)
+	clk := newClock()
+	before := newEnvOn(t, st, clk, func(cfg *ginsession.Config) { cfg.AccessTokenTTL = time.Hour })
+	after := newEnvOn(t, st, clk, func(cfg *ginsession.Config) {
+		cfg.APIDomain = before.server.URL // one issuer for both
+		cfg.AccessTokenTTL = time.Hour
+		cfg.MaxSessionAge = time.Hour
+	})
+	c := before.newClient("header")
+	handle := c.signIn("old-timer").body["handle"].(string)
+	clk.Advance(59 * time.Minute)
+	expectStatus(t, c.do("POST", refreshPath, ""), 200, "") // minted by the old configuration
+	clk.Advance(2 * time.Minute)                            // past the new end
+	if _, err := after.sessions.GetSessionInfo(t.Context(), handle); !errors.Is(err, ginsession.ErrSessionNotFound) {
+		t.Fatalf("GetSessionInfo past the end: %v", err)
+	}
+	r := sendWithToken(t, after.server.URL, "header", "GET", "/api/checked", "", c.access)
+	if r.status == 200 {
+		t.Errorf("a database-checked route accepted a session past its MaxSessionAge")
+	}
+}
+
+// RevokeOtherSessions revokes (and reports) sessions past MaxSessionAge
+// that ListSessions leaves out: "signed out 2 other devices" after a list
+// that showed none.
+func TestReview14_RevokeOtherSessionsCountsSessionsPastMaxAge(t *testing.T) {
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.MaxSessionAge = 2 * time.Hour
+		cfg.AccessTokenTTL = time.Hour
+	})
+	mountDevices(e)
+	old := e.newClient("header")
+	old.signIn("tidy")
+	e.clock.Advance(2*time.Hour - time.Minute)
+	expectStatus(t, old.do("POST", refreshPath, ""), 200, "")
+	e.clock.Advance(2 * time.Minute)
+	now := e.newClient("header")
+	now.signIn("tidy")
+	if l := devicesOf(t, now); len(l) != 1 {
+		t.Fatalf("listed %d sessions", len(l))
+	}
+	r := now.do("POST", "/api/revoke-others", "")
+	expectStatus(t, r, 200, "")
+	if r.body["revoked"] != float64(0) {
+		t.Errorf("revoke-others reports %v signed out after a list that showed no other device", r.body["revoked"])
+	}
+}

@@ -208,3 +208,48 @@ func TestReview14_RevokeOtherSessionsCountsSessionsPastMaxAge(t *testing.T) {
 		t.Errorf("revoke-others reports %v signed out after a list that showed no other device", r.body["revoked"])
 	}
 }
+
+// An impersonation session "ends when the operator's session does". With
+// MaxSessionAge the operator's session ends at its absolute end, but
+// actorAlive asks only whether the operator's row exists (GetSession), and
+// a refresh shortly before the end leaves that row in the store for
+// RefreshTokenTTL. So the impersonation session keeps refreshing, and
+// database-checked routes keep accepting it, after the operator's session
+// is over: the operator's dead session still authorises acting as the
+// user, for up to MaxSessionAge more.
+func TestReview14_ImpersonationOutlivesOperatorsMaxSessionAge(t *testing.T) {
+	roles := ginsession.NewArrayClaim("roles", func(ctx context.Context, userID string, _ ginsession.Payload) ([]string, bool, error) {
+		if userID == "operator" {
+			return []string{"support"}, true, nil
+		}
+		return nil, false, nil
+	})
+	e := newEnv(t, func(cfg *ginsession.Config) {
+		cfg.Claims = []ginsession.Claim{roles}
+		cfg.MaxSessionAge = 2 * time.Hour
+		cfg.AccessTokenTTL = time.Hour
+	})
+	s := e.sessions
+	e.router.POST("/support/impersonate", s.Verify(), func(c *gin.Context) {
+		var in struct{ User string }
+		_ = c.BindJSON(&in)
+		if _, err := s.Impersonate(c, ginsession.FromContext(c), in.User, nil, roles.Includes("support")); err != nil {
+			s.HandleError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{})
+	})
+	op := e.newClient("header")
+	opHandle := op.signIn("operator").body["handle"].(string)
+	e.clock.Advance(2*time.Hour - 2*time.Minute)
+	expectStatus(t, op.do("POST", refreshPath, ""), 200, "")
+	expectStatus(t, op.do("POST", "/support/impersonate", `{"user":"alice"}`), 200, "") // op now holds the impersonation session
+	e.clock.Advance(3 * time.Minute)
+
+	// The operator's session is over.
+	if _, err := s.GetSessionInfo(t.Context(), opHandle); !errors.Is(err, ginsession.ErrSessionNotFound) {
+		t.Fatalf("operator's session past its end: %v", err)
+	}
+	expectStatus(t, op.do("GET", "/api/checked", ""), 401, "unauthorised")
+	expectStatus(t, op.do("POST", refreshPath, ""), 401, "unauthorised")
+}

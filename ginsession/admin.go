@@ -113,7 +113,11 @@ func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data ma
 	if err != nil {
 		return fmt.Errorf("%w: data: %v", ErrInvalidInput, err)
 	}
-	err = e.st.UpdateSession(ctx, handle, e.cfg.now(), func(row *store.Session) error {
+	now := e.cfg.now()
+	err = e.st.UpdateSession(ctx, handle, now, func(row *store.Session) error {
+		if e.pastMaxAge(row, now) {
+			return store.ErrNotFound
+		}
 		row.Data = enc
 		return nil
 	})
@@ -148,7 +152,11 @@ func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[s
 	}
 	var merged map[string]any
 	out := &mergedSession{}
-	err := e.st.UpdateSession(ctx, handle, e.cfg.now(), func(row *store.Session) error {
+	now := e.cfg.now()
+	err := e.st.UpdateSession(ctx, handle, now, func(row *store.Session) error {
+		if e.pastMaxAge(row, now) {
+			return store.ErrNotFound
+		}
 		out.created, out.sessionOnly = row.CreatedAt, row.BrowserSessionOnly
 		merged = decodeObject(row.Payload)
 		for k, v := range update {

@@ -94,6 +94,10 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	now := e.cfg.now()
 	userAgent, ip := e.clientMetadata(c)
+	impersonation := internal[actorClaim] != nil
+	if impersonation {
+		ip = "" // the operator's address is not for the user's device list
+	}
 	row := &store.Session{
 		Handle:             rt.handle,
 		UserID:             userID,
@@ -115,7 +119,9 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if err != nil {
 		return nil, err
 	}
-	if err := e.createRow(ctx, row); err != nil {
+	// An impersonation session is not one of the user's devices: the cap
+	// neither counts it nor lets it sign the user out.
+	if err := e.createRow(ctx, row, !impersonation); err != nil {
 		return nil, err
 	}
 	method := e.cfg.transferMethod(c, true)

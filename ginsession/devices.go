@@ -73,6 +73,9 @@ func (e *Sessions) clientMetadata(c *gin.Context) (userAgent, ip string) {
 // storableText returns s as valid UTF-8 without control characters, cut
 // at a character boundary to at most limit bytes.
 func storableText(s string, limit int) string {
+	if len(s) > limit {
+		s = s[:limit] // before the work below: a header may be megabytes
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		if isControl(r) {
@@ -116,6 +119,7 @@ func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
 		return nil, storageErr("listing sessions", err)
 	}
 	var revoked []string
+	now := s.e.cfg.now()
 	for _, row := range rows {
 		if row.Handle == s.handle {
 			continue
@@ -124,7 +128,9 @@ func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return revoked, storageErr("revoking a session", err)
 		}
-		if ok {
+		// A session past its end was over already (and not listed): it
+		// goes, but it was not a device to sign out.
+		if ok && !s.e.pastMaxAge(&row, now) {
 			s.e.revoked(revokedByApp, row.Handle, row.UserID)
 			revoked = append(revoked, row.Handle)
 		}
@@ -133,9 +139,10 @@ func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
 }
 
 // createRow stores a new session, under the per-user cap when one is
-// configured; sessions the cap evicts are revoked everywhere.
-func (e *Sessions) createRow(ctx context.Context, row *store.Session) error {
-	if e.cfg.maxPerUser == 0 {
+// configured and capped is set; sessions the cap evicts are revoked
+// everywhere.
+func (e *Sessions) createRow(ctx context.Context, row *store.Session, capped bool) error {
+	if e.cfg.maxPerUser == 0 || !capped {
 		if err := e.st.CreateSession(ctx, row); err != nil {
 			return storageErr("creating a session", err)
 		}

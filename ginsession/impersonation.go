@@ -30,8 +30,21 @@ func (e *Sessions) Impersonate(c *gin.Context, operator *Session, targetUserID s
 	if err := operator.AssertClaims(c.Request.Context(), required...); err != nil {
 		return nil, err
 	}
+	// An operator who signed in without "remember me" gets an impersonation
+	// session that ends with the same browser session.
+	opRow, err := e.st.GetSession(c.Request.Context(), operator.handle, e.cfg.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, unauthorised(true, operator.method, errors.New("the operator's session is gone"))
+	}
+	if err != nil {
+		return nil, storageErr("reading the operator's session", err)
+	}
+	var opts []CreateOption
+	if opRow.BrowserSessionOnly {
+		opts = append(opts, BrowserSessionOnly())
+	}
 	act := map[string]any{"sub": operator.userID, "sessionHandle": operator.handle}
-	s, err := e.create(c, targetUserID, payload, nil, map[string]any{actorClaim: act}, nil)
+	s, err := e.create(c, targetUserID, payload, nil, map[string]any{actorClaim: act}, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +87,12 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 	}
 	gone := e.isRevoked(a.Handle)
 	if !gone {
-		_, err := e.st.GetSession(ctx, a.Handle, e.cfg.now())
+		now := e.cfg.now()
+		row, err := e.st.GetSession(ctx, a.Handle, now)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return storageErr("checking the operator's session", err)
 		}
-		gone = err != nil
+		gone = err != nil || e.pastMaxAge(row, now)
 	}
 	if !gone {
 		return nil

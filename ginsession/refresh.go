@@ -110,15 +110,6 @@ func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 		return err
 	}
 	*retry = res.retry
-	if e.cfg.maxAge > 0 && !e.cfg.now().Before(res.row.CreatedAt.Add(e.cfg.maxAge)) {
-		// Past its absolute end (Config.MaxSessionAge): over, however
-		// recently refreshed. Its access tokens expired at that end, so
-		// nothing needs announcing to other instances.
-		if _, err := e.st.DeleteSession(r.Context(), res.row.Handle); err != nil {
-			return storageErr("ending a session past its maximum age", err)
-		}
-		return unauthorised(true, found.method, errors.New("session past its maximum age"))
-	}
 	if found.otherCookies {
 		e.clearCookies(c, e.cfg.cookieDomain)
 	}

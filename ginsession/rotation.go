@@ -73,12 +73,37 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 	// below, and again on every retry of the same token.
 	child := e.rk.child(tok)
 	childHash := child.hash()
+	var end time.Time // the session's absolute end (Config.MaxSessionAge); zero: none
+	if e.cfg.maxAge > 0 {
+		// The stored expiry must not slide past the end, or the row would
+		// outlive the session and count as live (the per-user cap, database
+		// checks, by-handle updates); its creation time is in the row.
+		now := e.cfg.now()
+		row, err := e.st.GetSession(ctx, tok.handle, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, unauthorised(true, method, errors.New("session not found"))
+		}
+		if err != nil {
+			return nil, storageErr("reading a session", err)
+		}
+		if e.pastMaxAge(row, now) {
+			// Left by an instance without MaxSessionAge (a rolling deploy).
+			if _, err := e.st.DeleteSession(ctx, row.Handle); err != nil {
+				return nil, storageErr("ending a session past its maximum age", err)
+			}
+			return nil, unauthorised(true, method, errors.New("session past its maximum age"))
+		}
+		end = row.CreatedAt.Add(e.cfg.maxAge)
+	}
 	for attempt := 0; attempt < maxRotateAttempts; attempt++ {
 		// The common case in one statement: the token is the current one.
 		// Anything else (a retry in the grace window, theft, a row that is
 		// gone) is a conflict here and is decided by the read below.
 		now := e.cfg.now()
 		expires := now.Add(e.cfg.refreshTTL)
+		if !end.IsZero() && end.Before(expires) {
+			expires = end
+		}
 		row, err := e.st.RotateSession(ctx, tok.handle, h, store.Rotation{
 			NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires,
 			UserAgent: client.userAgent, IP: client.ip,

@@ -179,8 +179,8 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	payload := claims.payload // shared with the token cache: never modified
 	if o.checkDatabase {
 		row, err := e.st.GetSession(r.Context(), claims.handle, e.cfg.now())
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, unauthorised(true, found.method, errors.New("session revoked"))
+		if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, e.cfg.now()) {
+			return nil, unauthorised(true, found.method, errors.New("session revoked or past its maximum age"))
 		}
 		if err != nil {
 			return nil, storageErr("checking a session", err)

@@ -1388,10 +1388,9 @@ async function embeddedHeader(t) {
 // 23. "Your devices" on the demo page. Two devices of one user: A is the
 // demo page (Chromium's own User-Agent), B the SDK page on the same origin
 // with a Firefox-on-Windows User-Agent, signed in without "remember me". A
-// sees both, itself marked "This device", and signs out the other; B's
-// next call, once the server has picked up the revocation (it polls every
-// 250 ms), is
-// refused and the SDK signs B out (UNAUTHORISED, no session).
+// sees both, itself marked "This device", and signs out the other. Once
+// the server has picked up the revocation (it polls every 250 ms), B's
+// next call is refused and the SDK signs B out (UNAUTHORISED, no session).
 const FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 // devicesShown reads the demo page's "Your devices" list as a person sees it.

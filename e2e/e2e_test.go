@@ -255,8 +255,9 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 				"-origins", pageOrigin("app.example.test")}},
 			spec{name: "new" + m, host: "api.example.test", db: "migrate" + m, issuer: "old" + m, after: "old" + m, flags: []string{
 				"-origins", pageOrigin("app.example.test"), "-cookie-domain", ".example.test", "-older-cookie-domain", "host-only"}},
-			// 17: the example's own demo page (?mode=header in header mode).
-			spec{name: "demo" + m, host: "localhost", db: "demo" + m},
+			// 17, 23: the example's own demo page (?mode=header in header
+			// mode); 23's second device is the SDK page, same origin.
+			spec{name: "demo" + m, host: "localhost", db: "demo" + m, flags: []string{"-static-dir", site}},
 		)
 	}
 	// 18, 19: cookie tossing from a sibling subdomain (cookie mode only).

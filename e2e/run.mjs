@@ -96,8 +96,8 @@ const launchArgs = [
 // newContext is one browser profile's worth of cookies and storage, with a
 // log of every request its pages send (headers as sent, status, and the
 // body of the session routes' and the app's /api/ answers).
-async function newContext(browser, t) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function newContext(browser, t, options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   const net = [];
   const byRequest = new Map();
   const pending = new Set();
@@ -882,7 +882,9 @@ async function demoPage(t) {
   await page.waitForFunction(() => document.querySelectorAll("#sessions li").length === 2);
   const shot1 = join(cfg.artifacts, `17-${t.mode}-demo-two-sessions.png`);
   await page.screenshot({ path: shot1, fullPage: true });
-  await page.click('#sessions li button:text("Revoke")');
+  const otherName = await page.textContent("#sessions li:not(.current) .device-name");
+  eq(otherName, "e2e-other-device/1.0", "a User-Agent the page does not know, shown as it is");
+  await page.click('#sessions li:not(.current) button:text("Sign out")');
   await page.waitForFunction(() => document.querySelectorAll("#sessions li").length === 1);
   const shot2 = join(cfg.artifacts, `17-${t.mode}-demo-signed-in.png`);
   await page.screenshot({ path: shot2, fullPage: true });
@@ -1383,6 +1385,172 @@ async function embeddedHeader(t) {
   return notes.join("; ");
 }
 
+// 23. "Your devices" on the demo page. Two devices of one user: A is the
+// demo page (Chromium's own User-Agent), B the SDK page on the same origin
+// with a Firefox-on-Windows User-Agent, signed in without "remember me". A
+// sees both, itself marked "This device", and signs out the other. Once
+// the server has picked up the revocation (it polls every 250 ms), B's
+// next call is refused and the SDK signs B out (UNAUTHORISED, no session).
+const FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+// devicesShown reads the demo page's "Your devices" list as a person sees it.
+function devicesShown(page) {
+  return page.$$eval("#sessions li", (lis) =>
+    lis.map((li) => {
+      const time = li.querySelector("time");
+      const badge = li.querySelector(".badge");
+      return {
+        name: li.querySelector(".device-name").textContent,
+        userAgent: li.querySelector(".device-name").title,
+        thisDevice: badge ? badge.textContent : "",
+        current: li.classList.contains("current"),
+        ip: li.querySelector(".ip").textContent,
+        lastActive: time.textContent,
+        lastActiveTitle: time.title,
+        lastActiveAt: time.dateTime,
+        meta: li.querySelector(".meta").textContent,
+        button: li.querySelector("button").textContent,
+      };
+    }),
+  );
+}
+
+// accessAccepted asks the server straight from the driver, outside the
+// browser (so not on its wire), whether it still takes an access token:
+// GET /api/me, which does not look the session up in the database.
+async function accessAccepted(t, server, token) {
+  const headers = { rid: "anti-csrf", "st-auth-mode": t.mode };
+  if (t.mode === "cookie") headers.cookie = "sAccessToken=" + token;
+  else headers.authorization = "Bearer " + token;
+  const r = await fetch(server.direct + "/api/me", { headers });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+async function yourDevices(t) {
+  const demo = t.server("demo");
+  const w = await statsWindow(demo);
+  const a = await t.newContext();
+  const pa = await a.context.newPage();
+  await pa.goto(demo.origin + (t.mode === "header" ? "/?mode=header" : "/"));
+  const email = newEmail("s23");
+  await pa.fill("#email", email);
+  await pa.fill("#password", PASSWORD);
+  check(await pa.isChecked("#remember"), "Remember me is checked by default");
+  await pa.click('button[data-action="/signup"]');
+  await pa.waitForFunction(() => document.querySelector("#auth-result").textContent.startsWith("OK: signed in as"));
+  await pa.waitForFunction(() => document.querySelectorAll("#sessions li").length === 1);
+
+  // The page's two helpers, on inputs the browser here cannot produce.
+  const names = await pa.evaluate((uas) => uas.map((ua) => deviceName(ua)), [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+    FIREFOX_WINDOWS,
+    "curl/8.8.0",
+    "",
+  ]);
+  eq(names, ["Safari on iPhone", "Safari on macOS", "Chrome on Android", "Edge on Windows", "Firefox on Windows", "curl/8.8.0", "Unknown browser"], "deviceName()");
+  const agos = await pa.evaluate(() => [10e3, 61e3, 2 * 60e3, 3600e3, 3 * 86400e3].map((ms) => timeAgo(new Date(Date.now() - ms))));
+  eq(agos, ["just now", "1 minute ago", "2 minutes ago", "1 hour ago", "3 days ago"], "timeAgo()");
+
+  // B: the SDK page, signed in as the same user.
+  const b = await t.newContext({ userAgent: FIREFOX_WINDOWS });
+  const pb = await sdkPage(b, demo.origin + "/static" + t.pagePath, { apiDomain: demo.origin, tokenTransferMethod: t.mode });
+  let r = await call(pb, demo.origin + "/signin", { method: "POST", body: { email, password: PASSWORD, rememberMe: false } });
+  eq([r.status, r.body.status], [200, "OK"], "B signs in");
+
+  // A's list: both devices, oldest first.
+  const uaA = await pa.evaluate(() => navigator.userAgent);
+  await pa.click("#sessions-reload");
+  await pa.waitForFunction(() => document.querySelectorAll("#sessions li").length === 2);
+  const two = await devicesShown(pa);
+  eq(two.map((d) => [d.current, d.thisDevice, d.userAgent, d.ip, d.button]),
+    [[true, "This device", uaA, "127.0.0.1", "Sign out"], [false, "", FIREFOX_WINDOWS, "127.0.0.1", "Sign out"]], "A's list: current, badge, User-Agent, IP, button");
+  check(/^Chrome on /.test(two[0].name), `A's own name: ${two[0].name}`);
+  eq(two[1].name, "Firefox on Windows", "B's name");
+  for (const d of two) {
+    eq(d.lastActive, "just now", `${d.name}: last active`);
+    const at = Date.parse(d.lastActiveAt);
+    check(Math.abs(Date.now() - at) < 60_000, `${d.name}: lastActiveAt ${d.lastActiveAt}`);
+    check(d.lastActiveTitle && d.lastActiveTitle !== d.lastActive, `${d.name}: absolute time in the title: ${js(d.lastActiveTitle)}`);
+  }
+  eq([two[0].meta.includes("ends when the browser closes"), two[1].meta.includes("ends when the browser closes")], [false, true], "remember me shown");
+  check(!(await pa.isDisabled("#revoke-others")), "Sign out other devices is disabled with another device signed in");
+  const shot1 = join(cfg.artifacts, `23-${t.mode}-devices-two.png`);
+  await pa.screenshot({ path: shot1, fullPage: true });
+
+  // B's access token must outlive the next steps, so that its 401 below
+  // comes from the revocation, not from expiry: refreshed here if close.
+  const ft = await ev(pb, () => e2e.frontToken());
+  if (ft.ate - Date.now() < 2200) eq(value(await ev(pb, () => e2e.attemptRefreshingSession()), "B's refresh"), true, "B's refresh");
+  const tokenB = t.mode === "cookie" ? (await allCookies(b)).find((k) => k.name === "sAccessToken").value : await ev(pb, () => e2e.cookie("st-access-token"));
+  eq(await accessAccepted(t, demo, tokenB), 200, "B's access token before the revocation");
+
+  // A signs out the other devices.
+  const ma = a.mark();
+  await pa.click("#revoke-others");
+  await pa.waitForFunction(() => document.querySelector("#devices-result").textContent !== "");
+  const revokedAt = Date.now();
+  const said = await pa.textContent("#devices-result");
+  eq(said, "Signed out 1 other device.", "A's message");
+  await pa.waitForFunction(() => document.querySelectorAll("#sessions li").length === 1);
+  const one = await devicesShown(pa);
+  eq(one.map((d) => [d.current, d.thisDevice, d.name]), [[true, "This device", two[0].name]], "A's list after");
+  check(await pa.isDisabled("#revoke-others"), "Sign out other devices still enabled with no other device");
+  const wireA = withoutExpiry(await a.api(demo.origin, ma)).filter((l) => l !== "POST /auth/session/refresh 200");
+  eq(wireA, ["POST /api/sessions/revoke-others 200", "GET /api/sessions 200"], "A's requests on the wire (its own refreshes aside)");
+  const answer = a.net.slice(ma).find((e) => e.path === "/api/sessions/revoke-others");
+  const answered = JSON.parse(answer.body);
+  eq([answered.status, answered.revoked], ["OK", 1], "revoke-others answer: status, revoked");
+  const shot2 = join(cfg.artifacts, `23-${t.mode}-devices-after.png`);
+  await pa.screenshot({ path: shot2, fullPage: true });
+
+  // Once the server refuses B's access token (the example polls
+  // revocations every 250 ms), B's next call through the SDK.
+  while ((await accessAccepted(t, demo, tokenB)) !== 401) {
+    check(Date.now() - revokedAt < 5000, "B's access token still accepted 5 s after the revocation");
+    await sleep(25);
+  }
+  const refused = Date.now() - revokedAt;
+  const mb = b.mark();
+  r = await call(pb, demo.origin + "/api/me");
+  eq(r.status, 401, "B's next call");
+  // The server knows this session is gone: its 401 says "unauthorised"
+  // (not "try refresh token") and clears B's tokens (front-token: remove),
+  // as a SuperTokens backend does for a revoked session, so the SDK does
+  // not try a refresh (scenario 08 is the other case: a token that had
+  // expired, whose 401 asks for the refresh that is then refused).
+  eq(await b.api(demo.origin, mb), ["GET /api/me 401"], "B's requests on the wire");
+  const refusal = b.net.slice(mb).find((e) => e.path === "/api/me");
+  eq([JSON.parse(refusal.body).message, refusal.respHeaders["front-token"]], ["unauthorised", "remove"], "the 401: message, front-token");
+  if (t.mode === "header") eq([refusal.respHeaders["st-access-token"], refusal.respHeaders["st-refresh-token"]], ["", ""], "the 401 clears the header-mode tokens");
+  const left = (await allCookies(b)).map((k) => k.name).filter((n) => /^(sAccessToken|sRefreshToken|sFrontToken|st-access-token|st-refresh-token)$/.test(n));
+  eq(left, [], "B's session cookies and SDK storage after the 401");
+  // The SDK fires UNAUTHORISED twice for a 401 that clears the session:
+  // with sessionExpiredOrRevoked true when it reads front-token: remove,
+  // then false from its 401 handler, which finds no session left to
+  // refresh (fetch.js, fireSessionUpdateEventsIfNecessary: "this will fire
+  // the event twice. This may be considered a bug").
+  const un = (await events(pb)).filter((e) => e.action === "UNAUTHORISED");
+  eq(un.map((e) => e.sessionExpiredOrRevoked), [true, false], "B's UNAUTHORISED events (sessionExpiredOrRevoked)");
+  eq(await exists(pb), { ok: true, value: false }, "doesSessionExist() on B");
+
+  // A carries on.
+  await pa.evaluate(() => (document.querySelector("#me-result").textContent = ""));
+  await pa.click("#me-button");
+  await pa.waitForFunction(() => document.querySelector("#me-result").textContent !== "");
+  check((await pa.textContent("#me-result")).startsWith("200"), "A's /api/me after signing out the others");
+  check((await pa.textContent("#status")).startsWith("Signed in as"), "A's status line");
+  const d = await w.delta();
+  eq([d.event("created"), d.event("revoked"), d.count("/api/sessions/revoke-others", 200)], [2, 1, 1], "server: sessions created / revoked, revoke-others 200");
+  t.log(`screenshots: ${shot1} ${shot2}`);
+  return `A listed "${two[0].name}" (This device) and "${two[1].name}" (IP ${two[1].ip}, last active ${two[1].lastActive}, browser-session only); ` +
+    `"Sign out other devices" → "${said}", list of 1; B's token refused ${refused} ms after; ` +
+    `B: GET /api/me 401 "unauthorised" clearing its tokens, no refresh, UNAUTHORISED{sessionExpiredOrRevoked:true} (then the SDK's second, false), doesSessionExist false; A still 200`;
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -1406,6 +1574,7 @@ const scenarios = [
   { id: "20", name: "tenant subdomains through a pattern", fn: tenantPattern, allowConsole: /(other\.example\.test|a\.b\.apps\.example\.test).* blocked by CORS policy/ },
   { id: "21", name: "mobile client names its tenant", fn: mobileTenant },
   { id: "22", name: "embedded in a cross-site iframe, 3PC blocked", fn: embedded },
+  { id: "23", name: "your devices: sign out the others", fn: yourDevices },
 ];
 
 // ---- runner ---------------------------------------------------------------------
@@ -1433,7 +1602,7 @@ async function runScenario(browser, mode, s) {
       this.logs.push(msg);
     },
   };
-  t.newContext = () => newContext(browser, t);
+  t.newContext = (options) => newContext(browser, t, options);
   const started = Date.now();
   let status = "PASS";
   let note = "";

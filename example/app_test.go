@@ -705,7 +705,7 @@ func TestDemoPage(t *testing.T) {
 		t.Fatalf("GET /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	for _, want := range []string{`<form id="auth-form"`, `id="email"`, `id="password"`, `data-action="/signin"`,
-		`data-action="/signup"`, `id="me-button"`, `id="signout-button"`, `id="note-form"`, `id="sessions"`, `id="log"`, `src="/app.js"`} {
+		`data-action="/signup"`, `id="me-button"`, `id="signout-button"`, `id="note-form"`, `id="remember"`, `Your devices`, `id="sessions"`, `id="revoke-others"`, `id="log"`, `src="/app.js"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
 		}
@@ -725,9 +725,17 @@ func TestDemoPage(t *testing.T) {
 	// scenario 17 drives it in a browser).
 	for _, want := range []string{`headers["st-auth-mode"] = MODE`, `"rid": "anti-csrf"`, `"rid": "session"`,
 		`"fdi-version": "4.1"`, `credentials: "include"`, `credentials: "omit"`, `"Bearer "`, `st-access-token`,
-		`st-refresh-token`, `/auth/session/refresh`, `/auth/signout`, `front-token`, `atob(`} {
+		`st-refresh-token`, `/auth/session/refresh`, `/auth/signout`, `front-token`, `atob(`,
+		// "Your devices" (e2e scenario 23).
+		`"/api/sessions/revoke-others"`, `rememberMe: $("remember").checked`, `"This device"`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("app.js lacks %s", want)
+		}
+	}
+	// Server data (notes, User-Agents) reaches the page as text only.
+	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"} {
+		if strings.Contains(js, bad) {
+			t.Errorf("app.js uses %s", bad)
 		}
 	}
 	if resp, _ := get("/style.css"); resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {

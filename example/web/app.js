@@ -196,6 +196,8 @@ function signedOut() {
   $("me-result").textContent = "signed out";
   $("notes").replaceChildren();
   $("sessions").replaceChildren();
+  $("devices-result").textContent = "";
+  $("revoke-others").disabled = true;
 }
 
 function show(el, result) {
@@ -205,7 +207,7 @@ function show(el, result) {
 async function authSubmit(event) {
   event.preventDefault();
   const path = event.submitter ? event.submitter.dataset.action : "/signin";
-  const body = { email: $("email").value, password: $("password").value };
+  const body = { email: $("email").value, password: $("password").value, rememberMe: $("remember").checked };
   const r = await call("POST", path, body, { refresh: false });
   const out = $("auth-result");
   if (r.status === 200 && r.data && r.data.status === "OK") {
@@ -247,6 +249,62 @@ async function addNote(event) {
   }
 }
 
+// ---- your devices -----------------------------------------------------------
+
+// deviceName turns a User-Agent into a short name such as "Chrome on Linux"
+// or "Safari on iPhone". It knows a handful of browsers and systems, which
+// covers what people use; anything else is shown as the raw string.
+function deviceName(ua) {
+  if (!ua) return "Unknown browser";
+  const browser =
+    /Edg(e|A|iOS)?\//.test(ua) ? "Edge" :
+    /OPR\/|Opera/.test(ua) ? "Opera" :
+    /Firefox\/|FxiOS\//.test(ua) ? "Firefox" :
+    /Chrome\/|CriOS\//.test(ua) ? "Chrome" :
+    /Version\/.*Safari\//.test(ua) ? "Safari" : "";
+  const os =
+    /iPhone/.test(ua) ? "iPhone" :
+    /iPad/.test(ua) ? "iPad" :
+    /Android/.test(ua) ? "Android" :
+    /Windows/.test(ua) ? "Windows" :
+    /CrOS/.test(ua) ? "ChromeOS" :
+    /Macintosh|Mac OS X/.test(ua) ? "macOS" :
+    /Linux/.test(ua) ? "Linux" : "";
+  if (!browser) return ua;
+  return os ? browser + " on " + os : browser;
+}
+
+// timeAgo says how long ago a moment was: "just now", "1 minute ago",
+// "3 hours ago".
+function timeAgo(date, now = Date.now()) {
+  const secs = Math.floor((now - date.getTime()) / 1000);
+  const units = [["year", 365 * 86400], ["month", 30 * 86400], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  for (const [unit, size] of units) {
+    if (secs >= size) {
+      const n = Math.floor(secs / size);
+      return n + " " + unit + (n === 1 ? "" : "s") + " ago";
+    }
+  }
+  return "just now"; // also a moment a skewed clock puts in the future
+}
+
+// timeElement is a <time> that shows how long ago date was and, on hover,
+// the date itself; renderTimes keeps the text current.
+function timeElement(iso) {
+  const el = document.createElement("time");
+  el.dateTime = iso;
+  el.title = new Date(iso).toLocaleString();
+  el.className = "ago";
+  el.textContent = timeAgo(new Date(iso));
+  return el;
+}
+
+function renderTimes() {
+  for (const el of document.querySelectorAll("time.ago")) {
+    el.textContent = timeAgo(new Date(el.dateTime));
+  }
+}
+
 async function loadSessions() {
   const r = await call("GET", "/api/sessions");
   const list = $("sessions");
@@ -254,24 +312,72 @@ async function loadSessions() {
   if (r.status !== 200) return;
   for (const s of r.data.sessions) {
     const li = document.createElement("li");
+    li.className = s.current ? "device current" : "device";
+    li.dataset.handle = s.handle;
+
+    const name = document.createElement("strong");
+    name.className = "device-name";
+    name.textContent = deviceName(s.userAgent);
+    name.title = s.userAgent || "no User-Agent";
+    const head = document.createElement("div");
+    head.className = "device-head";
+    head.append(name);
+    if (s.current) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "This device";
+      head.append(" ", badge);
+    }
+
     const meta = document.createElement("div");
     meta.className = "meta";
-    meta.textContent = "started " + new Date(s.createdAt).toLocaleString() + " · " +
-      (s.userAgent || "unknown browser") + " · " + s.handle;
+    meta.append("Last active ", timeElement(s.lastActiveAt), " · IP ");
+    const ip = document.createElement("span");
+    ip.className = "ip";
+    ip.textContent = s.ip || "unknown";
+    meta.append(ip, " · signed in ", timeElement(s.createdAt));
+    if (!s.remembered) meta.append(" · ends when the browser closes");
+
     const button = document.createElement("button");
     button.type = "button";
     button.className = "danger";
-    button.textContent = s.current ? "Sign out here" : "Revoke";
-    button.addEventListener("click", () => revokeSession(s.handle));
-    li.append(s.current ? "This device " : "Another device ", button, meta);
+    button.textContent = "Sign out";
+    button.title = s.current ? "Sign out this device" : "Sign out " + name.textContent;
+    button.addEventListener("click", () => revokeSession(s.handle, name.textContent));
+
+    li.append(head, meta, button);
     list.append(li);
   }
+  $("revoke-others").disabled = !r.data.sessions.some((s) => !s.current);
 }
 
-async function revokeSession(handle) {
+async function revokeSession(handle, name) {
   const r = await call("DELETE", "/api/sessions/" + encodeURIComponent(handle));
-  if (r.status === 200 && r.data.signedOut) signedOut();
-  else loadSessions();
+  if (r.status === 200 && r.data.signedOut) {
+    signedOut();
+    return;
+  }
+  await loadSessions();
+  if (r.status === 200) $("devices-result").textContent = "Signed out " + name + ".";
+}
+
+// revokeOthers signs out every device but this one, then shows the list
+// again and how many were signed out.
+async function revokeOthers() {
+  const r = await call("POST", "/api/sessions/revoke-others");
+  if (r.status !== 200 || !r.data || r.data.status !== "OK") {
+    if (r.status !== 401) $("devices-result").textContent = "Could not sign out the other devices (" + r.status + ").";
+    return;
+  }
+  await loadSessions();
+  const n = r.data.revoked;
+  $("devices-result").textContent = n === 0 ? "No other device was signed in." :
+    "Signed out " + n + " other device" + (n === 1 ? "" : "s") + ".";
+}
+
+async function reloadSessions() {
+  $("devices-result").textContent = "";
+  await loadSessions();
 }
 
 async function signOut() {
@@ -314,7 +420,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("note-form").addEventListener("submit", addNote);
   $("cart-form").addEventListener("submit", addToCart);
   $("notes-reload").addEventListener("click", loadNotes);
-  $("sessions-reload").addEventListener("click", loadSessions);
+  $("sessions-reload").addEventListener("click", reloadSessions);
+  $("revoke-others").addEventListener("click", revokeOthers);
   $("log-clear").addEventListener("click", () => $("log").replaceChildren());
   const other = MODE === "header" ? "cookie" : "header";
   $("mode").textContent = "Tokens travel in " + (MODE === "header" ? "headers" : "cookies") + " · ";
@@ -323,7 +430,10 @@ document.addEventListener("DOMContentLoaded", () => {
   link.textContent = "switch to " + other + " mode";
   $("mode").append(link);
   log("transfer method: " + MODE);
-  setInterval(renderStatus, 1000);
+  setInterval(() => {
+    renderStatus();
+    renderTimes();
+  }, 1000);
   renderStatus();
   if (frontToken) loadAll();
   else log("no session yet: sign up or sign in");

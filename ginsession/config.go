@@ -79,6 +79,16 @@ type Config struct {
 	// requires Secure unless both sides are localhost or IPs.
 	CookieSameSite string
 
+	// ExposeAccessTokenInCookieMode also sends the access token in the
+	// st-access-token header in cookie mode, so the frontend SDK's
+	// getAccessToken() returns it and the app can call another service
+	// that verifies the JWT itself (through the JWKS or OpenID discovery).
+	// The trade-off: the token becomes readable by every script on the
+	// page, which HttpOnly cookies otherwise prevent, so an XSS can carry
+	// it off (until it expires; the refresh token stays HttpOnly). Default
+	// false.
+	ExposeAccessTokenInCookieMode bool
+
 	// CookiePartitioned adds the Partitioned attribute (CHIPS) to the
 	// session cookies, for a frontend embedded in an iframe on another
 	// site: browsers that block third-party cookies keep partitioned ones,

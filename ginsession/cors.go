@@ -66,8 +66,19 @@ func (e *Sessions) CORSConfig() cors.Config {
 //	sessions, err := ginsession.New(cfg)
 //	r.Use(sessions.CORS())
 //	sessions.Mount(r)
+//
+// The JWKS and the OpenID discovery document are left to their own
+// answer, Access-Control-Allow-Origin: * without credentials: they hold no
+// secrets and other origins' verifiers fetch them.
 func (e *Sessions) CORS() gin.HandlerFunc {
-	return corsMiddleware(e.CORSConfig())
+	inner := corsMiddleware(e.CORSConfig())
+	return func(c *gin.Context) {
+		if e.isPublicPath(c.Request.URL.Path) {
+			c.Next()
+			return
+		}
+		inner(c)
+	}
 }
 
 // corsConfigFor builds the configuration: exact origins as AllowOrigins,

@@ -114,6 +114,7 @@ func (e *Sessions) Mount(r gin.IRouter) {
 		Refresh:     e.refresh,
 		SignOut:     e.signOut,
 		JWKS:        e.jwks,
+		Discovery:   e.discovery,
 		HandleError: e.HandleError,
 	})
 }

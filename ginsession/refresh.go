@@ -59,6 +59,10 @@ func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 		// otherwise.
 		// (A bearer value here is not a refresh token: findToken ignored it.)
 		presented := hasSessionCookies(r) && csrfChecked
+		if csrfChecked {
+			// An older SDK's session: its sIdRefreshToken goes too.
+			e.clearLegacyCookie(c)
+		}
 		return unauthorised(presented, TransferCookie, errors.New("no refresh token"))
 	}
 	if found.method == TransferCookie && !csrfChecked {

@@ -37,6 +37,7 @@ type settings struct {
 	getOrigin       func(r *http.Request) string
 	secure          bool
 	partitioned     bool
+	exposeAccess    bool // ExposeAccessTokenInCookieMode
 	cookieDomain    string
 	olderDomain     string // "" none, HostOnly, or a domain
 	hasOlder        bool
@@ -125,6 +126,7 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 
 	s.partitioned = cfg.CookiePartitioned
+	s.exposeAccess = cfg.ExposeAccessTokenInCookieMode
 	s.getOrigin = cfg.GetOrigin
 	if s.partitioned {
 		if !s.secure {

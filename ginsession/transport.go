@@ -216,6 +216,13 @@ func (e *Sessions) writeIssued(c *gin.Context, method TransferMethod, t issued) 
 		if t.refresh != nil {
 			e.setCookie(c, wire.RefreshCookie, t.refresh.String(), e.cfg.refreshPath, e.cfg.cookieDomain, refreshExp)
 		}
+		if e.cfg.exposeAccess {
+			// Config.ExposeAccessTokenInCookieMode: the SDK stores it for
+			// getAccessToken(); without the refresh token beside it, it never
+			// sends it as a bearer token, so the cookies stay the transport.
+			h.Set(wire.HeaderAccessToken, t.access)
+		}
+		e.clearLegacyCookie(c)
 	} else {
 		h.Set(wire.HeaderAccessToken, t.access)
 		if t.refresh != nil {
@@ -246,6 +253,7 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 		// A leftover on the older cookie domain would come back as a
 		// duplicate of the next session's cookies.
 		e.clearOlderDomain(c)
+		e.clearLegacyCookie(c)
 	}
 	if method != TransferCookie {
 		h.Set(wire.HeaderAccessToken, "")
@@ -270,5 +278,18 @@ func (e *Sessions) clearOlderDomain(c *gin.Context) {
 func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
 	for _, d := range e.strays {
 		e.setCookie(c, name, "", path, d, epoch)
+	}
+}
+
+// clearLegacyCookie expires the sIdRefreshToken cookie older SDKs left,
+// when the request carries one: upgraded apps would otherwise send a dead
+// cookie with every request for as long as it was set to last.
+func (e *Sessions) clearLegacyCookie(c *gin.Context) {
+	if _, err := c.Request.Cookie(wire.LegacyIDRefreshCookie); err != nil {
+		return
+	}
+	e.setCookie(c, wire.LegacyIDRefreshCookie, "", "/", e.cfg.cookieDomain, epoch)
+	if e.cfg.cookieDomain != "" {
+		e.setCookie(c, wire.LegacyIDRefreshCookie, "", "/", "", epoch) // it may be host-only
 	}
 }

@@ -1,6 +1,6 @@
 // Package routes is the HTTP surface ginsession mounts under the API base
-// path: POST {base}/session/refresh, POST {base}/signout and
-// GET {base}/jwt/jwks.json. Each handler makes one call into the engine and
+// path: POST {base}/session/refresh, POST {base}/signout,
+// GET {base}/jwt/jwks.json and GET {base}/.well-known/openid-configuration. Each handler makes one call into the engine and
 // writes the protocol's answer (internal/wire). Apps do not call this
 // package: ginsession.Register and Sessions.Mount do.
 package routes
@@ -33,4 +33,12 @@ func Mount(r gin.IRouter, e wire.Endpoints) {
 		body, maxAge := e.JWKS(c)
 		wire.JWKS(c, body, maxAge)
 	})
+	g.GET("/.well-known/openid-configuration", func(c *gin.Context) {
+		body, maxAge := e.Discovery(c)
+		wire.PublicDocument(c, body, maxAge)
+	})
+	// Browsers of other origins read both without credentials; a preflight
+	// (a request with headers of its own) is answered too.
+	g.OPTIONS("/jwt/jwks.json", wire.PublicPreflight)
+	g.OPTIONS("/.well-known/openid-configuration", wire.PublicPreflight)
 }

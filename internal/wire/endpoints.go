@@ -21,6 +21,9 @@ type Endpoints struct {
 	// JWKS returns the public signing keys as a JWKS document and how long
 	// verifiers may cache it.
 	JWKS func(c *gin.Context) (body []byte, maxAge time.Duration)
+	// Discovery returns the OpenID discovery document (issuer, jwks_uri)
+	// and how long it may be cached.
+	Discovery func(c *gin.Context) (body []byte, maxAge time.Duration)
 	// HandleError writes the response for an error and aborts.
 	HandleError func(c *gin.Context, err error)
 }

@@ -9,6 +9,10 @@ package wire
 const (
 	AccessCookie  = "sAccessToken"
 	RefreshCookie = "sRefreshToken"
+	// LegacyIDRefreshCookie is what SDKs before the current protocol kept
+	// beside the session cookies (Path /). Nothing reads it any more; it
+	// is cleared whenever session cookies are written or cleared.
+	LegacyIDRefreshCookie = "sIdRefreshToken"
 )
 
 // Header names (docs/protocol.md §3).

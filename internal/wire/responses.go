@@ -22,8 +22,34 @@ func SignedOut(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "OK"}) }
 // JWKS answers GET {base}/jwt/jwks.json; verifiers may cache the keys for
 // maxAge.
 func JWKS(c *gin.Context, body []byte, maxAge time.Duration) {
+	PublicDocument(c, body, maxAge)
+}
+
+// PublicDocument answers a document with no secrets that any origin may
+// read without credentials (the JWKS, the OpenID discovery document):
+// Access-Control-Allow-Origin: * (never with credentials), and the cache
+// lifetime.
+func PublicDocument(c *gin.Context, body []byte, maxAge time.Duration) {
+	h := c.Writer.Header()
+	// Whatever a CORS middleware wrote for this request is replaced: the
+	// answer is the same for every origin.
+	h.Del("Access-Control-Allow-Credentials")
+	h.Set("Access-Control-Allow-Origin", "*")
 	c.Header("Cache-Control", "max-age="+strconv.Itoa(int(maxAge/time.Second))+", must-revalidate")
 	c.Data(http.StatusOK, "application/json", body)
+}
+
+// PublicPreflight answers a CORS preflight for a public document: GET from
+// any origin, without credentials.
+func PublicPreflight(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+	if req := c.GetHeader("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	}
+	h.Set("Access-Control-Max-Age", "600")
+	c.AbortWithStatus(http.StatusNoContent)
 }
 
 // Unauthorised: the session is gone or was never there; the SDK signs out.

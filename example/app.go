@@ -82,6 +82,11 @@ type Options struct {
 	// Default none: same origin only.
 	Origins []string
 
+	// ExposeAccessToken also sends the access token in cookie mode, for
+	// the SDK's getAccessToken() (ginsession.Config.ExposeAccessTokenInCookieMode).
+	// Default false.
+	ExposeAccessToken bool
+
 	// CookiePartitioned adds the Partitioned attribute to the session
 	// cookies, for a frontend embedded in an iframe on another site
 	// (ginsession.Config.CookiePartitioned). Needs Secure cookies. Default
@@ -268,6 +273,8 @@ func (a *App) init() error {
 		CookieSecure:      a.opts.CookieSecure,
 		CookiePartitioned: a.opts.CookiePartitioned,
 		MeterProvider:     a.metrics.provider,
+
+		ExposeAccessTokenInCookieMode: a.opts.ExposeAccessToken,
 	}
 	if len(a.opts.Origins) > 0 {
 		cfg.WebsiteDomain = a.opts.Origins[0]

@@ -91,3 +91,16 @@ func TestParseFlagsFrontends(t *testing.T) {
 		t.Error("NewApp accepted the pattern https://*.com")
 	}
 }
+
+func TestExposeAccessTokenFlag(t *testing.T) {
+	opts, err := parseFlags([]string{"-expose-access-token"}, func(string) string { return "" })
+	if err != nil || !opts.ExposeAccessToken {
+		t.Fatalf("%+v %v", opts, err)
+	}
+	_, base := startApp(t, Options{ExposeAccessToken: opts.ExposeAccessToken})
+	c := newClient(t, base, "cookie")
+	r := c.signUp("xavi@example.com", "xavi password")
+	if got := r.header.Get("st-access-token"); got == "" || setCookies(r.header)["sAccessToken"].Value != got {
+		t.Errorf("st-access-token %q", got)
+	}
+}

@@ -149,6 +149,7 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 	fs.StringVar(dbFlag, "db", "", "database: an SQLite file path, a postgres:// URL or a mysql:// URL for MariaDB (default $DATABASE_URL, else "+DefaultDB+")")
 	fs.DurationVar(&opts.AccessTTL, "access-ttl", time.Hour, "access-token lifetime, e.g. 5s to watch refreshes happen")
 	origins := fs.String("origins", "", "comma-separated frontend origins allowed by CORS, and patterns with one wildcard label such as https://*.app.example.com; the first is the default frontend and must be an origin; a client without Origin names its tenant in X-Tenant, which stands for the first pattern's * (default none: same origin only)")
+	fs.BoolVar(&opts.ExposeAccessToken, "expose-access-token", false, "also send the access token in cookie mode, so the frontend SDK's getAccessToken() returns it for calls to other services (page scripts can then read it)")
 	fs.BoolVar(&opts.CookiePartitioned, "cookie-partitioned", false, "add the Partitioned attribute to the session cookies, for a frontend embedded in an iframe on another site (needs Secure cookies: an https -api-domain or -cookie-secure true)")
 	fs.StringVar(&opts.APIDomain, "api-domain", "", "origin the API is reached at (default http://localhost:PORT from -addr)")
 	fs.StringVar(&opts.CookieDomain, "cookie-domain", "", "share session cookies across subdomains, e.g. .example.com (default host-only)")

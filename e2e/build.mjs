@@ -3,9 +3,10 @@
 //
 //   dist/supertokens-website.js  global `supertokens`      (supertokens-website)
 //   dist/supertokens-web-js.js   global `supertokensWebJs` (supertokens-web-js: SuperTokens + Session)
+//   dist/jose.js                 global `joseLib`          (jose: createRemoteJWKSet, jwtVerify, ...)
 //
-// The packages ship CommonJS only; esbuild turns them into IIFE bundles the
-// way the SDK's own docs build them.
+// The SDKs ship CommonJS only, jose ESM only; esbuild turns each into an
+// IIFE bundle, the way the SDK's own docs build them.
 import { build } from "esbuild";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -38,10 +39,15 @@ const bundles = [
     globalName: "supertokensWebJs",
     outfile: join(dist, "supertokens-web-js.js"),
   },
+  {
+    entryPoints: [join(here, "jose-entry.js")],
+    globalName: "joseLib",
+    outfile: join(dist, "jose.js"),
+  },
 ];
 
 const versions = {};
-for (const pkg of ["supertokens-website", "supertokens-web-js", "playwright-core", "esbuild"]) {
+for (const pkg of ["supertokens-website", "supertokens-web-js", "jose", "playwright-core", "esbuild"]) {
   versions[pkg] = require(`${pkg}/package.json`).version;
 }
 

@@ -195,7 +195,7 @@ func prerequisites(here string) []string {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		missing = append(missing, chromiumPath)
 	}
-	for _, pkg := range []string{"playwright-core", "esbuild", "supertokens-website", "supertokens-web-js"} {
+	for _, pkg := range []string{"playwright-core", "esbuild", "supertokens-website", "supertokens-web-js", "jose"} {
 		if _, err := os.Stat(filepath.Join(here, "node_modules", pkg, "package.json")); err != nil {
 			missing = append(missing, "e2e/node_modules/"+pkg)
 		}
@@ -285,6 +285,11 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 	}
 	specs = append(specs, spec{name: "embed-plain", host: "localhost", db: "embed-plain", flags: []string{
 		"-origins", pageOrigin("localhost"), "-cookie-secure", "true"}})
+	// 24: cookie mode with the access token also sent in st-access-token
+	// (for the SDK's getAccessToken()), verified by another service; the
+	// page is on another port (another origin), listed here.
+	specs = append(specs, spec{name: "expose", host: "localhost", db: "expose", flags: []string{
+		"-origins", pageOrigin("localhost"), "-expose-access-token"}})
 
 	ports := freePorts(t, len(specs)+1)
 	pagePort = ports[0]

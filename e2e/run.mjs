@@ -1551,6 +1551,161 @@ async function yourDevices(t) {
     `B: GET /api/me 401 "unauthorised" clearing its tokens, no refresh, UNAUTHORISED{sessionExpiredOrRevoked:true} (then the SDK's second, false), doesSessionExist false; A still 200`;
 }
 
+// 24. The access token in cookie mode, for another service: with
+// -expose-access-token the server also sends the access token in
+// st-access-token, so the SDK's getAccessToken() returns it (the same
+// token as the HttpOnly sAccessToken cookie); a second service in the page
+// verifies it with jose from the issuer's discovery document and JWKS,
+// which any origin may read without credentials. After expiry the SDK's
+// refresh brings a new token, verified too. The control, a cookie-mode
+// server without the flag: getAccessToken() is undefined. Header lane:
+// getAccessToken() is the SDK's st-access-token, verified the same way.
+const verify = (page, token, disc) => ev(page, ([tok, iss, uri]) => verifier.verify(tok, iss, uri), [token, disc.issuer, disc.jwks_uri]);
+
+async function discoverOK(page, api, label) {
+  const d = await ev(page, (o) => verifier.discover(o), api.origin);
+  eq(d.status, 200, `${label}: GET /auth/.well-known/openid-configuration (${d.error || js(d.body)})`);
+  const { issuer, jwks_uri: uri, id_token_signing_alg_values_supported: algs } = d.body;
+  eq(uri, issuer + "/jwt/jwks.json", `${label}: jwks_uri`);
+  check(issuer.startsWith(api.origin), `${label}: issuer ${issuer} is not on ${api.origin}`);
+  check(Array.isArray(algs) && algs.includes("ES256"), `${label}: algorithms ${js(algs)}`);
+  return d.body;
+}
+
+// publicOnWire checks the answers to the public documents since mark: `*`
+// and no credentials, and the requests carried no cookie and none of the
+// SDK's headers.
+async function publicOnWire(c, api, since, label) {
+  await c.settled();
+  const seen = c.net.slice(since).filter((e) => e.origin === api.origin);
+  eq(seen.map((e) => `${e.method} ${e.path} ${e.failed ? "failed" : e.status}`).filter((l) => !l.startsWith("GET /api/me")),
+    ["GET /auth/.well-known/openid-configuration 200", "GET /auth/jwt/jwks.json 200"], `${label}: requests on the wire`);
+  for (const e of seen.filter((e) => e.path.startsWith("/auth/"))) {
+    eq([e.respHeaders["access-control-allow-origin"], e.respHeaders["access-control-allow-credentials"]], ["*", undefined], `${label}: ${e.path} CORS answer`);
+    eq([e.cookie || "", e.headers["rid"], e.headers["authorization"]], ["", undefined, undefined], `${label}: ${e.path} sent cookie/rid/authorization`);
+  }
+}
+
+async function accessTokenHeaderLane(t) {
+  const api = t.server("main");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const { uid } = await signUp(page, api, "s24");
+  const token = value(await ev(page, () => e2e.getAccessToken()), "getAccessToken()");
+  eq(token, await ev(page, () => e2e.cookie("st-access-token")), "getAccessToken() = the SDK's st-access-token");
+  const disc = await discoverOK(page, api, "discovery");
+  const v = await verify(page, token, disc);
+  check(v.ok, `jose refused the header-mode token: ${v.code} ${v.error}`);
+  eq([v.payload.sub, v.payload.iss, v.header.alg], [uid, disc.issuer, "ES256"], "verified sub/iss/alg");
+  return `getAccessToken() = st-access-token (${token.length} chars, kid ${v.header.kid}); jose verified it (sub = user id)`;
+}
+
+async function accessTokenForOthers(t) {
+  if (t.mode !== "cookie") return accessTokenHeaderLane(t);
+  const api = t.server("expose");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+  check(await ev(page, () => verifier.secure()), "no WebCrypto on the page (not a secure context)");
+  const { uid, response } = await signUp(page, api, "s24");
+  const sent = response.headers["st-access-token"];
+  check(sent, "st-access-token not readable on the sign-up answer (cookie mode, -expose-access-token)");
+  eq(response.headers["st-refresh-token"], undefined, "st-refresh-token on the sign-up answer in cookie mode");
+  const token = value(await ev(page, () => e2e.getAccessToken()), "getAccessToken()");
+  const jarToken = () => allCookies(c).then((j) => j.find((k) => k.name === "sAccessToken"));
+  let ck = await jarToken();
+  check(ck && ck.httpOnly, `sAccessToken cookie: ${js(ck)}`);
+  check(typeof token === "string" && token.split(".").length === 3, `getAccessToken(): ${js(token)}`);
+  eq(token, ck.value, "getAccessToken() = the HttpOnly sAccessToken cookie");
+  const names = await ev(page, () => e2e.cookieNames());
+  check(names.includes("st-access-token") && !names.includes("sAccessToken") && !names.includes("st-refresh-token"), `page-readable cookies: ${names}`);
+
+  // The second service: discovery, then jose with the keys it names.
+  let m = c.mark();
+  const disc = await discoverOK(page, api, "discovery");
+  const v = await verify(page, token, disc);
+  check(v.ok, `jose refused the token: ${v.code} ${v.error}`);
+  eq([v.payload.sub, v.payload.iss, v.payload.aud, v.header.alg, v.header.typ], [uid, disc.issuer, undefined, "ES256", "JWT"], "verified sub/iss/aud/alg/typ");
+  check(typeof v.header.kid === "string" && v.header.kid !== "", `kid: ${js(v.header.kid)}`);
+  check(typeof v.payload.sessionHandle === "string" && v.payload.exp > Date.now() / 1000, `claims: ${js(v.payload)}`);
+  await publicOnWire(c, api, m, "from the page's origin");
+
+  // What jose must refuse: a changed payload, another issuer.
+  const forged = await ev(page, (tok) => verifier.tamper(tok, "sub", "someone-else"), token);
+  const vf = await verify(page, forged, disc);
+  eq([vf.ok, vf.code], [false, "ERR_JWS_SIGNATURE_VERIFICATION_FAILED"], "jose on a token with sub changed");
+  eq(await accessAccepted(t, api, forged), 401, "the API on the same changed token");
+  const vi = await verify(page, token, { ...disc, issuer: "http://evil.example.test/auth" });
+  eq([vi.ok, vi.code], [false, "ERR_JWT_CLAIM_VALIDATION_FAILED"], "jose expecting another issuer");
+
+  // The same GET through the SDK's wrapped window.fetch, for comparison
+  // (credentials: include and the SDK's headers on a URL of its apiDomain).
+  m = c.mark();
+  const viaSdk = await ev(page, (u) => verifier.viaSdkFetch(u), disc.jwks_uri);
+  await c.settled();
+  const sdkWire = c.net.slice(m).filter((e) => e.origin === api.origin).map((e) =>
+    `${e.method} ${e.path} ${e.failed || e.status} [rid ${e.headers["rid"]}, cookie ${e.cookie ? "sent" : "none"}, allow-origin ${(e.respHeaders || {})["access-control-allow-origin"]}]`);
+  t.log(`JWKS through the SDK-wrapped window.fetch: ${viaSdk.status ? "status " + viaSdk.status : "failed (" + viaSdk.error + ")"}; wire: ${sdkWire.join("; ")}; console: ${t.console.join(" | ")}`);
+
+  // From an origin not in -origins: the public documents still answer,
+  // a credentialed call to the API does not pass CORS.
+  const other = await c.context.newPage();
+  const resp = await other.goto(t.pages.other + t.pagePath);
+  check(resp && resp.ok(), `GET ${t.pages.other}${t.pagePath}`);
+  m = c.mark();
+  const discOther = await discoverOK(other, api, "from " + t.pages.other);
+  eq(discOther, disc, "the discovery document from the unlisted origin");
+  const keys = await ev(other, (u) => verifier.jwks(u), disc.jwks_uri);
+  eq(keys.status, 200, `JWKS from the unlisted origin (${keys.error || ""})`);
+  const kids = keys.body.keys.map((k) => k.kid);
+  check(kids.includes(v.header.kid), `the token's kid ${v.header.kid} not in the JWKS: ${kids}`);
+  const me = await call(other, api.origin + "/api/me", { raw: true });
+  eq(me.status, 0, `credentialed GET /api/me from ${t.pages.other} as the page sees it (${js(me.body)})`);
+  await publicOnWire(c, api, m, "from the unlisted origin");
+  const meWire = c.net.slice(m).find((e) => e.path === "/api/me");
+  check(meWire && (meWire.failed || (meWire.respHeaders && meWire.respHeaders["access-control-allow-origin"] === undefined)), `GET /api/me from the unlisted origin on the wire: ${js(meWire && meWire.respHeaders)}`);
+  const otherSecure = await ev(other, () => verifier.secure());
+  await other.close();
+
+  // Expiry: getAccessToken() refreshes, and returns the new token.
+  await waitExpiry(page, 1300);
+  m = c.mark();
+  const token2 = value(await ev(page, () => e2e.getAccessToken()), "getAccessToken() after expiry");
+  eq(await c.api(api.origin, m), ["POST /auth/session/refresh 200"], "requests on the wire for getAccessToken() after expiry");
+  check(c.net.slice(m).find((e) => e.path === "/auth/session/refresh").respHeaders["st-access-token"], "the refresh answer has no st-access-token");
+  check(typeof token2 === "string" && token2 !== token, "getAccessToken() after the refresh returned the old token");
+  ck = await jarToken();
+  eq(token2, ck.value, "getAccessToken() after the refresh = the new sAccessToken cookie");
+  const fetchesBefore = await ev(page, () => verifier.fetches());
+  const v2 = await verify(page, token2, disc);
+  check(v2.ok, `jose refused the refreshed token: ${v2.code} ${v2.error}`);
+  eq([v2.payload.sub, v2.payload.sessionHandle], [uid, v.payload.sessionHandle], "refreshed token: sub, sessionHandle");
+  check(v2.payload.iat > v.payload.iat, `refreshed token iat ${v2.payload.iat} not after ${v.payload.iat}`);
+  const fetchesAfter = await ev(page, () => verifier.fetches());
+  const vOld = await verify(page, token, disc);
+  eq([vOld.ok, vOld.code], [false, "ERR_JWT_EXPIRED"], "jose on the first token after its expiry");
+
+  // Sign-out: no token left to hand out.
+  value(await ev(page, () => e2e.signOut()), "signOut()");
+  eq(await ev(page, () => e2e.getAccessToken()), { ok: true }, "getAccessToken() after signOut()");
+  check(!(await ev(page, () => e2e.cookieNames())).includes("st-access-token"), "st-access-token left after signOut()");
+
+  // The control: cookie mode without -expose-access-token.
+  const plain = t.server("main");
+  const c2 = await t.newContext();
+  const p2 = await sdkPage(c2, t.pages.localhost + t.pagePath, { apiDomain: plain.origin, tokenTransferMethod: "cookie" });
+  const signed = await signUp(p2, plain, "s24c");
+  eq(signed.response.headers["st-access-token"], undefined, "control: st-access-token on the sign-up answer");
+  eq(await exists(p2), { ok: true, value: true }, "control: doesSessionExist()");
+  eq(await ev(p2, () => e2e.getAccessToken()), { ok: true }, "control: getAccessToken() (undefined)");
+  check((await allCookies(c2)).some((k) => k.name === "sAccessToken"), "control: no sAccessToken cookie");
+
+  return `getAccessToken() = sAccessToken cookie (${token.length} chars, kid ${v.header.kid}, ${v.header.alg}); ` +
+    `discovery → ${disc.jwks_uri}; jose verified it (sub = user id, iss ${disc.issuer}), refused sub changed (${vf.code}; API 401) and another issuer (${vi.code}); ` +
+    `from ${t.pages.other} (not listed${otherSecure ? "" : ", not a secure context: no WebCrypto"}) discovery + JWKS 200 with *, kid present, credentialed /api/me blocked by CORS; ` +
+    `after expiry getAccessToken() → refresh → new token (${token2.length} chars) = new cookie, verified with the cached JWKS (${fetchesBefore} JWKS fetch, ${fetchesAfter - fetchesBefore} more); old token ${vOld.code}; ` +
+    `signOut → undefined; control (no -expose-access-token): undefined`;
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -1575,6 +1730,7 @@ const scenarios = [
   { id: "21", name: "mobile client names its tenant", fn: mobileTenant },
   { id: "22", name: "embedded in a cross-site iframe, 3PC blocked", fn: embedded },
   { id: "23", name: "your devices: sign out the others", fn: yourDevices },
+  { id: "24", name: "access token verified by another service", fn: accessTokenForOthers, allowConsole: /other\.example\.test.* blocked by CORS policy|jwt\/jwks\.json.* blocked by CORS policy/ },
 ];
 
 // ---- runner ---------------------------------------------------------------------
@@ -1670,7 +1826,7 @@ async function main() {
     console.log(`${(s.id + " " + s.name).padEnd(46)}${cells.join("")}`);
   }
   const count = (st) => results.filter((r) => r.status === st).length;
-  console.log(`passed ${count("PASS")}, failed ${count("FAIL")}, not applicable ${count("N/A")}; wall time ${wall} s; Chromium ${chromiumVersion}; supertokens-website@${versions["supertokens-website"]}, supertokens-web-js@${versions["supertokens-web-js"]}, playwright-core@${versions["playwright-core"]}`);
+  console.log(`passed ${count("PASS")}, failed ${count("FAIL")}, not applicable ${count("N/A")}; wall time ${wall} s; Chromium ${chromiumVersion}; supertokens-website@${versions["supertokens-website"]}, supertokens-web-js@${versions["supertokens-web-js"]}, jose@${versions.jose}, playwright-core@${versions["playwright-core"]}`);
   const out = join(cfg.artifacts, "results.json");
   writeFileSync(out, JSON.stringify({ chromium: chromiumVersion, versions, accessTtlMs: TTL, wallSeconds: Number(wall), results }, null, 2) + "\n");
   console.log(`results: ${out}`);

@@ -135,6 +135,10 @@
     doesSessionExist: () => settle(sdk.doesSessionExist()),
     getUserId: () => settle(sdk.getUserId()),
     getAccessTokenPayloadSecurely: () => settle(sdk.getAccessTokenPayloadSecurely()),
+    // The access token, for calls to other services (refreshes first if it
+    // expired); undefined unless the backend sent it (header mode, or
+    // cookie mode with ExposeAccessTokenInCookieMode).
+    getAccessToken: () => settle(sdk.getAccessToken()),
     attemptRefreshingSession: () => settle(sdk.attemptRefreshingSession()),
     signOut: () => settle(sdk.signOut()),
     // invalidClaims fetches url through the SDK and parses the 403 with

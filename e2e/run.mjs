@@ -1575,13 +1575,16 @@ async function discoverOK(page, api, label) {
 // publicOnWire checks the answers to the public documents since mark: `*`
 // and no credentials, and the requests carried no cookie and none of the
 // SDK's headers.
-async function publicOnWire(c, api, since, label) {
+// publicOnWire checks the public documents' fetches without credentials:
+// listed is the CORS answer expected, [origin, "true"] for a configured
+// frontend (its usual credentialed answer), ["*", undefined] for others.
+async function publicOnWire(c, api, since, label, listed) {
   await c.settled();
   const seen = c.net.slice(since).filter((e) => e.origin === api.origin);
   eq(seen.map((e) => `${e.method} ${e.path} ${e.failed ? "failed" : e.status}`).filter((l) => !l.startsWith("GET /api/me")),
     ["GET /auth/.well-known/openid-configuration 200", "GET /auth/jwt/jwks.json 200"], `${label}: requests on the wire`);
   for (const e of seen.filter((e) => e.path.startsWith("/auth/"))) {
-    eq([e.respHeaders["access-control-allow-origin"], e.respHeaders["access-control-allow-credentials"]], ["*", undefined], `${label}: ${e.path} CORS answer`);
+    eq([e.respHeaders["access-control-allow-origin"], e.respHeaders["access-control-allow-credentials"]], listed, `${label}: ${e.path} CORS answer`);
     eq([e.cookie || "", e.headers["rid"], e.headers["authorization"]], ["", undefined, undefined], `${label}: ${e.path} sent cookie/rid/authorization`);
   }
 }
@@ -1627,7 +1630,7 @@ async function accessTokenForOthers(t) {
   eq([v.payload.sub, v.payload.iss, v.payload.aud, v.header.alg, v.header.typ], [uid, disc.issuer, undefined, "ES256", "JWT"], "verified sub/iss/aud/alg/typ");
   check(typeof v.header.kid === "string" && v.header.kid !== "", `kid: ${js(v.header.kid)}`);
   check(typeof v.payload.sessionHandle === "string" && v.payload.exp > Date.now() / 1000, `claims: ${js(v.payload)}`);
-  await publicOnWire(c, api, m, "from the page's origin");
+  await publicOnWire(c, api, m, "from the page's origin", [t.pages.localhost, "true"]);
 
   // What jose must refuse: a changed payload, another issuer.
   const forged = await ev(page, (tok) => verifier.tamper(tok, "sub", "someone-else"), token);
@@ -1637,14 +1640,17 @@ async function accessTokenForOthers(t) {
   const vi = await verify(page, token, { ...disc, issuer: "http://evil.example.test/auth" });
   eq([vi.ok, vi.code], [false, "ERR_JWT_CLAIM_VALIDATION_FAILED"], "jose expecting another issuer");
 
-  // The same GET through the SDK's wrapped window.fetch, for comparison
-  // (credentials: include and the SDK's headers on a URL of its apiDomain).
+  // The same GET through the SDK's wrapped window.fetch (credentials:
+  // include and the SDK's headers on a URL of its apiDomain).
   m = c.mark();
   const viaSdk = await ev(page, (u) => verifier.viaSdkFetch(u), disc.jwks_uri);
   await c.settled();
   const sdkWire = c.net.slice(m).filter((e) => e.origin === api.origin).map((e) =>
     `${e.method} ${e.path} ${e.failed || e.status} [rid ${e.headers["rid"]}, cookie ${e.cookie ? "sent" : "none"}, allow-origin ${(e.respHeaders || {})["access-control-allow-origin"]}]`);
   t.log(`JWKS through the SDK-wrapped window.fetch: ${viaSdk.status ? "status " + viaSdk.status : "failed (" + viaSdk.error + ")"}; wire: ${sdkWire.join("; ")}; console: ${t.console.join(" | ")}`);
+  // A listed frontend gets its own origin with credentials on the public
+  // documents too (a * would be refused for the SDK's credentialed fetch).
+  eq(viaSdk.status, 200, `JWKS through the SDK's window.fetch (wire: ${sdkWire.join("; ")})`);
 
   // From an origin not in -origins: the public documents still answer,
   // a credentialed call to the API does not pass CORS.
@@ -1660,7 +1666,7 @@ async function accessTokenForOthers(t) {
   check(kids.includes(v.header.kid), `the token's kid ${v.header.kid} not in the JWKS: ${kids}`);
   const me = await call(other, api.origin + "/api/me", { raw: true });
   eq(me.status, 0, `credentialed GET /api/me from ${t.pages.other} as the page sees it (${js(me.body)})`);
-  await publicOnWire(c, api, m, "from the unlisted origin");
+  await publicOnWire(c, api, m, "from the unlisted origin", ["*", undefined]);
   const meWire = c.net.slice(m).find((e) => e.path === "/api/me");
   check(meWire && (meWire.failed || (meWire.respHeaders && meWire.respHeaders["access-control-allow-origin"] === undefined)), `GET /api/me from the unlisted origin on the wire: ${js(meWire && meWire.respHeaders)}`);
   const otherSecure = await ev(other, () => verifier.secure());

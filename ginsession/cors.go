@@ -67,13 +67,16 @@ func (e *Sessions) CORSConfig() cors.Config {
 //	r.Use(sessions.CORS())
 //	sessions.Mount(r)
 //
-// The JWKS and the OpenID discovery document are left to their own
-// answer, Access-Control-Allow-Origin: * without credentials: they hold no
-// secrets and other origins' verifiers fetch them.
+// The JWKS and the OpenID discovery document hold no secrets and other
+// origins' verifiers fetch them: a configured frontend gets its usual
+// answer there (its origin, credentials allowed, as the SDK's fetch sends
+// credentials to its API), any other origin Access-Control-Allow-Origin: *
+// without credentials instead of a refusal.
 func (e *Sessions) CORS() gin.HandlerFunc {
 	inner := corsMiddleware(e.CORSConfig())
 	return func(c *gin.Context) {
-		if e.isPublicPath(c.Request.URL.Path) {
+		if e.isPublicPath(c.Request.URL.Path) && !e.cfg.frontends.allowsExactly(c.Request.Header.Get("Origin")) {
+			c.Writer.Header().Add("Vary", "Origin")
 			c.Next()
 			return
 		}

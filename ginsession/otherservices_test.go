@@ -78,8 +78,10 @@ func TestOpenIDDiscovery(t *testing.T) {
 }
 
 // The JWKS and the discovery document are public: any origin may read them
-// without credentials, through Sessions.CORS too, while the session routes
-// stay limited to the configured frontends.
+// without credentials, through Sessions.CORS too; a configured frontend,
+// whose SDK sends credentials to its API, gets its credentialed answer
+// (a * would make the browser refuse it). The session routes stay limited
+// to the configured frontends.
 func TestPublicDocumentsCORS(t *testing.T) {
 	r := gin.New()
 	srv := newServerFor(t, r)
@@ -90,13 +92,22 @@ func TestPublicDocumentsCORS(t *testing.T) {
 	r.Use(s.CORS())
 	s.Mount(r)
 	for _, origin := range []string{"http://localhost:3000", "https://other-service.example.org", "null"} {
+		// The configured frontend gets its credentialed answer (the SDK's
+		// fetch sends credentials to its API); any other origin *.
+		wantOrigin, wantCreds := "*", ""
+		if origin == "http://localhost:3000" {
+			wantOrigin, wantCreds = origin, "true"
+		}
 		for _, path := range []string{"/auth/jwt/jwks.json", "/auth/.well-known/openid-configuration"} {
 			got := sendRaw(t, srv, "GET", path, "", "Origin", origin)
-			if got.status != 200 || got.header.Get("Access-Control-Allow-Origin") != "*" || got.header.Get("Access-Control-Allow-Credentials") != "" {
+			if got.status != 200 || got.header.Get("Access-Control-Allow-Origin") != wantOrigin || got.header.Get("Access-Control-Allow-Credentials") != wantCreds {
 				t.Errorf("GET %s from %s: %d %v", path, origin, got.status, got.header)
 			}
-			pre := sendRaw(t, srv, "OPTIONS", path, "", "Origin", origin, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "x-trace")
-			if pre.status != 204 || pre.header.Get("Access-Control-Allow-Origin") != "*" || pre.header.Get("Access-Control-Allow-Credentials") != "" {
+			if !variesByOrigin(got.header) {
+				t.Errorf("GET %s from %s: no Vary: Origin", path, origin)
+			}
+			pre := sendRaw(t, srv, "OPTIONS", path, "", "Origin", origin, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "rid")
+			if pre.status != 204 || pre.header.Get("Access-Control-Allow-Origin") != wantOrigin || pre.header.Get("Access-Control-Allow-Credentials") != wantCreds {
 				t.Errorf("preflight %s from %s: %d %v", path, origin, pre.status, pre.header)
 			}
 		}

@@ -26,15 +26,16 @@ func JWKS(c *gin.Context, body []byte, maxAge time.Duration) {
 }
 
 // PublicDocument answers a document with no secrets that any origin may
-// read without credentials (the JWKS, the OpenID discovery document):
-// Access-Control-Allow-Origin: * (never with credentials), and the cache
-// lifetime.
+// read (the JWKS, the OpenID discovery document), with its cache lifetime.
+// A configured frontend's request has had its CORS answer from the CORS
+// middleware already (its own origin, credentials allowed: the frontend
+// SDK sends credentials with every request to its API); any other origin
+// gets Access-Control-Allow-Origin: *, never with credentials.
 func PublicDocument(c *gin.Context, body []byte, maxAge time.Duration) {
 	h := c.Writer.Header()
-	// Whatever a CORS middleware wrote for this request is replaced: the
-	// answer is the same for every origin.
-	h.Del("Access-Control-Allow-Credentials")
-	h.Set("Access-Control-Allow-Origin", "*")
+	if h.Get("Access-Control-Allow-Origin") == "" {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
 	c.Header("Cache-Control", "max-age="+strconv.Itoa(int(maxAge/time.Second))+", must-revalidate")
 	c.Data(http.StatusOK, "application/json", body)
 }

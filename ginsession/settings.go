@@ -109,8 +109,8 @@ func newSettings(cfg Config) (*settings, error) {
 	if s.basePath == "" {
 		s.basePath = "/auth"
 	}
-	if !strings.HasPrefix(s.basePath, "/") || strings.ContainsAny(s.basePath, "?#;, \t\r\n") || strings.Contains(s.basePath, "//") {
-		bad("APIBasePath", "%q must be a path starting with / without query, spaces or separators", cfg.APIBasePath)
+	if !strings.HasPrefix(s.basePath, "/") || strings.Contains(s.basePath, "//") || strings.IndexFunc(s.basePath, notPathChar) >= 0 {
+		bad("APIBasePath", "%q must be a path starting with / of letters, digits and - . _ ~ (no route parameters, escapes, query or spaces)", cfg.APIBasePath)
 	}
 	s.basePath = strings.TrimSuffix(s.basePath, "/")
 	s.refreshPath = s.basePath + "/session/refresh"
@@ -365,4 +365,16 @@ func (s *settings) resolveFrontends(cfg Config, bad func(field, format string, a
 func callWithoutRequest(getOrigin func(*http.Request) string) (answer string, panicked any) {
 	defer func() { panicked = recover() }()
 	return getOrigin(nil), nil
+}
+
+// notPathChar reports a character APIBasePath may not hold: anything but
+// the URL standard's unreserved characters and "/". Gin would read ":" and
+// "*" as route parameters (or panic), and an escape ("%20") is matched
+// decoded, so routes and the issuer built from it would disagree.
+func notPathChar(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("-._~/", r)
 }

@@ -183,6 +183,11 @@ type issued struct {
 
 // setCookie writes one session cookie with the configured attributes.
 func (e *Sessions) setCookie(c *gin.Context, name, value, path, domain string, expires time.Time) {
+	c.Writer.Header().Add("Set-Cookie", e.cookie(c, name, value, path, domain, expires).String())
+}
+
+// cookie builds a session cookie with the configured attributes.
+func (e *Sessions) cookie(c *gin.Context, name, value, path, domain string, expires time.Time) *http.Cookie {
 	ck := &http.Cookie{
 		Name:        name,
 		Value:       value,
@@ -196,7 +201,7 @@ func (e *Sessions) setCookie(c *gin.Context, name, value, path, domain string, e
 	if domain != "" && domain != HostOnly {
 		ck.Domain = domain
 	}
-	c.Writer.Header().Add("Set-Cookie", ck.String())
+	return ck
 }
 
 // writeIssued puts issued tokens on the response in the given method.
@@ -283,13 +288,27 @@ func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
 
 // clearLegacyCookie expires the sIdRefreshToken cookie older SDKs left,
 // when the request carries one: upgraded apps would otherwise send a dead
-// cookie with every request for as long as it was set to last.
+// cookie with every request for as long as it was set to last. Those SDKs'
+// servers set it on the cookie domain of their day, so it is cleared
+// host-only, on CookieDomain and on OlderCookieDomain; and never
+// Partitioned, which it never was (a partitioned clearing would not match
+// it).
 func (e *Sessions) clearLegacyCookie(c *gin.Context) {
 	if _, err := c.Request.Cookie(wire.LegacyIDRefreshCookie); err != nil {
 		return
 	}
-	e.setCookie(c, wire.LegacyIDRefreshCookie, "", "/", e.cfg.cookieDomain, epoch)
-	if e.cfg.cookieDomain != "" {
-		e.setCookie(c, wire.LegacyIDRefreshCookie, "", "/", "", epoch) // it may be host-only
+	domains := []string{"", e.cfg.cookieDomain}
+	if e.cfg.hasOlder && e.cfg.olderDomain != HostOnly {
+		domains = append(domains, e.cfg.olderDomain)
+	}
+	seen := map[string]bool{}
+	for _, d := range domains {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		ck := e.cookie(c, wire.LegacyIDRefreshCookie, "", "/", d, epoch)
+		ck.Partitioned = false
+		c.Writer.Header().Add("Set-Cookie", ck.String())
 	}
 }

@@ -45,7 +45,7 @@ func PublicDocument(c *gin.Context, body []byte, maxAge time.Duration) {
 func PublicPreflight(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+	h.Set("Access-Control-Allow-Methods", "GET")
 	if req := c.GetHeader("Access-Control-Request-Headers"); req != "" {
 		h.Set("Access-Control-Allow-Headers", req)
 	}

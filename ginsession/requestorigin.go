@@ -37,8 +37,8 @@ func (e *Sessions) frontendOf(c *gin.Context) resolvedFrontend {
 
 // frontendFor is the guard between a request and cookie decisions. Without
 // GetOrigin the request's single Origin header selects the configured
-// entry it equals or matches, in the canonical form browsers send; with GetOrigin, the function's answer does.
-// Either way only a configured entry is ever returned, with the SameSite
+// entry it equals or matches, in the canonical form browsers send; with
+// GetOrigin, the function's answer does. Either way only a configured entry is ever returned, with the SameSite
 // decided for it at construction; anything else (no Origin, two Origin
 // headers, an unlisted origin, a function answer outside the set) means
 // the default frontend. A function answer outside the set is logged, as it
@@ -46,6 +46,9 @@ func (e *Sessions) frontendOf(c *gin.Context) resolvedFrontend {
 // function's way of naming no frontend, and is not.
 func (s *settings) frontendFor(r *http.Request) resolvedFrontend {
 	def := resolvedFrontend{s.defaultFrontend, s.defaultOrigin}
+	if r == nil {
+		return def // no request (New asks GetOrigin(nil) itself)
+	}
 	if s.getOrigin == nil {
 		vals := r.Header.Values("Origin")
 		if len(vals) != 1 {

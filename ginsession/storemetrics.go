@@ -58,12 +58,7 @@ func (s *measuredStore) CreateSession(ctx context.Context, sess *store.Session) 
 func (s *measuredStore) CreateSessionLimited(ctx context.Context, sess *store.Session, now time.Time, l store.SessionLimit) ([]string, error) {
 	start := time.Now()
 	evicted, err := s.Store.CreateSessionLimited(ctx, sess, now, l)
-	// Refused at the cap is an answer, not a failure of the store.
-	if errors.Is(err, store.ErrLimit) {
-		s.done("create_session_limited", start, nil)
-	} else {
-		s.done("create_session_limited", start, err)
-	}
+	s.done("create_session_limited", start, answerIsOK(err, store.ErrLimit))
 	return evicted, err
 }
 
@@ -71,21 +66,21 @@ func (s *measuredStore) GetSession(ctx context.Context, handle string, now time.
 	start := time.Now()
 	row, err := s.Store.GetSession(ctx, handle, now)
 	// Not found is an answer, not a failure of the store.
-	s.done("get_session", start, notFoundIsOK(err))
+	s.done("get_session", start, answerIsOK(err, store.ErrNotFound))
 	return row, err
 }
 
 func (s *measuredStore) RotateSession(ctx context.Context, handle string, current []byte, r store.Rotation) (*store.Session, error) {
 	start := time.Now()
 	row, err := s.Store.RotateSession(ctx, handle, current, r)
-	s.done("rotate_session", start, conflictIsOK(err))
+	s.done("rotate_session", start, answerIsOK(err, store.ErrConflict))
 	return row, err
 }
 
 func (s *measuredStore) UpdateSession(ctx context.Context, handle string, now time.Time, fn func(*store.Session) error) error {
 	start := time.Now()
 	err := s.Store.UpdateSession(ctx, handle, now, fn)
-	s.done("update_session", start, notFoundIsOK(err))
+	s.done("update_session", start, answerIsOK(err, store.ErrNotFound))
 	return err
 }
 
@@ -113,7 +108,7 @@ func (s *measuredStore) ListUserSessions(ctx context.Context, userID string, now
 func (s *measuredStore) AddSigningKey(ctx context.Context, k *store.SigningKey) error {
 	start := time.Now()
 	err := s.Store.AddSigningKey(ctx, k)
-	s.done("add_signing_key", start, conflictIsOK(err))
+	s.done("add_signing_key", start, answerIsOK(err, store.ErrConflict))
 	return err
 }
 
@@ -145,17 +140,11 @@ func (s *measuredStore) RevocationsSince(ctx context.Context, since, now time.Ti
 	return revs, err
 }
 
-// notFoundIsOK and conflictIsOK keep the store's ordinary answers out of
-// the error outcome: only failures of the database count there.
-func notFoundIsOK(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
-func conflictIsOK(err error) error {
-	if errors.Is(err, store.ErrConflict) {
+// answerIsOK keeps the store's ordinary answers (not found, a lost race,
+// refused at the cap) out of the error outcome: only failures of the
+// database count there.
+func answerIsOK(err, answer error) error {
+	if errors.Is(err, answer) {
 		return nil
 	}
 	return err

@@ -178,8 +178,9 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	}
 	payload := claims.payload // shared with the token cache: never modified
 	if o.checkDatabase {
-		row, err := e.st.GetSession(r.Context(), claims.handle, e.cfg.now())
-		if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, e.cfg.now()) {
+		dbNow := e.cfg.now()
+		row, err := e.st.GetSession(r.Context(), claims.handle, dbNow)
+		if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, dbNow) {
 			return nil, unauthorised(true, found.method, errors.New("session revoked or past its maximum age"))
 		}
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -29,7 +30,10 @@ type createOptions struct {
 
 // WithDeviceLabel names the device in the user's list of sessions
 // ("Alice's laptop", "iPhone app"): at most 255 bytes of UTF-8 without
-// control characters, else Create returns ErrInvalidInput.
+// control characters (C0, C1, DEL) or invisible format characters (bidi
+// overrides, zero-width characters, line separators), else Create returns
+// ErrInvalidInput: those could make one label pass for another in a
+// device list.
 func WithDeviceLabel(label string) CreateOption {
 	return func(o *createOptions) { o.deviceLabel = label }
 }
@@ -49,17 +53,32 @@ func resolveCreateOptions(opts []CreateOption) (createOptions, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if l := o.deviceLabel; len(l) > maxDeviceLabelLen || !utf8.ValidString(l) || strings.ContainsFunc(l, isControl) {
-		return o, fmt.Errorf("%w: device label must be at most %d bytes of UTF-8 without control characters", ErrInvalidInput, maxDeviceLabelLen)
+	if l := o.deviceLabel; len(l) > maxDeviceLabelLen || !utf8.ValidString(l) || strings.ContainsFunc(l, unsafeInText) {
+		return o, fmt.Errorf("%w: device label must be at most %d bytes of UTF-8 without control or format characters", ErrInvalidInput, maxDeviceLabelLen)
 	}
 	return o, nil
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// isControl reports the characters of Unicode category Cc: C0, DEL and
+// C1 (U+0080-U+009F, where U+009B is a terminal's CSI).
+func isControl(r rune) bool { return unicode.Is(unicode.Cc, r) }
+
+// isInvisibleFormat reports characters that change how the text around
+// them is shown without being seen: category Cf (bidi overrides and
+// isolates such as U+202E, zero-width characters, the BOM, soft hyphens)
+// and the line and paragraph separators U+2028/U+2029. A User-Agent of
+// "Chrome\u202Eexe.rebiF" would read as another device.
+func isInvisibleFormat(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
+
+// unsafeInText reports a character stored text must not hold.
+func unsafeInText(r rune) bool { return isControl(r) || isInvisibleFormat(r) }
 
 // clientMetadata is what a request says about the device: its User-Agent
 // and (unless Config.OmitClientIP) its client IP, made storable: valid
-// UTF-8 without control characters, cut to the store's bounds. A header is
+// UTF-8 without control or invisible format characters, cut to the
+// store's bounds. A header is
 // the client's text, so anything else is replaced, never refused: a refresh
 // must not fail over a strange User-Agent.
 func (e *Sessions) clientMetadata(c *gin.Context) (userAgent, ip string) {
@@ -70,16 +89,20 @@ func (e *Sessions) clientMetadata(c *gin.Context) (userAgent, ip string) {
 	return userAgent, ip
 }
 
-// storableText returns s as valid UTF-8 without control characters, cut
-// at a character boundary to at most limit bytes.
+// storableText returns s as valid UTF-8 with control characters turned
+// into spaces (so words stay apart) and invisible format characters
+// dropped, cut at a character boundary to at most limit bytes.
 func storableText(s string, limit int) string {
 	if len(s) > limit {
 		s = s[:limit] // before the work below: a header may be megabytes
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
-		if isControl(r) {
+		switch {
+		case isControl(r):
 			return ' '
+		case isInvisibleFormat(r):
+			return -1 // dropped
 		}
 		return r
 	}, s)

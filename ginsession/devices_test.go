@@ -100,8 +100,9 @@ func TestDevices_Metadata(t *testing.T) {
 	}
 }
 
-// A User-Agent is the client's text: invalid UTF-8, control characters and
-// length are cleaned, never a reason to fail a sign-in or a refresh.
+// A User-Agent is the client's text: invalid UTF-8, control and format
+// characters and length are cleaned, never a reason to fail a sign-in or a
+// refresh.
 func TestDevices_HostileUserAgent(t *testing.T) {
 	e := newEnv(t, nil)
 	mountDevices(e)
@@ -113,8 +114,11 @@ func TestDevices_HostileUserAgent(t *testing.T) {
 	if len(got) > 512 || !strings.HasPrefix(got, "Evil\uFFFD/1.0 é") || strings.ContainsAny(got, "\t") {
 		t.Errorf("stored user agent %q (%d bytes)", got[:min(40, len(got))], len(got))
 	}
-	// A label is the app's own text: bad ones are refused (400), nothing created.
-	for _, bad := range []string{strings.Repeat("x", 256), `control\u0001`, `new\nline`} {
+	// A label is the app's own text: bad ones are refused (400), nothing
+	// created. C1 controls (U+009B is a terminal's CSI), bidi overrides and
+	// zero-width characters could make one label pass for another.
+	for _, bad := range []string{strings.Repeat("x", 256), `control\u0001`, `new\nline`,
+		`csi\u009b31m`, `Phone\u202eenohPi`, `zero\u200bwidth`, `isolate\u2066x\u2069`, `line\u2028sep`} {
 		r := c.do("POST", "/signin", `{"user":"eve","label":"`+bad+`"}`)
 		if r.status != 400 || !strings.Contains(r.message(), "device label") {
 			t.Errorf("label %q: %d %s", bad, r.status, r.raw)
@@ -122,6 +126,21 @@ func TestDevices_HostileUserAgent(t *testing.T) {
 	}
 	if n := len(devicesOf(t, c)); n != 1 {
 		t.Errorf("%d sessions after refused labels", n)
+	}
+}
+
+// C1 controls and invisible format characters (bidi overrides, isolates,
+// zero-width characters) are not stored: a User-Agent with U+202E could
+// show one device as another in "Your devices".
+func TestDevices_UserAgentFormatCharacters(t *testing.T) {
+	e := newEnv(t, nil)
+	mountDevices(e)
+	c := e.newClient("header")
+	ua := "Chrome\u009b31m on \u202eLinux\u202c\u200b\u2066x\u2069\ufeff\u00ad\u2028."
+	expectStatus(t, c.do("POST", "/signin", `{"user":"uma"}`, "User-Agent", ua), 200, "")
+	got := devicesOf(t, c)[0]["createdUA"].(string)
+	if want := "Chrome 31m on Linuxx."; got != want {
+		t.Errorf("stored user agent %+q, want %+q", got, want)
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"net/http"
+
+	"github.com/ginsession/ginsession/internal/wire"
 )
 
 // antiCSRFKeys make and check the VIA_TOKEN anti-csrf tokens
@@ -43,4 +46,59 @@ func (k antiCSRFKeys) matches(handle, got string) bool {
 		ok = subtle.ConstantTimeCompare([]byte(got), []byte(antiCSRFTokenUnder(key, handle))) == 1 || ok
 	}
 	return ok
+}
+
+// cookiesMayChange reports whether a session creation may clear or
+// replace the session cookies its request carries: it is a safe method,
+// it carries none, or it shows it came from the app's frontend as the
+// anti-CSRF mode asks — the rid header for VIA_CUSTOM_HEADER; for
+// VIA_TOKEN the anti-csrf token of one of the carried sessions, or the rid
+// header.
+//
+// A form on another site (or, under VIA_TOKEN, on a sibling subdomain) can
+// POST to an app's sign-in route with the victim's cookies attached
+// whenever they are SameSite=None (or, for a sibling, Lax), and it sends no
+// st-auth-mode, so the request counts as header mode: clearing the "other
+// method's" cookies there would let any site sign the user out, and writing
+// cookies would swap the victim into the attacker's account. The same
+// forged request to a protected route is refused by Verify.
+//
+// Under VIA_TOKEN the rid header is accepted here too, though Verify and
+// the refresh route ask for the token: a form can send neither, and a
+// frontend that lost its anti-csrf token while its HttpOnly cookies live
+// on (site data cleared on the website's domain only) could otherwise
+// never sign in again until they expire.
+func (e *Sessions) cookiesMayChange(r *http.Request) bool {
+	if safeMethod(r.Method) || !hasSessionCookies(r) {
+		return true
+	}
+	switch e.cfg.antiCSRFFor(r, AntiCSRFAuto) {
+	case AntiCSRFViaCustomHeader:
+		return r.Header.Get(wire.HeaderRID) != ""
+	case AntiCSRFViaToken:
+		if r.Header.Get(wire.HeaderRID) != "" {
+			return true
+		}
+		got := r.Header.Get(wire.HeaderAntiCSRF)
+		if got == "" {
+			return false
+		}
+		// The handles are only names here: a match proves the sender read
+		// that session's anti-csrf token, which only the app's frontend can.
+		var buf [maxMixedCandidates]string
+		access, _ := cookieValues(r, wire.AccessCookie, buf[:0], jwtShaped)
+		for _, v := range access {
+			if h, _ := peekAccess(v); h != "" && e.csrf.matches(h, got) {
+				return true
+			}
+		}
+		refresh, _ := cookieValues(r, wire.RefreshCookie, buf[:0], refreshShaped)
+		for _, v := range refresh {
+			if tok, ok := e.rk.parseRefresh(v); ok && e.csrf.matches(tok.handle, got) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package ginsession
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"unicode/utf8"
@@ -113,6 +114,18 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		BrowserSessionOnly: o.sessionOnly,
 	}
 	ctx := c.Request.Context()
+	method := e.cfg.transferMethod(c, true)
+	if method == TransferAny {
+		method = TransferHeader
+	}
+	// A request that cannot prove it came from the app must leave the
+	// cookies it carries alone (cookiesMayChange): in header mode they are
+	// kept, in cookie mode the session is refused, so a forged sign-in can
+	// neither sign the user out nor into another account.
+	mayChange := e.cookiesMayChange(c.Request)
+	if method == TransferCookie && !mayChange {
+		return nil, tryRefresh(errors.New("anti-csrf: a session cookie request without proof it came from the app cannot replace the session"))
+	}
 	// Minted before the row is stored: a token that cannot be issued (too
 	// large) must not leave a session behind.
 	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON), now)
@@ -124,13 +137,11 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if err := e.createRow(ctx, row, !impersonation); err != nil {
 		return nil, err
 	}
-	method := e.cfg.transferMethod(c, true)
-	if method == TransferAny {
-		method = TransferHeader
-	}
 	// Tokens the request carried in the other method belong to an older
-	// session: clear them so the frontend cannot mix identities.
-	if method == TransferHeader && hasSessionCookies(c.Request) {
+	// session: clear them so the frontend cannot mix identities (the
+	// header wins over a cookie anyway, so one left behind by a request
+	// without proof is harmless).
+	if method == TransferHeader && mayChange && hasSessionCookies(c.Request) {
 		e.clearCookies(c, e.cfg.cookieDomain)
 	}
 	if method == TransferCookie {

@@ -302,10 +302,13 @@ func (a *App) init() error {
 		r.Use(a.stats.count)
 	}
 	if len(a.opts.Origins) > 0 {
-		// CORS allows exactly the frontends the sessions serve.
+		// CORS allows exactly the frontends the sessions serve, on the
+		// app's own routes (the session routes carry it themselves).
 		r.Use(sessions.CORS())
 	}
-	sessions.Mount(r)
+	if err := sessions.Mount(r); err != nil {
+		return fmt.Errorf("example: %w", err)
+	}
 
 	r.POST("/signup", a.signUp)
 	r.POST("/signin", a.signIn)

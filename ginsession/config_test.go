@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/ginsession"
+	"github.com/ginsession/ginsession/store/gormstore"
 )
 
 // newWithoutPanic calls New and turns a panic into a test failure.
@@ -52,6 +53,7 @@ func TestConfig_Rejected(t *testing.T) {
 		mutate func(*ginsession.Config)
 	}{
 		{"nil Store", "Store", func(c *ginsession.Config) { c.Store = nil }},
+		{"nil *GORMStore in Store", "Store", func(c *ginsession.Config) { c.Store = (*gormstore.GORMStore)(nil) }},
 		{"missing APIDomain", "APIDomain", func(c *ginsession.Config) { c.APIDomain = "" }},
 		{"APIDomain without scheme", "APIDomain", func(c *ginsession.Config) { c.APIDomain = "api.example.com" }},
 		{"APIDomain host:port without scheme", "APIDomain", func(c *ginsession.Config) { c.APIDomain = "localhost:8080" }},
@@ -463,4 +465,28 @@ func TestConfig_CallerChangesAfterRegisterDoNothing(t *testing.T) {
 	c.signIn("user-1")
 	e.clock.Advance(30 * time.Second)
 	expectStatus(t, c.do("GET", "/api/me", ""), 200, "")
+}
+
+// A nil router is an error like any bad setting, never a panic at the first
+// route: nil itself, a nil *gin.Engine and a nil *gin.RouterGroup.
+func TestConfig_NilRouter(t *testing.T) {
+	cfg := ginsession.Config{Store: openSQLite(t), APIDomain: "https://api.example.com"}
+	var engine *gin.Engine
+	var group *gin.RouterGroup
+	for name, r := range map[string]gin.IRouter{"nil": nil, "nil *gin.Engine": engine, "nil *gin.RouterGroup": group} {
+		s, err := ginsession.Register(r, cfg)
+		if err == nil || s != nil || !strings.Contains(err.Error(), "router is nil") {
+			t.Errorf("Register(%s): %v, %v", name, s, err)
+		}
+	}
+	s, err := ginsession.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Mount(nil); err == nil || !strings.Contains(err.Error(), "router is nil") {
+		t.Errorf("Mount(nil): %v", err)
+	}
+	if err := s.Mount(gin.New()); err != nil {
+		t.Errorf("Mount(a router): %v", err)
+	}
 }

@@ -3,6 +3,7 @@ package ginsession
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -59,13 +60,12 @@ func (e *Sessions) CORSConfig() cors.Config {
 	return cfg
 }
 
-// CORS returns the CORS middleware for the configured frontends. Routes
-// must be added after it, so an app using it creates the engine with New,
-// adds the middleware, then mounts the session routes:
-//
-//	sessions, err := ginsession.New(cfg)
-//	r.Use(sessions.CORS())
-//	sessions.Mount(r)
+// CORS returns the CORS middleware for the configured frontends, for the
+// app's own routes: add it with r.Use before them (Gin applies a
+// middleware only to routes added after it). The session routes need it
+// nowhere: they carry the same answer themselves, so they answer a
+// frontend of another origin whatever order the app adds middleware in,
+// and where this middleware already answered they add nothing.
 //
 // The JWKS and the OpenID discovery document hold no secrets and other
 // origins' verifiers fetch them: a configured frontend gets its usual
@@ -114,5 +114,40 @@ func corsMiddleware(cfg cors.Config) gin.HandlerFunc {
 			c.Writer.Header().Add("Vary", "Origin")
 		}
 		inner(c)
+	}
+}
+
+// routeCORS is the CORS answer the session routes carry in their own
+// handler chains, so a frontend of another origin can refresh and sign out
+// even when the app adds CORS after Register (Gin would apply that
+// middleware to its 404 handler, so the preflight would pass, but not to
+// the routes already added, so the browser would drop the answer of the
+// POST itself). A CORS middleware that ran earlier in the chain has
+// answered already (Access-Control-Allow-Origin set, or the request
+// aborted); then this adds nothing, so the headers are never doubled. nil
+// when every frontend is the API's own origin: no browser sends a
+// cross-origin request then.
+func (e *Sessions) routeCORS() gin.HandlerFunc {
+	if !e.cfg.frontends.crossOrigin(originString(e.cfg.apiURL)) {
+		return nil
+	}
+	own := e.CORS()
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		if h.Get("Access-Control-Allow-Origin") != "" {
+			return
+		}
+		origin := c.Request.Header.Get("Origin")
+		if c.Request.Method != http.MethodOptions && !e.cfg.frontends.allowsExactly(origin) {
+			// Not a frontend (or the API's own page): no CORS answer, and
+			// no refusal either; the route's own checks decide, as they
+			// would without CORS (a forged cross-site POST meets the
+			// anti-CSRF check, not a 403 that depends on the Host header).
+			if origin != "" {
+				h.Add("Vary", "Origin")
+			}
+			return
+		}
+		own(c)
 	}
 }

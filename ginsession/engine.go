@@ -3,6 +3,7 @@ package ginsession
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -93,22 +94,33 @@ func storedSecret(ctx context.Context, st store.Store) ([]byte, error) {
 	return secret, nil
 }
 
-// Register validates cfg, creates the engine and mounts
-// POST {base}/session/refresh, POST {base}/signout and
-// GET {base}/jwt/jwks.json on r. Pass the engine itself (or a group at
-// "/"): APIBasePath is a path from the root of APIDomain, and the refresh
-// cookie's Path depends on it.
+// Register validates cfg, creates the engine and mounts its routes on r:
+// POST {base}/session/refresh, POST {base}/signout,
+// GET {base}/jwt/jwks.json and GET {base}/.well-known/openid-configuration,
+// with the CORS preflights its frontends need. Pass the engine itself (or a
+// group at "/"): APIBasePath is a path from the root of APIDomain, and the
+// refresh cookie's Path depends on it. A nil r is an error, like any bad
+// setting.
 func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
+	if isNilRouter(r) {
+		return nil, errors.New("ginsession: Register: the router is nil (pass the *gin.Engine the app serves)")
+	}
 	e, err := New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	e.Mount(r)
+	if err := e.Mount(r); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
-// Mount mounts the session routes on r under APIBasePath.
-func (e *Sessions) Mount(r gin.IRouter) {
+// Mount mounts the session routes on r under APIBasePath (the routes
+// Register lists). A nil r is an error and mounts nothing.
+func (e *Sessions) Mount(r gin.IRouter) error {
+	if isNilRouter(r) {
+		return errors.New("ginsession: Mount: the router is nil (pass the *gin.Engine the app serves)")
+	}
 	routes.Mount(r, wire.Endpoints{
 		BasePath:    e.cfg.basePath,
 		Refresh:     e.refresh,
@@ -116,7 +128,23 @@ func (e *Sessions) Mount(r gin.IRouter) {
 		JWKS:        e.jwks,
 		Discovery:   e.discovery,
 		HandleError: e.HandleError,
+		CORS:        e.routeCORS(),
 	})
+	return nil
+}
+
+// isNilRouter reports a nil interface or a typed nil pointer (a nil
+// *gin.Engine or *gin.RouterGroup), which would panic at the first route.
+func isNilRouter(r gin.IRouter) bool {
+	switch v := r.(type) {
+	case nil:
+		return true
+	case *gin.Engine:
+		return v == nil
+	case *gin.RouterGroup:
+		return v == nil
+	}
+	return false
 }
 
 // APIBasePath returns the path the session routes are mounted under.

@@ -187,6 +187,20 @@ func (fs *frontendSet) allowsExactly(origin string) bool {
 	return ok
 }
 
+// crossOrigin reports whether some frontend is not apiOrigin, so that
+// browsers send the API cross-origin requests.
+func (fs *frontendSet) crossOrigin(apiOrigin string) bool {
+	if len(fs.patterns) > 0 {
+		return true
+	}
+	for _, o := range fs.order {
+		if o != apiOrigin {
+			return true
+		}
+	}
+	return false
+}
+
 // parseFrontends parses Origins-style entries (exact origins and patterns)
 // for the CORS helper, which has no APIDomain and so no SameSite to decide.
 func parseFrontends(entries []string) (*frontendSet, error) {

@@ -147,7 +147,9 @@ func startFrontendServer(t *testing.T, mutate func(*ginsession.Config)) *fronten
 		t.Fatal(err)
 	}
 	r.Use(s.CORS())
-	s.Mount(r)
+	if err := s.Mount(r); err != nil {
+		t.Fatal(err)
+	}
 	mountSignIn(r, s)
 	r.GET("/frontend", func(c *gin.Context) { c.String(200, s.FrontendOrigin(c)) })
 	fsrv.url, fsrv.s = srv.URL, s

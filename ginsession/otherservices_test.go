@@ -90,7 +90,9 @@ func TestPublicDocumentsCORS(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Use(s.CORS())
-	s.Mount(r)
+	if err := s.Mount(r); err != nil {
+		t.Fatal(err)
+	}
 	for _, origin := range []string{"http://localhost:3000", "https://other-service.example.org", "null"} {
 		// The configured frontend gets its credentialed answer (the SDK's
 		// fetch sends credentials to its API); any other origin *.

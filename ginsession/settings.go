@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -76,6 +77,14 @@ type settings struct {
 	cacheSize      int
 }
 
+// isNilPointer reports a nil pointer inside a non-nil interface (a
+// *gormstore.GORMStore left nil by a failed Open), which would panic at the
+// first store call instead of being refused here.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
+}
+
 func newSettings(cfg Config) (*settings, error) {
 	// Slices are copied: a caller changing its Config after New changes
 	// nothing here.
@@ -96,8 +105,8 @@ func newSettings(cfg Config) (*settings, error) {
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("ginsession: Config.%s: %s", field, fmt.Sprintf(format, args...)))
 	}
-	if cfg.Store == nil {
-		bad("Store", "required (use sqlitestore.Open or postgresstore.Open)")
+	if cfg.Store == nil || isNilPointer(cfg.Store) {
+		bad("Store", "required (use sqlitestore.Open, postgresstore.Open, mysqlstore.Open or gormstore.New; a nil store was given)")
 	}
 	u, err := parseOrigin(cfg.APIDomain)
 	if err != nil {

@@ -26,4 +26,8 @@ type Endpoints struct {
 	Discovery func(c *gin.Context) (body []byte, maxAge time.Duration)
 	// HandleError writes the response for an error and aborts.
 	HandleError func(c *gin.Context, err error)
+	// CORS, when not nil, runs first on every route and answers the CORS
+	// preflights of the session routes: the engine's answer for its
+	// configured frontends.
+	CORS gin.HandlerFunc
 }

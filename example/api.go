@@ -57,7 +57,7 @@ func (a *App) addNote(c *gin.Context) {
 		Text string `json:"text"`
 	}
 	if err := readJSON(c, &in); err != nil {
-		message(c, http.StatusBadRequest, err.Error())
+		refuseBody(c, err)
 		return
 	}
 	text := strings.TrimSpace(in.Text)

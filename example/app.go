@@ -31,6 +31,10 @@
 //	POST   /auth/session/refresh, POST /auth/signout, GET /auth/jwt/jwks.json (ginsession)
 //	GET    /                           the demo page
 //
+// Every request body is limited to 64 KiB (limitBody): a larger one is
+// answered 413 {"message": "request body too large: ..."}, unread when its
+// Content-Length says so.
+//
 // The app is built by NewApp from Options, so tests can run it without flags.
 package main
 
@@ -305,6 +309,10 @@ func (a *App) init() error {
 		// CORS allows exactly the frontends the sessions serve.
 		r.Use(sessions.CORS())
 	}
+	// One limit on every request body, before any route is added (Gin
+	// applies middleware to the routes added after it), after CORS so
+	// that a browser can read the 413.
+	r.Use(limitBody)
 	sessions.Mount(r)
 
 	r.POST("/signup", a.signUp)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,7 +29,6 @@ func (user) TableName() string { return "users" }
 
 // Input limits.
 const (
-	maxBodyBytes     = 64 << 10
 	maxEmailBytes    = 254
 	minPasswordRunes = 8
 	maxPasswordBytes = 72 // bcrypt ignores (x/crypto refuses) anything longer
@@ -42,15 +40,6 @@ type credentials struct {
 	// RememberMe false asks for a session that ends with the browser
 	// session (cookies without Expires). Absent: remembered.
 	RememberMe *bool `json:"rememberMe"`
-}
-
-// readJSON decodes a bounded JSON body into v.
-func readJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("request body must be a JSON object: %v", err)
-	}
-	return nil
 }
 
 // readCredentials decodes {"email","password"}, normalises the email and
@@ -112,7 +101,7 @@ func (a *App) signUp(c *gin.Context) {
 		err = checkPasswordPolicy(in.Password)
 	}
 	if err != nil {
-		message(c, http.StatusBadRequest, err.Error())
+		refuseBody(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -151,7 +140,7 @@ func (a *App) signUp(c *gin.Context) {
 func (a *App) signIn(c *gin.Context) {
 	in, err := readCredentials(c)
 	if err != nil {
-		message(c, http.StatusBadRequest, err.Error())
+		refuseBody(c, err)
 		return
 	}
 	if len(in.Password) > maxPasswordBytes {

@@ -23,7 +23,8 @@
 // Routes:
 //
 //	POST   /signup, /signin            {"email","password"}, starts a session
-//	GET    /api/me                     the session's user id, handle and payload
+//	GET    /api/me                     the session's user id, handle and payload (the user's
+//	                                   homeFrontend), and the frontend of this request
 //	GET    /api/notes, POST /api/notes the user's notes
 //	GET    /api/sessions               the user's sessions
 //	POST   /api/sessions/revoke-others sign out every other device

@@ -28,9 +28,11 @@ const (
 	maxNotes     = 100 // GET /api/notes returns at most this many, newest first
 )
 
-// me handles GET /api/me: the caller, and the frontend the request was
-// resolved to (where the app would point links it sends, such as a
-// password reset e-mail).
+// me handles GET /api/me: the caller, and the frontend this request is for
+// (FrontendOrigin: what an answer to this request, such as a redirect after
+// sign-in, may point at). Links sent to the user (a password reset e-mail)
+// point at the user's own frontend instead, the payload's homeFrontend
+// (homeFrontend), whatever frontend a request names.
 func (a *App) me(c *gin.Context) {
 	s := ginsession.FromContext(c)
 	c.JSON(http.StatusOK, gin.H{"userId": s.UserID(), "sessionHandle": s.Handle(), "payload": s.Payload(),
@@ -57,7 +59,7 @@ func (a *App) addNote(c *gin.Context) {
 		Text string `json:"text"`
 	}
 	if err := readJSON(c, &in); err != nil {
-		message(c, http.StatusBadRequest, err.Error())
+		refuseBody(c, err)
 		return
 	}
 	text := strings.TrimSpace(in.Text)

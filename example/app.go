@@ -23,13 +23,18 @@
 // Routes:
 //
 //	POST   /signup, /signin            {"email","password"}, starts a session
-//	GET    /api/me                     the session's user id, handle and payload
+//	GET    /api/me                     the session's user id, handle and payload (the user's
+//	                                   homeFrontend), and the frontend of this request
 //	GET    /api/notes, POST /api/notes the user's notes
 //	GET    /api/sessions               the user's sessions
 //	POST   /api/sessions/revoke-others sign out every other device
 //	DELETE /api/sessions/:handle       revoke one of them
 //	POST   /auth/session/refresh, POST /auth/signout, GET /auth/jwt/jwks.json (ginsession)
 //	GET    /                           the demo page
+//
+// Every request body is limited to 64 KiB (limitBody): a larger one is
+// answered 413 {"message": "request body too large: ..."}, unread when its
+// Content-Length says so.
 //
 // The app is built by NewApp from Options, so tests can run it without flags.
 package main
@@ -306,6 +311,10 @@ func (a *App) init() error {
 		// app's own routes (the session routes carry it themselves).
 		r.Use(sessions.CORS())
 	}
+	// One limit on every request body, before any route is added (Gin
+	// applies middleware to the routes added after it), after CORS so
+	// that a browser can read the 413.
+	r.Use(limitBody)
 	if err := sessions.Mount(r); err != nil {
 		return fmt.Errorf("example: %w", err)
 	}

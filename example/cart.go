@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -43,8 +44,12 @@ func (a *App) addToCart(c *gin.Context) {
 	var in struct {
 		Item string `json:"item"`
 	}
-	if err := c.ShouldBindJSON(&in); err != nil || in.Item == "" || len(in.Item) > 100 {
-		c.JSON(http.StatusBadRequest, gin.H{"message": "want {\"item\": a name of 1-100 bytes}"})
+	switch err := readJSON(c, &in); {
+	case errors.Is(err, errBodyTooLarge):
+		refuseBody(c, err)
+		return
+	case err != nil || in.Item == "" || len(in.Item) > 100:
+		message(c, http.StatusBadRequest, `want {"item": a name of 1-100 bytes}`)
 		return
 	}
 	s := ginsession.FromContext(c)

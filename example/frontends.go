@@ -20,6 +20,10 @@ const tenantHeader = "X-Tenant"
 // forged X-Tenant ("evil.test/x", "a.b") matches nothing and gets the
 // default frontend. Outside a request (r == nil) it answers "" too, so the
 // default frontend is the first -origins entry.
+//
+// Safe for cookies and for answering the request, but still the request's
+// choice among the configured frontends: a link sent to a user is built on
+// the user's own frontend (homeFrontend), not on this.
 func tenantOrigin(origins []string) func(r *http.Request) string {
 	var pattern string
 	for _, o := range origins {

@@ -104,3 +104,72 @@ func TestExposeAccessTokenFlag(t *testing.T) {
 		t.Errorf("st-access-token %q", got)
 	}
 }
+
+// Links sent to a user point at the user's own frontend, recorded when the
+// account was signed up, whichever frontend a later request names: a
+// request with another tenant's X-Tenant (or Origin) gets that tenant as
+// the frontend it is answered for, and the user's own as homeFrontend.
+func TestHomeFrontendIsTheUsersOwn(t *testing.T) {
+	const (
+		def   = "http://localhost:3000"
+		acme  = "http://acme.apps.example.test:3000"
+		globx = "http://globex.apps.example.test:3000"
+	)
+	yes := true
+	app, base := startApp(t, Options{Origins: []string{def, "http://*.apps.example.test:3000"}, CookieSecure: &yes})
+	frontends := func(c *client, extra ...string) (request, home string) {
+		t.Helper()
+		r := c.do(http.MethodGet, "/api/me", nil, extra...)
+		wantStatus(t, "GET /api/me", r, http.StatusOK)
+		request, _ = r.body["frontend"].(string)
+		payload, _ := r.body["payload"].(map[string]any)
+		home, _ = payload["homeFrontend"].(string)
+		return request, home
+	}
+	creds := map[string]string{"email": "ann@example.com", "password": "ann password"}
+
+	// Ann signs up in acme's mobile app.
+	ann := newClient(t, base, "header")
+	wantField(t, "signup", ann.do(http.MethodPost, "/signup", creds, "X-Tenant", "acme"), "status", "OK")
+	if req, home := frontends(ann, "X-Tenant", "acme"); req != acme || home != acme {
+		t.Errorf("acme's app: frontend %q, homeFrontend %q; want both %q", req, home, acme)
+	}
+	// Her session, asked with globex's name or from globex's page.
+	for _, hdr := range [][]string{{"X-Tenant", "globex"}, {"Origin", globx}} {
+		if req, home := frontends(ann, hdr...); req != globx || home != acme {
+			t.Errorf("%s: frontend %q, homeFrontend %q; want %q and %q", hdr, req, home, globx, acme)
+		}
+	}
+	// A sign-in to her account through globex: the payload still names acme.
+	other := newClient(t, base, "header")
+	wantField(t, "signin", other.do(http.MethodPost, "/signin", creds, "X-Tenant", "globex"), "status", "OK")
+	if req, home := frontends(other, "X-Tenant", "globex"); req != globx || home != acme {
+		t.Errorf("signed in through globex: frontend %q, homeFrontend %q; want %q and %q", req, home, globx, acme)
+	}
+
+	// The link builder reads the record, not any request.
+	var u user
+	if err := app.db.Where("email = ?", "ann@example.com").Take(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	if u.Frontend != acme || app.homeFrontend(&u) != acme {
+		t.Errorf("stored frontend %q, homeFrontend %q; want %q", u.Frontend, app.homeFrontend(&u), acme)
+	}
+	// An account from before the column: the default frontend.
+	if got := app.homeFrontend(&user{}); got != def {
+		t.Errorf("homeFrontend of a user without one: %q, want %q", got, def)
+	}
+
+	// A sign-up from a browser page records its Origin; one naming no
+	// frontend records the default.
+	web := newClient(t, base, "header")
+	wantField(t, "web signup", web.do(http.MethodPost, "/signup", map[string]string{"email": "bo@example.com", "password": "bo password"}, "Origin", globx), "status", "OK")
+	if _, home := frontends(web, "X-Tenant", "acme"); home != globx {
+		t.Errorf("signed up on globex's page: homeFrontend %q", home)
+	}
+	plain := newClient(t, base, "header")
+	wantField(t, "plain signup", plain.signUp("cy@example.com", "cy password"), "status", "OK")
+	if _, home := frontends(plain, "X-Tenant", "acme"); home != def {
+		t.Errorf("signed up naming no frontend: homeFrontend %q, want %q", home, def)
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,13 +23,18 @@ type user struct {
 	Email        string    `gorm:"column:email;size:254;not null;uniqueIndex"`
 	PasswordHash string    `gorm:"column:password_hash;not null"`
 	CreatedAt    time.Time `gorm:"column:created_at;not null"`
+	// Frontend is the user's own frontend, the origin links sent to the
+	// user point at (homeFrontend): the frontend the account was signed
+	// up on, a configured one (ginsession's FrontendOrigin answers nothing
+	// else, and checks its host name: at most 253 bytes, so the origin
+	// fits in 300). "" for accounts made before the column existed.
+	Frontend string `gorm:"column:frontend;size:300;not null;default:''"`
 }
 
 func (user) TableName() string { return "users" }
 
 // Input limits.
 const (
-	maxBodyBytes     = 64 << 10
 	maxEmailBytes    = 254
 	minPasswordRunes = 8
 	maxPasswordBytes = 72 // bcrypt ignores (x/crypto refuses) anything longer
@@ -42,15 +46,6 @@ type credentials struct {
 	// RememberMe false asks for a session that ends with the browser
 	// session (cookies without Expires). Absent: remembered.
 	RememberMe *bool `json:"rememberMe"`
-}
-
-// readJSON decodes a bounded JSON body into v.
-func readJSON(c *gin.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("request body must be a JSON object: %v", err)
-	}
-	return nil
 }
 
 // readCredentials decodes {"email","password"}, normalises the email and
@@ -112,7 +107,7 @@ func (a *App) signUp(c *gin.Context) {
 		err = checkPasswordPolicy(in.Password)
 	}
 	if err != nil {
-		message(c, http.StatusBadRequest, err.Error())
+		refuseBody(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -130,7 +125,10 @@ func (a *App) signUp(c *gin.Context) {
 		a.internalError(c, "hashing a password", err)
 		return
 	}
-	u := user{ID: randomID(), Email: in.Email, PasswordHash: string(hash), CreatedAt: time.Now().UTC()}
+	// The account's frontend is the one it is signed up on: the user's own
+	// choice, for the user's own account.
+	u := user{ID: randomID(), Email: in.Email, PasswordHash: string(hash), CreatedAt: time.Now().UTC(),
+		Frontend: a.sessions.FrontendOrigin(c)}
 	// Two sign-ups racing for one email: the unique index decides, and the
 	// loser inserts nothing.
 	res := a.db.WithContext(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email"}}, DoNothing: true}).Create(&u)
@@ -151,7 +149,7 @@ func (a *App) signUp(c *gin.Context) {
 func (a *App) signIn(c *gin.Context) {
 	in, err := readCredentials(c)
 	if err != nil {
-		message(c, http.StatusBadRequest, err.Error())
+		refuseBody(c, err)
 		return
 	}
 	if len(in.Password) > maxPasswordBytes {
@@ -181,12 +179,29 @@ func (a *App) signIn(c *gin.Context) {
 	a.startSession(c, &u, in.RememberMe)
 }
 
+// homeFrontend is the origin every link the app sends u is built on (a
+// password reset or e-mail verification link, an invitation; the example
+// sends none, and shows it in the session's payload): the frontend stored
+// on u's record, else the default frontend. Never the frontend of the
+// request at hand (FrontendOrigin(c)): whoever asks for a link sent to u
+// chooses that, by an Origin or X-Tenant header, among every configured
+// frontend, and an attacker asking for a victim's reset link would choose
+// a tenant of their own. FrontendOrigin(c) is for answering the request
+// itself.
+func (a *App) homeFrontend(u *user) string {
+	if u.Frontend != "" {
+		return u.Frontend
+	}
+	return a.sessions.FrontendOrigin(nil)
+}
+
 // startSession creates a session for u (cookies or headers, as the request's
 // st-auth-mode asks) and answers with the user. ginsession records the
 // device (User-Agent, client IP) with the session; rememberMe false makes
-// it a browser-session-only one.
+// it a browser-session-only one. The payload carries u's email and home
+// frontend, from u's record.
 func (a *App) startSession(c *gin.Context, u *user, rememberMe *bool) {
-	payload := map[string]any{"email": u.Email}
+	payload := map[string]any{"email": u.Email, "homeFrontend": a.homeFrontend(u)}
 	data := map[string]any{}
 	// A visitor's anonymous cart survives sign-in.
 	carry := func(anon map[string]any) map[string]any {

@@ -45,10 +45,12 @@ func ExampleConfig_getOrigin() {
 	}
 	router.Use(sessions.CORS())
 	sessions.Mount(router)
-	// A handler building a link (a password reset e-mail, a redirect)
-	// points it at the frontend the request came from.
-	router.GET("/reset-link", func(c *gin.Context) {
-		c.String(http.StatusOK, sessions.FrontendOrigin(c)+"/reset-password")
+	// A handler answering the request itself (a redirect after sign-in)
+	// points it at the frontend the request came from. A link sent to a
+	// user (a password reset e-mail) points at the user's own frontend as
+	// the app stored it instead, whoever asks: see Sessions.FrontendOrigin.
+	router.GET("/signed-in", func(c *gin.Context) {
+		c.Redirect(http.StatusSeeOther, sessions.FrontendOrigin(c)+"/home")
 	})
 
 	for _, hdr := range []http.Header{
@@ -57,15 +59,15 @@ func ExampleConfig_getOrigin() {
 		{"X-Tenant": {"evil.test/x?"}},                   // forged: not a configured frontend
 		{"Origin": {"https://evil.test"}},                // not configured either
 	} {
-		req := httptest.NewRequest("GET", "/reset-link", nil)
+		req := httptest.NewRequest("GET", "/signed-in", nil)
 		req.Header = hdr
 		w := httptest.NewRecorder()
 		router.ServeHTTP(w, req)
-		fmt.Println(w.Code, w.Body.String())
+		fmt.Println(w.Code, w.Header().Get("Location"))
 	}
 	// Output:
-	// 200 https://acme.tenants.example.com/reset-password
-	// 200 https://globex.tenants.example.com/reset-password
-	// 200 https://www.example.com/reset-password
+	// 303 https://acme.tenants.example.com/home
+	// 303 https://globex.tenants.example.com/home
+	// 303 https://www.example.com/home
 	// 403
 }

@@ -84,9 +84,19 @@ func truncateForLog(s string) string {
 // a configured origin or matches a configured pattern (or, with
 // Config.GetOrigin, that function's answer when it is), else the default
 // frontend. It is never text the request chose that no configuration
-// allows, so handlers may build links and redirects from it (a password
-// reset link to the tenant's own site). With a nil c it returns the
-// default frontend.
+// allows, so handlers may build the answer to this request from it: a
+// redirect after sign-in, a URL in the response.
+//
+// It is still the request's choice among the configured frontends: anyone
+// can send any Origin, or any tenant header GetOrigin reads. A link sent to
+// a user by another channel (a password reset or e-mail verification link,
+// an invitation) must point at that user's own frontend as the application
+// stored it (the tenant on the user's record), never at FrontendOrigin of
+// the request that asked for it: an attacker asking for a victim's reset
+// link from a frontend they control (their own tenant under a pattern)
+// would otherwise get the victim's link pointed there.
+//
+// With a nil c it returns the default frontend.
 func (e *Sessions) FrontendOrigin(c *gin.Context) string {
 	return e.frontendOf(c).origin
 }

@@ -82,8 +82,8 @@ func (a *App) addNote(c *gin.Context) {
 	c.JSON(http.StatusCreated, n)
 }
 
-// sessionView is one entry of GET /api/sessions: one of the user's
-// devices, as ginsession records it.
+// sessionView is one entry of GET /api/sessions (and of a 409 from
+// /signin): one of the user's devices, as ginsession records it.
 type sessionView struct {
 	Handle       string `json:"handle"`
 	Current      bool   `json:"current"`      // the device making the request
@@ -107,18 +107,22 @@ func (a *App) listSessions(c *gin.Context) {
 	}
 	out := make([]sessionView, 0, len(infos))
 	for _, in := range infos {
-		out = append(out, sessionView{
-			Handle:       in.Handle,
-			Current:      in.Current,
-			CreatedAt:    rfc3339(in.CreatedAt),
-			LastActiveAt: rfc3339(in.LastActiveAt),
-			ExpiresAt:    rfc3339(in.ExpiresAt),
-			UserAgent:    in.LastUserAgent,
-			IP:           in.LastIP,
-			Remembered:   !in.BrowserSessionOnly,
-		})
+		out = append(out, viewOf(in))
 	}
 	c.JSON(http.StatusOK, gin.H{"sessions": out})
+}
+
+func viewOf(in ginsession.SessionInfo) sessionView {
+	return sessionView{
+		Handle:       in.Handle,
+		Current:      in.Current,
+		CreatedAt:    rfc3339(in.CreatedAt),
+		LastActiveAt: rfc3339(in.LastActiveAt),
+		ExpiresAt:    rfc3339(in.ExpiresAt),
+		UserAgent:    in.LastUserAgent,
+		IP:           in.LastIP,
+		Remembered:   !in.BrowserSessionOnly,
+	}
 }
 
 // revokeOthers handles POST /api/sessions/revoke-others: "sign out my other

@@ -17,12 +17,16 @@
 // -cookie-secure, -anti-csrf, -static-dir, -trusted-proxies (the reverse
 // proxies whose X-Forwarded-For is believed; default none), -listen-dsn
 // (where Postgres LISTENs for revocations: the direct server DSN behind
-// pgbouncer), -key-rotation (how long each signing key signs) and
+// pgbouncer), -key-rotation (how long each signing key signs),
+// -max-sessions and -session-limit-policy (the per-user session cap) and
 // -test-hooks (test-only endpoints, never in production).
 //
 // Routes:
 //
 //	POST   /signup, /signin            {"email","password"}, starts a session
+//	                                   (409 with the user's sessions at the cap)
+//	POST   /signin/replace             {"email","password","handle"}: signs that
+//	                                   session out, then signs in
 //	GET    /api/me                     the session's user id, handle and payload (the user's
 //	                                   homeFrontend), and the frontend of this request
 //	GET    /api/notes, POST /api/notes the user's notes
@@ -133,6 +137,15 @@ type Options struct {
 	// transaction mode, the server's direct DSN; "off" polls only.
 	// Default "": DB itself.
 	ListenDSN string
+
+	// MaxSessionsPerUser caps each user's sessions
+	// (ginsession.Config.MaxSessionsPerUser). Default 0: no cap.
+	MaxSessionsPerUser int
+
+	// SessionLimitPolicy is what a sign-in beyond MaxSessionsPerUser does
+	// (ginsession.SessionLimitRefuseNew: /signin answers 409 with the
+	// user's devices). Default ginsession.SessionLimitEvictOldest.
+	SessionLimitPolicy ginsession.SessionLimitPolicy
 
 	// KeyRotation is how long each signing key signs
 	// (ginsession.Config.KeyRotationInterval, at least a minute). Default
@@ -269,6 +282,8 @@ func (a *App) init() error {
 		APIDomain:           a.opts.APIDomain,
 		AccessTokenTTL:      a.opts.AccessTTL,
 		KeyRotationInterval: a.opts.KeyRotation,
+		MaxSessionsPerUser:  a.opts.MaxSessionsPerUser,
+		SessionLimitPolicy:  a.opts.SessionLimitPolicy,
 		Logger:              a.log,
 		Hooks:               a.stats.hooks(),
 
@@ -321,6 +336,7 @@ func (a *App) init() error {
 
 	r.POST("/signup", a.signUp)
 	r.POST("/signin", a.signIn)
+	r.POST("/signin/replace", a.signInReplacing)
 	r.GET("/cart", sessions.Verify(ginsession.Optional()), a.getCart)
 	r.POST("/cart", sessions.Verify(ginsession.Optional()), a.addToCart)
 

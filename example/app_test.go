@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/internal/mysqltest"
 	"github.com/ginsession/ginsession/internal/pgtest"
 )
@@ -788,7 +789,18 @@ func TestParseFlags(t *testing.T) {
 		t.Fatalf("-api-domain: %+v %v", opts, err)
 	}
 
+	opts, err = parseFlags([]string{"-max-sessions", "3", "-session-limit-policy", "refuse-new"}, noEnv)
+	if err != nil || opts.MaxSessionsPerUser != 3 || opts.SessionLimitPolicy != ginsession.SessionLimitRefuseNew {
+		t.Fatalf("-max-sessions, -session-limit-policy: %+v %v", opts, err)
+	}
+	opts, err = parseFlags([]string{"-session-limit-policy", "evict-oldest"}, noEnv)
+	if err != nil || opts.SessionLimitPolicy != ginsession.SessionLimitEvictOldest {
+		t.Fatalf("-session-limit-policy evict-oldest: %+v %v", opts, err)
+	}
+
 	for _, args := range [][]string{
+		{"-max-sessions", "-1"},
+		{"-session-limit-policy", "drop-newest"},
 		{"-access-ttl", "soon"},
 		{"-access-ttl", "500ms"},
 		{"-access-ttl", "-1h"},

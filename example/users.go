@@ -46,6 +46,9 @@ type credentials struct {
 	// RememberMe false asks for a session that ends with the browser
 	// session (cookies without Expires). Absent: remembered.
 	RememberMe *bool `json:"rememberMe"`
+	// Handle is, for POST /signin/replace only, the session to sign out
+	// (one of those a 409 from /signin listed).
+	Handle string `json:"handle"`
 }
 
 // readCredentials decodes {"email","password"}, normalises the email and
@@ -147,10 +150,49 @@ func (a *App) signUp(c *gin.Context) {
 // a 401: the frontend SDK reads any 401 as "session expired". The sign-up
 // password policy does not apply: a password that breaks it is just wrong.
 func (a *App) signIn(c *gin.Context) {
+	u, in, ok := a.checkCredentials(c)
+	if !ok {
+		return
+	}
+	a.startSession(c, u, in.RememberMe)
+}
+
+// signInReplacing handles POST /signin/replace {"email","password",
+// "handle","rememberMe"}: after /signin answered 409 with the user's
+// devices, it signs out the one the user picked and signs in. The password
+// is checked again, exactly as /signin does: the handle alone authorises
+// nothing (anyone who learnt one could otherwise sign the user out), and
+// it must be one of this user's sessions (else 404, whether or not it
+// exists).
+func (a *App) signInReplacing(c *gin.Context) {
+	u, in, ok := a.checkCredentials(c)
+	if !ok {
+		return
+	}
+	if in.Handle == "" {
+		message(c, http.StatusBadRequest, "handle is required")
+		return
+	}
+	revoked, err := a.sessions.RevokeUserSession(c.Request.Context(), u.ID, in.Handle)
+	if err != nil {
+		a.sessions.HandleError(c, err)
+		return
+	}
+	if !revoked {
+		message(c, http.StatusNotFound, "session not found")
+		return
+	}
+	a.startSession(c, u, in.RememberMe)
+}
+
+// checkCredentials reads {"email","password",...} and checks the password.
+// When it reports false it has answered: 400 for a malformed body, 200
+// WRONG_CREDENTIALS_ERROR for a wrong email or password.
+func (a *App) checkCredentials(c *gin.Context) (*user, credentials, bool) {
 	in, err := readCredentials(c)
 	if err != nil {
 		refuseBody(c, err)
-		return
+		return nil, in, false
 	}
 	if len(in.Password) > maxPasswordBytes {
 		// No account has such a password (sign-up refuses it), and bcrypt
@@ -158,7 +200,7 @@ func (a *App) signIn(c *gin.Context) {
 		// any tail would pass. Refused before the lookup, so the answer is
 		// the same for known and unknown emails.
 		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
-		return
+		return nil, in, false
 	}
 	var u user
 	err = a.db.WithContext(c.Request.Context()).Where("email = ?", in.Email).Take(&u).Error
@@ -167,16 +209,16 @@ func (a *App) signIn(c *gin.Context) {
 		// Spend the same time as for a known email.
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(in.Password))
 		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
-		return
+		return nil, in, false
 	case err != nil:
 		a.dbError(c, "looking up a user", err)
-		return
+		return nil, in, false
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
 		c.JSON(http.StatusOK, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
-		return
+		return nil, in, false
 	}
-	a.startSession(c, &u, in.RememberMe)
+	return &u, in, true
 }
 
 // homeFrontend is the origin every link the app sends u is built on (a
@@ -199,7 +241,10 @@ func (a *App) homeFrontend(u *user) string {
 // st-auth-mode asks) and answers with the user. ginsession records the
 // device (User-Agent, client IP) with the session; rememberMe false makes
 // it a browser-session-only one. The payload carries u's email and home
-// frontend, from u's record.
+// frontend, from u's record. At the session cap (-max-sessions with
+// -session-limit-policy refuse-new) it answers 409 with the user's devices,
+// for the user to pick one to sign out (POST /signin/replace): the caller
+// has just checked the password, so the list goes to the user it belongs to.
 func (a *App) startSession(c *gin.Context, u *user, rememberMe *bool) {
 	payload := map[string]any{"email": u.Email, "homeFrontend": a.homeFrontend(u)}
 	data := map[string]any{}
@@ -214,7 +259,17 @@ func (a *App) startSession(c *gin.Context, u *user, rememberMe *bool) {
 	if rememberMe != nil && !*rememberMe {
 		opts = append(opts, ginsession.BrowserSessionOnly())
 	}
-	if _, err := a.sessions.CreateFromAnonymous(c, u.ID, payload, carry, opts...); err != nil {
+	_, err := a.sessions.CreateFromAnonymous(c, u.ID, payload, carry, opts...)
+	var limit *ginsession.SessionLimitError
+	if errors.As(err, &limit) {
+		devices := make([]sessionView, 0, len(limit.Sessions))
+		for _, in := range limit.Sessions {
+			devices = append(devices, viewOf(in))
+		}
+		c.JSON(http.StatusConflict, gin.H{"status": "SESSION_LIMIT_ERROR", "message": "session limit reached", "sessions": devices})
+		return
+	}
+	if err != nil {
 		a.sessions.HandleError(c, err)
 		return
 	}

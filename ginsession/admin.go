@@ -60,6 +60,19 @@ func (e *Sessions) sessionEnd(created, expires time.Time) time.Time {
 	return expires
 }
 
+// storedExpiry is the expiry a session's row gets when it is created or
+// refreshed at now: RefreshTokenTTL on, or BrowserSessionIdleTimeout for a
+// browser-session-only session (nobody can reach it once the browser has
+// closed, so it must not live, nor count towards the cap, for long), never
+// after the session's absolute end.
+func (e *Sessions) storedExpiry(created, now time.Time, sessionOnly bool) time.Time {
+	ttl := e.cfg.refreshTTL
+	if sessionOnly {
+		ttl = e.cfg.browserIdle
+	}
+	return e.sessionEnd(created, now.Add(ttl))
+}
+
 // GetSessionInfo returns one session, or ErrSessionNotFound.
 func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
 	ctx = stdCtx(ctx)

@@ -108,7 +108,8 @@ type Config struct {
 	AccessTokenTTL time.Duration
 
 	// RefreshTokenTTL is the refresh-token lifetime, extended on every
-	// rotation (sliding). Default 100 days.
+	// rotation (sliding). Default 100 days. (A BrowserSessionOnly session
+	// slides by BrowserSessionIdleTimeout instead.)
 	RefreshTokenTTL time.Duration
 
 	// MaxSessionAge ends every session this long after it was created,
@@ -118,11 +119,25 @@ type Config struct {
 	// no absolute limit. Minimum 1 minute.
 	MaxSessionAge time.Duration
 
-	// MaxSessionsPerUser caps a user's live sessions. A sign-in beyond it
-	// evicts the oldest (SessionLimitEvictOldest) or is refused with
-	// ErrSessionLimit (SessionLimitRefuseNew), atomically across every
-	// instance sharing the database. Anonymous sessions each have a user of
-	// their own. Default 0: no cap.
+	// BrowserSessionIdleTimeout is how long a session created with
+	// BrowserSessionOnly lives without a refresh. Its cookies have no
+	// Expires, so once the browser closes nobody can reach it again; its
+	// row expires this long after its last refresh (each refresh slides
+	// it), so it then leaves the lists and stops counting towards
+	// MaxSessionsPerUser. An open tab refreshes when its access token has
+	// expired and it makes a request, so a tab left idle for longer is
+	// signed out. It must be longer than AccessTokenTTL and at most
+	// RefreshTokenTTL (equal: no shorter lifetime). Default 24 hours (a tab
+	// left open overnight still works), or twice AccessTokenTTL when that
+	// is longer, never more than RefreshTokenTTL.
+	BrowserSessionIdleTimeout time.Duration
+
+	// MaxSessionsPerUser caps a user's live sessions (those whose stored
+	// expiry has not passed: see BrowserSessionIdleTimeout). A sign-in
+	// beyond it evicts the oldest (SessionLimitEvictOldest) or is refused
+	// with a *SessionLimitError (SessionLimitRefuseNew), atomically across
+	// every instance sharing the database. Anonymous sessions each have a
+	// user of their own. Default 0: no cap.
 	MaxSessionsPerUser int
 
 	// SessionLimitPolicy says what a sign-in beyond MaxSessionsPerUser does.
@@ -242,6 +257,8 @@ const (
 	// SessionLimitEvictOldest revokes the user's oldest sessions to make
 	// room (the default).
 	SessionLimitEvictOldest SessionLimitPolicy = ""
-	// SessionLimitRefuseNew refuses the new session with ErrSessionLimit.
+	// SessionLimitRefuseNew refuses the new session with a
+	// *SessionLimitError (ErrSessionLimit) listing the user's sessions, so
+	// the app can offer to sign one out (RevokeUserSession) and continue.
 	SessionLimitRefuseNew SessionLimitPolicy = "refuse-new"
 )

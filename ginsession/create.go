@@ -28,7 +28,8 @@ const maxPayloadLen = 8 << 10
 // Either may be nil. Call it before writing the response body. opts name
 // the device (WithDeviceLabel) or turn "remember me" off
 // (BrowserSessionOnly). With Config.MaxSessionsPerUser, the user's oldest
-// sessions are evicted, or the session refused with ErrSessionLimit.
+// sessions are evicted, or the session refused with a *SessionLimitError
+// (ErrSessionLimit) that lists the user's sessions.
 func (e *Sessions) Create(c *gin.Context, userID string, payload, data map[string]any, opts ...CreateOption) (*Session, error) {
 	return e.create(c, userID, payload, data, nil, opts)
 }
@@ -104,7 +105,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		UserID:             userID,
 		RefreshHash:        rt.hash(),
 		RotatedAt:          now,
-		ExpiresAt:          e.sessionEnd(now, now.Add(e.cfg.refreshTTL)),
+		ExpiresAt:          e.storedExpiry(now, now, o.sessionOnly),
 		CreatedAt:          now,
 		Payload:            payloadJSON,
 		Data:               dataJSON,

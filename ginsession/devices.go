@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -43,7 +44,10 @@ func WithDeviceLabel(label string) CreateOption {
 // session (usually when it closes; browsers that restore sessions may keep
 // them). The choice is kept with the session, so refreshes write the same
 // kind of cookies. Header mode is unaffected: the frontend SDK keeps those
-// tokens itself.
+// tokens itself. On the server the session lives
+// Config.BrowserSessionIdleTimeout (default 24 hours) past its last
+// refresh instead of RefreshTokenTTL: a closed browser's session ends
+// soon, and stops counting towards Config.MaxSessionsPerUser.
 func BrowserSessionOnly() CreateOption {
 	return func(o *createOptions) { o.sessionOnly = true }
 }
@@ -163,7 +167,8 @@ func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
 
 // createRow stores a new session, under the per-user cap when one is
 // configured and capped is set; sessions the cap evicts are revoked
-// everywhere.
+// everywhere. A refusal is a *SessionLimitError listing the sessions that
+// counted.
 func (e *Sessions) createRow(ctx context.Context, row *store.Session, capped bool) error {
 	if e.cfg.maxPerUser == 0 || !capped {
 		if err := e.st.CreateSession(ctx, row); err != nil {
@@ -171,17 +176,50 @@ func (e *Sessions) createRow(ctx context.Context, row *store.Session, capped boo
 		}
 		return nil
 	}
-	evicted, err := e.st.CreateSessionLimited(ctx, row, row.CreatedAt, store.SessionLimit{
-		Max: e.cfg.maxPerUser, EvictOldest: !e.cfg.refuseOverLimit,
-	})
-	if errors.Is(err, store.ErrLimit) {
-		return ErrSessionLimit
+	limit := store.SessionLimit{Max: e.cfg.maxPerUser, EvictOldest: !e.cfg.refuseOverLimit}
+	for attempt := 0; ; attempt++ {
+		evicted, err := e.st.CreateSessionLimited(ctx, row, row.CreatedAt, limit)
+		if errors.Is(err, store.ErrLimit) {
+			refusal, cleared, err := e.limitRefusal(ctx, row.UserID, row.CreatedAt)
+			if err != nil {
+				return err
+			}
+			if cleared && attempt == 0 {
+				continue // sessions that were over held places: once more without them
+			}
+			return refusal
+		}
+		if err != nil {
+			return storageErr("creating a session", err)
+		}
+		for _, h := range evicted {
+			e.revoked(revokedLimit, h, row.UserID)
+		}
+		return nil
 	}
+}
+
+// limitRefusal reads the sessions of a user the cap refused a session to.
+// Sessions past MaxSessionAge still count in the store when their stored
+// expiry is later (rows written before MaxSessionAge was set or shortened)
+// but are over and not listed: nobody could sign them out to make room, so
+// they are deleted here, and cleared reports that a place was freed.
+func (e *Sessions) limitRefusal(ctx context.Context, userID string, now time.Time) (refusal *SessionLimitError, cleared bool, err error) {
+	rows, err := e.st.ListUserSessions(ctx, userID, now)
 	if err != nil {
-		return storageErr("creating a session", err)
+		return nil, false, storageErr("listing the sessions of a user at the session limit", err)
 	}
-	for _, h := range evicted {
-		e.revoked(revokedLimit, h, row.UserID)
+	refusal = &SessionLimitError{UserID: userID, Sessions: make([]SessionInfo, 0, len(rows))}
+	for i := range rows {
+		if !e.pastMaxAge(&rows[i], now) {
+			refusal.Sessions = append(refusal.Sessions, e.infoFromRow(&rows[i]))
+			continue
+		}
+		ok, err := e.st.DeleteSession(ctx, rows[i].Handle)
+		if err != nil {
+			return nil, false, storageErr("deleting a session past its maximum age", err)
+		}
+		cleared = cleared || ok
 	}
-	return nil
+	return refusal, cleared, nil
 }

@@ -38,8 +38,33 @@ var (
 	// ErrSessionLimit: Create refused a session because the user already
 	// has Config.MaxSessionsPerUser of them (SessionLimitRefuseNew). 409
 	// "session limit reached"; the user's other sessions are untouched.
+	// The error is a *SessionLimitError listing them.
 	ErrSessionLimit = errors.New("ginsession: session limit reached")
 )
+
+// SessionLimitError is Create's refusal under SessionLimitRefuseNew:
+// errors.Is(err, ErrSessionLimit) holds, and errors.As gives the sessions
+// that filled the user's places, so that right after the password check
+// the app can offer "sign out a device and continue". Revoke the one the
+// user picks with RevokeUserSession (after checking their credentials
+// again: a handle alone must authorise nothing) and call Create again.
+//
+// Sessions are the user's live sessions as Sessions.ListSessions gives
+// them (oldest first, none marked Current), read just after the refusal:
+// one may have ended in between, and when none is left, signing in again
+// succeeds. HandleError still answers a bare 409: the list is for the app
+// to show, and only to the user who proved who they are.
+type SessionLimitError struct {
+	UserID   string
+	Sessions []SessionInfo
+}
+
+func (e *SessionLimitError) Error() string {
+	return fmt.Sprintf("ginsession: session limit reached: the user has %d sessions", len(e.Sessions))
+}
+
+// Is makes errors.Is(err, ErrSessionLimit) true.
+func (e *SessionLimitError) Is(target error) bool { return target == ErrSessionLimit }
 
 // TheftError carries the session a theft was detected on.
 type TheftError struct {

@@ -61,6 +61,41 @@ func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, erro
 	return ok, nil
 }
 
+// RevokeUserSession is RevokeSession for one of userID's sessions only: a
+// handle that is not one of that user's live sessions revokes nothing and
+// reports false, as an unknown one does (so other users' handles cannot be
+// probed). It needs no session of the caller: it is the call that signs out
+// a device after a SessionLimitError, once the app has checked the user's
+// credentials again. The handle comes from the client, so never let it
+// authorise anything by itself.
+func (e *Sessions) RevokeUserSession(ctx context.Context, userID, handle string) (bool, error) {
+	ctx = stdCtx(ctx)
+	if !validHandle(handle) {
+		return false, nil
+	}
+	now := e.cfg.now()
+	row, err := e.st.GetSession(ctx, handle, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, storageErr("reading a session", err)
+	}
+	if row.UserID != userID {
+		return false, nil
+	}
+	// Handles are never reused, so the row deleted is the one read.
+	ok, err := e.st.DeleteSession(ctx, handle)
+	if err != nil {
+		return false, storageErr("revoking a session", err)
+	}
+	if !ok || e.pastMaxAge(row, now) {
+		return false, nil // it was over already: not a device signed out
+	}
+	e.revoked(revokedByApp, handle, userID)
+	return true, nil
+}
+
 // RevokeAllSessions deletes every session of a user and returns their
 // handles.
 func (e *Sessions) RevokeAllSessions(ctx context.Context, userID string) ([]string, error) {

@@ -100,16 +100,22 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		// Anything else (a retry in the grace window, theft, a row that is
 		// gone) is a conflict here and is decided by the read below.
 		now := e.cfg.now()
-		expires := now.Add(e.cfg.refreshTTL)
-		if !end.IsZero() && end.Before(expires) {
-			expires = end
+		// Which kind of session the token belongs to is in its row, read
+		// by the write itself: the store picks one of the two expiries.
+		expires, onlyExpires := now.Add(e.cfg.refreshTTL), now.Add(e.cfg.browserIdle)
+		if !end.IsZero() {
+			expires, onlyExpires = earliest(expires, end), earliest(onlyExpires, end)
 		}
 		row, err := e.st.RotateSession(ctx, tok.handle, h, store.Rotation{
 			NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires,
 			UserAgent: client.userAgent, IP: client.ip,
+			BrowserSessionExpiresAt: onlyExpires,
 		})
 		switch {
 		case err == nil:
+			if row.BrowserSessionOnly {
+				expires = onlyExpires
+			}
 			return &rotation{row: row, child: child, expires: expires}, nil
 		case !errors.Is(err, store.ErrConflict):
 			return nil, storageErr("rotating a refresh token", err)
@@ -139,6 +145,13 @@ func (e *Sessions) rotate(ctx context.Context, tok *refreshToken, method Transfe
 		}
 	}
 	return nil, storageErr("rotating a refresh token", errors.New("too much contention"))
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // theft revokes the session a stale refresh token belongs to. clientIP is

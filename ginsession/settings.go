@@ -53,6 +53,7 @@ type settings struct {
 	// Lifetimes and limits.
 	accessTTL, refreshTTL, grace time.Duration
 	maxAge                       time.Duration // 0: none
+	browserIdle                  time.Duration // BrowserSessionIdleTimeout, resolved
 	maxPerUser                   int           // 0: no cap
 	refuseOverLimit              bool
 	omitIP                       bool
@@ -85,6 +86,10 @@ func isNilPointer(v any) bool {
 	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
+// defaultBrowserIdle is Config.BrowserSessionIdleTimeout's default (with
+// a long AccessTokenTTL, twice that).
+const defaultBrowserIdle = 24 * time.Hour
+
 func newSettings(cfg Config) (*settings, error) {
 	// Slices are copied: a caller changing its Config after New changes
 	// nothing here.
@@ -92,7 +97,7 @@ func newSettings(cfg Config) (*settings, error) {
 		st: cfg.Store, now: cfg.Now, logger: cfg.Logger,
 		antiCSRF: cfg.AntiCSRF, transferMethod: cfg.GetTransferMethod,
 		accessTTL: cfg.AccessTokenTTL, refreshTTL: cfg.RefreshTokenTTL, grace: cfg.RefreshGracePeriod,
-		maxAge: cfg.MaxSessionAge, maxPerUser: cfg.MaxSessionsPerUser,
+		maxAge: cfg.MaxSessionAge, browserIdle: cfg.BrowserSessionIdleTimeout, maxPerUser: cfg.MaxSessionsPerUser,
 		refuseOverLimit: cfg.SessionLimitPolicy == SessionLimitRefuseNew, omitIP: cfg.OmitClientIP,
 		algorithm: cfg.SigningAlgorithm, keyRotation: cfg.KeyRotationInterval,
 		masterKey: slices.Clone(cfg.MasterKey), acceptMasterKeys: slices.Clone(cfg.AcceptMasterKeys), acceptStoredSecret: cfg.AcceptStoredSecret,
@@ -213,6 +218,18 @@ func newSettings(cfg Config) (*settings, error) {
 	}
 	if s.refreshTTL < s.accessTTL {
 		bad("RefreshTokenTTL", "%v is shorter than AccessTokenTTL %v", s.refreshTTL, s.accessTTL)
+	}
+	switch {
+	case s.browserIdle == 0:
+		s.browserIdle = min(max(defaultBrowserIdle, 2*s.accessTTL), s.refreshTTL)
+	case s.browserIdle < 0:
+		bad("BrowserSessionIdleTimeout", "%v is negative (0 for the default)", s.browserIdle)
+	case s.browserIdle <= s.accessTTL:
+		// A session that outlives no access token would be signed out
+		// at its first refresh.
+		bad("BrowserSessionIdleTimeout", "%v is not longer than AccessTokenTTL %v (0 for the default)", s.browserIdle, s.accessTTL)
+	case s.browserIdle > s.refreshTTL:
+		bad("BrowserSessionIdleTimeout", "%v is longer than RefreshTokenTTL %v, which ends every session sooner (0 for the default)", s.browserIdle, s.refreshTTL)
 	}
 
 	if s.algorithm == "" {

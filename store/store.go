@@ -88,6 +88,13 @@ type Rotation struct {
 	RotatedAt      time.Time // new RotatedAt
 	ExpiresAt      time.Time // new ExpiresAt (sliding expiry)
 	UserAgent, IP  string    // become RefreshedUserAgent and RefreshedIP
+
+	// BrowserSessionExpiresAt, when not zero, is the new ExpiresAt of a row
+	// whose BrowserSessionOnly is set (ExpiresAt is then the others'): the
+	// caller does not know which kind of session a refresh token belongs
+	// to before the write, and such a session slides by a shorter idle
+	// lifetime. Zero: ExpiresAt for every row.
+	BrowserSessionExpiresAt time.Time
 }
 
 // SigningKey is one access-token signing key. The store treats PrivateKey and
@@ -143,7 +150,8 @@ type Store interface {
 	// current and whose ExpiresAt is after r.RotatedAt: PrevRefreshHash
 	// becomes the old RefreshHash, RefreshHash becomes r.NewRefreshHash,
 	// Generation goes up by one and RotatedAt and ExpiresAt are taken from
-	// r; RefreshedUserAgent and RefreshedIP become r.UserAgent and r.IP
+	// r (ExpiresAt from r.BrowserSessionExpiresAt instead when that is set
+	// and the row is BrowserSessionOnly); RefreshedUserAgent and RefreshedIP become r.UserAgent and r.IP
 	// (DeviceLabel, the Created* fields and BrowserSessionOnly are left as
 	// they are). It returns the row as it is after the write, metadata
 	// included, except Data, which is not read (nil: a refresh has no use

@@ -71,7 +71,16 @@ func (s *GORMStore) hotSQL(kind hotKind) string {
 	case hotGet:
 		q = "SELECT " + sessionColumns + " FROM " + t + " WHERE handle = ? AND expires_at > ?"
 	case hotRotate:
-		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?, expires_at = ?," +
+		// The new expiry depends on the kind of session
+		// (store.Rotation.BrowserSessionExpiresAt), decided in the same
+		// statement. Postgres would type the bare placeholders of a CASE
+		// as text.
+		exp := "?"
+		if s.dialect == postgresDialect {
+			exp = "CAST(? AS timestamptz)"
+		}
+		q = "UPDATE " + t + " SET prev_refresh_hash = refresh_hash, refresh_hash = ?, generation = generation + 1, rotated_at = ?," +
+			" expires_at = CASE WHEN browser_session_only THEN " + exp + " ELSE " + exp + " END," +
 			" refreshed_user_agent = ?, refreshed_ip = ?" +
 			" WHERE handle = ? AND refresh_hash = ? AND expires_at > ?"
 		if s.dialect != mysqlDialect {
@@ -250,7 +259,15 @@ func (s *GORMStore) rotateThenRead(ctx context.Context, handle string, current [
 
 // rotateArgs are the arguments of the hotRotate statement.
 func rotateArgs(handle string, current []byte, r store.Rotation) []any {
-	return []any{[]byte(r.NewRefreshHash), utc(r.RotatedAt), utc(r.ExpiresAt), r.UserAgent, r.IP, handle, current, utc(r.RotatedAt)}
+	return []any{[]byte(r.NewRefreshHash), utc(r.RotatedAt), utc(sessionOnlyExpiry(r)), utc(r.ExpiresAt), r.UserAgent, r.IP, handle, current, utc(r.RotatedAt)}
+}
+
+// sessionOnlyExpiry is the new expiry of a BrowserSessionOnly row.
+func sessionOnlyExpiry(r store.Rotation) time.Time {
+	if r.BrowserSessionExpiresAt.IsZero() {
+		return r.ExpiresAt
+	}
+	return r.BrowserSessionExpiresAt
 }
 
 // queryRotated runs the hotRotate statement and completes the row
@@ -283,6 +300,9 @@ func queryRotated(ctx context.Context, st hotStmt, handle string, current []byte
 		return nil, err
 	}
 	out.CreatedAt = created.t
+	if out.BrowserSessionOnly {
+		out.ExpiresAt = utc(sessionOnlyExpiry(r))
+	}
 	return &out, nil
 }
 

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("IDsCompareExactly", func(t *testing.T) { testIDsExact(t, open(t)) })
 	t.Run("GetMissingAndExpired", func(t *testing.T) { testGetExpired(t, open(t)) })
 	t.Run("Rotate", func(t *testing.T) { testRotate(t, open(t)) })
+	t.Run("RotateBrowserSessionExpiry", func(t *testing.T) { testRotateBrowserSessionExpiry(t, open(t)) })
 	t.Run("RotateStale", func(t *testing.T) { testRotateStale(t, open(t)) })
 	t.Run("RotateMissingOrExpired", func(t *testing.T) { testRotateMissing(t, open(t)) })
 	t.Run("RotateRace", func(t *testing.T) { s := open(t); testRotateRace(t, s, s) })
@@ -453,6 +454,59 @@ func testRotate(t *testing.T, s store.Store) {
 		got.RefreshHash[0] ^= 0xff
 		got.PrevRefreshHash[0] ^= 0xff
 		checkSession(t, get(t, s, "rot"), want)
+	}
+}
+
+// testRotateBrowserSessionExpiry: Rotation.BrowserSessionExpiresAt is the
+// new expiry of a BrowserSessionOnly row, and only of one; zero leaves
+// ExpiresAt for both kinds. The returned row says what was stored, and the
+// guard is unchanged (a row whose shorter expiry has passed is not rotated).
+func testRotateBrowserSessionExpiry(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	only := newSession(t, "only", "user-1") // BrowserSessionOnly
+	kept := newSession(t, "kept", "user-1")
+	kept.BrowserSessionOnly = false
+	create(t, s, only)
+	create(t, s, kept)
+	long, short := base.Add(100*24*time.Hour), base.Add(12*time.Hour+3*time.Microsecond)
+	for _, in := range []*store.Session{only, kept} {
+		r := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base, ExpiresAt: long, BrowserSessionExpiresAt: short}
+		got, err := s.RotateSession(ctx, in.Handle, in.RefreshHash, r)
+		if err != nil {
+			t.Fatalf("RotateSession(%s): %v", in.Handle, err)
+		}
+		want := long
+		if in.BrowserSessionOnly {
+			want = short
+		}
+		if !got.ExpiresAt.Equal(want) || got.ExpiresAt.Location() != time.UTC {
+			t.Errorf("%s: RotateSession returned ExpiresAt %v, want %v in UTC", in.Handle, got.ExpiresAt, want)
+		}
+		if stored := get(t, s, in.Handle); !stored.ExpiresAt.Equal(want) {
+			t.Errorf("%s: stored ExpiresAt %v, want %v", in.Handle, stored.ExpiresAt, want)
+		}
+		in.PrevRefreshHash, in.RefreshHash = in.RefreshHash, r.NewRefreshHash
+	}
+	// Zero: ExpiresAt for a BrowserSessionOnly row too.
+	r := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(time.Hour), ExpiresAt: long.Add(time.Hour)}
+	got, err := s.RotateSession(ctx, "only", only.RefreshHash, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.ExpiresAt.Equal(r.ExpiresAt) || !get(t, s, "only").ExpiresAt.Equal(r.ExpiresAt) {
+		t.Errorf("without BrowserSessionExpiresAt: ExpiresAt %v, want %v", got.ExpiresAt, r.ExpiresAt)
+	}
+	only.RefreshHash = r.NewRefreshHash
+	// Slid back to the short expiry, the row is past it at a later
+	// rotation: a conflict, nothing written.
+	r = store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(2 * time.Hour), ExpiresAt: long, BrowserSessionExpiresAt: base.Add(3 * time.Hour)}
+	if _, err := s.RotateSession(ctx, "only", only.RefreshHash, r); err != nil {
+		t.Fatal(err)
+	}
+	only.RefreshHash = r.NewRefreshHash
+	late := store.Rotation{NewRefreshHash: randBytes(t, 32), RotatedAt: base.Add(3 * time.Hour), ExpiresAt: long, BrowserSessionExpiresAt: base.Add(4 * time.Hour)}
+	if _, err := s.RotateSession(ctx, "only", only.RefreshHash, late); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("rotating past the short expiry: %v, want ErrConflict", err)
 	}
 }
 

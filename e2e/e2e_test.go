@@ -290,6 +290,15 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 	// page is on another port (another origin), listed here.
 	specs = append(specs, spec{name: "expose", host: "localhost", db: "expose", flags: []string{
 		"-origins", pageOrigin("localhost"), "-expose-access-token"}})
+	// 25: forged sign-in forms, against Partitioned (SameSite=None) cookies
+	// from another site and VIA_TOKEN's Lax ones from a sibling. The page is
+	// the API's own: with -origins, CORS answers a form's unlisted Origin 403
+	// before any route runs.
+	specs = append(specs,
+		spec{name: "forged-partitioned", host: "localhost", db: "forged-partitioned", flags: []string{
+			"-static-dir", site, "-cookie-partitioned", "-cookie-secure", "true"}},
+		spec{name: "forged-viatoken", host: "api.example.test", db: "forged-viatoken", flags: []string{
+			"-static-dir", site, "-anti-csrf", "VIA_TOKEN"}})
 
 	ports := freePorts(t, len(specs)+1)
 	pagePort = ports[0]

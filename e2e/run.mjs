@@ -1712,6 +1712,145 @@ async function accessTokenForOthers(t) {
     `signOut → undefined; control (no -expose-access-token): undefined`;
 }
 
+// 25. Forged sign-in forms. The victim signs up through the SDK on the
+// API's own page, in cookie mode; then a hostile page (evil.html), opened
+// in a new tab of the same browser as if the victim followed a link,
+// auto-submits <form method=POST enctype=text/plain> with a JSON body, once
+// for each of /cart, /signup (the attacker's new account) and /signin (the
+// attacker's credentials). The browser attaches the victim's cookies: SameSite=None
+// (here Partitioned) ones to a top-level POST from another site
+// (evil.example.test against localhost), and, on a server with anti-CSRF
+// VIA_TOKEN, Lax ones to a POST from a sibling subdomain (evil.example.test
+// against api.example.test). No answer may write or clear a session
+// cookie (before f534592 the sign-in routes cleared both: any such site
+// could sign the user out), /cart is refused, and back on the app page the
+// same session goes on through the SDK without a new sign-in. After each
+// form but the last, cookies it changed are put back, so every route is
+// tried with the victim's cookies; after the last they are left as it left
+// them.
+const sessionCookie = (n) => /^s(Access|Refresh|IdRefresh)Token$/.test(n);
+
+// forgedForm has the hostile page, in tab, post fields as JSON to action
+// and returns the request and answer as they went over the wire.
+async function forgedForm(t, tab, action, fields) {
+  const json = JSON.stringify({ ...fields, x: "" });
+  // The one field's name is the JSON up to x's value; its value closes it.
+  const query = new URLSearchParams({ post: action, name: json.slice(0, -2), value: '"}' });
+  const answered = tab.waitForResponse((r) => r.url() === action && r.request().method() === "POST");
+  await tab.goto(t.pages.evil + "/evil.html?" + query, { waitUntil: "commit" });
+  const res = await answered;
+  const sent = await res.request().allHeaders();
+  const body = await res.text().catch((e) => String(e));
+  let said = body;
+  try {
+    const b = JSON.parse(body);
+    said = b.status || b.message;
+  } catch {}
+  const setCookie = ((await res.allHeaders())["set-cookie"] || "").split("\n").filter((l) => sessionCookie(l.split("=")[0].trim()));
+  return {
+    answer: `${res.status()} ${said}`,
+    carried: cookieValues(sent.cookie, "sAccessToken").length > 0,
+    wrote: setCookie.map((l) => l.split("=")[0].trim() + (/=\s*(;|$)|max-age=0|expires=[^;]*1970/i.test(l) ? " (cleared)" : " (set)")),
+    site: sent["sec-fetch-site"],
+    body: await res.request().postData(),
+  };
+}
+
+async function forgedForms(t) {
+  if (t.mode !== "cookie") throw new NotApplicable("header mode: the tokens are in the SDK's storage and go out only in Authorization, which no form sends; a form carries nothing of the session and its answer goes to a navigation the SDK never reads");
+  // site: the form request's Sec-Fetch-Site (Chromium sends Sec-Fetch-*
+  // only to a potentially trustworthy origin: http://localhost is one,
+  // http://api.example.test is not).
+  const setups = [
+    ["Partitioned", "another site", t.server("forged-partitioned"), "cross-site", { sameSite: "None", secure: true, partitionKey: "http://localhost" }],
+    ["VIA_TOKEN", "a sibling", t.server("forged-viatoken"), undefined, { sameSite: "Lax", secure: false, partitionKey: undefined }],
+  ];
+  // Each setup runs even when the other fails.
+  const notes = [];
+  const failed = [];
+  for (const setup of setups) {
+    try {
+      notes.push(await forgedSetup(t, ...setup));
+    } catch (e) {
+      if (!(e instanceof Fail)) throw e;
+      failed.push(e.message);
+    }
+  }
+  if (failed.length > 0) throw new Fail(failed.join(" | "));
+  return notes.join("; ");
+}
+
+async function forgedSetup(t, label, from, api, site, attrs) {
+  const c = await t.newContext();
+  const page = await sdkPage(c, api.origin + "/static" + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+  const { uid } = await signUp(page, api, "s25");
+  const handle = value(await ev(page, () => e2e.getAccessTokenPayloadSecurely()), "payload").sessionHandle;
+  const victims = async () => (await allCookies(c)).filter((k) => sessionCookie(k.name)).sort((a, b) => a.name.localeCompare(b.name));
+  const saved = await victims();
+  eq(saved.map((k) => [k.name, k.sameSite, k.secure, k.partitionKey]), ["sAccessToken", "sRefreshToken"].map((n) => [n, attrs.sameSite, attrs.secure, attrs.partitionKey]),
+    `${label}: the victim's cookies (name, SameSite, Secure, partition)`);
+  const jar = async () => {
+    const now = await victims();
+    if (js(now.map((k) => [k.name, k.value])) === js(saved.map((k) => [k.name, k.value]))) return "kept";
+    return `now [${now.map((k) => k.name + (saved.some((s) => s.name === k.name && s.value === k.value) ? "" : " (another)")).join(", ")}]`;
+  };
+
+  const w = await statsWindow(api);
+  const mallory = { email: newEmail("s25-mallory"), password: PASSWORD };
+  const forms = [["/cart", { item: "a gift from mallory" }], ["/signup", mallory], ["/signin", mallory]];
+  const got = {};
+  const want = {};
+  const tab = await c.context.newPage();
+  for (const [i, [path, fields]] of forms.entries()) {
+    const f = await forgedForm(t, tab, api.origin + path, fields);
+    check(f.carried, `${label} ${path}: the form's request carried no sAccessToken: the setup proves nothing`);
+    eq(f.site, site, `${label} ${path}: Sec-Fetch-Site of the form's request`);
+    eq(JSON.parse(f.body), { ...fields, x: "=" }, `${label} ${path}: the form's text/plain body read as JSON`);
+    got[path] = `${f.answer}; Set-Cookie [${f.wrote.join(", ")}]; the victim's cookies ${await jar()}`;
+    want[path] = `${path === "/cart" ? "401 try refresh token" : "200 OK"}; Set-Cookie []; the victim's cookies kept`;
+    if (i < forms.length - 1 && (await jar()) !== "kept") await c.context.addCookies(saved);
+  }
+  await tab.close();
+  const d = await w.delta();
+
+  // Back on the app page.
+  const m = c.mark();
+  const me = await call(page, api.origin + "/api/me");
+  const note = await call(page, api.origin + "/api/notes", { method: "POST", body: { text: "after the forged forms" } });
+  const cart = await call(page, api.origin + "/cart");
+  const after = await ev(page, () => e2e.getAccessTokenPayloadSecurely());
+  eq(
+    {
+      forms: got,
+      me: [me.status, (me.body || {}).userId === uid],
+      postNote: note.status,
+      cart: [cart.status, (cart.body || {}).cart],
+      wire: withoutExpiry(await c.api(api.origin, m)),
+      sameSession: after.ok && after.value.sessionHandle === handle,
+      unauthorisedEvents: (await events(page)).filter((e) => e.action === "UNAUTHORISED").length,
+    },
+    {
+      forms: want,
+      me: [200, true],
+      postNote: 201,
+      cart: [200, []],
+      wire: ["GET /api/me 200", "POST /api/notes 201", "GET /cart 200"],
+      sameSession: true,
+      unauthorisedEvents: 0,
+    },
+    `${label}: the forged forms and the victim's session afterwards`,
+  );
+  // What the server saw of the forms: the victim's cookie, a text/plain
+  // body from the hostile origin, none of the SDK's headers.
+  for (const [path, status] of [["/cart", 401], ["/signup", 200], ["/signin", 200]]) {
+    const l = d.last(path);
+    eq([d.count(path), d.count(path, status), l.cookieNames.includes("sAccessToken"), l.origin, l.contentType, l.rid, l.stAuthMode, l.antiCsrf],
+      [1, 1, true, t.pages.evil, "text/plain", "", "", false], `${label} ${path}: server count, status, and cookie/Origin/Content-Type/rid/st-auth-mode/anti-csrf seen`);
+  }
+  eq([d.event("revoked"), d.event("theftDetected")], [0, 0], `${label}: server revoked/theftDetected`);
+  return `${label} (SameSite=${attrs.sameSite}, forms from ${from}): /cart 401, /signup and /signin 200 with no Set-Cookie; the victim's cookies kept, same session, /api/me 200, POST 201, cart empty`;
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -1737,6 +1876,7 @@ const scenarios = [
   { id: "22", name: "embedded in a cross-site iframe, 3PC blocked", fn: embedded },
   { id: "23", name: "your devices: sign out the others", fn: yourDevices },
   { id: "24", name: "access token verified by another service", fn: accessTokenForOthers, allowConsole: /other\.example\.test.* blocked by CORS policy|jwt\/jwks\.json.* blocked by CORS policy/ },
+  { id: "25", name: "forged sign-in forms leave the session", fn: forgedForms, timeout: 120_000 },
 ];
 
 // ---- runner ---------------------------------------------------------------------

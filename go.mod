@@ -1,6 +1,6 @@
 module github.com/ginsession/ginsession
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/gin-contrib/cors v1.7.7

@@ -126,6 +126,7 @@ async function newContext(browser, t, options = {}) {
   context.on("response", (res) => {
     const e = byRequest.get(res.request());
     if (!e) return;
+    e.answeredAt = Date.now();
     e.status = res.status();
     e.respHeaders = res.headers();
     if (e.path.startsWith("/auth/") || e.path.startsWith("/api/")) {
@@ -1712,6 +1713,89 @@ async function accessTokenForOthers(t) {
     `signOut → undefined; control (no -expose-access-token): undefined`;
 }
 
+// 25. An older SDK's sIdRefreshToken beside a signed-in session. The
+// SuperTokens backends answer such a request "try refresh token" whatever
+// its access token, so the SDK refreshes once and the refresh expires the
+// cookie (the SDK's own suite checks it: cross.token_migration). First as
+// an older backend left it on the API host (host-only, HttpOnly, Path /),
+// then planted on the parent domain by a page on a sibling subdomain (the
+// API on api.example.test with host-only cookies): a copy the refresh did
+// not expire would make every call a 401 and a refresh until the SDK gives
+// up. Both lanes: the browser sends the cookie to a header-mode frontend's
+// API too.
+async function legacyIdRefreshToken(t) {
+  const notes = [];
+  // Each variant readies its plant (the sibling's page is opened
+  // beforehand), so that it is quick once the access token is fresh.
+  const variants = [
+    ["left on the API host", t.server("main"), t.pages.localhost, async (c, api) => async () => {
+      const exp = Math.floor(Date.now() / 1000) + 86400;
+      await c.context.addCookies([{ name: "sIdRefreshToken", value: "c0ffee00-older-sdk", url: api.origin + "/", httpOnly: true, sameSite: "Lax", expires: exp }]);
+    }],
+    ["planted on .example.test", t.server("tenants"), t.pages.app, async (c) => {
+      const evil = await c.context.newPage();
+      const resp = await evil.goto(t.pages.evil + "/evil.html");
+      check(resp && resp.ok(), `GET ${t.pages.evil}/evil.html: ${resp && resp.status()}`);
+      return () => evil.evaluate((line) => (document.cookie = line), "sIdRefreshToken=planted-by-a-sibling; Domain=.example.test; Path=/");
+    }],
+  ];
+  for (const [label, api, pageOrigin, prepare] of variants) {
+    const c = await t.newContext();
+    const page = await sdkPage(c, pageOrigin + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+    const { uid } = await signUp(page, api, "s25");
+    const plant = await prepare(c, api);
+    // A fresh access token, so that the first call's 401 cannot be an
+    // expiry (which would send the SDK to refresh whatever the server
+    // made of the cookie); checked below.
+    eq(await ev(page, () => e2e.attemptRefreshingSession()), { ok: true, value: true }, `${label}: attemptRefreshingSession()`);
+    await plant();
+    const { ate } = await ev(page, () => e2e.frontToken());
+    const w = await statsWindow(api);
+    const m = c.mark();
+    const r = await call(page, api.origin + "/api/me");
+    await c.settled();
+    const sent = c.net.slice(m).filter((e) => e.origin === api.origin);
+    check(sent.length > 0 && sent[0].answeredAt < ate, `${label}: the first answer came ${sent.length && sent[0].answeredAt - ate} ms after the access token expired (machine too slow?)`);
+    const legacyIn = async () => (await allCookies(c)).filter((k) => k.name === "sIdRefreshToken").map((k) => `${k.domain}${k.path}`);
+    const carried = (e) => cookieValues(e.cookie, "sIdRefreshToken").length > 0;
+    const wire = sent.map((e) => {
+      let msg = "";
+      try {
+        msg = JSON.parse(e.body).message || "";
+      } catch {}
+      return `${e.method} ${e.path} ${e.failed ? "failed" : e.status}${msg ? " " + msg : ""}${carried(e) ? " [sIdRefreshToken]" : ""}`;
+    });
+    t.log(`${label}: ${wire.join(" | ")}`);
+    const d = await w.delta();
+    eq(
+      {
+        call: [r.status, r.body && r.body.userId],
+        refreshCalls: sent.filter((e) => e.path === "/auth/session/refresh").length,
+        firstAnswer: wire[0],
+        legacyLeft: await legacyIn(),
+        serverRefreshed: d.event("refreshed"),
+      },
+      {
+        call: [200, uid],
+        refreshCalls: 1,
+        firstAnswer: "GET /api/me 401 try refresh token [sIdRefreshToken]",
+        legacyLeft: [],
+        serverRefreshed: 1,
+      },
+      `${label}: GET /api/me through the SDK`,
+    );
+    check(!carried(sent[sent.length - 1]), `${label}: the retry still carried sIdRefreshToken`);
+    // The next call needs no refresh (an expiry aside) and carries no
+    // sIdRefreshToken.
+    const m2 = c.mark();
+    eq((await call(page, api.origin + "/api/me")).status, 200, `${label}: the next GET /api/me`);
+    eq(withoutExpiry(await c.api(api.origin, m2)), ["GET /api/me 200"], `${label}: the next call on the wire`);
+    eq(c.net.slice(m2).filter((e) => e.origin === api.origin && carried(e)).length, 0, `${label}: requests carrying sIdRefreshToken afterwards`);
+    notes.push(`${label}: ${wire.join(" → ")}; gone afterwards`);
+  }
+  return notes.join("; ");
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -1737,6 +1821,7 @@ const scenarios = [
   { id: "22", name: "embedded in a cross-site iframe, 3PC blocked", fn: embedded },
   { id: "23", name: "your devices: sign out the others", fn: yourDevices },
   { id: "24", name: "access token verified by another service", fn: accessTokenForOthers, allowConsole: /other\.example\.test.* blocked by CORS policy|jwt\/jwks\.json.* blocked by CORS policy/ },
+  { id: "25", name: "legacy sIdRefreshToken: one refresh clears it", fn: legacyIdRefreshToken },
 ];
 
 // ---- runner ---------------------------------------------------------------------

@@ -251,6 +251,22 @@ func (e *Sessions) clearCookies(c *gin.Context, domain string) {
 	e.setCookie(c, wire.RefreshCookie, "", e.cfg.refreshPath, domain, epoch)
 }
 
+// expireStray expires a cookie ginsession did not set there: with
+// CookiePartitioned it is written twice, partitioned and not. A browser
+// keys a cookie by its partition too, so each form removes only its own
+// kind, and a stray can be of either: a page on a sibling subdomain sets
+// unpartitioned cookies unless it asks otherwise (and partitioned ones in
+// the partition of the site it shares with the frontend), and cookies
+// written before the option was on are unpartitioned. Where third-party
+// cookies are blocked, the unpartitioned form is refused in an embedded
+// frame; no unpartitioned cookie is sent from there either.
+func (e *Sessions) expireStray(c *gin.Context, name, path, domain string) {
+	e.setCookie(c, name, "", path, domain, epoch)
+	if e.cfg.partitioned {
+		e.expireUnpartitioned(c, name, path, domain)
+	}
+}
+
 // expireUnpartitioned writes the clearing of an unpartitioned cookie.
 func (e *Sessions) expireUnpartitioned(c *gin.Context, name, path, domain string) {
 	ck := e.cookie(c, name, "", path, domain, epoch)
@@ -281,17 +297,24 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 // domain after CookieDomain changed (docs/protocol.md §3).
 func (e *Sessions) clearOlderDomain(c *gin.Context) {
 	if e.cfg.hasOlder {
-		e.clearCookies(c, e.cfg.olderDomain)
+		e.expireStray(c, wire.AccessCookie, "/", e.cfg.olderDomain)
+		e.expireStray(c, wire.RefreshCookie, e.cfg.refreshPath, e.cfg.olderDomain)
 	}
 }
 
 // clearStrays expires the named cookie on every stray domain, so a
 // duplicate planted on a parent domain or left by an older configuration
 // stops being sent. The cookie ginsession sets (on CookieDomain) is written
-// by the caller after this.
+// by the caller after this. With CookiePartitioned that cookie is
+// partitioned, so an unpartitioned one on CookieDomain itself is a stray
+// too (planted beside it: script cannot overwrite an HttpOnly cookie, but
+// ours is in another partition), and is expired first.
 func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
+	if e.cfg.partitioned {
+		e.expireUnpartitioned(c, name, path, e.cfg.cookieDomain)
+	}
 	for _, d := range e.strays {
-		e.setCookie(c, name, "", path, d, epoch)
+		e.expireStray(c, name, path, d)
 	}
 }
 

@@ -158,6 +158,10 @@ func TestRealBrowser(t *testing.T) {
 			"twoLabel": fmt.Sprintf("http://a.b.apps.example.test:%d", pagePort),
 			// 22: the site that embeds the frontend in an iframe.
 			"portal": fmt.Sprintf("http://portal.example.test:%d", pagePort),
+			// 27: the frontend and a hostile sibling under e2e.localhost,
+			// where Chromium takes Secure cookies over http.
+			"lhApp":  fmt.Sprintf("http://app.e2e.localhost:%d", pagePort),
+			"lhEvil": fmt.Sprintf("http://evil.e2e.localhost:%d", pagePort),
 		},
 		Servers:    map[string]*server{},
 		Only:       os.Getenv("E2E_ONLY"),
@@ -285,6 +289,13 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 	}
 	specs = append(specs, spec{name: "embed-plain", host: "localhost", db: "embed-plain", flags: []string{
 		"-origins", pageOrigin("localhost"), "-cookie-secure", "true"}})
+	// 27: Partitioned cookies on an API with sibling subdomains. Every
+	// *.localhost name is a secure context (Secure cookies over http) and
+	// loopback to Chromium, and e2e.localhost is a site of its own, so
+	// evil.e2e.localhost can plant cookies for e2e.localhost. Cookie mode
+	// only.
+	specs = append(specs, spec{name: "partitioned-sibling", host: "api.e2e.localhost", db: "partitioned-sibling", flags: []string{
+		"-origins", pageOrigin("app.e2e.localhost"), "-cookie-partitioned", "-cookie-secure", "true"}})
 	// 24: cookie mode with the access token also sent in st-access-token
 	// (for the SDK's getAccessToken()), verified by another service; the
 	// page is on another port (another origin), listed here.

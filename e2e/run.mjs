@@ -126,6 +126,7 @@ async function newContext(browser, t, options = {}) {
   context.on("response", (res) => {
     const e = byRequest.get(res.request());
     if (!e) return;
+    e.answeredAt = Date.now();
     e.status = res.status();
     e.respHeaders = res.headers();
     if (e.path.startsWith("/auth/") || e.path.startsWith("/api/")) {
@@ -297,14 +298,14 @@ function outsider(server) {
   };
 }
 
-// plantFromSibling opens the hostile page on evil.example.test in the
-// victim's browser (as if the victim followed a link there); it plants each
-// cookie line with document.cookie.
-async function plantFromSibling(t, c, lines) {
+// plantFromSibling opens the hostile page on evil.example.test (or on
+// origin) in the victim's browser (as if the victim followed a link
+// there); it plants each cookie line with document.cookie.
+async function plantFromSibling(t, c, lines, origin = t.pages.evil) {
   const page = await c.context.newPage();
-  const url = t.pages.evil + "/evil.html?" + lines.map((l) => "plant=" + encodeURIComponent(l)).join("&");
+  const url = origin + "/evil.html?" + lines.map((l) => "plant=" + encodeURIComponent(l)).join("&");
   const resp = await page.goto(url);
-  check(resp && resp.ok(), `GET ${t.pages.evil}/evil.html: ${resp && resp.status()}`);
+  check(resp && resp.ok(), `GET ${origin}/evil.html: ${resp && resp.status()}`);
   await page.waitForFunction(() => window.evil && window.evil.done);
   await page.close();
 }
@@ -1851,6 +1852,161 @@ async function forgedSetup(t, label, from, api, site, attrs) {
   return `${label} (SameSite=${attrs.sameSite}, forms from ${from}): /cart 401, /signup and /signin 200 with no Set-Cookie; the victim's cookies kept, same session, /api/me 200, POST 201, cart empty`;
 }
 
+// 26. An older SDK's sIdRefreshToken beside a signed-in session. The
+// SuperTokens backends answer such a request "try refresh token" whatever
+// its access token, so the SDK refreshes once and the refresh expires the
+// cookie (the SDK's own suite checks it: cross.token_migration). First as
+// an older backend left it on the API host (host-only, HttpOnly, Path /),
+// then planted on the parent domain by a page on a sibling subdomain (the
+// API on api.example.test with host-only cookies): a copy the refresh did
+// not expire would make every call a 401 and a refresh until the SDK gives
+// up. Both lanes: the browser sends the cookie to a header-mode frontend's
+// API too.
+async function legacyIdRefreshToken(t) {
+  const notes = [];
+  // Each variant readies its plant (the sibling's page is opened
+  // beforehand), so that it is quick once the access token is fresh.
+  const variants = [
+    ["left on the API host", t.server("main"), t.pages.localhost, async (c, api) => async () => {
+      const exp = Math.floor(Date.now() / 1000) + 86400;
+      await c.context.addCookies([{ name: "sIdRefreshToken", value: "c0ffee00-older-sdk", url: api.origin + "/", httpOnly: true, sameSite: "Lax", expires: exp }]);
+    }],
+    ["planted on .example.test", t.server("tenants"), t.pages.app, async (c) => {
+      const evil = await c.context.newPage();
+      const resp = await evil.goto(t.pages.evil + "/evil.html");
+      check(resp && resp.ok(), `GET ${t.pages.evil}/evil.html: ${resp && resp.status()}`);
+      return () => evil.evaluate((line) => (document.cookie = line), "sIdRefreshToken=planted-by-a-sibling; Domain=.example.test; Path=/");
+    }],
+  ];
+  for (const [label, api, pageOrigin, prepare] of variants) {
+    const c = await t.newContext();
+    const page = await sdkPage(c, pageOrigin + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+    const { uid } = await signUp(page, api, "s26");
+    const plant = await prepare(c, api);
+    // A fresh access token, so that the first call's 401 cannot be an
+    // expiry (which would send the SDK to refresh whatever the server
+    // made of the cookie); checked below.
+    eq(await ev(page, () => e2e.attemptRefreshingSession()), { ok: true, value: true }, `${label}: attemptRefreshingSession()`);
+    await plant();
+    const { ate } = await ev(page, () => e2e.frontToken());
+    const w = await statsWindow(api);
+    const m = c.mark();
+    const r = await call(page, api.origin + "/api/me");
+    await c.settled();
+    const sent = c.net.slice(m).filter((e) => e.origin === api.origin);
+    check(sent.length > 0 && sent[0].answeredAt < ate, `${label}: the first answer came ${sent.length && sent[0].answeredAt - ate} ms after the access token expired (machine too slow?)`);
+    const legacyIn = async () => (await allCookies(c)).filter((k) => k.name === "sIdRefreshToken").map((k) => `${k.domain}${k.path}`);
+    const carried = (e) => cookieValues(e.cookie, "sIdRefreshToken").length > 0;
+    const wire = sent.map((e) => {
+      let msg = "";
+      try {
+        msg = JSON.parse(e.body).message || "";
+      } catch {}
+      return `${e.method} ${e.path} ${e.failed ? "failed" : e.status}${msg ? " " + msg : ""}${carried(e) ? " [sIdRefreshToken]" : ""}`;
+    });
+    t.log(`${label}: ${wire.join(" | ")}`);
+    const d = await w.delta();
+    eq(
+      {
+        call: [r.status, r.body && r.body.userId],
+        refreshCalls: sent.filter((e) => e.path === "/auth/session/refresh").length,
+        firstAnswer: wire[0],
+        legacyLeft: await legacyIn(),
+        serverRefreshed: d.event("refreshed"),
+      },
+      {
+        call: [200, uid],
+        refreshCalls: 1,
+        firstAnswer: "GET /api/me 401 try refresh token [sIdRefreshToken]",
+        legacyLeft: [],
+        serverRefreshed: 1,
+      },
+      `${label}: GET /api/me through the SDK`,
+    );
+    check(!carried(sent[sent.length - 1]), `${label}: the retry still carried sIdRefreshToken`);
+    // The next call needs no refresh (an expiry aside) and carries no
+    // sIdRefreshToken.
+    const m2 = c.mark();
+    eq((await call(page, api.origin + "/api/me")).status, 200, `${label}: the next GET /api/me`);
+    eq(withoutExpiry(await c.api(api.origin, m2)), ["GET /api/me 200"], `${label}: the next call on the wire`);
+    eq(c.net.slice(m2).filter((e) => e.origin === api.origin && carried(e)).length, 0, `${label}: requests carrying sIdRefreshToken afterwards`);
+    notes.push(`${label}: ${wire.join(" → ")}; gone afterwards`);
+  }
+  return notes.join("; ");
+}
+
+// 27. Partitioned cookies against unpartitioned strays. The API
+// (api.e2e.localhost, -cookie-partitioned) writes every session cookie
+// Partitioned. A page on the sibling evil.e2e.localhost plants user B's
+// access token and a junk refresh token on the parent domain,
+// unpartitioned, as document.cookie does by default. A's page
+// (app.e2e.localhost) is top-level, first-party: the browser sends A's
+// partitioned cookie and the planted one, the server answers "try refresh
+// token" (two sessions), and the refresh has to expire the plant. A
+// browser keys a cookie by its partition too, so a partitioned clearing
+// cannot: every call would then be a 401 and a refresh until the SDK gives
+// up (maxRetryAttemptsForSessionRefresh: 10). The control plants the same
+// cookies Partitioned, into the partition of the site both pages share
+// (the top-level site is the partition key: e2e.localhost for both).
+async function partitionedStrays(t) {
+  if (t.mode !== "cookie") throw new NotApplicable("cookie tossing needs session cookies; header mode sends no cookie to the API");
+  const api = t.server("partitioned-sibling");
+  const b = outsider(api);
+  const signedB = await b.send("POST", "/signup", { email: newEmail("s27b"), password: PASSWORD });
+  eq([signedB.status, signedB.body.status], [200, "OK"], "B's sign-up");
+  const tokB = b.jar.get("sAccessToken");
+  check(tokB, "B got no sAccessToken");
+  const notes = [];
+  // The control first: it passes whether or not clearings are written
+  // unpartitioned too.
+  for (const [label, attrs] of [["partitioned plant (control)", "; Secure; SameSite=None; Partitioned"], ["unpartitioned plant", ""]]) {
+    const c = await t.newContext();
+    const page = await sdkPage(c, t.pages.lhApp + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+    const A = await signUp(page, api, "s27a");
+    const who = (v) => (v === tokB ? "B" : v === "x" ? "junk" : "A");
+    const jar = async () =>
+      (await allCookies(c))
+        .filter((k) => k.name === "sAccessToken" || k.name === "sRefreshToken")
+        .map((k) => `${k.name}=${who(k.value)}@${k.domain}${k.partitionKey ? " partitioned" : ""}`)
+        .sort();
+    eq(await jar(), ["sAccessToken=A@api.e2e.localhost partitioned", "sRefreshToken=A@api.e2e.localhost partitioned"], `${label}: A's cookies`);
+    // The raw Set-Cookie lines and the cookies Chromium refused.
+    const cdp = await c.context.newCDPSession(page);
+    const setCookies = [];
+    const refused = [];
+    cdp.on("Network.responseReceivedExtraInfo", (e) => {
+      for (const bc of e.blockedCookies || []) refused.push(`${bc.cookieLine}: ${bc.blockedReasons.join("+")}`);
+      for (const [k, v] of Object.entries(e.headers || {})) if (k.toLowerCase() === "set-cookie") setCookies.push(...v.split("\n"));
+    });
+    await cdp.send("Network.enable");
+    await plantFromSibling(t, c, [`sAccessToken=${tokB}; Domain=e2e.localhost; Path=/${attrs}`, `sRefreshToken=x; Domain=e2e.localhost; Path=/auth/session/refresh${attrs}`], t.pages.lhEvil);
+    const planted = await jar();
+    const p = attrs ? " partitioned" : "";
+    eq(planted, [`sAccessToken=A@api.e2e.localhost partitioned`, `sAccessToken=B@.e2e.localhost${p}`, `sRefreshToken=A@api.e2e.localhost partitioned`, `sRefreshToken=junk@.e2e.localhost${p}`], `${label}: cookies after the plant`);
+    const m = c.mark();
+    const r = await call(page, api.origin + "/api/me");
+    const wire = await c.api(api.origin, m);
+    const firstMe = c.net.slice(m).find((e) => e.origin === api.origin && e.path === "/api/me");
+    const carriedB = firstMe && cookieValues(firstMe.cookie, "sAccessToken").map(who).sort().join("+");
+    const after = await jar();
+    const clears = setCookies.filter((l) => /^s(Access|Refresh)Token=;/.test(l) && /domain=e2e\.localhost/i.test(l)).map((l) => l.replace(/;\s*expires=[^;]*/i, ""));
+    t.log(`${label}: the first GET /api/me carried sAccessToken ${carriedB}; wire ${wire.join(" | ")}`);
+    t.log(`${label}: clearings for e2e.localhost in the refresh answers (${clears.length}): ${[...new Set(clears)].join(" || ")}`);
+    t.log(`${label}: refused Set-Cookie: ${refused.join(" || ") || "none"}; cookies after: ${after.join(", ")}`);
+    const refreshes = wire.filter((l) => l.startsWith("POST /auth/session/refresh")).length;
+    eq(
+      { call: [r.status, r.body && r.body.userId, r.error], refreshCalls: refreshes, left: after },
+      { call: [200, A.uid, undefined], refreshCalls: 1, left: ["sAccessToken=A@api.e2e.localhost partitioned", "sRefreshToken=A@api.e2e.localhost partitioned"] },
+      `${label}: GET /api/me through the SDK (first request carried ${carriedB})`,
+    );
+    const m2 = c.mark();
+    eq((await call(page, api.origin + "/api/me")).status, 200, `${label}: the next GET /api/me`);
+    eq(withoutExpiry(await c.api(api.origin, m2)), ["GET /api/me 200"], `${label}: the next call on the wire`);
+    notes.push(`${label}: first call carried A+B → ${wire.join(" → ")}; plant gone, A's partitioned cookies kept`);
+  }
+  return notes.join("; ");
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -1877,6 +2033,8 @@ const scenarios = [
   { id: "23", name: "your devices: sign out the others", fn: yourDevices },
   { id: "24", name: "access token verified by another service", fn: accessTokenForOthers, allowConsole: /other\.example\.test.* blocked by CORS policy|jwt\/jwks\.json.* blocked by CORS policy/ },
   { id: "25", name: "forged sign-in forms leave the session", fn: forgedForms, timeout: 120_000 },
+  { id: "26", name: "legacy sIdRefreshToken: one refresh clears it", fn: legacyIdRefreshToken },
+  { id: "27", name: "Partitioned clears vs unpartitioned strays", fn: partitionedStrays },
 ];
 
 // ---- runner ---------------------------------------------------------------------

@@ -227,13 +227,15 @@ func (e *Sessions) writeIssued(c *gin.Context, method TransferMethod, t issued) 
 			// sends it as a bearer token, so the cookies stay the transport.
 			h.Set(wire.HeaderAccessToken, t.access)
 		}
-		e.clearLegacyCookie(c)
 	} else {
 		h.Set(wire.HeaderAccessToken, t.access)
 		if t.refresh != nil {
 			h.Set(wire.HeaderRefreshToken, t.refresh.String())
 		}
 	}
+	// In either method: the browser sends the cookie to a header-mode
+	// frontend's API too, and verification asks for a refresh while it does.
+	e.clearLegacyCookie(c)
 	if t.antiCSRF != "" {
 		h.Set(wire.HeaderAntiCSRF, t.antiCSRF)
 	}
@@ -249,6 +251,29 @@ func (e *Sessions) clearCookies(c *gin.Context, domain string) {
 	e.setCookie(c, wire.RefreshCookie, "", e.cfg.refreshPath, domain, epoch)
 }
 
+// expireStray expires a cookie ginsession did not set there: with
+// CookiePartitioned it is written twice, partitioned and not. A browser
+// keys a cookie by its partition too, so each form removes only its own
+// kind, and a stray can be of either: a page on a sibling subdomain sets
+// unpartitioned cookies unless it asks otherwise (and partitioned ones in
+// the partition of the site it shares with the frontend), and cookies
+// written before the option was on are unpartitioned. Where third-party
+// cookies are blocked, the unpartitioned form is refused in an embedded
+// frame; no unpartitioned cookie is sent from there either.
+func (e *Sessions) expireStray(c *gin.Context, name, path, domain string) {
+	e.setCookie(c, name, "", path, domain, epoch)
+	if e.cfg.partitioned {
+		e.expireUnpartitioned(c, name, path, domain)
+	}
+}
+
+// expireUnpartitioned writes the clearing of an unpartitioned cookie.
+func (e *Sessions) expireUnpartitioned(c *gin.Context, name, path, domain string) {
+	ck := e.cookie(c, name, "", path, domain, epoch)
+	ck.Partitioned = false
+	c.Writer.Header().Add("Set-Cookie", ck.String())
+}
+
 // clearTokens removes the session from the frontend in the given method
 // (TransferAny: both) and sends front-token: remove.
 func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
@@ -258,12 +283,12 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 		// A leftover on the older cookie domain would come back as a
 		// duplicate of the next session's cookies.
 		e.clearOlderDomain(c)
-		e.clearLegacyCookie(c)
 	}
 	if method != TransferCookie {
 		h.Set(wire.HeaderAccessToken, "")
 		h.Set(wire.HeaderRefreshToken, "")
 	}
+	e.clearLegacyCookie(c)
 	h.Set(wire.HeaderFrontToken, "remove")
 	expose(c)
 }
@@ -272,43 +297,44 @@ func (e *Sessions) clearTokens(c *gin.Context, method TransferMethod) {
 // domain after CookieDomain changed (docs/protocol.md §3).
 func (e *Sessions) clearOlderDomain(c *gin.Context) {
 	if e.cfg.hasOlder {
-		e.clearCookies(c, e.cfg.olderDomain)
+		e.expireStray(c, wire.AccessCookie, "/", e.cfg.olderDomain)
+		e.expireStray(c, wire.RefreshCookie, e.cfg.refreshPath, e.cfg.olderDomain)
 	}
 }
 
 // clearStrays expires the named cookie on every stray domain, so a
 // duplicate planted on a parent domain or left by an older configuration
 // stops being sent. The cookie ginsession sets (on CookieDomain) is written
-// by the caller after this.
+// by the caller after this. With CookiePartitioned that cookie is
+// partitioned, so an unpartitioned one on CookieDomain itself is a stray
+// too (planted beside it: script cannot overwrite an HttpOnly cookie, but
+// ours is in another partition), and is expired first.
 func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
+	if e.cfg.partitioned {
+		e.expireUnpartitioned(c, name, path, e.cfg.cookieDomain)
+	}
 	for _, d := range e.strays {
-		e.setCookie(c, name, "", path, d, epoch)
+		e.expireStray(c, name, path, d)
 	}
 }
 
 // clearLegacyCookie expires the sIdRefreshToken cookie older SDKs left,
-// when the request carries one: upgraded apps would otherwise send a dead
-// cookie with every request for as long as it was set to last. Those SDKs'
-// servers set it on the cookie domain of their day, so it is cleared
-// host-only, on CookieDomain and on OlderCookieDomain; and never
-// Partitioned, which it never was (a partitioned clearing would not match
-// it).
+// when the request carries one. Verification answers "try refresh token"
+// while the browser sends it (docs/protocol.md §3), so a copy left
+// anywhere would send every call to the refresh route: it is expired on
+// CookieDomain and on every stray domain (host-only, OlderCookieDomain,
+// the API host and its parent domains, where a sibling subdomain can plant
+// one). Unpartitioned, as older SDKs' servers set it (they predate
+// Partitioned), and with CookiePartitioned partitioned as well (a copy
+// planted in the partition).
 func (e *Sessions) clearLegacyCookie(c *gin.Context) {
 	if _, err := c.Request.Cookie(wire.LegacyIDRefreshCookie); err != nil {
 		return
 	}
-	domains := []string{"", e.cfg.cookieDomain}
-	if e.cfg.hasOlder && e.cfg.olderDomain != HostOnly {
-		domains = append(domains, e.cfg.olderDomain)
-	}
-	seen := map[string]bool{}
-	for _, d := range domains {
-		if seen[d] {
-			continue
+	for _, d := range append([]string{e.cfg.cookieDomain}, e.strays...) {
+		e.expireUnpartitioned(c, wire.LegacyIDRefreshCookie, "/", d)
+		if e.cfg.partitioned {
+			e.setCookie(c, wire.LegacyIDRefreshCookie, "", "/", d, epoch)
 		}
-		seen[d] = true
-		ck := e.cookie(c, wire.LegacyIDRefreshCookie, "", "/", d, epoch)
-		ck.Partitioned = false
-		c.Writer.Header().Add("Set-Cookie", ck.String())
 	}
 }

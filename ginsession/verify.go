@@ -24,7 +24,8 @@ type verifyOptions struct {
 
 // Optional lets requests without any session token through; the handler
 // then gets a nil Session from FromContext. A token that is present but not
-// valid is still refused (so the frontend refreshes).
+// valid is still refused (so the frontend refreshes), and so is any token
+// beside an older SDK's sIdRefreshToken cookie (docs/protocol.md §3).
 func Optional() VerifyOption { return func(o *verifyOptions) { o.optional = true } }
 
 // CheckDatabase makes the route confirm the session still exists: revoked
@@ -138,6 +139,15 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		}
 		return nil, unauthorised(false, "", errors.New("no access token"))
 	}
+	if hasCookie(r, wire.LegacyIDRefreshCookie) {
+		// An older SDK's sIdRefreshToken beside a session token: the
+		// SuperTokens backends send such a request to the refresh route
+		// whatever its token, and the refresh expires the cookie
+		// (docs/protocol.md §3). Only when a session token came: a guest
+		// on an Optional route stays a guest, since the SDK does not
+		// refresh for a session it knows to be gone.
+		return nil, tryRefresh(errLegacyCookie)
+	}
 	var claims *accessClaims
 	var err error
 	switch {
@@ -207,6 +217,9 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	}
 	return s, nil
 }
+
+// errLegacyCookie: the request carries an older SDK's sIdRefreshToken.
+var errLegacyCookie = errors.New("an older SDK's " + wire.LegacyIDRefreshCookie + " cookie came with the session")
 
 // safeMethod reports methods that anti-CSRF does not apply to.
 func safeMethod(m string) bool {

@@ -10,8 +10,9 @@ const (
 	AccessCookie  = "sAccessToken"
 	RefreshCookie = "sRefreshToken"
 	// LegacyIDRefreshCookie is what SDKs before the current protocol kept
-	// beside the session cookies (Path /). Nothing reads it any more; it
-	// is cleared whenever session cookies are written or cleared.
+	// beside the session cookies (Path /). Its value is never read; beside
+	// a session token it sends the frontend to refresh, and it is cleared
+	// whenever session tokens are written or cleared.
 	LegacyIDRefreshCookie = "sIdRefreshToken"
 )
 

@@ -29,6 +29,7 @@ func TestMain(m *testing.M) {
 	gin.SetMode(gin.ReleaseMode)
 	code := m.Run()
 	closeScaleEnvs()
+	closeRevokeStores()
 	os.Exit(code)
 }
 

@@ -282,7 +282,11 @@ func TestDocsCompile(t *testing.T) {
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			t.Errorf("a Go block of the documentation does not compile (%v):\n%s", err, bytes.TrimSpace([]byte(locate(string(out), m.blocks))))
+			hint := ""
+			if bytes.Contains(out, []byte("GOPROXY=off")) {
+				hint = "\n(a module is missing from the module cache: run go mod download in the repository root and in interop/)"
+			}
+			t.Errorf("a Go block of the documentation does not compile (%v):\n%s%s", err, bytes.TrimSpace([]byte(locate(string(out), m.blocks))), hint)
 		}
 	}
 	if !t.Failed() {

@@ -308,7 +308,7 @@ func locate(out string, where map[string]block) string {
 		return fmt.Sprintf("%s:%d%s", b.file, b.line+l-1, m[3])
 	})
 	pkgLine := regexp.MustCompile(`(?m)^# \[?doccheck/(b\d{3})\]?$`)
-	return pkgLine.ReplaceAllStringFunc(out, func(s string) string {
+	out = pkgLine.ReplaceAllStringFunc(out, func(s string) string {
 		m := pkgLine.FindStringSubmatch(s)
 		b, ok := where[m[1]]
 		if !ok {
@@ -316,4 +316,13 @@ func locate(out string, where map[string]block) string {
 		}
 		return fmt.Sprintf("# the ```go block at %s:%d", b.file, b.line)
 	})
+	// go vet names a package twice ("# p" and "# [p]"): say it once.
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if len(lines) > 0 && l == lines[len(lines)-1] {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/format"
 	"go/parser"
 	"go/token"
 	"os"
@@ -25,7 +26,7 @@ type block struct {
 // docFiles lists the Markdown files whose Go blocks must compile.
 func docFiles(t *testing.T, root string) []string {
 	t.Helper()
-	files := []string{"README.md", "CONTRIBUTING.md", "example/README.md"}
+	files := []string{"README.md", "CONTRIBUTING.md", "SECURITY.md", "example/README.md"}
 	more, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -246,6 +247,9 @@ func TestDocsCompile(t *testing.T) {
 		if !packageClause.MatchString(b.code) {
 			t.Errorf("%s:%d: a ```go block must be a complete file starting with a package clause (use ```text for anything else)", b.file, b.line)
 			continue
+		}
+		if formatted, err := format.Source([]byte(b.code)); err == nil && string(formatted) != b.code {
+			t.Errorf("%s:%d: the ```go block is not gofmt-formatted", b.file, b.line)
 		}
 		var home *module
 		for _, m := range modules {

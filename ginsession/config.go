@@ -17,7 +17,10 @@ import (
 // change the caller's Config.
 type Config struct {
 	// Store persists sessions and signing keys. Required. See package store:
-	// sqlitestore.Open for one process, postgresstore.Open for several.
+	// sqlitestore.Open for one process; postgresstore.Open or
+	// mysqlstore.Open (MariaDB) for several instances on one database;
+	// gormstore.New for a *gorm.DB opened elsewhere; or any store.Store that
+	// passes store/storetest.
 	Store store.Store
 
 	// APIDomain is the origin the API is served from, e.g.
@@ -95,8 +98,8 @@ type Config struct {
 	// in a jar of their own for each top-level site. SameSite auto then
 	// resolves to none for every frontend (and AntiCSRF auto to
 	// VIA_CUSTOM_HEADER); it requires Secure cookies. The frontend SDK
-	// writes cookies of its own and needs settings for an iframe: see the
-	// README, "Several frontends". Default false.
+	// writes cookies of its own and needs settings for an iframe: see
+	// docs/frontends.md, "Embedded frontends". Default false.
 	CookiePartitioned bool
 
 	// AntiCSRF is the anti-CSRF mode. Default AntiCSRFAuto: VIA_CUSTOM_HEADER
@@ -232,8 +235,8 @@ type Config struct {
 
 	// MeterProvider receives ginsession's metrics through the OpenTelemetry
 	// metric API: sessions created, refreshes and verifications by outcome,
-	// revocations, revocation propagation lag and store call durations (the
-	// README lists names, units and attributes). The app picks the SDK and
+	// revocations, revocation propagation lag and store call durations
+	// (docs/metrics.md lists names, units and attributes). The app picks the SDK and
 	// exporter. Default: no metrics (a no-op provider); pass
 	// otel.GetMeterProvider() to use the global one.
 	MeterProvider metric.MeterProvider

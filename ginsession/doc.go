@@ -9,6 +9,8 @@
 // verifies a request where a middleware does not fit; Create starts a
 // session in the app's own sign-in handler; FromContext gives a handler its
 // Session. Sessions and signing keys live in a store.Store; this package
-// imports no database code: the app picks store/sqlitestore or
-// store/postgresstore (or any Store that passes store/storetest).
+// imports no database code: the app picks store/sqlitestore (one process),
+// store/postgresstore or store/mysqlstore (MariaDB; several instances), or
+// gormstore.New on a *gorm.DB it opened itself, or any Store that passes
+// store/storetest.
 package ginsession

@@ -12,7 +12,7 @@ import (
 
 // Metric names, units and attribute values. They are part of the public
 // contract (dashboards and alerts are built on them) and are listed in the
-// README; change them only with a note there.
+// docs/metrics.md; change them only with a note there.
 const (
 	meterName = "github.com/ginsession/ginsession"
 

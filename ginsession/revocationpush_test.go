@@ -98,8 +98,8 @@ func instancesOnPostgres(t *testing.T, n int, opts gormstore.Options, poll time.
 // With push (Postgres LISTEN/NOTIFY), other instances learn of a
 // revocation without polling: here the poll interval is an hour, so only
 // the push can tell them within the test. The latencies are logged, not
-// asserted (speed belongs to measurements; the fleet figures are in the
-// README).
+// asserted (speed belongs to measurements; the fleet figures are in
+// docs/fleet.md).
 func TestRevocationPush_ReachesOtherInstancesWithoutPolling(t *testing.T) {
 	instances := instancesOnPostgres(t, 4, gormstore.Options{}, time.Hour)
 	lat := revocationLatencies(t, instances, 20, 10*time.Second)

@@ -7,10 +7,10 @@
 # tabs refreshing one token on two instances), measures revocation latency
 # from outside, SIGKILLs and restarts one instance, restarts the database,
 # and fails when a target is missed. The figures end the output as a
-# Markdown table (one row per run) that can be pasted into the README.
+# Markdown table (one row per run) that can be pasted into docs/fleet.md.
 #
 #   scripts/fleet.sh                              # N = 1,2,4,8 on postgres and pgbouncer, 60 s each
-#   NS=4 DBS=mariadb scripts/fleet.sh             # the README's MariaDB row
+#   NS=4 DBS=mariadb scripts/fleet.sh             # the MariaDB row of docs/fleet.md
 #   NS=4 DBS=pgbouncer DURATION=5m scripts/fleet.sh
 #
 # Environment: NS (1,2,4,8), DBS (postgres,pgbouncer; or mariadb), DURATION (60s of load per

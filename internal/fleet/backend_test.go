@@ -180,7 +180,7 @@ func newPostgres(t *testing.T) backend {
 }
 
 // newPgbouncer: the instances' queries go through pgbouncer in transaction
-// mode (simple protocol, as the README says), and their LISTEN connection
+// mode (simple protocol, as docs/deployment.md says), and their LISTEN connection
 // straight to the server (-listen-dsn). The server's connections are
 // pgbouncer's (at most one per client transaction in progress, so at most
 // the instances' pools) plus the listeners: the same budget as direct.

@@ -14,8 +14,8 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // openThrough opens a store whose queries go through pgbouncer and whose
-// LISTEN (revocation push) goes to the server directly, as the README
-// advises.
+// LISTEN (revocation push) goes to the server directly, as
+// docs/deployment.md advises.
 func openThrough(t *testing.T, through, direct string) store.Store {
 	t.Helper()
 	s, err := postgresstore.Open(through, gormstore.Options{ListenDSN: direct})

@@ -36,7 +36,7 @@ import (
 const (
 	chromiumPath = "/usr/bin/chromium"
 	accessTTL    = 3 * time.Second // short, so refreshes happen during the run; long enough that a loaded CI machine finishes a step before expiry
-	driverLimit  = 6 * time.Minute // the whole browser run
+	driverLimit  = 9 * time.Minute // the whole browser run (about 4 min on an idle 2-core machine; room for a loaded one)
 	buildLimit   = 2 * time.Minute // go build and the esbuild bundles
 	readyLimit   = 30 * time.Second
 )

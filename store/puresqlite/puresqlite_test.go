@@ -1,12 +1,16 @@
 package puresqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -147,4 +151,62 @@ func TestWriterTransactionsBeginImmediate(t *testing.T) {
 	if err := immediate(); err != nil {
 		t.Errorf("BEGIN IMMEDIATE after the writer's transaction ended: %v", err)
 	}
+}
+
+// TestOpenTogetherInProcess: eight Opens of one new file at the same
+// moment all succeed, round after round, and each store writes and reads.
+// Each Open makes connections of its own, which SQLite locks against each
+// other as it would other processes', so the switch of the new file to WAL
+// is contended (see switchToWAL). With that switch not retried, one open
+// of the 200 failed with SQLITE_BUSY in one run of two.
+func TestOpenTogetherInProcess(t *testing.T) {
+	const opens, rounds = 8, 25
+	dir := t.TempDir()
+	failed := 0
+	for round := range rounds {
+		path := filepath.Join(dir, fmt.Sprintf("round-%d.db", round))
+		start := make(chan struct{})
+		errs := make([]error, opens)
+		var wg sync.WaitGroup
+		for i := range opens {
+			wg.Go(func() {
+				<-start
+				errs[i] = useStore(path, fmt.Sprintf("h%d", i))
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				failed++
+				t.Errorf("round %d, open %d: %v", round, i, err)
+			}
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d opens failed", failed, opens*rounds)
+	}
+}
+
+// useStore opens a store on path, writes a session with the given handle,
+// reads it back through the read pool and closes the store.
+func useStore(path, handle string) error {
+	s, err := puresqlite.Open(path, gormstore.Options{})
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	err = s.CreateSession(ctx, &store.Session{
+		Handle: handle, UserID: "u-" + handle, RefreshHash: []byte("refresh hash of " + handle),
+		RotatedAt: now, ExpiresAt: now.Add(time.Hour), CreatedAt: now,
+		Payload: []byte(`{}`), Data: []byte(`{}`),
+	})
+	if err == nil {
+		_, err = s.GetSession(ctx, handle, now)
+	}
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -37,7 +37,7 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	opts.Logger = logger
 	if err := run(opts, logger); err != nil {
-		logger.Error("example: " + err.Error())
+		reportFatal(os.Stderr, logger, err)
 		os.Exit(1)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,7 +97,10 @@ func extract(file, text string) ([]block, error) {
 // repository's go.mod files (so every dependency resolves at the version the
 // repository uses and is already in the module cache), with the repository
 // replacing the published module.
-func modFile(t *testing.T, root, gomod string) string {
+//
+// own, when set, is the module path of the nested module whose go.mod this
+// is (store/puresqlite): it is required too, and replaced by its directory.
+func modFile(t *testing.T, root, gomod, own string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(root, gomod))
 	if err != nil {
@@ -104,12 +108,18 @@ func modFile(t *testing.T, root, gomod string) string {
 	}
 	var b strings.Builder
 	b.WriteString("module doccheck\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/ginsession/ginsession v0.0.0\n")
+	if own != "" {
+		fmt.Fprintf(&b, "\t%s v0.0.0\n", own)
+	}
 	for _, r := range requires(string(data)) {
 		if r[0] != "github.com/ginsession/ginsession" {
 			fmt.Fprintf(&b, "\t%s %s\n", r[0], r[1])
 		}
 	}
 	fmt.Fprintf(&b, ")\n\nreplace github.com/ginsession/ginsession => %s\n", strconv.Quote(root))
+	if own != "" {
+		fmt.Fprintf(&b, "\nreplace %s => %s\n", own, strconv.Quote(filepath.Join(root, filepath.Dir(gomod))))
+	}
 	return b.String()
 }
 
@@ -128,8 +138,10 @@ func modulePaths(t *testing.T, root, gomod string) []string {
 }
 
 // covers reports whether every non-standard import of code belongs to one
-// of the module paths.
-func covers(code string, paths []string) (bool, error) {
+// of the module paths. An import inside one of the nested modules (whose
+// paths also start with the main module's) is covered only by that nested
+// module's own path.
+func covers(code string, paths, nested []string) (bool, error) {
 	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", code, parser.ImportsOnly)
 	if err != nil {
 		return false, err
@@ -138,6 +150,12 @@ func covers(code string, paths []string) (bool, error) {
 		p, _ := strconv.Unquote(imp.Path.Value)
 		if !strings.Contains(strings.Split(p, "/")[0], ".") {
 			continue // the standard library
+		}
+		if i := slices.IndexFunc(nested, func(n string) bool { return p == n || strings.HasPrefix(p, n+"/") }); i >= 0 {
+			if !slices.Contains(paths, nested[i]) {
+				return false, nil
+			}
+			continue
 		}
 		ok := false
 		for _, m := range paths {
@@ -181,8 +199,8 @@ func requires(gomod string) [][2]string {
 
 // TestDocsCompile builds every ```go block of the documentation, each as its
 // own package of a temporary module that uses this repository. It needs the
-// modules of go.mod and interop/go.mod in the module cache (go mod download
-// in both) and no network.
+// modules of go.mod, interop/go.mod and store/puresqlite/go.mod in the
+// module cache (go mod download in each) and no network.
 func TestDocsCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every Go block of the documentation")
@@ -207,11 +225,14 @@ func TestDocsCompile(t *testing.T) {
 		t.Fatal("no ```go block found in the documentation")
 	}
 
-	// Two temporary modules: one with the main module's requirements, and
-	// one with interop's for the blocks that import go-oidc. A block goes
-	// to the first whose requirements hold all its imports.
+	// Three temporary modules: one with the main module's requirements,
+	// one with interop's for the blocks that import go-oidc, and one with
+	// store/puresqlite's (a module of its own) for the blocks that import
+	// it. A block goes to the first whose requirements hold all its
+	// imports.
 	type module struct {
 		gomod, gosum string
+		own          string // a nested module's path, which it requires and replaces
 		paths        []string
 		dir          string
 		blocks       map[string]block // package directory -> its block
@@ -219,6 +240,13 @@ func TestDocsCompile(t *testing.T) {
 	modules := []*module{
 		{gomod: "go.mod", gosum: "go.sum"},
 		{gomod: "interop/go.mod", gosum: "interop/go.sum"},
+		{gomod: "store/puresqlite/go.mod", gosum: "store/puresqlite/go.sum", own: "github.com/ginsession/ginsession/store/puresqlite"},
+	}
+	var nested []string
+	for _, m := range modules {
+		if m.own != "" {
+			nested = append(nested, m.own)
+		}
 	}
 	write := func(path, content string) {
 		t.Helper()
@@ -233,8 +261,11 @@ func TestDocsCompile(t *testing.T) {
 	for i, m := range modules {
 		m.dir = filepath.Join(tmp, fmt.Sprintf("m%d", i))
 		m.paths = modulePaths(t, root, m.gomod)
+		if m.own != "" {
+			m.paths = append(m.paths, m.own)
+		}
 		m.blocks = map[string]block{}
-		write(filepath.Join(m.dir, "go.mod"), modFile(t, root, m.gomod))
+		write(filepath.Join(m.dir, "go.mod"), modFile(t, root, m.gomod, m.own))
 		sum, err := os.ReadFile(filepath.Join(root, m.gosum))
 		if err != nil {
 			t.Fatal(err)
@@ -253,7 +284,7 @@ func TestDocsCompile(t *testing.T) {
 		}
 		var home *module
 		for _, m := range modules {
-			ok, err := covers(b.code, m.paths)
+			ok, err := covers(b.code, m.paths, nested)
 			if err != nil {
 				t.Errorf("%s:%d: %v", b.file, b.line, err)
 				break
@@ -265,7 +296,7 @@ func TestDocsCompile(t *testing.T) {
 		}
 		if home == nil {
 			if !t.Failed() {
-				t.Errorf("%s:%d: the block imports a module that neither go.mod nor interop/go.mod requires", b.file, b.line)
+				t.Errorf("%s:%d: the block imports a module that none of go.mod, interop/go.mod and store/puresqlite/go.mod requires", b.file, b.line)
 			}
 			continue
 		}
@@ -288,7 +319,7 @@ func TestDocsCompile(t *testing.T) {
 		if err != nil {
 			hint := ""
 			if bytes.Contains(out, []byte("GOPROXY=off")) {
-				hint = "\n(a module is missing from the module cache: run go mod download in the repository root and in interop/)"
+				hint = "\n(a module is missing from the module cache: run go mod download in the repository root, interop/ and store/puresqlite/)"
 			}
 			t.Errorf("a Go block of the documentation does not compile (%v):\n%s%s", err, bytes.TrimSpace([]byte(locate(string(out), m.blocks))), hint)
 		}

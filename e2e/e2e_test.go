@@ -296,6 +296,10 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 	// only.
 	specs = append(specs, spec{name: "partitioned-sibling", host: "api.e2e.localhost", db: "partitioned-sibling", flags: []string{
 		"-origins", pageOrigin("app.e2e.localhost"), "-cookie-partitioned", "-cookie-secure", "true"}})
+	// 28 (outside review, round 3): the same sibling plant against the
+	// default, unpartitioned cookies: the plant is Partitioned instead.
+	specs = append(specs, spec{name: "plain-sibling", host: "api.e2e.localhost", db: "plain-sibling", flags: []string{
+		"-origins", pageOrigin("app.e2e.localhost"), "-cookie-secure", "true"}})
 	// 24: cookie mode with the access token also sent in st-access-token
 	// (for the SDK's getAccessToken()), verified by another service; the
 	// page is on another port (another origin), listed here.

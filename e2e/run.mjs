@@ -2007,6 +2007,54 @@ async function partitionedStrays(t) {
   return notes.join("; ");
 }
 
+// 28 (outside review, round 3, issue 21 item 6 in reverse). The API uses
+// the default, unpartitioned cookies (no -cookie-partitioned; the frontend
+// app.e2e.localhost is same-site, so SameSite=Lax). A page on the sibling
+// evil.e2e.localhost plants B's access token and a junk refresh token on
+// the parent domain WITH Partitioned. Top-level, the partition key is the
+// top-level site, e2e.localhost, the same as A's page's, so the browser
+// sends the plant beside A's cookies. The server answers "try refresh
+// token" (two sessions) and the refresh expires the strays, but only
+// unpartitioned (expireStray writes the partitioned form only under
+// CookiePartitioned), which cannot remove a partitioned cookie: the plant
+// stays, and every call becomes 401 and a refresh until the SDK gives up.
+// Safe outcome: one refresh, the plant gone, A signed in.
+async function partitionedPlantOnPlainAPI(t) {
+  if (t.mode !== "cookie") throw new NotApplicable("cookie tossing needs session cookies; header mode sends no cookie to the API");
+  const api = t.server("plain-sibling");
+  const b = outsider(api);
+  const signedB = await b.send("POST", "/signup", { email: newEmail("s28b"), password: PASSWORD });
+  eq([signedB.status, signedB.body.status], [200, "OK"], "B's sign-up");
+  const tokB = b.jar.get("sAccessToken");
+  check(tokB, "B got no sAccessToken");
+  const c = await t.newContext();
+  const page = await sdkPage(c, t.pages.lhApp + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: "cookie" });
+  const A = await signUp(page, api, "s28a");
+  const who = (v) => (v === tokB ? "B" : v === "x" ? "junk" : "A");
+  const jar = async () =>
+    (await allCookies(c))
+      .filter((k) => k.name === "sAccessToken" || k.name === "sRefreshToken")
+      .map((k) => `${k.name}=${who(k.value)}@${k.domain}${k.partitionKey ? " partitioned" : ""}`)
+      .sort();
+  eq(await jar(), ["sAccessToken=A@api.e2e.localhost", "sRefreshToken=A@api.e2e.localhost"], "A's cookies");
+  const attrs = "; Secure; SameSite=None; Partitioned";
+  await plantFromSibling(t, c, [`sAccessToken=${tokB}; Domain=e2e.localhost; Path=/${attrs}`, `sRefreshToken=x; Domain=e2e.localhost; Path=/auth/session/refresh${attrs}`], t.pages.lhEvil);
+  const planted = await jar();
+  t.log(`cookies after the plant: ${planted.join(", ")}`);
+  const m = c.mark();
+  const r = await call(page, api.origin + "/api/me");
+  const wire = await c.api(api.origin, m);
+  const after = await jar();
+  t.log(`wire: ${wire.join(" | ")}; cookies after: ${after.join(", ")}`);
+  const refreshes = wire.filter((l) => l.startsWith("POST /auth/session/refresh")).length;
+  eq(
+    { call: [r.status, r.body && r.body.userId, r.error], refreshCalls: refreshes, left: after },
+    { call: [200, A.uid, undefined], refreshCalls: 1, left: ["sAccessToken=A@api.e2e.localhost", "sRefreshToken=A@api.e2e.localhost"] },
+    `GET /api/me through the SDK after a partitioned plant (cookies then: ${planted.join(", ")})`,
+  );
+  return `partitioned plant on an unpartitioned API: ${wire.join(" → ")}`;
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -2027,6 +2075,7 @@ const scenarios = [
   { id: "17", name: "demo page as a person", fn: demoPage },
   { id: "18", name: "sibling plants junk sRefreshToken: theft", fn: siblingJunkRefresh },
   { id: "19", name: "sibling tosses B's sAccessToken into A", fn: siblingTossedAccess },
+  { id: "28", name: "sibling plants Partitioned cookies beside unpartitioned ones", fn: partitionedPlantOnPlainAPI },
   { id: "20", name: "tenant subdomains through a pattern", fn: tenantPattern, allowConsole: /(other\.example\.test|a\.b\.apps\.example\.test).* blocked by CORS policy/ },
   { id: "21", name: "mobile client names its tenant", fn: mobileTenant },
   { id: "22", name: "embedded in a cross-site iframe, 3PC blocked", fn: embedded },

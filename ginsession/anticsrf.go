@@ -102,3 +102,18 @@ func (e *Sessions) cookiesMayChange(r *http.Request) bool {
 	}
 	return true
 }
+
+// foreignOrigin reports a request a browser sent for a page of another
+// origin than the API's and its configured frontends': its Origin header
+// names one ("null" included), or, without Origin, Sec-Fetch-Site says
+// cross-site. Requests from other clients carry neither.
+func (e *Sessions) foreignOrigin(r *http.Request) bool {
+	if len(r.Header.Values("Origin")) > 1 {
+		return true // no browser sends two
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return r.Header.Get("Sec-Fetch-Site") == "cross-site"
+	}
+	return origin != originString(e.cfg.apiURL) && !e.cfg.frontends.allowsExactly(origin)
+}

@@ -127,6 +127,15 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if method == TransferCookie && !mayChange {
 		return nil, tryRefresh(errors.New("anti-csrf: a session cookie request without proof it came from the app cannot replace the session"))
 	}
+	// A browser stores the cookies of a response to a cross-site form
+	// whatever their SameSite, so with no cookies to protect a page of
+	// another origin could still sign the visitor into its own account
+	// (login CSRF), or over Lax cookies the form could not carry.
+	if method == TransferCookie && !safeMethod(c.Request.Method) && e.foreignOrigin(c.Request) {
+		e.cfg.logger.Warn("ginsession: no cookie session created for a request from a page of another origin",
+			"origin", truncateForLog(c.Request.Header.Get("Origin")))
+		return nil, tryRefresh(errors.New("anti-csrf: a page of another origin cannot create a cookie session"))
+	}
 	// Minted before the row is stored: a token that cannot be issued (too
 	// large) must not leave a session behind.
 	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON), now)

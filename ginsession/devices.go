@@ -68,12 +68,16 @@ func resolveCreateOptions(opts []CreateOption) (createOptions, error) {
 func isControl(r rune) bool { return unicode.Is(unicode.Cc, r) }
 
 // isInvisibleFormat reports characters that change how the text around
-// them is shown without being seen: category Cf (bidi overrides and
-// isolates such as U+202E, zero-width characters, the BOM, soft hyphens)
-// and the line and paragraph separators U+2028/U+2029. A User-Agent of
-// "Chrome\u202Eexe.rebiF" would read as another device.
+// them is shown, or show as nothing, without being seen: category Cf (bidi
+// overrides and isolates such as U+202E, zero-width characters, the BOM,
+// soft hyphens, tag characters), the other default-ignorable code points
+// (Hangul fillers such as U+3164, which render blank; U+034F; reserved
+// ones such as U+2065), variation selectors, and the line and paragraph
+// separators U+2028/U+2029. A User-Agent of "Chrome\u202Eexe.rebiF" would
+// read as another device, a label "Alice's laptop\u3164" as Alice's.
 func isInvisibleFormat(r rune) bool {
-	return unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) ||
+		unicode.Is(unicode.Variation_Selector, r) || r == '\u2028' || r == '\u2029'
 }
 
 // unsafeInText reports a character stored text must not hold.

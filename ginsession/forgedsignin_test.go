@@ -152,9 +152,11 @@ func TestForgedSignIn_ProvenRequestsStillReplace(t *testing.T) {
 			e := newEnv(t, setup)
 			victim, _ := rawSignIn(t, e.server.URL, "cookie", "victim", "")
 			cookies := "sAccessToken=" + victim.access + "; sRefreshToken=" + victim.refresh
-			proof := []string{"rid", "anti-csrf"}
+			// (Sent by the app's own page: no cross-site Origin.)
+			app := []string{"Origin", e.sessions.FrontendOrigin(nil), "Sec-Fetch-Site", "same-origin"}
+			proof := append(app, "rid", "anti-csrf")
 			if victim.csrf != "" {
-				proof = []string{"anti-csrf", victim.csrf}
+				proof = append(app, "anti-csrf", victim.csrf)
 			}
 			r := forgedPost(t, e, "/signin", cookies, proof...)
 			expectStatus(t, r, 200, "")
@@ -186,7 +188,7 @@ func TestForgedSignIn_ViaTokenProof(t *testing.T) {
 		expectStatus(t, r, 401, "try refresh token")
 		expectSessionCookiesUntouched(t, r)
 	}
-	r := forgedPost(t, e, "/signin", cookies, "rid", "anti-csrf", "st-auth-mode", "cookie")
+	r := forgedPost(t, e, "/signin", cookies, "Origin", e.sessions.FrontendOrigin(nil), "Sec-Fetch-Site", "same-origin", "rid", "anti-csrf", "st-auth-mode", "cookie")
 	expectStatus(t, r, 200, "")
 	if ck := findCookie(r.header, "sAccessToken"); ck == nil || ck.Value == "" {
 		t.Errorf("sign-in with rid after a lost anti-csrf token: no new session cookie (%v)", ck)

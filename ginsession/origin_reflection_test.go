@@ -96,7 +96,16 @@ func TestOrigin_NeverReflected(t *testing.T) {
 				req.Header["Origin"] = tc.origins
 				w := httptest.NewRecorder()
 				m.router.ServeHTTP(w, req)
+				// A page of another origin (or several Origin headers, which
+				// no browser sends) gets no cookie session: login CSRF.
+				foreign := !(len(tc.origins) == 1 && (tc.origins[0] == partner || tc.origins[0] == website || tc.origins[0] == ""))
 				switch {
+				case w.Code == http.StatusUnauthorized && foreign:
+					if len(w.Header().Values("Set-Cookie")) != 0 {
+						t.Errorf("refused sign-in wrote cookies: %v", w.Header())
+					}
+				case w.Code == 200 && foreign:
+					t.Errorf("a cookie session was created for Origin %q", tc.origins)
 				case w.Code == http.StatusForbidden && setup != "ginsession alone":
 					// The CORS middleware refused the origin before the
 					// handler ran: nothing issued, nothing allowed.

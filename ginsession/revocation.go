@@ -76,9 +76,13 @@ type pollCall struct {
 
 const (
 	// revocationOverlap re-reads a margin of recent revocations on every
-	// poll, so rows committed late (or stamped by an instance whose clock
-	// is behind) are not missed. Duplicates are harmless.
-	revocationOverlap = 30 * time.Second
+	// poll, so rows committed late, or stamped by an instance whose clock
+	// is behind, are not missed: a row carries the revoking instance's
+	// clock and the window the polling instance's. It covers the clock
+	// difference SECURITY.md allows between instances (one minute) plus
+	// 30 s for late commits. Duplicates are harmless; the cost is one
+	// re-read of the last 90 s of revocations per poll.
+	revocationOverlap = time.Minute + 30*time.Second
 	// maxPollWait bounds how long a verify waits for a poll it needs.
 	maxPollWait = 5 * time.Millisecond
 	// pollTimeout bounds one poll.

@@ -251,26 +251,35 @@ func (e *Sessions) clearCookies(c *gin.Context, domain string) {
 	e.setCookie(c, wire.RefreshCookie, "", e.cfg.refreshPath, domain, epoch)
 }
 
-// expireStray expires a cookie ginsession did not set there: with
-// CookiePartitioned it is written twice, partitioned and not. A browser
-// keys a cookie by its partition too, so each form removes only its own
-// kind, and a stray can be of either: a page on a sibling subdomain sets
-// unpartitioned cookies unless it asks otherwise (and partitioned ones in
-// the partition of the site it shares with the frontend), and cookies
-// written before the option was on are unpartitioned. Where third-party
-// cookies are blocked, the unpartitioned form is refused in an embedded
-// frame; no unpartitioned cookie is sent from there either.
+// expireStray expires a cookie ginsession did not set there. It is
+// written twice, unpartitioned and partitioned, whatever CookiePartitioned
+// says: a browser keys a cookie by its partition too, so each form removes
+// only its own kind, and a stray can be of either. A page on a sibling
+// subdomain sets unpartitioned cookies unless it asks otherwise, and
+// partitioned ones if it asks (top-level, their partition is the site it
+// shares with the frontend, so the browser sends them to the API beside
+// ours); cookies written before CookiePartitioned was turned on or off are
+// of the other kind. Expiring one form only would leave the other to send
+// every call back to the refresh route. Where third-party cookies are
+// blocked, the unpartitioned form is refused in an embedded frame; no
+// unpartitioned cookie is sent from there either.
 func (e *Sessions) expireStray(c *gin.Context, name, path, domain string) {
-	e.setCookie(c, name, "", path, domain, epoch)
-	if e.cfg.partitioned {
-		e.expireUnpartitioned(c, name, path, domain)
-	}
+	e.expireAs(c, name, path, domain, e.cfg.partitioned) // ours first
+	e.expireAs(c, name, path, domain, !e.cfg.partitioned)
 }
 
-// expireUnpartitioned writes the clearing of an unpartitioned cookie.
-func (e *Sessions) expireUnpartitioned(c *gin.Context, name, path, domain string) {
+// expireAs writes the clearing of a cookie of one kind, partitioned or
+// not. A partitioned clear is Secure and SameSite=None, as browsers take a
+// partitioned cookie only so (and a plant could only have been set so); on
+// a plain-http API host a browser ignores it, and no such plant exists
+// there.
+func (e *Sessions) expireAs(c *gin.Context, name, path, domain string, partitioned bool) {
 	ck := e.cookie(c, name, "", path, domain, epoch)
-	ck.Partitioned = false
+	ck.Partitioned = partitioned
+	if partitioned {
+		ck.Secure = true
+		ck.SameSite = http.SameSiteNoneMode
+	}
 	c.Writer.Header().Add("Set-Cookie", ck.String())
 }
 
@@ -310,9 +319,8 @@ func (e *Sessions) clearOlderDomain(c *gin.Context) {
 // too (planted beside it: script cannot overwrite an HttpOnly cookie, but
 // ours is in another partition), and is expired first.
 func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
-	if e.cfg.partitioned {
-		e.expireUnpartitioned(c, name, path, e.cfg.cookieDomain)
-	}
+	// On CookieDomain itself only the other kind: ours is written after.
+	e.expireAs(c, name, path, e.cfg.cookieDomain, !e.cfg.partitioned)
 	for _, d := range e.strays {
 		e.expireStray(c, name, path, d)
 	}
@@ -324,17 +332,13 @@ func (e *Sessions) clearStrays(c *gin.Context, name, path string) {
 // anywhere would send every call to the refresh route: it is expired on
 // CookieDomain and on every stray domain (host-only, OlderCookieDomain,
 // the API host and its parent domains, where a sibling subdomain can plant
-// one). Unpartitioned, as older SDKs' servers set it (they predate
-// Partitioned), and with CookiePartitioned partitioned as well (a copy
-// planted in the partition).
+// one), in both kinds: unpartitioned, as older SDKs' servers set it (they
+// predate Partitioned), and partitioned (a copy planted in the partition).
 func (e *Sessions) clearLegacyCookie(c *gin.Context) {
 	if _, err := c.Request.Cookie(wire.LegacyIDRefreshCookie); err != nil {
 		return
 	}
 	for _, d := range append([]string{e.cfg.cookieDomain}, e.strays...) {
-		e.expireUnpartitioned(c, wire.LegacyIDRefreshCookie, "/", d)
-		if e.cfg.partitioned {
-			e.setCookie(c, wire.LegacyIDRefreshCookie, "", "/", d, epoch)
-		}
+		e.expireStray(c, wire.LegacyIDRefreshCookie, "/", d)
 	}
 }

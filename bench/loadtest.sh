@@ -4,8 +4,9 @@
 #   bench/loadtest.sh                 # 60 s protected route, then 60 s mixed
 #   DURATION=20 bench/loadtest.sh     # shorter runs
 #
-# It builds ./example, starts it on 127.0.0.1 (a free port) with an SQLite
-# file in a temporary directory, signs up a user and opens one session per
+# It builds example/ (its own module), starts it on 127.0.0.1 (a free port)
+# with an SQLite file in a temporary directory, signs up a user and opens
+# one session per
 # wrk thread (header mode: tokens from st-access-token / st-refresh-token),
 # then runs wrk twice:
 #   1. protected: GET /api/me with "Authorization: Bearer <access>";
@@ -62,7 +63,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log "building the example app"
-(cd "$root" && go build -o "$work/example" ./example)
+(cd "$root/example" && go build -o "$work/example" .) # example/ is a module of its own
 
 # Port 0 lets the kernel pick a free port; the app logs the one it got. The
 # API domain is only the token issuer here (header mode, no cookies).

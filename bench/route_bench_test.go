@@ -13,6 +13,7 @@ import (
 	"github.com/gin-contrib/sessions/cookie"
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/ginsession/ginsession/ginsession"
 )
@@ -93,6 +94,14 @@ func BenchmarkVerifySeen(b *testing.B) {
 	b.Run("header-parallel", func(b *testing.B) {
 		env, access := setup(b)
 		runRouteParallel(b, env.engine, newGET("/api/me", http.Header{"Authorization": {"Bearer " + access}}))
+	})
+	// Metrics recorded by the OpenTelemetry SDK (the default records
+	// nothing, through the API's no-op provider).
+	b.Run("header-metrics-sdk", func(b *testing.B) {
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+		env := newGS(b, b.TempDir(), ginsession.Config{MeterProvider: mp})
+		access, _ := env.signIn(b, benchUser)
+		runRoute(b, env.engine, newGET("/api/me", http.Header{"Authorization": {"Bearer " + access}}))
 	})
 }
 

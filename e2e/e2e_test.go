@@ -93,7 +93,8 @@ func TestRealBrowser(t *testing.T) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		buildErr = runLogged(t, root, buildLimit, goTool(), "build", "-o", bin, "./example")
+		// example/ is a module of its own: built from its directory.
+		buildErr = runLogged(t, filepath.Join(root, "example"), buildLimit, goTool(), "build", "-o", bin, ".")
 	}()
 	go func() {
 		defer wg.Done()

@@ -5,12 +5,13 @@
 // automatic refresh on 401, sign-out), with cookies or, at /?mode=header,
 // with tokens in headers.
 //
-// Run it with
+// It is a module of its own (the library's module leaves its dependencies
+// out). Run it from this directory with
 //
-//	go run ./example                      # SQLite file ginsession-example.db, http://localhost:8080
-//	go run ./example -access-ttl 5s       # watch the page refresh its access token
-//	go run ./example -db postgres://user:pass@localhost/app
-//	go run ./example -origins http://localhost:3000   # a separate frontend (CORS)
+//	go run .                      # SQLite file ginsession-example.db, http://localhost:8080
+//	go run . -access-ttl 5s       # watch the page refresh its access token
+//	go run . -db postgres://user:pass@localhost/app
+//	go run . -origins http://localhost:3000   # a separate frontend (CORS)
 //
 // and open http://localhost:8080. Flags: -addr, -db (or DATABASE_URL),
 // -access-ttl, -origins, -api-domain, -cookie-domain, -older-cookie-domain,

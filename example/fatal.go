@@ -18,8 +18,8 @@ import (
 // that driver becoming a dependency of the main module.
 const noCgoAdvice = `example: the default SQLite store (store/sqlitestore) needs cgo, and this binary was built without it
 (CGO_ENABLED=0, or no C compiler was found when it was built). Either:
-  - install a C compiler and build with cgo: apt-get install gcc, then CGO_ENABLED=1 go run ./example
-  - or use Postgres or MariaDB: go run ./example -db postgres://USER:PASSWORD@HOST/DBNAME (or -db mysql://...)
+  - install a C compiler and build with cgo: apt-get install gcc, then CGO_ENABLED=1 go run . (in example/)
+  - or use Postgres or MariaDB: go run . -db postgres://USER:PASSWORD@HOST/DBNAME (or -db mysql://...)
   - or, in an application of your own, use the pure-Go SQLite store github.com/ginsession/ginsession/store/puresqlite
     (no cgo needed): see docs/sqlite-without-cgo.md
 `

@@ -27,7 +27,7 @@ ACCESS_TTL=${ACCESS_TTL:-5s}
 SOAK_DIR=${SOAK_DIR:-$(mktemp -d /tmp/ginsession-soak.XXXXXX)}
 mkdir -p "$SOAK_DIR"
 
-go build -o "$SOAK_DIR/example" ./example
+(cd example && go build -o "$SOAK_DIR/example" .) # example/ is its own module
 go build -o "$SOAK_DIR/soak" ./scripts/soak
 
 args=(-bin "$SOAK_DIR/example" -dir "$SOAK_DIR" -duration "$DURATION" -users "$USERS"

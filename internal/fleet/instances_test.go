@@ -31,8 +31,10 @@ func buildExample(t *testing.T, dir string) string {
 	bin := filepath.Join(dir, "example")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	// The package directory is internal/fleet: the example is ../../example.
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "../../example")
+	// The package directory is internal/fleet: the example is ../../example,
+	// a module of its own, so built from its directory.
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".")
+	cmd.Dir = filepath.Join("..", "..", "example")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("fleet: go build ./example: %v\n%s", err, out)
 	}

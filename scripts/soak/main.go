@@ -66,7 +66,7 @@ type config struct {
 
 func main() {
 	var c config
-	flag.StringVar(&c.bin, "bin", "", "the example binary (go build -o BIN ./example)")
+	flag.StringVar(&c.bin, "bin", "", "the example binary (cd example && go build -o BIN .)")
 	flag.StringVar(&c.dir, "dir", "", "working directory for the databases and logs (default: a new temporary one)")
 	flag.DurationVar(&c.duration, "duration", 10*time.Minute, "how long the traffic runs")
 	flag.DurationVar(&c.warmup, "warmup", 0, "RSS baseline is taken after this long (default: a fifth of -duration)")

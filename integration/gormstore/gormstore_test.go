@@ -305,7 +305,7 @@ func TestDatabaseFailureIsNotNotFound(t *testing.T) {
 		t.Run(b.name+"/HandlesClosed", func(t *testing.T) {
 			s := b.openOn(t, b.newDB(t), gormstore.Options{CleanupInterval: -1})
 			seed(t, s)
-			gormstore.CloseHandlesForTest(s)
+			CloseHandlesForTest(s)
 			check(t, everyMethod(s, now), nil)
 		})
 		t.Run(b.name+"/TablesDropped", func(t *testing.T) {

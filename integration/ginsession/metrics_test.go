@@ -1,37 +1,125 @@
 package ginsession_test
 
 // Metrics through the OpenTelemetry metric API: names, units and counts
-// after a known sequence of requests, read with the SDK's manual reader.
+// after a known sequence of requests, read with an in-test MeterProvider
+// (recorder) that keeps every value.
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 
 	"github.com/ginsession/ginsession/ginsession"
 )
 
-// collected is one collection: the metrics by name.
-type collected map[string]metricdata.Metrics
+// recorder is a MeterProvider of the metric API that keeps every value it
+// is given, so the tests need no SDK (an app's SDK is its own choice; the
+// library depends on the API alone). Instruments it does not record are
+// the API's no-op ones: the library creates none of them.
+type recorder struct {
+	noop.MeterProvider
+	mu          sync.Mutex
+	scopes      map[string]bool
+	instruments map[string]*recorded
+}
 
-func collect(t *testing.T, r *sdkmetric.ManualReader) collected {
+// recorded is one instrument and the values recorded through it.
+type recorded struct {
+	Unit, Description string
+	counter           bool // an Int64Counter; otherwise a Float64Histogram
+	points            []recordedPoint
+}
+
+type recordedPoint struct {
+	attrs attribute.Set
+	value float64
+}
+
+func newRecorder() *recorder {
+	return &recorder{scopes: map[string]bool{}, instruments: map[string]*recorded{}}
+}
+
+func (r *recorder) Meter(name string, _ ...metric.MeterOption) metric.Meter {
+	r.mu.Lock()
+	r.scopes[name] = true
+	r.mu.Unlock()
+	return &recordingMeter{r: r}
+}
+
+func (r *recorder) instrument(name, unit, desc string, counter bool) *recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in, ok := r.instruments[name]
+	if !ok {
+		in = &recorded{Unit: unit, Description: desc, counter: counter}
+		r.instruments[name] = in
+	}
+	return in
+}
+
+func (r *recorder) record(in *recorded, v float64, attrs attribute.Set) {
+	r.mu.Lock()
+	in.points = append(in.points, recordedPoint{attrs, v})
+	r.mu.Unlock()
+}
+
+type recordingMeter struct {
+	noop.Meter
+	r *recorder
+}
+
+func (m *recordingMeter) Int64Counter(name string, opts ...metric.Int64CounterOption) (metric.Int64Counter, error) {
+	cfg := metric.NewInt64CounterConfig(opts...)
+	return &recordingCounter{r: m.r, in: m.r.instrument(name, cfg.Unit(), cfg.Description(), true)}, nil
+}
+
+func (m *recordingMeter) Float64Histogram(name string, opts ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	cfg := metric.NewFloat64HistogramConfig(opts...)
+	return &recordingHistogram{r: m.r, in: m.r.instrument(name, cfg.Unit(), cfg.Description(), false)}, nil
+}
+
+type recordingCounter struct {
+	noop.Int64Counter
+	r  *recorder
+	in *recorded
+}
+
+func (c *recordingCounter) Add(_ context.Context, incr int64, opts ...metric.AddOption) {
+	c.r.record(c.in, float64(incr), metric.NewAddConfig(opts).Attributes())
+}
+
+type recordingHistogram struct {
+	noop.Float64Histogram
+	r  *recorder
+	in *recorded
+}
+
+func (h *recordingHistogram) Record(_ context.Context, v float64, opts ...metric.RecordOption) {
+	h.r.record(h.in, v, metric.NewRecordConfig(opts).Attributes())
+}
+
+// collected is one collection: the metrics by name.
+type collected map[string]recorded
+
+func collect(t *testing.T, r *recorder) collected {
 	t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := r.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for scope := range r.scopes {
+		if scope != "github.com/ginsession/ginsession" {
+			t.Errorf("scope %q", scope)
+		}
 	}
 	out := collected{}
-	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope.Name != "github.com/ginsession/ginsession" {
-			t.Errorf("scope %q", sm.Scope.Name)
-		}
-		for _, m := range sm.Metrics {
-			out[m.Name] = m
-		}
+	for name, in := range r.instruments {
+		c := *in
+		c.points = append([]recordedPoint(nil), in.points...)
+		out[name] = c
 	}
 	return out
 }
@@ -44,14 +132,16 @@ func (c collected) sum(t *testing.T, name string, kv ...string) int64 {
 	if !ok {
 		return 0
 	}
-	s, ok := m.Data.(metricdata.Sum[int64])
-	if !ok || !s.IsMonotonic {
-		t.Fatalf("%s is %T, want a monotonic int64 sum", name, m.Data)
+	if !m.counter {
+		t.Fatalf("%s is a histogram, want an int64 counter", name)
 	}
 	var n int64
-	for _, dp := range s.DataPoints {
-		if hasAttrs(dp.Attributes, kv) {
-			n += dp.Value
+	for _, p := range m.points {
+		if p.value < 0 {
+			t.Fatalf("%s: counters only go up, got %v", name, p.value)
+		}
+		if hasAttrs(p.attrs, kv) {
+			n += int64(p.value)
 		}
 	}
 	return n
@@ -64,14 +154,13 @@ func (c collected) count(t *testing.T, name string, kv ...string) uint64 {
 	if !ok {
 		return 0
 	}
-	h, ok := m.Data.(metricdata.Histogram[float64])
-	if !ok {
-		t.Fatalf("%s is %T, want a float64 histogram", name, m.Data)
+	if m.counter {
+		t.Fatalf("%s is a counter, want a float64 histogram", name)
 	}
 	var n uint64
-	for _, dp := range h.DataPoints {
-		if hasAttrs(dp.Attributes, kv) {
-			n += dp.Count
+	for _, p := range m.points {
+		if hasAttrs(p.attrs, kv) {
+			n++
 		}
 	}
 	return n
@@ -88,9 +177,9 @@ func hasAttrs(set attribute.Set, kv []string) bool {
 }
 
 func TestMetrics(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
+	reader := newRecorder()
 	e := newEnv(t, func(cfg *ginsession.Config) {
-		cfg.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		cfg.MeterProvider = reader
 		cfg.AccessTokenTTL = time.Minute
 		cfg.RefreshGracePeriod = 10 * time.Second
 	})
@@ -173,12 +262,12 @@ func TestMetrics(t *testing.T) {
 // by the other when its poll learns of it; its own are not.
 func TestMetrics_RevocationLag(t *testing.T) {
 	st := openSQLite(t)
-	reader := sdkmetric.NewManualReader()
+	reader := newRecorder()
 	a := newEnvOn(t, st, nil, func(cfg *ginsession.Config) { cfg.RevocationPollInterval = 20 * time.Millisecond })
 	b := newEnvOn(t, st, nil, func(cfg *ginsession.Config) {
 		cfg.APIDomain = a.server.URL // one issuer for both
 		cfg.RevocationPollInterval = 20 * time.Millisecond
-		cfg.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		cfg.MeterProvider = reader
 	})
 	c := a.newClient("header")
 	handle := c.signIn("dora").body["handle"].(string)

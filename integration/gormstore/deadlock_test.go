@@ -146,7 +146,7 @@ func TestUserLockSerialisesCapAndSignOutEverywhere(t *testing.T) {
 			if err := s.CreateSession(ctx, sess("old", "u")); err != nil {
 				t.Fatal(err)
 			}
-			release, err := gormstore.HoldUserLockForTest(s, "u")
+			release, err := HoldUserLockForTest(s, "u")
 			if err != nil {
 				t.Fatal(err)
 			}

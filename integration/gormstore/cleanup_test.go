@@ -66,7 +66,7 @@ func TestCleanupBatches(t *testing.T) {
 			s := b.openOn(t, b.newDB(t), gormstore.Options{CleanupInterval: -1, CleanupBatchSize: batch})
 			var mu sync.Mutex
 			batches := map[string][]int64{}
-			gormstore.SetCleanupHooksForTest(s, gormstore.CleanupHooks{OnBatch: func(table string, rows int64, _ time.Duration) {
+			SetCleanupHooksForTest(s, CleanupHooks{OnBatch: func(table string, rows int64, _ time.Duration) {
 				mu.Lock()
 				defer mu.Unlock()
 				batches[table] = append(batches[table], rows)
@@ -100,7 +100,7 @@ func TestCleanupBatches(t *testing.T) {
 			later := base.Add(time.Minute)
 			s2 := b.openOn(t, b.newDB(t), gormstore.Options{CleanupInterval: -1, CleanupBatchSize: batch, Now: func() time.Time { return later }})
 			seed(t, s2, later, 30, 5)
-			gormstore.CleanupRoundForTest(ctx, s2, time.Hour)
+			CleanupRoundForTest(ctx, s2, time.Hour)
 			for _, table := range []string{"ginsession_sessions", "ginsession_revocations"} {
 				if got := countRows(t, s2, table); got != 5 {
 					t.Errorf("after a cleanup round, %s has %d rows, want the 5 live ones", table, got)
@@ -148,7 +148,7 @@ func TestCleanupLease(t *testing.T) {
 			ctx := context.Background()
 			take := func(s *gormstore.GORMStore, d time.Duration, want bool, what string) {
 				t.Helper()
-				got, err := gormstore.TakeLeaseForTest(ctx, s, d)
+				got, err := TakeLeaseForTest(ctx, s, d)
 				if err != nil || got != want {
 					t.Fatalf("%s: took = %v, %v; want %v", what, got, err, want)
 				}
@@ -179,7 +179,7 @@ func TestCleanupRoundsExclusive(t *testing.T) {
 			ran := make([]atomic.Int64, 4)
 			for i := range ran {
 				s := b.openOn(t, where, gormstore.Options{CleanupInterval: -1})
-				gormstore.SetCleanupHooksForTest(s, gormstore.CleanupHooks{OnRun: func(started bool) {
+				SetCleanupHooksForTest(s, CleanupHooks{OnRun: func(started bool) {
 					if !started {
 						active.Add(-1)
 						return
@@ -204,7 +204,7 @@ func TestCleanupRoundsExclusive(t *testing.T) {
 						if time.Now().After(deadline) {
 							return
 						}
-						gormstore.CleanupRoundForTest(context.Background(), s, 0)
+						CleanupRoundForTest(context.Background(), s, 0)
 					}
 				}()
 			}
@@ -243,7 +243,7 @@ func TestCleanupLoopLease(t *testing.T) {
 			for i := range insts {
 				in := &inst{}
 				insts[i] = in
-				s, err := gormstore.OpenWithHooksForTest(gormstore.CleanupHooks{OnRun: func(started bool) {
+				s, err := OpenWithHooksForTest(CleanupHooks{OnRun: func(started bool) {
 					if !started {
 						active.Add(-1)
 						return
@@ -282,7 +282,7 @@ func TestCleanupLoopLease(t *testing.T) {
 			}
 			var dead *inst
 			for _, in := range insts {
-				if gormstore.LeaseHolderForTest(in.s) == holder {
+				if LeaseHolderForTest(in.s) == holder {
 					dead = in
 				}
 			}
@@ -291,12 +291,12 @@ func TestCleanupLoopLease(t *testing.T) {
 			}
 			// The holder dies in the middle of a run: its loop stops, and the
 			// lease it took for the run stays in the table.
-			gormstore.KillLoopForTest(dead.s)
+			KillLoopForTest(dead.s)
 			const lease = 500 * time.Millisecond
 			// (Another store may have taken the lease since; the dead one
 			// gets it back once that store's hold of one interval ends.)
 			for {
-				ok, err := gormstore.TakeLeaseForTest(context.Background(), dead.s, lease)
+				ok, err := TakeLeaseForTest(context.Background(), dead.s, lease)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -398,7 +398,7 @@ func TestCleanupMillionRows(t *testing.T) {
 
 			var longest time.Duration
 			var batches int
-			gormstore.SetCleanupHooksForTest(st, gormstore.CleanupHooks{OnBatch: func(_ string, _ int64, d time.Duration) {
+			SetCleanupHooksForTest(st, CleanupHooks{OnBatch: func(_ string, _ int64, d time.Duration) {
 				batches++
 				longest = max(longest, d)
 			}})
@@ -442,7 +442,7 @@ func TestCleanupLeaseSimpleProtocol(t *testing.T) {
 	}
 	defer s.Close()
 	seed(t, s, base, 10, 2)
-	gormstore.CleanupRoundForTest(context.Background(), s, time.Hour)
+	CleanupRoundForTest(context.Background(), s, time.Hour)
 	if got := countRows(t, s, "ginsession_sessions"); got != 2 {
 		t.Fatalf("%d sessions left, want 2", got)
 	}
@@ -450,7 +450,7 @@ func TestCleanupLeaseSimpleProtocol(t *testing.T) {
 	if err := sqlDB.QueryRow("SELECT holder FROM ginsession_leases WHERE name = 'cleanup' AND expires_at > now() + interval '50 minutes'").Scan(&holder); err != nil {
 		t.Fatalf("lease row after a round (held for the interval): %v", err)
 	}
-	if holder != gormstore.LeaseHolderForTest(s) {
+	if holder != LeaseHolderForTest(s) {
 		t.Fatalf("lease holder %q, want this store", holder)
 	}
 	var n int64

@@ -199,8 +199,9 @@ func requires(gomod string) [][2]string {
 
 // TestDocsCompile builds every ```go block of the documentation, each as its
 // own package of a temporary module that uses this repository. It needs the
-// modules of go.mod, interop/go.mod and store/puresqlite/go.mod in the
-// module cache (go mod download in each) and no network.
+// modules of go.mod, interop/go.mod, store/puresqlite/go.mod and
+// example/go.mod in the module cache (go mod download in each) and no
+// network.
 func TestDocsCompile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every Go block of the documentation")
@@ -225,10 +226,10 @@ func TestDocsCompile(t *testing.T) {
 		t.Fatal("no ```go block found in the documentation")
 	}
 
-	// Three temporary modules: one with the main module's requirements,
-	// one with interop's for the blocks that import go-oidc, and one with
+	// Four temporary modules: one with the main module's requirements,
+	// one with interop's for the blocks that import go-oidc, one with
 	// store/puresqlite's (a module of its own) for the blocks that import
-	// it. A block goes to the first whose requirements hold all its
+	// it, and one with the example's for the blocks that wire an exporter. A block goes to the first whose requirements hold all its
 	// imports.
 	type module struct {
 		gomod, gosum string
@@ -241,6 +242,9 @@ func TestDocsCompile(t *testing.T) {
 		{gomod: "go.mod", gosum: "go.sum"},
 		{gomod: "interop/go.mod", gosum: "interop/go.sum"},
 		{gomod: "store/puresqlite/go.mod", gosum: "store/puresqlite/go.sum", own: "github.com/ginsession/ginsession/store/puresqlite"},
+		// The example's, for the blocks that wire an exporter (Prometheus,
+		// the OpenTelemetry SDK): only that module requires them.
+		{gomod: "example/go.mod", gosum: "example/go.sum"},
 	}
 	var nested []string
 	for _, m := range modules {
@@ -296,7 +300,7 @@ func TestDocsCompile(t *testing.T) {
 		}
 		if home == nil {
 			if !t.Failed() {
-				t.Errorf("%s:%d: the block imports a module that none of go.mod, interop/go.mod and store/puresqlite/go.mod requires", b.file, b.line)
+				t.Errorf("%s:%d: the block imports a module that none of go.mod, interop/go.mod, store/puresqlite/go.mod and example/go.mod requires", b.file, b.line)
 			}
 			continue
 		}

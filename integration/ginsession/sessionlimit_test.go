@@ -20,7 +20,7 @@ import (
 // Before the fix each row kept the full sliding expiry (RefreshTokenTTL,
 // 100 days), so a month later the user's fresh sign-in was refused (409)
 // by two sessions nobody could reach, and ListSessions still showed them.
-func TestSessionCapRegression_RefuseNewLockoutByClosedBrowsers(t *testing.T) {
+func TestSessionCap_RefuseNewLockoutByClosedBrowsers(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.MaxSessionsPerUser = 2
 		cfg.SessionLimitPolicy = ginsession.SessionLimitRefuseNew
@@ -50,7 +50,7 @@ func TestSessionCapRegression_RefuseNewLockoutByClosedBrowsers(t *testing.T) {
 // browser-session-only tab active (it refreshes), and closes another.
 // Before the fix the closed one counted for RefreshTokenTTL, and the next
 // sign-in evicted the oldest, the active tab.
-func TestSessionCapRegression_EvictOldestEvictsActiveForUnreachable(t *testing.T) {
+func TestSessionCap_EvictOldestEvictsActiveForUnreachable(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) { cfg.MaxSessionsPerUser = 2 })
 	active := e.newClient("cookie")
 	expectStatus(t, active.do("POST", "/signin", `{"user":"evict","sessionOnly":true}`), 200, "")

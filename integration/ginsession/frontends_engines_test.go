@@ -1,7 +1,8 @@
 package ginsession_test
 
-// Regression tests for defects an outside review of the several-frontends
-// change found; each failed before its fix.
+// Several engines in one process and the edges of frontend selection:
+// one engine's resolved frontend never reaches another's cookies, a
+// panicking or nil-request origin function, non-canonical address origins.
 
 import (
 	"net/http"

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/ginsession/ginsession/internal/keycrypto"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -21,9 +22,9 @@ type antiCSRFKeys struct {
 }
 
 func newAntiCSRFKeys(current []byte, accepted [][]byte) antiCSRFKeys {
-	k := antiCSRFKeys{current: deriveKey(current, "ginsession anti-csrf")}
+	k := antiCSRFKeys{current: keycrypto.Derive(current, "ginsession anti-csrf")}
 	for _, s := range accepted {
-		k.accepted = append(k.accepted, deriveKey(s, "ginsession anti-csrf"))
+		k.accepted = append(k.accepted, keycrypto.Derive(s, "ginsession anti-csrf"))
 	}
 	return k
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/ginsession/ginsession/internal/keycrypto"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -104,8 +105,8 @@ func (k *keyring) publishLead() time.Duration {
 func newKeyring(ctx context.Context, cfg *settings) (*keyring, error) {
 	k := &keyring{st: cfg.st, cfg: cfg, firstTurn: "first " + cfg.algorithm}
 	if len(cfg.masterKey) > 0 {
-		k.wrapKey = deriveKey(cfg.masterKey, "ginsession signing-key wrap")
-		k.firstTurn += " under master key " + hex.EncodeToString(deriveKey(cfg.masterKey, "ginsession signing-key first turn")[:8])
+		k.wrapKey = keycrypto.Derive(cfg.masterKey, "ginsession signing-key wrap")
+		k.firstTurn += " under master key " + hex.EncodeToString(keycrypto.Derive(cfg.masterKey, "ginsession signing-key first turn")[:8])
 	}
 	if err := k.reload(ctx, true); err != nil {
 		return nil, err
@@ -328,7 +329,7 @@ func (k *keyring) generate(signFrom time.Time, follows string) (*store.SigningKe
 	}
 	kid := hex.EncodeToString(id)
 	if k.wrapKey != nil {
-		if privDER, err = seal(k.wrapKey, privDER, []byte(kid)); err != nil {
+		if privDER, err = keycrypto.Seal(k.wrapKey, privDER, []byte(kid)); err != nil {
 			return nil, err
 		}
 	}
@@ -359,7 +360,7 @@ func (k *keyring) parse(row store.SigningKey) (*liveKey, error) {
 	key := &liveKey{id: row.ID, alg: row.Algorithm, method: alg.method, public: pub, signFrom: row.SignFrom, expiresAt: row.ExpiresAt}
 	privDER := row.PrivateKey
 	if k.wrapKey != nil {
-		if privDER, err = open(k.wrapKey, privDER, []byte(row.ID)); err != nil {
+		if privDER, err = keycrypto.Open(k.wrapKey, privDER, []byte(row.ID)); err != nil {
 			// Another instance with another MasterKey, or a key stored in
 			// the clear before MasterKey was set: verify only.
 			return key, nil

@@ -7,6 +7,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+
+	"github.com/ginsession/ginsession/internal/keycrypto"
 )
 
 // Refresh tokens are opaque to the frontend. Layout before base64url:
@@ -49,8 +51,8 @@ func (k *refreshKeys) accept(secrets [][]byte) {
 
 func newRefreshKeys(secret []byte) refreshKeys {
 	return refreshKeys{
-		mac:    deriveKey(secret, "ginsession refresh-token mac"),
-		derive: deriveKey(secret, "ginsession refresh-token child"),
+		mac:    keycrypto.Derive(secret, "ginsession refresh-token mac"),
+		derive: keycrypto.Derive(secret, "ginsession refresh-token child"),
 	}
 }
 

@@ -1,4 +1,8 @@
-package ginsession
+// Package keycrypto holds the two primitives every server secret of
+// ginsession goes through: deriving one key per purpose from a secret, and
+// sealing bytes at rest (the signing keys' private halves under a master
+// key). One secret never keys two purposes: each gets its own label.
+package keycrypto
 
 import (
 	"crypto/aes"
@@ -9,8 +13,8 @@ import (
 	"errors"
 )
 
-// deriveKey derives a 32-byte key for one purpose from a secret.
-func deriveKey(secret []byte, label string) []byte {
+// Derive derives a 32-byte key for the purpose label names from secret.
+func Derive(secret []byte, label string) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(label))
 	return m.Sum(nil)
@@ -25,7 +29,10 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func seal(key, plain, ad []byte) ([]byte, error) {
+// Seal encrypts and authenticates plain under key, binding ad (the key's id,
+// so a sealed value cannot be moved to another row); the nonce leads the
+// result.
+func Seal(key, plain, ad []byte) ([]byte, error) {
 	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err
@@ -37,7 +44,8 @@ func seal(key, plain, ad []byte) ([]byte, error) {
 	return gcm.Seal(nonce, nonce, plain, ad), nil
 }
 
-func open(key, sealed, ad []byte) ([]byte, error) {
+// Open reverses Seal; it fails when key, ad or the bytes differ.
+func Open(key, sealed, ad []byte) ([]byte, error) {
 	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -76,7 +77,7 @@ func (e *Sessions) storedExpiry(created, now time.Time, sessionOnly bool) time.T
 // GetSessionInfo returns one session, or ErrSessionNotFound.
 func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
 	ctx = stdCtx(ctx)
-	if !validHandle(handle) {
+	if !sessionhandle.Valid(handle) {
 		return nil, ErrSessionNotFound
 	}
 	now := e.cfg.now()
@@ -119,7 +120,7 @@ func (e *Sessions) pastMaxAge(row *store.Session, now time.Time) bool {
 // UpdateSessionData replaces the session data of a session by handle.
 func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data map[string]any) error {
 	ctx = stdCtx(ctx)
-	if !validHandle(handle) {
+	if !sessionhandle.Valid(handle) {
 		return ErrSessionNotFound
 	}
 	enc, err := encodeObject(data)
@@ -155,7 +156,7 @@ type mergedSession struct {
 }
 
 func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[string]any) (*mergedSession, error) {
-	if !validHandle(handle) {
+	if !sessionhandle.Valid(handle) {
 		return nil, ErrSessionNotFound
 	}
 	for k := range update {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 
 	"github.com/ginsession/ginsession/internal/keycrypto"
+	"github.com/ginsession/ginsession/internal/protocol"
+	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -86,16 +88,16 @@ func (e *Sessions) cookiesMayChange(r *http.Request) bool {
 		}
 		// The handles are only names here: a match proves the sender read
 		// that session's anti-csrf token, which only the app's frontend can.
-		var buf [maxMixedCandidates]string
+		var buf [protocol.MaxWider]string
 		access, _ := cookieValues(r, wire.AccessCookie, buf[:0], jwtShaped)
 		for _, v := range access {
 			if h, _ := peekAccess(v); h != "" && e.csrf.matches(h, got) {
 				return true
 			}
 		}
-		refresh, _ := cookieValues(r, wire.RefreshCookie, buf[:0], refreshShaped)
+		refresh, _ := cookieValues(r, wire.RefreshCookie, buf[:0], refreshtoken.Shaped)
 		for _, v := range refresh {
-			if tok, ok := e.rk.parseRefresh(v); ok && e.csrf.matches(tok.handle, got) {
+			if tok, ok := e.rk.Parse(v); ok && e.csrf.matches(tok.Handle, got) {
 				return true
 			}
 		}

@@ -30,21 +30,6 @@ func jwtShaped(v string) bool {
 	return len(v) > 1 && len(v) < maxTokenLen && v[len(v)-1] == '.' && wellFormed(v+"A")
 }
 
-// refreshShaped accepts what parseRefresh could authenticate: the exact
-// length, in unpadded base64url.
-func refreshShaped(v string) bool {
-	if len(v) != refreshTokenLen {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // peekAccess reads, without verifying anything, the session handle an
 // access token's payload names. named reports whether the payload has a
 // sessionHandle member at all (of any type); handle is its value when it is

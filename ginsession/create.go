@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
 )
@@ -86,11 +87,11 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if err != nil {
 		return nil, fmt.Errorf("%w: data: %v", ErrInvalidInput, err)
 	}
-	h, err := newHandle()
+	h, err := sessionhandle.New()
 	if err != nil {
 		return nil, err
 	}
-	rt, err := e.rk.newRefresh(h)
+	rt, err := e.rk.New(h)
 	if err != nil {
 		return nil, err
 	}
@@ -101,9 +102,9 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		ip = "" // the operator's address is not for the user's device list
 	}
 	row := &store.Session{
-		Handle:             rt.handle,
+		Handle:             rt.Handle,
 		UserID:             userID,
-		RefreshHash:        rt.hash(),
+		RefreshHash:        rt.Hash(),
 		RotatedAt:          now,
 		ExpiresAt:          e.storedExpiry(now, now, o.sessionOnly),
 		CreatedAt:          now,
@@ -138,7 +139,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	// Minted before the row is stored: a token that cannot be issued (too
 	// large) must not leave a session behind.
-	access, full, exp, err := e.mintAccess(ctx, userID, rt.handle, decodeObject(payloadJSON), now)
+	access, full, exp, err := e.mintAccess(ctx, userID, rt.Handle, decodeObject(payloadJSON), now)
 	if err != nil {
 		return nil, err
 	}
@@ -163,12 +164,12 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	if err := e.writeIssued(c, method, issued{
 		userID: userID, access: access, accessExp: exp, payload: full,
-		refresh: rt, refreshExp: row.ExpiresAt, antiCSRF: e.antiCSRFHeader(rt.handle),
+		refresh: rt, refreshExp: row.ExpiresAt, antiCSRF: e.antiCSRFHeader(rt.Handle),
 		sessionOnly: o.sessionOnly,
 	}); err != nil {
 		return nil, err
 	}
-	e.cfg.logger.Info("ginsession: session created", "session", rt.handle)
+	e.cfg.logger.Info("ginsession: session created", "session", rt.Handle)
 	kind := createdUser
 	switch {
 	case internal[anonymousClaim] != nil:
@@ -178,9 +179,9 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	e.metrics.sessionCreated(kind)
 	if e.cfg.hooks.Created != nil {
-		e.cfg.hooks.Created(SessionEvent{Handle: rt.handle, UserID: userID, Time: now})
+		e.cfg.hooks.Created(SessionEvent{Handle: rt.Handle, UserID: userID, Time: now})
 	}
-	return &Session{e: e, c: c, userID: userID, handle: rt.handle, payload: full, exp: exp, method: method}, nil
+	return &Session{e: e, c: c, userID: userID, handle: rt.Handle, payload: full, exp: exp, method: method}, nil
 }
 
 // antiCSRFHeader is the anti-csrf token to send: when the configured mode

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/protocol"
+	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/routes"
 	"github.com/ginsession/ginsession/store"
@@ -22,10 +24,12 @@ type Sessions struct {
 	cfg   *settings
 	st    store.Store
 	keys  *keyring
-	rk    refreshKeys
+	rk    *refreshtoken.Keys
 	csrf  antiCSRFKeys
 	cache *tokenCache
-	revs  *revocations
+	// machine decides refresh requests (internal/protocol).
+	machine *protocol.Machine
+	revs    *revocations
 	// metrics records through Config.MeterProvider (a no-op by default).
 	metrics *metrics
 	// strays are the cookie domains duplicates of our cookies may sit on
@@ -68,8 +72,11 @@ func New(cfg Config) (*Sessions, error) {
 			accepted = append([][]byte{secret}, accepted...)
 		}
 	}
-	e.rk = newRefreshKeys(current)
-	e.rk.accept(accepted)
+	e.rk = refreshtoken.NewKeys(current, accepted...)
+	e.machine = &protocol.Machine{
+		Sessions: s.st, Keys: e.rk, Now: s.now,
+		Lifetimes: protocol.Lifetimes{Refresh: s.refreshTTL, BrowserIdle: s.browserIdle, Grace: s.grace, MaxAge: s.maxAge},
+	}
 	e.csrf = newAntiCSRFKeys(current, accepted)
 	if e.keys, err = newKeyring(ctx, s); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -48,7 +49,7 @@ func FuzzFindToken(f *testing.F) {
 		for _, kind := range []struct {
 			name   string
 			shaped func(string) bool
-		}{{wire.AccessCookie, jwtShaped}, {wire.RefreshCookie, refreshShaped}} {
+		}{{wire.AccessCookie, jwtShaped}, {wire.RefreshCookie, refreshtoken.Shaped}} {
 			name := kind.name
 			var found foundToken
 			findToken(r, name, allowed, kind.shaped, kind.shaped, &found)

@@ -1,21 +1,22 @@
 package ginsession
 
 import (
-	"context"
 	"errors"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/protocol"
+	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
-// POST {base}/session/refresh: which tokens of the request count (the
-// transport rules of docs/protocol.md §3 and §4), then the rotation state
-// machine (rotation.go) for them, then the new tokens on the response.
+// POST {base}/session/refresh, the HTTP side: read which refresh tokens the
+// request carries (the transport rules of docs/protocol.md §3 and §4), hand
+// them to the protocol core (internal/protocol decides rotation, theft and
+// what to clear), then write its answer: the clears, the new tokens, the
+// events.
 
 // refresh serves POST {base}/session/refresh.
-// It rotates the refresh token (docs/protocol.md §7) and issues a new pair.
 func (e *Sessions) refresh(c *gin.Context) error {
 	retry := false
 	err := e.refreshTokens(c, &retry)
@@ -26,268 +27,164 @@ func (e *Sessions) refresh(c *gin.Context) error {
 // refreshTokens is refresh without the metrics; *retry is set when the
 // request was a retry inside the grace window.
 func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
-	r := c.Request
-	var found foundToken
-	// Refresh cookies count only when they authenticate (our MAC): planted
-	// junk of the right shape can neither push the real cookie out of the
-	// candidates nor overflow them. (A bearer value is judged by its shape,
-	// and refused below when it does not authenticate.)
-	forged := false
-	authentic := func(v string) bool {
-		if !refreshShaped(v) {
-			return false
-		}
-		if _, ok := e.rk.parseRefresh(v); ok {
-			return true
-		}
-		forged = true
-		return false
+	in, method := e.readRefresh(c)
+	out := e.machine.Refresh(c.Request.Context(), in)
+	for _, t := range out.Thefts {
+		e.announceTheft(t, c.ClientIP())
 	}
-	findToken(r, wire.RefreshCookie, e.cfg.transferMethod(c, false), refreshShaped, authentic, &found)
-	if forged {
-		e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
+	if out.ClearLegacy {
+		e.clearLegacyCookie(c)
 	}
-	// A cross-site form cannot set a custom header; without one a cookie
-	// refresh is refused, and nothing is cleared (that would let any site
-	// log the user out).
-	csrfChecked := e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != ""
-	if found.n == 0 && !found.overflow {
-		// No refresh token: clear only what the request presented. A request
-		// without any session token (a cross-site form POST under SameSite
-		// lax carries no cookie) clears nothing: the frontend forgets its
-		// own state on this 401, and any site could log the user out
-		// otherwise.
-		// (A bearer value here is not a refresh token: findToken ignored it.)
-		presented := hasSessionCookies(r) && csrfChecked
-		if csrfChecked {
-			// An older SDK's session: its sIdRefreshToken goes too.
-			e.clearLegacyCookie(c)
-		}
-		return unauthorised(presented, TransferCookie, errors.New("no refresh token"))
-	}
-	if found.method == TransferCookie && !csrfChecked {
-		return unauthorised(false, "", errors.New("refresh without the rid header"))
-	}
-	if found.method == TransferHeader && found.otherCookies {
-		// The bearer won, but refresh cookies came too: a stale one among
-		// them is still theft (a thief cannot shadow the victim's cookie
-		// with a header of its own).
-		if err := e.theftInShadowedCookies(r.Context(), r, found.buf[0], authentic, c.ClientIP()); err != nil {
-			return err
-		}
-	}
-	toks, err := e.authenticRefresh(c, &found)
-	if err != nil {
-		return err
-	}
-	if found.method == TransferCookie && e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken && !e.antiCSRFMatchesAny(toks, r.Header.Get(wire.HeaderAntiCSRF)) {
-		// Like the rid check: refused quietly, so a forged request that
-		// carries the cookies but not the token clears nothing.
-		return unauthorised(false, "", errors.New("refresh without the session's anti-csrf token"))
-	}
-	if found.method == TransferCookie && (found.n > 1 || found.overflow || duplicated(r, wire.AccessCookie)) {
-		// Duplicates were sent (an older cookie domain, or cookies planted
-		// by a sibling subdomain): expire both cookies wherever strays may
-		// sit. Ours are written after this, on success.
+	if out.ClearStrays {
 		e.clearStrays(c, wire.AccessCookie, "/")
 		e.clearStrays(c, wire.RefreshCookie, e.cfg.refreshPath)
 	}
-	mixed := found.overflow
-	for _, tok := range toks[1:] {
-		mixed = mixed || tok.handle != toks[0].handle
+	if out.Err != nil {
+		return refreshAnswer(out.Err, method)
 	}
-	if mixed {
-		if found.overflow {
-			// Every authentic cookie is looked at (up to a bound), so that
-			// cookies of the thief's own sessions sent first cannot push a
-			// stale one out of view.
-			toks = e.authenticCookies(r, authentic)
-		}
-		if toks, err = e.resolveMixed(r.Context(), toks, found.method, c.ClientIP()); err != nil {
-			return err
-		}
-	}
-	var client clientInfo
-	client.userAgent, client.ip = e.clientMetadata(c)
-	res, err := e.rotateAny(r.Context(), toks, found.method, c.ClientIP(), client)
-	if err != nil {
-		return err
-	}
-	*retry = res.retry
-	if found.otherCookies {
+	res := out.Rotation
+	*retry = res.Retry
+	if out.ClearCookiesBeside {
 		e.clearCookies(c, e.cfg.cookieDomain)
 	}
-	appPayload := decodeObject(res.row.Payload)
-	if err := e.actorAlive(r.Context(), appPayload, found.method, res.row.Handle, res.row.UserID); err != nil {
+	ctx := c.Request.Context()
+	appPayload := decodeObject(res.Row.Payload)
+	if err := e.actorAlive(ctx, appPayload, method, res.Row.Handle, res.Row.UserID); err != nil {
 		return err
 	}
 	if len(e.cfg.claims) > 0 {
-		fetched, err := e.fetchClaims(r.Context(), res.row.UserID, appPayload, e.cfg.claims)
+		fetched, err := e.fetchClaims(ctx, res.Row.UserID, appPayload, e.cfg.claims)
 		if err != nil {
 			return err
 		}
-		merged, err := e.mergePayload(r.Context(), res.row.Handle, fetched)
+		merged, err := e.mergePayload(ctx, res.Row.Handle, fetched)
 		if err != nil {
 			if errors.Is(err, ErrSessionNotFound) {
-				return unauthorised(true, found.method, err)
+				return unauthorised(true, method, err)
 			}
 			return err
 		}
 		appPayload = merged.payload
 	}
-	access, full, exp, err := e.mintAccess(r.Context(), res.row.UserID, res.row.Handle, appPayload, res.row.CreatedAt)
+	access, full, exp, err := e.mintAccess(ctx, res.Row.UserID, res.Row.Handle, appPayload, res.Row.CreatedAt)
 	if err != nil {
 		return err
 	}
-	if err := e.writeIssued(c, found.method, issued{
-		userID: res.row.UserID, access: access, accessExp: exp, payload: full,
-		refresh: res.child, refreshExp: e.sessionEnd(res.row.CreatedAt, res.expires), antiCSRF: e.antiCSRFHeader(res.row.Handle),
-		sessionOnly: res.row.BrowserSessionOnly,
+	if err := e.writeIssued(c, method, issued{
+		userID: res.Row.UserID, access: access, accessExp: exp, payload: full,
+		refresh: res.Child, refreshExp: e.sessionEnd(res.Row.CreatedAt, res.Expires), antiCSRF: e.antiCSRFHeader(res.Row.Handle),
+		sessionOnly: res.Row.BrowserSessionOnly,
 	}); err != nil {
 		return err
 	}
 	if e.cfg.hooks.Refreshed != nil {
-		e.cfg.hooks.Refreshed(SessionEvent{Handle: res.row.Handle, UserID: res.row.UserID, Time: e.cfg.now()})
+		e.cfg.hooks.Refreshed(SessionEvent{Handle: res.Row.Handle, UserID: res.Row.UserID, Time: e.cfg.now()})
 	}
 	return nil
 }
 
-// authenticRefresh returns the refresh-token candidates that authenticate
-// (carry our MAC). Candidates that do not authenticate are ignored: a
-// planted junk cookie changes nothing.
-func (e *Sessions) authenticRefresh(c *gin.Context, found *foundToken) ([]*refreshToken, error) {
-	var toks []*refreshToken
+// readRefresh reads what the refresh request presented into the protocol's
+// terms, and the transfer method its tokens came by.
+func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod) {
+	r := c.Request
+	var found foundToken
+	forged := false
+	authentic := func(v string) bool {
+		if !refreshtoken.Shaped(v) {
+			return false
+		}
+		if e.rk.Authentic(v) {
+			return true
+		}
+		forged = true
+		return false
+	}
+	findToken(r, wire.RefreshCookie, e.cfg.transferMethod(c, false), refreshtoken.Shaped, authentic, &found)
+	in := protocol.Request{
+		Found:         found.n,
+		FromCookies:   found.method == TransferCookie,
+		Overflow:      found.overflow,
+		CookiesBeside: found.otherCookies,
+		CSRFProven:    e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != "",
+		AllCookies: func() []*refreshtoken.Token {
+			vals, _ := cookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), authentic)
+			return e.parseAll(vals)
+		},
+	}
 	for _, v := range found.values() {
-		tok, ok := e.rk.parseRefresh(v)
+		tok, ok := e.rk.Parse(v)
 		if !ok {
-			e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
+			// A bearer value of the right shape that is not ours.
+			forged = true
 			continue
 		}
-		toks = append(toks, tok)
+		in.Tokens = append(in.Tokens, tok)
 	}
-	if len(toks) == 0 {
-		return nil, unauthorised(true, found.method, errors.New("refresh token not ours"))
+	if forged {
+		e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
 	}
-	return toks, nil
+	if in.Found == 0 && !in.Overflow {
+		in.SessionCookies = hasSessionCookies(r)
+		return in, TransferCookie
+	}
+	if in.FromCookies {
+		in.DuplicateAccess = duplicated(r, wire.AccessCookie)
+		if e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken {
+			got := r.Header.Get(wire.HeaderAntiCSRF)
+			in.AntiCSRF = func(handle string) bool { return e.csrf.matches(handle, got) }
+		}
+	}
+	in.Client.UserAgent, in.Client.IP = e.clientMetadata(c)
+	return in, found.method
 }
 
-// rotateAny rotates the first of toks (all of one session) that is the
-// session's current token or a retry inside the grace window. A stale
-// token is theft unless another candidate of the same request rotated: that
-// request holds the live token, and the stale one is a leftover (an older
-// cookie domain). So a stale token is theft whatever junk or foreign
-// tokens come with it.
-func (e *Sessions) rotateAny(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string, client clientInfo) (*rotation, error) {
-	var stale *staleToken
-	var lastErr error
-	for _, tok := range toks {
-		res, err := e.rotate(ctx, tok, method, client)
-		if err == nil {
-			return res, nil
-		}
-		if errors.Is(err, ErrStorage) {
-			return nil, err
-		}
-		var st *staleToken
-		if errors.As(err, &st) {
-			if stale == nil {
-				stale = st
-			}
-			continue
-		}
-		lastErr = err
-	}
-	if stale != nil {
-		return nil, e.theft(ctx, stale, method, clientIP)
-	}
-	return nil, lastErr
-}
-
-// maxMixedCandidates bounds the refresh cookies looked at when more than
-// maxCookieCandidates authentic ones arrive (each costs a database read).
-const maxMixedCandidates = 32
-
-// resolveMixed decides a request whose refresh tokens name different
-// sessions, without rotating anything. Every stale token among them is
-// theft, as it would be alone. Tokens of sessions that are gone are
-// dropped: they authenticate nobody (a leftover of a signed-out session on
-// an older cookie domain, say). If the live ones left name one session,
-// they are returned for the rotation; otherwise the request is nobody's.
-func (e *Sessions) resolveMixed(ctx context.Context, toks []*refreshToken, method TransferMethod, clientIP string) ([]*refreshToken, error) {
-	var theft error
-	var live []*refreshToken
-	for _, tok := range toks {
-		st, gone, err := e.staleCheck(ctx, tok)
-		switch {
-		case err != nil:
-			return nil, err
-		case st != nil:
-			if err := e.theft(ctx, st, method, clientIP); theft == nil || errors.Is(err, ErrStorage) {
-				theft = err
-			}
-		case !gone:
-			live = append(live, tok)
-		}
-	}
-	if theft != nil {
-		return nil, theft
-	}
-	for _, tok := range live {
-		if tok.handle != live[0].handle {
-			return nil, unauthorised(true, method, errAmbiguous)
-		}
-	}
-	if len(live) == 0 {
-		return nil, unauthorised(true, method, errors.New("session not found"))
-	}
-	return live, nil
-}
-
-// theftInShadowedCookies runs the theft check on the refresh cookies of a
-// request whose bearer token won. Cookies of the bearer's own session are
-// left to the rotation (it either rotates, excusing them, or is stale
-// itself).
-func (e *Sessions) theftInShadowedCookies(ctx context.Context, r *http.Request, bearerTok string, authentic func(string) bool, clientIP string) error {
-	var own string
-	if tok, ok := e.rk.parseRefresh(bearerTok); ok {
-		own = tok.handle
-	}
-	for _, tok := range e.authenticCookies(r, authentic) {
-		if tok.handle == own {
-			continue
-		}
-		st, _, err := e.staleCheck(ctx, tok)
-		if err != nil {
-			return err
-		}
-		if st != nil {
-			return e.theft(ctx, st, TransferAny, clientIP)
-		}
-	}
-	return nil
-}
-
-// authenticCookies returns the request's refresh cookies that authenticate
-// (authentic is RefreshSession's filter), up to maxMixedCandidates: the
-// wider look of the rare paths (an overflow, a bearer beside cookies).
-func (e *Sessions) authenticCookies(r *http.Request, authentic func(string) bool) []*refreshToken {
-	vals, _ := cookieValues(r, wire.RefreshCookie, make([]string, 0, maxMixedCandidates), authentic)
-	toks := make([]*refreshToken, 0, len(vals))
+// parseAll returns the tokens of vals that authenticate.
+func (e *Sessions) parseAll(vals []string) []*refreshtoken.Token {
+	toks := make([]*refreshtoken.Token, 0, len(vals))
 	for _, v := range vals {
-		if tok, ok := e.rk.parseRefresh(v); ok {
+		if tok, ok := e.rk.Parse(v); ok {
 			toks = append(toks, tok)
 		}
 	}
 	return toks
 }
 
-// antiCSRFMatchesAny reports whether got is the anti-csrf token of one of
-// the candidates' sessions.
-func (e *Sessions) antiCSRFMatchesAny(toks []*refreshToken, got string) bool {
-	for _, tok := range toks {
-		if e.csrf.matches(tok.handle, got) {
-			return true
+// refreshAnswer is the session error of a refusal, theft or storage failure
+// the protocol core answered, for a request whose tokens came by method.
+func refreshAnswer(err error, method TransferMethod) error {
+	var refusal *protocol.Refusal
+	var theft *protocol.Theft
+	var storage *protocol.StorageError
+	switch {
+	case errors.As(err, &refusal):
+		switch refusal.Clear {
+		case protocol.ClearNothing:
+			return unauthorised(false, "", refusal.Reason)
+		case protocol.ClearCookies:
+			return unauthorised(true, TransferCookie, refusal.Reason)
+		case protocol.ClearEverywhere:
+			return unauthorised(true, TransferAny, refusal.Reason)
 		}
+		return unauthorised(true, method, refusal.Reason)
+	case errors.As(err, &theft):
+		if theft.Clear == protocol.ClearEverywhere {
+			method = TransferAny
+		}
+		return &respErr{kind: &TheftError{Handle: theft.Handle, UserID: theft.UserID}, clear: true, method: method}
+	case errors.As(err, &storage):
+		return storageErr(storage.Op, storage.Err)
 	}
-	return false
+	return err
+}
+
+// announceTheft tells the app about a session the protocol revoked after
+// theft: the log, the TheftDetected hook, the revocation log. clientIP is
+// Gin's ClientIP: it depends on the router's trusted proxies
+// (gin.Engine.SetTrustedProxies), so behind no proxy trust nothing.
+func (e *Sessions) announceTheft(t protocol.Theft, clientIP string) {
+	e.cfg.logger.Warn("ginsession: refresh token theft detected", "session", t.Handle, "user", t.UserID, "generation", t.Generation, "current_generation", t.CurrentGeneration, "client_ip", clientIP)
+	if e.cfg.hooks.TheftDetected != nil {
+		e.cfg.hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: t.Handle, UserID: t.UserID, Time: e.cfg.now()}, ClientIP: clientIP})
+	}
+	e.revoked(revokedTheft, t.Handle, t.UserID)
 }

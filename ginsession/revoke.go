@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -44,7 +45,7 @@ func (e *Sessions) signOut(c *gin.Context) error {
 // elsewhere when they expire. It reports whether the session existed.
 func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, error) {
 	ctx = stdCtx(ctx)
-	if !validHandle(handle) {
+	if !sessionhandle.Valid(handle) {
 		return false, nil
 	}
 	row, err := e.st.GetSession(ctx, handle, e.cfg.now())
@@ -70,7 +71,7 @@ func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, erro
 // authorise anything by itself.
 func (e *Sessions) RevokeUserSession(ctx context.Context, userID, handle string) (bool, error) {
 	ctx = stdCtx(ctx)
-	if !validHandle(handle) {
+	if !sessionhandle.Valid(handle) {
 		return false, nil
 	}
 	now := e.cfg.now()

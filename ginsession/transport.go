@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -174,7 +175,7 @@ type issued struct {
 	access     string
 	accessExp  time.Time
 	payload    map[string]any
-	refresh    *refreshToken // nil when only the access token changes
+	refresh    *refreshtoken.Token // nil when only the access token changes
 	refreshExp time.Time
 	antiCSRF   string // "" unless VIA_TOKEN
 	// sessionOnly: "remember me" was off; cookies get no Expires.

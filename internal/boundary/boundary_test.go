@@ -57,11 +57,13 @@ func deps(t *testing.T, pkg string) []string {
 	return strings.Fields(run(t, nil, "list", "-deps", "-f", "{{.ImportPath}}", pkg))
 }
 
+// drivers are the database packages the engine side never compiles.
+var drivers = []string{"gorm.io/", "github.com/jackc/pgx", "github.com/mattn/go-sqlite3", "github.com/go-sql-driver/mysql"}
+
 // TestDependencyBoundaries: the engine, the routes and the store contract
 // compile no GORM and no database driver; each opener compiles only its
 // own driver.
 func TestDependencyBoundaries(t *testing.T) {
-	drivers := []string{"gorm.io/", "github.com/jackc/pgx", "github.com/mattn/go-sqlite3", "github.com/go-sql-driver/mysql"}
 	cases := []struct {
 		pkg       string
 		forbidden []string
@@ -90,6 +92,26 @@ func TestDependencyBoundaries(t *testing.T) {
 	}
 	if !slicesContains(deps(t, module+"/store/mysqlstore"), "github.com/go-sql-driver/mysql") {
 		t.Fatal("store/mysqlstore does not depend on the MySQL driver: the check above proves nothing")
+	}
+}
+
+// TestProtocolCoreWithoutHTTP: the protocol core decides refreshes in
+// values; it compiles neither Gin nor net/http (nor a database), so its
+// state machine runs and is tested without a request or a server.
+func TestProtocolCoreWithoutHTTP(t *testing.T) {
+	forbidden := append([]string{"net/http", "github.com/gin-gonic/"}, drivers...)
+	for _, pkg := range []string{module + "/internal/protocol", module + "/internal/refreshtoken", module + "/internal/sessionhandle", module + "/internal/keycrypto"} {
+		d := deps(t, pkg)
+		if !slicesContains(d, pkg) {
+			t.Fatalf("go list printed no %s: the check below proves nothing", pkg)
+		}
+		for _, dep := range d {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") || strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
 	}
 }
 

@@ -1,10 +1,13 @@
-package ginsession
+// Package sessionhandle makes and checks session handles: the public name of a
+// session (a version-4 UUID in its usual text form), which the access
+// token, the refresh token, the store and the app's admin calls all carry.
+package sessionhandle
 
 import "crypto/rand"
 
-// validHandle reports whether h has the shape of a handle ginsession
-// issues, so arbitrary text from a URL never reaches the database.
-func validHandle(h string) bool {
+// Valid reports whether h has the shape of a handle ginsession issues, so
+// arbitrary text from a URL or a token never reaches the database.
+func Valid(h string) bool {
 	if len(h) != 36 {
 		return false
 	}
@@ -24,8 +27,8 @@ func validHandle(h string) bool {
 	return true
 }
 
-// newHandle returns 16 random bytes (a version-4 UUID).
-func newHandle() ([16]byte, error) {
+// New returns 16 random bytes marked as a version-4 UUID.
+func New() ([16]byte, error) {
 	var h [16]byte
 	if _, err := rand.Read(h[:]); err != nil {
 		return h, err
@@ -35,7 +38,9 @@ func newHandle() ([16]byte, error) {
 	return h, nil
 }
 
-func formatHandle(b []byte) string {
+// Format writes 16 bytes in the handle's text form (lower-case hex in
+// 8-4-4-4-12 groups); b must hold at least 16 bytes.
+func Format(b []byte) string {
 	const hexdig = "0123456789abcdef"
 	out := make([]byte, 36)
 	j := 0

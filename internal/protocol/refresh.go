@@ -1,0 +1,219 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ginsession/ginsession/internal/refreshtoken"
+)
+
+// MaxWider bounds the refresh cookies looked at on the rare paths that look
+// at all of them (more candidates than the transport keeps, a bearer beside
+// cookies): each costs a database read.
+const MaxWider = 32
+
+// Request is what one refresh request presented, read and authenticated by
+// the transport. Refresh cookies count only when they authenticate: planted
+// junk of the right shape can neither push the real cookie out of the
+// candidates nor overflow them. A bearer value is judged by its shape, and
+// refused here when it does not authenticate.
+type Request struct {
+	// Found is how many candidates the transport found: authentic
+	// cookies, or one bearer value of a refresh token's shape.
+	Found int
+	// Tokens are the candidates that authenticate, in the request's order.
+	Tokens []*refreshtoken.Token
+	// FromCookies: the candidates are cookies (else the Authorization
+	// header).
+	FromCookies bool
+	// Overflow: more authentic cookies came than the transport keeps.
+	Overflow bool
+	// CookiesBeside: the bearer won while session cookies came too.
+	CookiesBeside bool
+	// SessionCookies: the request carried a session cookie at all.
+	SessionCookies bool
+	// AllCookies returns every authentic refresh cookie, up to MaxWider.
+	// It is called only on the rare paths (Overflow, CookiesBeside).
+	AllCookies func() []*refreshtoken.Token
+	// CSRFProven: anti-CSRF does not apply to this request, or the custom
+	// header a cross-site form cannot send came.
+	CSRFProven bool
+	// AntiCSRF, when set, reports whether the request's anti-csrf token is
+	// the given session's (VIA_TOKEN for a cookie request); nil: no token
+	// check applies.
+	AntiCSRF func(handle string) bool
+	// DuplicateAccess: the access-token cookie came more than once.
+	DuplicateAccess bool
+	Client          Client
+}
+
+// Refresh decides one refresh request: which token counts, the rotation,
+// theft, and what to clear.
+func (m *Machine) Refresh(ctx context.Context, in Request) (out Outcome) {
+	if in.Found == 0 && !in.Overflow {
+		// No refresh token: clear only what the request presented. A
+		// request without any session token (a cross-site form POST under
+		// SameSite lax carries no cookie) clears nothing: the frontend
+		// forgets its own state on this 401, and any site could sign the
+		// user out otherwise. An older SDK's sIdRefreshToken goes when the
+		// request proved it is not forged.
+		out.ClearLegacy = in.CSRFProven
+		clear := ClearNothing
+		if in.SessionCookies && in.CSRFProven {
+			clear = ClearCookies
+		}
+		out.Err = refuse(clear, errors.New("no refresh token"))
+		return out
+	}
+	if in.FromCookies && !in.CSRFProven {
+		// A cross-site form cannot set a custom header: refused, and
+		// nothing cleared (that would let any site sign the user out).
+		out.Err = refuse(ClearNothing, errors.New("refresh without the rid header"))
+		return out
+	}
+	if !in.FromCookies && in.CookiesBeside {
+		// The bearer won, but refresh cookies came too: a stale one among
+		// them is still theft (a thief cannot shadow the victim's cookie
+		// with a header of its own).
+		if err := m.theftInShadowedCookies(ctx, in, &out); err != nil {
+			out.Err = err
+			return out
+		}
+	}
+	if len(in.Tokens) == 0 {
+		out.Err = refuse(ClearFound, errors.New("refresh token not ours"))
+		return out
+	}
+	if in.AntiCSRF != nil && !matchesAny(in.Tokens, in.AntiCSRF) {
+		// Like the rid check: refused quietly, so a forged request that
+		// carries the cookies but not the token clears nothing.
+		out.Err = refuse(ClearNothing, errors.New("refresh without the session's anti-csrf token"))
+		return out
+	}
+	if in.FromCookies && (in.Found > 1 || in.Overflow || in.DuplicateAccess) {
+		// Duplicates were sent: their copies go wherever strays may sit,
+		// before the new tokens are written.
+		out.ClearStrays = true
+	}
+	toks := in.Tokens
+	mixed := in.Overflow
+	for _, tok := range toks[1:] {
+		mixed = mixed || tok.Handle != toks[0].Handle
+	}
+	if mixed {
+		if in.Overflow {
+			// Every authentic cookie is looked at (up to a bound), so that
+			// cookies of the thief's own sessions sent first cannot push a
+			// stale one out of view.
+			toks = in.AllCookies()
+		}
+		var err error
+		if toks, err = m.resolveMixed(ctx, toks, &out); err != nil {
+			out.Err = err
+			return out
+		}
+	}
+	rot, err := m.rotateAny(ctx, toks, in.Client, &out)
+	if err != nil {
+		out.Err = err
+		return out
+	}
+	out.Rotation = rot
+	out.ClearCookiesBeside = in.CookiesBeside
+	return out
+}
+
+// rotateAny rotates the first of toks (all of one session) that is the
+// session's current token or a retry inside the grace window. A stale
+// token is theft unless another candidate of the same request rotated: that
+// request holds the live token, and the stale one is a leftover (an older
+// cookie domain). So a stale token is theft whatever junk or foreign
+// tokens come with it.
+func (m *Machine) rotateAny(ctx context.Context, toks []*refreshtoken.Token, client Client, out *Outcome) (*Rotation, error) {
+	var first *stale
+	var lastErr error
+	for _, tok := range toks {
+		rot, err := m.rotate(ctx, tok, client)
+		if err == nil {
+			return rot, nil
+		}
+		var se *StorageError
+		if errors.As(err, &se) {
+			return nil, err
+		}
+		var st *stale
+		if errors.As(err, &st) {
+			if first == nil {
+				first = st
+			}
+			continue
+		}
+		lastErr = err
+	}
+	if first != nil {
+		return nil, m.theft(ctx, first, ClearFound, out)
+	}
+	return nil, lastErr
+}
+
+// resolveMixed decides a request whose refresh tokens name different
+// sessions, without rotating anything. Every stale token among them is
+// theft, as it would be alone. Tokens of sessions that are gone are
+// dropped: they authenticate nobody (a leftover of a signed-out session on
+// an older cookie domain, say). If the live ones left name one session,
+// they are returned for the rotation; otherwise the request is nobody's.
+func (m *Machine) resolveMixed(ctx context.Context, toks []*refreshtoken.Token, out *Outcome) ([]*refreshtoken.Token, error) {
+	var theft error
+	var live []*refreshtoken.Token
+	for _, tok := range toks {
+		st, gone, err := m.staleCheck(ctx, tok)
+		switch {
+		case err != nil:
+			return nil, err
+		case st != nil:
+			err := m.theft(ctx, st, ClearFound, out)
+			var se *StorageError
+			if theft == nil || errors.As(err, &se) {
+				theft = err
+			}
+		case !gone:
+			live = append(live, tok)
+		}
+	}
+	if theft != nil {
+		return nil, theft
+	}
+	for _, tok := range live {
+		if tok.Handle != live[0].Handle {
+			return nil, refuse(ClearFound, ErrAmbiguous)
+		}
+	}
+	if len(live) == 0 {
+		return nil, refuse(ClearFound, errSessionNotFound)
+	}
+	return live, nil
+}
+
+// theftInShadowedCookies runs the theft check on the refresh cookies of a
+// request whose bearer token won. Cookies of the bearer's own session are
+// left to the rotation (it either rotates, excusing them, or is stale
+// itself).
+func (m *Machine) theftInShadowedCookies(ctx context.Context, in Request, out *Outcome) error {
+	var own string
+	if len(in.Tokens) > 0 {
+		own = in.Tokens[0].Handle
+	}
+	for _, tok := range in.AllCookies() {
+		if tok.Handle == own {
+			continue
+		}
+		st, _, err := m.staleCheck(ctx, tok)
+		if err != nil {
+			return err
+		}
+		if st != nil {
+			return m.theft(ctx, st, ClearEverywhere, out)
+		}
+	}
+	return nil
+}

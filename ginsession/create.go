@@ -184,10 +184,16 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	return &Session{e: e, c: c, userID: userID, handle: rt.Handle, payload: full, exp: exp, method: method}, nil
 }
 
-// antiCSRFHeader is the anti-csrf token to send: when the configured mode
-// is VIA_TOKEN, or when a route demands it (WithAntiCSRF); "" otherwise.
+// issuesAntiCSRFToken reports whether sessions carry the anti-csrf token:
+// the configured mode is VIA_TOKEN, or a route built with Verify demands it.
+func (e *Sessions) issuesAntiCSRFToken() bool {
+	return e.cfg.antiCSRF == AntiCSRFViaToken || e.viaTokenRoute.Load()
+}
+
+// antiCSRFHeader is the anti-csrf token to send, or "" when sessions carry
+// none.
 func (e *Sessions) antiCSRFHeader(handle string) string {
-	if e.cfg.antiCSRF != AntiCSRFViaToken && !e.viaTokenRoute.Load() {
+	if !e.issuesAntiCSRFToken() {
 		return ""
 	}
 	return e.csrf.token(handle)

@@ -35,8 +35,10 @@ type Sessions struct {
 	// strays are the cookie domains duplicates of our cookies may sit on
 	// (clearStrays).
 	strays []string
-	// viaTokenRoute is set when some Verify demands the anti-csrf token
-	// although the configured mode does not: the token is then issued too.
+	// viaTokenRoute is set when a route is built with
+	// Verify(WithAntiCSRF(AntiCSRFViaToken)) although the configured mode
+	// is not VIA_TOKEN: the token is then issued too. Only building a
+	// route sets it; no request does.
 	viaTokenRoute atomic.Bool
 }
 

@@ -68,8 +68,16 @@ func FromContext(c *gin.Context) *Session {
 // session. On failure it answers as docs/protocol.md §6 says and aborts; on
 // success the handler reads the session with FromContext. It is GetSession
 // with the options resolved once and HandleError on failure.
+//
+// Building a Verify with WithAntiCSRF(AntiCSRFViaToken) makes the engine
+// issue the anti-csrf token with every session from then on (the route
+// will ask for it): build such routes before serving, or set
+// Config.AntiCSRF.
 func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 	o := e.verifyOptions(opts)
+	if o.antiCSRF == AntiCSRFViaToken {
+		e.viaTokenRoute.Store(true)
+	}
 	return func(c *gin.Context) {
 		s, err := e.getSession(c, o)
 		if err != nil {
@@ -91,25 +99,30 @@ func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 // the protocol's answer (it also clears the frontend's tokens when the
 // session is gone). With Optional, a request without any session token
 // gets (nil, nil). GetSession does not store the session for FromContext.
-// One difference from Verify, which reads its options when the route is
-// built: WithAntiCSRF(AntiCSRFViaToken) here makes sessions carry the
-// anti-csrf token only from the first such call on, so a cookie session
-// created before it is asked to refresh once; set Config.AntiCSRF instead
-// when every route needs the token.
+//
+// A request never changes the engine: GetSession with
+// WithAntiCSRF(AntiCSRFViaToken) needs sessions that carry the anti-csrf
+// token, so it returns an error (a programming error, answered 500 by
+// HandleError) unless Config.AntiCSRF is AntiCSRFViaToken or some route
+// was built with Verify(WithAntiCSRF(AntiCSRFViaToken)).
 func (e *Sessions) GetSession(c *gin.Context, opts ...VerifyOption) (*Session, error) {
-	return e.getSession(c, e.verifyOptions(opts))
+	o := e.verifyOptions(opts)
+	if o.antiCSRF == AntiCSRFViaToken && !e.issuesAntiCSRFToken() {
+		return nil, errAntiCSRFNotIssued
+	}
+	return e.getSession(c, o)
 }
 
-// verifyOptions applies opts over the configured defaults.
+// errAntiCSRFNotIssued: a GetSession demands the anti-csrf token of an
+// engine that issues none.
+var errAntiCSRFNotIssued = errors.New("ginsession: GetSession(WithAntiCSRF(AntiCSRFViaToken)): sessions carry no anti-csrf token; set Config.AntiCSRF to AntiCSRFViaToken, or build a route with Verify(WithAntiCSRF(AntiCSRFViaToken)) before serving")
+
+// verifyOptions applies opts over the configured defaults. It changes
+// nothing in the engine.
 func (e *Sessions) verifyOptions(opts []VerifyOption) *verifyOptions {
 	o := &verifyOptions{}
 	for _, opt := range opts {
 		opt(o)
-	}
-	if o.antiCSRF == AntiCSRFViaToken {
-		// Sessions must carry the token this route will ask for, whatever
-		// the configured mode (antiCSRFHeader).
-		e.viaTokenRoute.Store(true)
 	}
 	o.validators = e.cfg.validators
 	if o.overrideClaims != nil {

@@ -1,6 +1,7 @@
 package ginsession_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +79,32 @@ func TestAntiCSRF_ViaTokenRefreshChecksTheToken(t *testing.T) {
 	h, _ := rawSignIn(t, e.server.URL, "header", "u3", "")
 	r = sendWithToken(t, e.server.URL, "header", "POST", refreshPath, "", h.refresh)
 	expectStatus(t, r, 200, "")
+}
+
+// A request never changes the engine: a handler that calls GetSession with
+// WithAntiCSRF(AntiCSRFViaToken) on an engine whose sessions carry no
+// anti-csrf token gets an error saying how to configure it, and sessions
+// created afterwards still carry none. (Found in issue 23: the first such
+// request used to switch the token on for every session of the engine.)
+func TestAntiCSRF_GetSessionViaTokenChangesNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	errs := make(chan error, 1)
+	e.router.POST("/api/upgrade", func(c *gin.Context) {
+		_, err := e.sessions.GetSession(c, ginsession.WithAntiCSRF(ginsession.AntiCSRFViaToken))
+		errs <- err
+		if err != nil {
+			e.sessions.HandleError(c, err)
+			return
+		}
+		c.Status(200)
+	})
+	c := e.newClient("cookie")
+	c.signIn("u1")
+	expectStatus(t, c.do("POST", "/api/upgrade", ""), 500, "")
+	if err := <-errs; err == nil || !strings.Contains(err.Error(), "Config.AntiCSRF") {
+		t.Fatalf("GetSession answered %v, want the configuration error", err)
+	}
+	if r := e.newClient("cookie").signIn("u2"); r.header.Get("anti-csrf") != "" {
+		t.Fatal("a sign-in after that request carries an anti-csrf token: the request changed the engine")
+	}
 }

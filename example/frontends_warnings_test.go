@@ -24,7 +24,7 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // warning meant for "a mistake in the function or a request that fooled
 // it", so ordinary traffic fills the log with false alarms and buries the
 // real ones.
-func TestFrontends_NoFrontendNamedIsNotAWarning(t *testing.T) {
+func TestFrontendsNoFrontendNamedIsNotAWarning(t *testing.T) {
 	logs := &syncBuf{}
 	yes := true
 	_, base := startApp(t, Options{Origins: []string{"http://localhost:3000", "http://*.apps.example.test:3000"},

@@ -103,10 +103,10 @@ func protocolDocCited(t *testing.T, root string) map[int][]string {
 	return out
 }
 
-// TestProtocolDoc_WireNames: every cookie and header name ginsession reads
+// TestProtocolDocWireNames: every cookie and header name ginsession reads
 // or writes is documented, in backquotes. Header names compare without case
 // (HTTP does); cookie names exactly.
-func TestProtocolDoc_WireNames(t *testing.T) {
+func TestProtocolDocWireNames(t *testing.T) {
 	doc := protocolDocText(t, protocolDocModuleRoot(t))
 	lower := strings.ToLower(doc)
 	for _, name := range []string{wire.AccessCookie, wire.RefreshCookie} {
@@ -125,9 +125,9 @@ func TestProtocolDoc_WireNames(t *testing.T) {
 	}
 }
 
-// TestProtocolDoc_Citations: every "docs/protocol.md §N" in the module's Go
+// TestProtocolDocCitations: every "docs/protocol.md §N" in the module's Go
 // files names a "## N." section of docs/protocol.md.
-func TestProtocolDoc_Citations(t *testing.T) {
+func TestProtocolDocCitations(t *testing.T) {
 	root := protocolDocModuleRoot(t)
 	sections := protocolDocSections(protocolDocText(t, root))
 	if len(sections) == 0 {
@@ -152,7 +152,7 @@ func TestProtocolDoc_Citations(t *testing.T) {
 // The citation pattern itself, so a comment style the walk misses shows up
 // here rather than as a silently unchecked citation. The samples are built
 // from pieces so that this file cites nothing itself.
-func TestProtocolDoc_CitationPattern(t *testing.T) {
+func TestProtocolDocCitationPattern(t *testing.T) {
 	const doc = "docs/" + "protocol.md"
 	for text, want := range map[string][]string{
 		"(" + doc + " §6)":       {"6"},

@@ -8,10 +8,10 @@ package ginsession_test
 // for that respect and not a signature failure.
 //
 // Rows covered elsewhere:
-//   - "expired": TestProtocol_VerifyTryRefresh/<mode>/expired.
-//   - "flipped payload byte": TestProtocol_VerifyTryRefresh/<mode>/bad signature.
-//   - "truncated a.b, a.b.c.d, non-base64": TestProtocol_VerifyMalformedToken
-//     (status and body); TestAccessToken_MalformedBoundedMemory adds the rest of
+//   - "expired": TestProtocolVerifyTryRefresh/<mode>/expired.
+//   - "flipped payload byte": TestProtocolVerifyTryRefresh/<mode>/bad signature.
+//   - "truncated a.b, a.b.c.d, non-base64": TestProtocolVerifyMalformedToken
+//     (status and body); TestAccessTokenMalformedBoundedMemory adds the rest of
 //     the row and the memory bound.
 
 import (
@@ -49,7 +49,7 @@ import (
 
 // SECURITY.md A: `alg: none` / `None` / empty alg, with or without a
 // signature → try-refresh; only the configured algorithm is accepted.
-func TestAccessToken_AlgNone(t *testing.T) {
+func TestAccessTokenAlgNone(t *testing.T) {
 	f := newForger(t, nil)
 	_, p, s := splitJWT(t, f.access)
 	for _, alg := range []any{"none", "None", "NONE", "nOnE", "", nil, 0, "ES384", "ES512", "PS256", "RS256", "EdDSA", "HS256", "ES256 ", "es256"} {
@@ -75,7 +75,7 @@ func TestAccessToken_AlgNone(t *testing.T) {
 
 // SECURITY.md A: an HS256 token keyed with our public key bytes (key
 // confusion) is rejected: a key is handed out only for its own algorithm.
-func TestAccessToken_KeyConfusion(t *testing.T) {
+func TestAccessTokenKeyConfusion(t *testing.T) {
 	for _, alg := range []string{"ES256", "RS256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
 			f := newForger(t, func(cfg *ginsession.Config) { cfg.SigningAlgorithm = alg })
@@ -142,7 +142,7 @@ func (s *keyReadCountingStore) SigningKeys(ctx context.Context, now time.Time) (
 // kids → try-refresh; the lookup is an in-memory map (a stream of bogus
 // kids costs no database read); nothing of the kid reaches the log raw or
 // untruncated (ginsession does not log kids at all, which the test pins).
-func TestAccessToken_Kid(t *testing.T) {
+func TestAccessTokenKid(t *testing.T) {
 	logs := &lockedBuffer{}
 	gs, err := sqlitestore.Open(t.TempDir()+"/kid.db", gormstore.Options{CleanupInterval: -1})
 	if err != nil {
@@ -216,7 +216,7 @@ func TestAccessToken_Kid(t *testing.T) {
 // SECURITY.md A: `jku`, `x5u`, `jwk`, `x5c` headers are ignored: no network
 // or file access, ever. A server that counts every hit stands behind the
 // URLs; it must see none.
-func TestAccessToken_RemoteKeyHeaders(t *testing.T) {
+func TestAccessTokenRemoteKeyHeaders(t *testing.T) {
 	f := newForger(t, nil)
 	attacker, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -285,7 +285,7 @@ func TestAccessToken_RemoteKeyHeaders(t *testing.T) {
 // SECURITY.md A: expired, `nbf` in the future, `iat` far in the future,
 // `exp` missing, `exp` as string/float/array → try-refresh or unauthorised;
 // never "no expiry". Every token carries our genuine signature.
-func TestAccessToken_TimeClaims(t *testing.T) {
+func TestAccessTokenTimeClaims(t *testing.T) {
 	f := newForger(t, nil)
 	now := f.e.clock.Now().Unix()
 	cases := []struct {
@@ -335,7 +335,7 @@ func TestAccessToken_TimeClaims(t *testing.T) {
 
 // SECURITY.md A: wrong `iss`, and a JWT of another kind signed by the same
 // app, are rejected.
-func TestAccessToken_IssuerAndKind(t *testing.T) {
+func TestAccessTokenIssuerAndKind(t *testing.T) {
 	f := newForger(t, nil)
 	for _, tc := range []struct {
 		name   string
@@ -382,8 +382,8 @@ func TestAccessToken_IssuerAndKind(t *testing.T) {
 
 // SECURITY.md A: re-encoded header, cut signature, non-canonical base64 →
 // try-refresh (strict decoding). (A flipped payload byte:
-// TestProtocol_VerifyTryRefresh/<mode>/bad signature.)
-func TestAccessToken_Encoding(t *testing.T) {
+// TestProtocolVerifyTryRefresh/<mode>/bad signature.)
+func TestAccessTokenEncoding(t *testing.T) {
 	f := newForger(t, nil)
 	h, p, s := splitJWT(t, f.access)
 	hb, _ := base64.RawURLEncoding.DecodeString(h)
@@ -438,7 +438,7 @@ func TestAccessToken_Encoding(t *testing.T) {
 // SECURITY.md A: truncated `a.b`, `a.b.c.d`, empty, 10 000 dots, 1 MB,
 // non-base64, NUL bytes → rejected with bounded memory: the length is capped
 // before parsing. A 1 MB token costs no more memory than a 10-byte one.
-func TestAccessToken_MalformedBoundedMemory(t *testing.T) {
+func TestAccessTokenMalformedBoundedMemory(t *testing.T) {
 	f := newForger(t, nil)
 	h, p, s := splitJWT(t, f.access)
 	mb := strings.Repeat("A", 1<<20)
@@ -518,7 +518,7 @@ func TestAccessToken_MalformedBoundedMemory(t *testing.T) {
 // fails, and so does every way of changing the payload later. (Some names:
 // TestCreateRejectsBadInput, TestMergePayloadRefusesProtectedClaims,
 // TestClaimConfigRejected; here every protected name on every path.)
-func TestAccessToken_ProtectedPayload(t *testing.T) {
+func TestAccessTokenProtectedPayload(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.newClient("header")
 	handle, _ := c.signIn("victim").body["handle"].(string)
@@ -568,7 +568,7 @@ func mustJSON(v any) []byte {
 // treated as a bad signature: "expired" is never decided before the
 // signature is proven. The cause ginsession reports to a custom
 // TryRefreshToken handler says which check failed.
-func TestAccessToken_ExpiredAndBadSignature(t *testing.T) {
+func TestAccessTokenExpiredAndBadSignature(t *testing.T) {
 	var mu sync.Mutex
 	var causes []error
 	var eng *ginsession.Sessions

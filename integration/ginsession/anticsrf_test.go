@@ -13,7 +13,7 @@ import (
 // A route that demands VIA_TOKEN under the default (auto) mode: sessions
 // must carry the anti-csrf token, or the SDK is told "try refresh token"
 // before and after every refresh, forever.
-func TestAntiCSRF_PerRouteViaTokenUnderDefaultConfig(t *testing.T) {
+func TestAntiCSRFPerRouteViaTokenUnderDefaultConfig(t *testing.T) {
 	e := newEnv(t, nil)
 	e.router.POST("/api/strict", e.sessions.Verify(ginsession.WithAntiCSRF(ginsession.AntiCSRFViaToken)), func(c *gin.Context) {
 		c.JSON(200, gin.H{"userId": ginsession.FromContext(c).UserID()})
@@ -41,7 +41,7 @@ func TestAntiCSRF_PerRouteViaTokenUnderDefaultConfig(t *testing.T) {
 // anti-csrf token, as SuperTokens does; a forged or stateless request that
 // carries only the HttpOnly cookies is refused quietly (nothing cleared), and
 // a first-visit probe without any token stays a quiet 401.
-func TestAntiCSRF_ViaTokenRefreshChecksTheToken(t *testing.T) {
+func TestAntiCSRFViaTokenRefreshChecksTheToken(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) { cfg.AntiCSRF = ginsession.AntiCSRFViaToken })
 	tk, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 	other, _ := rawSignIn(t, e.server.URL, "cookie", "u2", "")
@@ -86,7 +86,7 @@ func TestAntiCSRF_ViaTokenRefreshChecksTheToken(t *testing.T) {
 // anti-csrf token gets an error saying how to configure it, and sessions
 // created afterwards still carry none. (Found in issue 23: the first such
 // request used to switch the token on for every session of the engine.)
-func TestAntiCSRF_GetSessionViaTokenChangesNothing(t *testing.T) {
+func TestAntiCSRFGetSessionViaTokenChangesNothing(t *testing.T) {
 	e := newEnv(t, nil)
 	errs := make(chan error, 1)
 	e.router.POST("/api/upgrade", func(c *gin.Context) {

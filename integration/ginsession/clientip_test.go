@@ -11,7 +11,7 @@ import (
 // Security events carry Gin's ClientIP, which believes X-Forwarded-For only
 // from the proxies the router trusts. With SetTrustedProxies(nil) a client
 // cannot write the address the theft event reports.
-func TestClientIP_TheftEventUsesTrustedProxies(t *testing.T) {
+func TestClientIPTheftEventUsesTrustedProxies(t *testing.T) {
 	for _, trustAll := range []bool{false, true} {
 		var mu sync.Mutex
 		var got []string

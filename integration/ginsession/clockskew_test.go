@@ -6,13 +6,13 @@ package ginsession_test
 //
 // Rows covered elsewhere:
 //   - database down during refresh, sign-out or a database-checked verify →
-//     TestFault_PostgresDown*, TestFault_SQLite* (fault_test.go); the store
-//     closed outright: TestProtocol_StorageFailure.
+//     TestFaultPostgresDown*, TestFaultSQLite* (fault_test.go); the store
+//     closed outright: TestProtocolStorageFailure.
 //   - crash before the refresh commits / after commit, before the response →
-//     TestFault_CrashBeforeCommit, TestFault_CrashAfterCommit (fault_test.go).
+//     TestFaultCrashBeforeCommit, TestFaultCrashAfterCommit (fault_test.go).
 //   - two app instances on one Postgres refreshing the same token →
-//     TestRefreshRace_SameTokenTwoEngines (refresh_race_test.go).
-//   - signing-key rotation during traffic → TestFault_KeyRotationUnderLoad
+//     TestRefreshRaceSameTokenTwoEngines (refresh_race_test.go).
+//   - signing-key rotation during traffic → TestFaultKeyRotationUnderLoad
 //     (fault_test.go), TestKeyRotation (keys_test.go), and the case of a
 //     MasterKey added to a running deployment below.
 
@@ -30,7 +30,7 @@ import (
 // the refresh on the verifying instance works). An instance whose clock is
 // behind can still sign with a key another instance made to sign at once.
 // exp gets no leeway: a token is never accepted after its exp by the
-// verifier's clock (exact boundaries: TestAccessToken_TimeClaims).
+// verifier's clock (exact boundaries: TestAccessTokenTimeClaims).
 func TestClockSkew(t *testing.T) {
 	st := openSQLite(t)
 	same := func(cfg *ginsession.Config) { cfg.APIDomain = "http://api.example.test" }

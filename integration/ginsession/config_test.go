@@ -40,7 +40,7 @@ func registerWithoutPanic(t *testing.T, r *gin.Engine, cfg ginsession.Config) (s
 	return ginsession.Register(r, cfg)
 }
 
-func TestConfig_Rejected(t *testing.T) {
+func TestConfigRejected(t *testing.T) {
 	st := openSQLite(t)
 	no := false
 	short := func(n int) []byte { return make([]byte, n) }
@@ -195,7 +195,7 @@ func TestConfig_Rejected(t *testing.T) {
 	})
 }
 
-func TestConfig_Accepted(t *testing.T) {
+func TestConfigAccepted(t *testing.T) {
 	st := openSQLite(t)
 	yes := true
 	cases := []struct {
@@ -250,7 +250,7 @@ func TestConfig_Accepted(t *testing.T) {
 	}
 }
 
-func TestConfig_NewDoesNotChangeTheCallersConfig(t *testing.T) {
+func TestConfigNewDoesNotChangeTheCallersConfig(t *testing.T) {
 	cfg := ginsession.Config{Store: openSQLite(t), APIDomain: "https://api.example.com", Origins: []string{"https://a.example.com"}}
 	if _, err := ginsession.New(cfg); err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func TestConfig_NewDoesNotChangeTheCallersConfig(t *testing.T) {
 	}
 }
 
-func TestConfig_ValidateCookieDomain(t *testing.T) {
+func TestConfigValidateCookieDomain(t *testing.T) {
 	accepted := []struct{ in, want string }{
 		{".example.com", ".example.com"},
 		{"example.com", ".example.com"},
@@ -312,7 +312,7 @@ func TestConfig_ValidateCookieDomain(t *testing.T) {
 }
 
 // A Config with only Store and APIDomain gets the documented defaults.
-func TestConfig_Defaults(t *testing.T) {
+func TestConfigDefaults(t *testing.T) {
 	var api string
 	m := startMiniServer(t, func(cfg *ginsession.Config) {
 		api = cfg.APIDomain
@@ -370,7 +370,7 @@ func TestConfig_Defaults(t *testing.T) {
 	expectStatusAndBody(t, r, 401, bodyUnauthorised)
 }
 
-func TestConfig_BasePath(t *testing.T) {
+func TestConfigBasePath(t *testing.T) {
 	m := startMiniServer(t, func(cfg *ginsession.Config) { cfg.APIBasePath = "/api/auth/" })
 	if m.sessions.APIBasePath() != "/api/auth" {
 		t.Errorf("APIBasePath %q", m.sessions.APIBasePath())
@@ -390,7 +390,7 @@ func TestConfig_BasePath(t *testing.T) {
 
 // Two engines in one process, each on its own router and store, share
 // nothing.
-func TestConfig_TwoEnginesAreIndependent(t *testing.T) {
+func TestConfigTwoEnginesAreIndependent(t *testing.T) {
 	e1 := newEnv(t, nil)
 	e2 := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.AccessTokenTTL = 5 * time.Minute
@@ -452,7 +452,7 @@ func TestConfig_TwoEnginesAreIndependent(t *testing.T) {
 // Config (its slices included) after Register changes nothing. Before the
 // settings stopped embedding Config, the engine shared the caller's
 // ClaimValidators backing array.
-func TestConfig_CallerChangesAfterRegisterDoNothing(t *testing.T) {
+func TestConfigCallerChangesAfterRegisterDoNothing(t *testing.T) {
 	var cfg *ginsession.Config
 	e := newEnv(t, func(c *ginsession.Config) {
 		c.ClaimValidators = []ginsession.ClaimValidator{ginsession.ValidatorFunc("ok", func(ginsession.Payload) any { return nil })}
@@ -469,7 +469,7 @@ func TestConfig_CallerChangesAfterRegisterDoNothing(t *testing.T) {
 
 // A nil router is an error like any bad setting, never a panic at the first
 // route: nil itself, a nil *gin.Engine and a nil *gin.RouterGroup.
-func TestConfig_NilRouter(t *testing.T) {
+func TestConfigNilRouter(t *testing.T) {
 	cfg := ginsession.Config{Store: openSQLite(t), APIDomain: "https://api.example.com"}
 	var engine *gin.Engine
 	var group *gin.RouterGroup

@@ -18,7 +18,7 @@ import (
 // middleware on its 404 handler), but the POST answered without
 // Access-Control-Allow-Origin, so the browser dropped it and the user was
 // signed out at the first expiry.
-func TestCORS_SessionRoutesWhateverTheOrder(t *testing.T) {
+func TestCORSSessionRoutesWhateverTheOrder(t *testing.T) {
 	const frontend = "http://localhost:3000"
 	setups := map[string]func(r *gin.Engine, cfg ginsession.Config) (*ginsession.Sessions, error){
 		"Register, then Use": func(r *gin.Engine, cfg ginsession.Config) (*ginsession.Sessions, error) {

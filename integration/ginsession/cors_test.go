@@ -12,7 +12,7 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 )
 
-func TestCORS_ConfigRefused(t *testing.T) {
+func TestCORSConfigRefused(t *testing.T) {
 	cases := map[string][]string{
 		"no origins":              nil,
 		"empty list":              {},
@@ -55,7 +55,7 @@ func TestCORS_ConfigRefused(t *testing.T) {
 	}
 }
 
-func TestCORS_Config(t *testing.T) {
+func TestCORSConfig(t *testing.T) {
 	cfg, err := ginsession.CORSConfig("HTTPS://App.Example.com:443/", "http://localhost:3000")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func sendPreflight(t *testing.T, base, path, origin string) *resp {
 		"Access-Control-Request-Headers", "rid,fdi-version,anti-csrf,authorization,st-auth-mode,content-type")
 }
 
-func TestCORS_PreflightAllowed(t *testing.T) {
+func TestCORSPreflightAllowed(t *testing.T) {
 	m := corsServer(t)
 	for _, origin := range []string{appOrigin, localOrigin} {
 		for _, path := range []string{"/api/me", refreshPath, "/auth/signout"} {
@@ -187,7 +187,7 @@ var refusedOrigins = []string{
 	"https://app.example.com/",
 }
 
-func TestCORS_PreflightRefused(t *testing.T) {
+func TestCORSPreflightRefused(t *testing.T) {
 	m := corsServer(t)
 	for _, origin := range refusedOrigins {
 		t.Run(origin, func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestCORS_PreflightRefused(t *testing.T) {
 
 // SECURITY.md B: a refused preflight still carries "Vary: Origin", so a
 // shared cache cannot serve one origin's refusal to another.
-func TestCORS_PreflightRefusedVaryOrigin(t *testing.T) {
+func TestCORSPreflightRefusedVaryOrigin(t *testing.T) {
 	m := corsServer(t)
 	r := sendPreflight(t, m.url, "/api/me", "https://evil.test")
 	if !variesByOrigin(r.header) {
@@ -220,7 +220,7 @@ func TestCORS_PreflightRefusedVaryOrigin(t *testing.T) {
 	}
 }
 
-func TestCORS_NormalRequests(t *testing.T) {
+func TestCORSNormalRequests(t *testing.T) {
 	m := corsServer(t)
 	t.Run("allowed origin", func(t *testing.T) {
 		tk, r := rawSignIn(t, m.url, "header", "u1", "", "Origin", localOrigin)

@@ -56,7 +56,7 @@ func devicesOf(t *testing.T, c *client) []map[string]any {
 	return out
 }
 
-func TestDevices_Metadata(t *testing.T) {
+func TestDevicesMetadata(t *testing.T) {
 	e := newEnv(t, nil)
 	mountDevices(e)
 	laptop := e.newClient("cookie")
@@ -103,7 +103,7 @@ func TestDevices_Metadata(t *testing.T) {
 // A User-Agent is the client's text: invalid UTF-8, control and format
 // characters and length are cleaned, never a reason to fail a sign-in or a
 // refresh.
-func TestDevices_HostileUserAgent(t *testing.T) {
+func TestDevicesHostileUserAgent(t *testing.T) {
 	e := newEnv(t, nil)
 	mountDevices(e)
 	c := e.newClient("header")
@@ -132,7 +132,7 @@ func TestDevices_HostileUserAgent(t *testing.T) {
 // C1 controls and invisible format characters (bidi overrides, isolates,
 // zero-width characters) are not stored: a User-Agent with U+202E could
 // show one device as another in "Your devices".
-func TestDevices_UserAgentFormatCharacters(t *testing.T) {
+func TestDevicesUserAgentFormatCharacters(t *testing.T) {
 	e := newEnv(t, nil)
 	mountDevices(e)
 	c := e.newClient("header")
@@ -144,7 +144,7 @@ func TestDevices_UserAgentFormatCharacters(t *testing.T) {
 	}
 }
 
-func TestDevices_OmitClientIP(t *testing.T) {
+func TestDevicesOmitClientIP(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) { cfg.OmitClientIP = true })
 	mountDevices(e)
 	c := e.newClient("header")
@@ -155,7 +155,7 @@ func TestDevices_OmitClientIP(t *testing.T) {
 	}
 }
 
-func TestDevices_RevokeOtherSessions(t *testing.T) {
+func TestDevicesRevokeOtherSessions(t *testing.T) {
 	e := newEnv(t, nil)
 	mountDevices(e)
 	a, b, c := e.newClient("cookie"), e.newClient("header"), e.newClient("header")
@@ -231,7 +231,7 @@ func TestMaxSessionAge(t *testing.T) {
 
 // The per-user cap, evicting the oldest: the evicted session is signed
 // out everywhere (refresh token and access token).
-func TestSessionCap_EvictOldest(t *testing.T) {
+func TestSessionCapEvictOldest(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) { cfg.MaxSessionsPerUser = 2 })
 	mountDevices(e)
 	first, second, third := e.newClient("header"), e.newClient("header"), e.newClient("header")
@@ -257,7 +257,7 @@ func TestSessionCap_EvictOldest(t *testing.T) {
 	expectStatus(t, second.do("GET", "/api/me", ""), 200, "")
 }
 
-func TestSessionCap_RefuseNew(t *testing.T) {
+func TestSessionCapRefuseNew(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.MaxSessionsPerUser = 2
 		cfg.SessionLimitPolicy = ginsession.SessionLimitRefuseNew
@@ -278,7 +278,7 @@ func TestSessionCap_RefuseNew(t *testing.T) {
 
 // Concurrent sign-ins of one user through two engines on one database:
 // the cap holds exactly, under both policies.
-func TestSessionCap_ConcurrentAcrossEngines(t *testing.T) {
+func TestSessionCapConcurrentAcrossEngines(t *testing.T) {
 	onSharedDatabases(t, func(t *testing.T, db sharedDatabase) {
 		for _, policy := range []ginsession.SessionLimitPolicy{ginsession.SessionLimitEvictOldest, ginsession.SessionLimitRefuseNew} {
 			t.Run(string(policy)+"_", func(t *testing.T) {
@@ -370,7 +370,7 @@ func TestBrowserSessionOnly(t *testing.T) {
 	}
 }
 
-func TestLifetimePolicy_Rejected(t *testing.T) {
+func TestLifetimePolicyRejected(t *testing.T) {
 	st := openSQLite(t)
 	for name, cfg := range map[string]ginsession.Config{
 		"MaxSessionAge":      {MaxSessionAge: 30 * time.Second},

@@ -30,7 +30,7 @@ func refreshCookies(t *testing.T, e *env, cookie string) *resp {
 
 // A stale refresh token is theft even when a planted second sRefreshToken
 // comes with it: junk, a well-shaped forgery, or the thief's own session.
-func TestDuplicates_StaleRefreshTokenIsTheftWhateverComesWithIt(t *testing.T) {
+func TestDuplicatesStaleRefreshTokenIsTheftWhateverComesWithIt(t *testing.T) {
 	cases := map[string]func(t *testing.T, e *env) string{
 		"junk":                func(*testing.T, *env) string { return "x" },
 		"shaped like a token": func(*testing.T, *env) string { return strings.Repeat("A", 98) },
@@ -73,7 +73,7 @@ func TestDuplicates_StaleRefreshTokenIsTheftWhateverComesWithIt(t *testing.T) {
 
 // Two current refresh tokens of different sessions: nothing is rotated and
 // neither session is lost (neither token is stale); the strays are cleared.
-func TestDuplicates_RefreshTokensOfTwoSessionsRotateNothing(t *testing.T) {
+func TestDuplicatesRefreshTokensOfTwoSessionsRotateNothing(t *testing.T) {
 	e := tossEnv(t)
 	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
 	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")
@@ -95,7 +95,7 @@ func TestDuplicates_RefreshTokensOfTwoSessionsRotateNothing(t *testing.T) {
 
 // Cookie tossing on verify: several access tokens that do not all name one
 // session authenticate nobody, whichever of them verifies.
-func TestDuplicates_AccessTokensOfTwoSessionsAreNobodys(t *testing.T) {
+func TestDuplicatesAccessTokensOfTwoSessionsAreNobodys(t *testing.T) {
 	e := tossEnv(t)
 	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
 	e.clock.Advance(30 * time.Minute)
@@ -140,7 +140,7 @@ func flipSignatureChar(t *testing.T, tok string) string {
 // (with the user's own refresh token) succeeds as that user and expires the
 // strays on every domain they can sit on: host-only and each parent domain
 // of the API host down to the registrable domain.
-func TestDuplicates_RefreshClearsTossedCookies(t *testing.T) {
+func TestDuplicatesRefreshClearsTossedCookies(t *testing.T) {
 	e := tossEnv(t)
 	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
 	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")
@@ -186,7 +186,7 @@ func TestDuplicates_RefreshClearsTossedCookies(t *testing.T) {
 
 // Junk cookies of the name do not count as candidates: however many come
 // first, the real token is found.
-func TestDuplicates_JunkDoesNotPushOutTheRealCookie(t *testing.T) {
+func TestDuplicatesJunkDoesNotPushOutTheRealCookie(t *testing.T) {
 	e := tossEnv(t)
 	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
 	junk := []string{}
@@ -209,7 +209,7 @@ func TestDuplicates_JunkDoesNotPushOutTheRealCookie(t *testing.T) {
 // A cross-site form POST to the refresh route carries no cookie under
 // SameSite lax (a top-level navigation the browser follows): it must clear
 // nothing, or any site could sign the user out.
-func TestDuplicates_CrossSiteFormCannotSignOut(t *testing.T) {
+func TestDuplicatesCrossSiteFormCannotSignOut(t *testing.T) {
 	e := tossEnv(t)
 	req, err := http.NewRequest("POST", e.server.URL+refreshPath, strings.NewReader("a=b"))
 	if err != nil {
@@ -234,7 +234,7 @@ func TestDuplicates_CrossSiteFormCannotSignOut(t *testing.T) {
 // neither shaped junk (it does not authenticate, so it is no candidate) nor
 // authentic tokens of the thief's own sessions, before or after the
 // victim's (up to maxMixedCandidates authentic cookies are looked at).
-func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
+func TestDuplicatesOverflowDoesNotHideTheft(t *testing.T) {
 	for _, planted := range []string{"shaped junk", "the thief's own sessions", "the thief's own sessions, sent first"} {
 		t.Run(planted, func(t *testing.T) {
 			e := tossEnv(t)
@@ -267,7 +267,7 @@ func TestDuplicates_OverflowDoesNotHideTheft(t *testing.T) {
 // A bearer header cannot shadow a stale refresh cookie: whether the bearer
 // is forged or a real token of the thief's own session, the stale cookie is
 // theft.
-func TestDuplicates_BearerDoesNotShadowStaleCookie(t *testing.T) {
+func TestDuplicatesBearerDoesNotShadowStaleCookie(t *testing.T) {
 	for _, kind := range []string{"forged bearer", "the thief's own bearer"} {
 		t.Run(kind, func(t *testing.T) {
 			e := tossEnv(t)
@@ -290,7 +290,7 @@ func TestDuplicates_BearerDoesNotShadowStaleCookie(t *testing.T) {
 // VIA_TOKEN: a cookie refresh without the anti-csrf token touches nothing,
 // duplicates or not (the strays are expired only once the request proved
 // itself).
-func TestDuplicates_ViaTokenRefusalClearsNothing(t *testing.T) {
+func TestDuplicatesViaTokenRefusalClearsNothing(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "http://api.example.test"
 		cfg.AntiCSRF = ginsession.AntiCSRFViaToken
@@ -306,7 +306,7 @@ func TestDuplicates_ViaTokenRefusalClearsNothing(t *testing.T) {
 
 // An older cookie domain: a signed-out session's leftover there does not
 // sign the user out of the session they made since.
-func TestDuplicates_OlderDomainLeftoverOfAGoneSession(t *testing.T) {
+func TestDuplicatesOlderDomainLeftoverOfAGoneSession(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "http://api.example.test"
 		cfg.CookieDomain = ".example.test"

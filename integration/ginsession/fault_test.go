@@ -173,12 +173,12 @@ func faultRecovered(t *testing.T, e *env, users []*faultUser) {
 	}
 }
 
-// TestFault_PostgresDown stops a private Postgres server between requests
+// TestFaultPostgresDown stops a private Postgres server between requests
 // and at the exact moment of each operation (after the refresh read the
 // session, before it writes the rotation; before sign-out deletes; before a
 // database-checked verify reads), then starts it again: the same engine
 // recovers without a restart.
-func TestFault_PostgresDown(t *testing.T) {
+func TestFaultPostgresDown(t *testing.T) {
 	srv := pgtest.StartServer(t)
 	fs := newFaultStore(openPostgres(t, srv.NewDatabase(t)))
 	e := newEnvOn(t, fs, newClock(), nil)
@@ -234,11 +234,11 @@ func TestFault_PostgresDown(t *testing.T) {
 	})
 }
 
-// TestFault_SQLiteReadOnly makes the SQLite database refuse every write
+// TestFaultSQLiteReadOnly makes the SQLite database refuse every write
 // (SQLITE_READONLY, the error an unwritable file gives; set with PRAGMA
 // query_only on the store's single writer connection, since the tests run as
 // root and file permissions would not stop root), then lifts it.
-func TestFault_SQLiteReadOnly(t *testing.T) {
+func TestFaultSQLiteReadOnly(t *testing.T) {
 	gs, err := sqlitestore.Open(filepath.Join(t.TempDir(), "ro.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -260,11 +260,11 @@ func TestFault_SQLiteReadOnly(t *testing.T) {
 	faultRecovered(t, e, users)
 }
 
-// TestFault_SQLiteLocked has another process's connection hold the SQLite
+// TestFaultSQLiteLocked has another process's connection hold the SQLite
 // write lock (BEGIN EXCLUSIVE) past the store's busy timeout: the refresh
 // waits, then answers 503 (never SQLITE_BUSY as a 401), and works once the
 // lock is released.
-func TestFault_SQLiteLocked(t *testing.T) {
+func TestFaultSQLiteLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "locked.db")
 	gs, err := sqlitestore.Open(path, gormstore.Options{CleanupInterval: -1})
 	if err != nil {
@@ -300,9 +300,9 @@ func TestFault_SQLiteLocked(t *testing.T) {
 
 var errCrash = errors.New("injected crash")
 
-// TestFault_CrashBeforeCommit: the refresh dies before its rotation is
+// TestFaultCrashBeforeCommit: the refresh dies before its rotation is
 // written. Nothing changed; retrying with the old token works.
-func TestFault_CrashBeforeCommit(t *testing.T) {
+func TestFaultCrashBeforeCommit(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			fs := newFaultStore(openSQLite(t))
@@ -324,11 +324,11 @@ func TestFault_CrashBeforeCommit(t *testing.T) {
 	}
 }
 
-// TestFault_CrashAfterCommit: the rotation is committed, then the request
+// TestFaultCrashAfterCommit: the rotation is committed, then the request
 // dies before the response (the client never sees the new tokens). The
 // retry with the old token inside the grace window gets the very child the
 // committed rotation stored: no fork, no theft. The same for sign-out.
-func TestFault_CrashAfterCommit(t *testing.T) {
+func TestFaultCrashAfterCommit(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			fs := newFaultStore(openSQLite(t))
@@ -367,13 +367,13 @@ func TestFault_CrashAfterCommit(t *testing.T) {
 	}
 }
 
-// TestFault_KeyRotationUnderLoad: signing keys rotate every minute (the
+// TestFaultKeyRotationUnderLoad: signing keys rotate every minute (the
 // shortest interval allowed) while clients verify and refresh concurrently,
 // the clock moving under in-flight requests. No 5xx, nobody logged out, and
 // a token is refused only once its exp has passed. On one SQLite engine and
 // on two engines over one Postgres (keys made by one, verified by the
 // other).
-func TestFault_KeyRotationUnderLoad(t *testing.T) {
+func TestFaultKeyRotationUnderLoad(t *testing.T) {
 	cfg := func(c *ginsession.Config) {
 		c.APIDomain = "http://api.example.test"
 		c.KeyRotationInterval = time.Minute
@@ -478,11 +478,11 @@ func faultRotationLoad(t *testing.T, engines []*env) {
 	t.Logf("%d signing keys used; %v", len(kids), stats)
 }
 
-// TestRefresh_OneStatementPath: a refresh with the current token is the one
+// TestRefreshOneStatementPath: a refresh with the current token is the one
 // guarded write (RotateSession) and does not read the row; a retry inside
 // the grace window (the token is no longer current) loses that write, reads
 // the row once, and gets the same child without writing.
-func TestRefresh_OneStatementPath(t *testing.T) {
+func TestRefreshOneStatementPath(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			fs := newFaultStore(openSQLite(t))

@@ -14,7 +14,7 @@ import (
 // system's token) beside the session cookies. A bearer value without the
 // structure of our token is not a session token: the cookie session is
 // used, as supertokens-node does and the SDK's own test suite checks.
-func TestForeignBearer_CookieSessionStillWorks(t *testing.T) {
+func TestForeignBearerCookieSessionStillWorks(t *testing.T) {
 	e := newEnv(t, nil)
 	tk, _ := rawSignIn(t, e.server.URL, "cookie", "u1", "")
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

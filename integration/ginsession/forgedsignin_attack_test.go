@@ -11,7 +11,7 @@ import (
 // Outside review, round 3 (issue 21 item 1): a forged sign-in that carries
 // no session cookie is let through cookiesMayChange ("it carries none"),
 // and when the app creates sessions in cookie mode (GetTransferMethod
-// returning TransferCookie, the setup TestForgedSignIn_CookieModeRefused
+// returning TransferCookie, the setup TestForgedSignInCookieModeRefused
 // guards for victims whose cookies are attached) it writes the attacker's
 // session cookies.
 //
@@ -33,7 +33,7 @@ import (
 // VIA_TOKEN) writes no session cookie, whether or not the request carries
 // cookies: refused as the attached-cookie case is (401 try refresh token),
 // nothing stored.
-func TestForgedSignInAttack_CookieModeWithoutVictimCookiesSignsIntoAttacker(t *testing.T) {
+func TestForgedSignInAttackCookieModeWithoutVictimCookiesSignsIntoAttacker(t *testing.T) {
 	setups := map[string]func(*ginsession.Config){
 		"Lax (default, same site)": func(*ginsession.Config) {},
 	}

@@ -98,7 +98,7 @@ func expectSessionCookiesUntouched(t *testing.T, r *resp) {
 	}
 }
 
-func TestForgedSignIn_LeavesTheVictimsCookies(t *testing.T) {
+func TestForgedSignInLeavesTheVictimsCookies(t *testing.T) {
 	for name, setup := range forgedSetups {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, setup)
@@ -120,7 +120,7 @@ func TestForgedSignIn_LeavesTheVictimsCookies(t *testing.T) {
 // A transfer method the app forces to cookies (or a forged st-auth-mode
 // that CORS let through) would write the attacker's session over the
 // victim's: that sign-in is refused, and nothing is stored.
-func TestForgedSignIn_CookieModeRefused(t *testing.T) {
+func TestForgedSignInCookieModeRefused(t *testing.T) {
 	for name, setup := range forgedSetups {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, func(cfg *ginsession.Config) {
@@ -146,7 +146,7 @@ func TestForgedSignIn_CookieModeRefused(t *testing.T) {
 // also the session's anti-csrf token alone), and then a header-mode
 // sign-in clears the older cookie session and a cookie-mode one replaces
 // it, as before.
-func TestForgedSignIn_ProvenRequestsStillReplace(t *testing.T) {
+func TestForgedSignInProvenRequestsStillReplace(t *testing.T) {
 	for name, setup := range forgedSetups {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, setup)
@@ -175,7 +175,7 @@ func TestForgedSignIn_ProvenRequestsStillReplace(t *testing.T) {
 // Under VIA_TOKEN a wrong anti-csrf token is no proof, and a frontend that
 // lost its token but sends the SDK's rid header can still sign in again
 // (no form can send it).
-func TestForgedSignIn_ViaTokenProof(t *testing.T) {
+func TestForgedSignInViaTokenProof(t *testing.T) {
 	e := newEnv(t, forgedSetups["VIA_TOKEN"])
 	victim, _ := rawSignIn(t, e.server.URL, "cookie", "victim", "")
 	other, _ := rawSignIn(t, e.server.URL, "cookie", "other", "")

@@ -21,7 +21,7 @@ import (
 // by side) touching the same request reads the first one's answer:
 // FrontendOrigin returns an origin the second configuration does not list,
 // and the second one's cookies get the first one's SameSite.
-func TestFrontends_FrontendCacheIsPerSessions(t *testing.T) {
+func TestFrontendsFrontendCacheIsPerSessions(t *testing.T) {
 	st := openSQLite(t)
 	a, err := ginsession.New(ginsession.Config{Store: st, APIDomain: "https://api.example.com",
 		WebsiteDomain: "https://www.example.com", Origins: []string{"https://partner.example.org"}})
@@ -48,7 +48,7 @@ func TestFrontends_FrontendCacheIsPerSessions(t *testing.T) {
 // The same through cookies: b's session cookies, written after a resolved
 // the request, carry the SameSite a decided for partner.example.org (None)
 // instead of b's own (Lax for www.example.com, its only frontend).
-func TestFrontends_FrontendCacheLeaksSameSiteAcrossSessions(t *testing.T) {
+func TestFrontendsFrontendCacheLeaksSameSiteAcrossSessions(t *testing.T) {
 	st := openSQLite(t)
 	a, err := ginsession.New(ginsession.Config{Store: st, APIDomain: "https://api.example.com",
 		WebsiteDomain: "https://www.example.com", Origins: []string{"https://partner.example.org"}})
@@ -96,7 +96,7 @@ func TestFrontends_FrontendCacheLeaksSameSiteAcrossSessions(t *testing.T) {
 // origin function, which reads a header of the request, dereferences nil:
 // New panics (a nil-pointer dereference in the app's code) instead of
 // returning an error naming Config.GetOrigin.
-func TestFrontends_GetOriginNilPanicIsAConfigError(t *testing.T) {
+func TestFrontendsGetOriginNilPanicIsAConfigError(t *testing.T) {
 	var err error
 	func() {
 		defer func() {
@@ -118,7 +118,7 @@ func TestFrontends_GetOriginNilPanicIsAConfigError(t *testing.T) {
 // answer outside a request changes (configuration reloaded, a tenant
 // chosen by a background job) makes FrontendOrigin(nil) return another
 // frontend than the one the cookies of requests naming none get.
-func TestFrontends_FrontendOriginNilIsTheDefault(t *testing.T) {
+func TestFrontendsFrontendOriginNilIsTheDefault(t *testing.T) {
 	answer := "https://acme.tenants.example.com"
 	s, err := ginsession.New(ginsession.Config{Store: openSQLite(t), APIDomain: "https://api.example.com",
 		Origins: []string{"https://*.tenants.example.com"},
@@ -144,7 +144,7 @@ func TestFrontends_FrontendOriginNilIsTheDefault(t *testing.T) {
 // in dotted decimal ("127.0.0.1"). "http://[0:0::1]:3000" or
 // "http://127.1:3000" is neither refused (the field named) nor
 // canonicalised, so the frontend gets no CORS and default cookies.
-func TestFrontends_NonCanonicalAddressOrigins(t *testing.T) {
+func TestFrontendsNonCanonicalAddressOrigins(t *testing.T) {
 	for cfgd, sent := range map[string]string{
 		"http://[0:0::1]:3000":           "http://[::1]:3000",
 		"http://[::FFFF:127.0.0.1]:3000": "http://[::ffff:7f00:1]:3000",

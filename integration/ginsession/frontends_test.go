@@ -17,7 +17,7 @@ import (
 	"github.com/ginsession/ginsession/ginsession"
 )
 
-func TestConfig_OriginPatterns(t *testing.T) {
+func TestConfigOriginPatterns(t *testing.T) {
 	st := openSQLite(t)
 	base := func() ginsession.Config {
 		return ginsession.Config{Store: st, APIDomain: "https://api.example.com"}
@@ -84,7 +84,7 @@ func TestConfig_OriginPatterns(t *testing.T) {
 // Each pattern's SameSite is decided from the configuration: a tenant
 // subdomain on the API's own site gets Lax cookies, one on another site
 // None.
-func TestOrigin_PatternDecidesSameSite(t *testing.T) {
+func TestOriginPatternDecidesSameSite(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "https://api.example.com"
 		cfg.WebsiteDomain = "https://www.example.com"
@@ -168,7 +168,7 @@ func startFrontendServer(t *testing.T, mutate func(*ginsession.Config)) *fronten
 // configured entry; an answer outside the configuration is logged and the
 // default frontend used. The request's Origin header plays no part once
 // GetOrigin is set.
-func TestGetOrigin_Guard(t *testing.T) {
+func TestGetOriginGuard(t *testing.T) {
 	fsrv := startFrontendServer(t, nil)
 	for _, tc := range []struct {
 		client       string
@@ -220,7 +220,7 @@ func TestGetOrigin_Guard(t *testing.T) {
 
 // Outside a request GetOrigin names the default frontend: it must be
 // configured, and agree with WebsiteDomain when both are set.
-func TestGetOrigin_Default(t *testing.T) {
+func TestGetOriginDefault(t *testing.T) {
 	answer := func(o string) func(*http.Request) string {
 		return func(r *http.Request) string {
 			if r == nil {
@@ -300,7 +300,7 @@ func TestCookiePartitioned(t *testing.T) {
 	}
 }
 
-func TestCookiePartitioned_Rejected(t *testing.T) {
+func TestCookiePartitionedRejected(t *testing.T) {
 	st := openSQLite(t)
 	for name, cfg := range map[string]ginsession.Config{
 		"not Secure":        {APIDomain: "http://localhost:8080"},

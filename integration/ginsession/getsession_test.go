@@ -45,7 +45,7 @@ func mountGetSession(e *env) {
 // GetSession decides like Verify but leaves the answer to the handler:
 // nothing is written, nothing is cleared, FromContext stays nil; handed to
 // HandleError, its error gets exactly Verify's response.
-func TestGetSession_DecidesLikeVerifyAndWritesNothing(t *testing.T) {
+func TestGetSessionDecidesLikeVerifyAndWritesNothing(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -102,7 +102,7 @@ func TestGetSession_DecidesLikeVerifyAndWritesNothing(t *testing.T) {
 }
 
 // With Optional, a request without any token is a guest: (nil, nil).
-func TestGetSession_OptionalGuest(t *testing.T) {
+func TestGetSessionOptionalGuest(t *testing.T) {
 	e := newEnv(t, nil)
 	var sess *ginsession.Session
 	var err error

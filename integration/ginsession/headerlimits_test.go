@@ -14,7 +14,7 @@ import (
 // SECURITY.md D: huge headers and many cookies → bounded work: at most a
 // few cookie candidates are ever verified, and memory does not grow with the
 // header.
-func TestHeaderLimits_HugeHeadersManyCookies(t *testing.T) {
+func TestHeaderLimitsHugeHeadersManyCookies(t *testing.T) {
 	f := newForger(t, nil)
 	junkTok := func(i int) string { // well-formed, our kid, bad signature: each would cost a signature check
 		h, p, s := splitJWT(t, f.access)

@@ -153,14 +153,14 @@ func checkHung(t *testing.T, e *env, w *watchedLog, hang, resume func()) {
 	}
 }
 
-func TestHungDatabase_VerifyDoesNotWaitForRevocationPolls(t *testing.T) {
+func TestHungDatabaseVerifyDoesNotWaitForRevocationPolls(t *testing.T) {
 	e, w := hungEnv(t, openSQLite(t))
 	checkHung(t, e, w, func() { w.hang.Store(true) }, func() { w.hang.Store(false) })
 }
 
 // Against a real Postgres that stops answering: every server process gets
 // SIGSTOP (queries hang, nothing is refused), then SIGCONT.
-func TestHungDatabase_PostgresStopsAnswering(t *testing.T) {
+func TestHungDatabasePostgresStopsAnswering(t *testing.T) {
 	srv := pgtest.StartServer(t)
 	e, w := hungEnv(t, openPostgres(t, srv.NewDatabase(t)))
 	checkHung(t, e, w, func() { srv.Pause(t) }, func() { srv.Resume(t) })
@@ -168,7 +168,7 @@ func TestHungDatabase_PostgresStopsAnswering(t *testing.T) {
 
 // A database that refuses at once: failed polls back off instead of
 // polling on every request.
-func TestHungDatabase_FailedPollsBackOff(t *testing.T) {
+func TestHungDatabaseFailedPollsBackOff(t *testing.T) {
 	e, w := hungEnv(t, openSQLite(t))
 	c := e.newClient("header")
 	c.signIn("u")
@@ -192,7 +192,7 @@ func TestHungDatabase_FailedPollsBackOff(t *testing.T) {
 // Closing a store whose Postgres stopped answering returns: the revocation
 // listener (a connection of its own, blocked waiting for notifications)
 // and the cleanup lease must not hold Close up.
-func TestHungDatabase_CloseWhilePostgresHangs(t *testing.T) {
+func TestHungDatabaseCloseWhilePostgresHangs(t *testing.T) {
 	srv := pgtest.StartServer(t)
 	st, err := postgresstore.Open(srv.NewDatabase(t), gormstore.Options{})
 	if err != nil {

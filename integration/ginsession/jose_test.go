@@ -38,7 +38,7 @@ func (f *forger) josePayloadAt(iat, exp any, extra string) string {
 
 // A JWS header with a "crit" member names extensions we must understand
 // (RFC 7515 §4.1.11); we understand none, so any crit is refused.
-func TestJOSE_CritRefused(t *testing.T) {
+func TestJOSECritRefused(t *testing.T) {
 	f := newForger(t, nil)
 	base := strings.TrimSuffix(f.joseHeader(), "}")
 	for name, crit := range map[string]string{
@@ -63,7 +63,7 @@ func TestJOSE_CritRefused(t *testing.T) {
 
 // Duplicate member names: encoding/json keeps the last silently, so two
 // readers of one token could see two different tokens.
-func TestJOSE_DuplicateMembersRefused(t *testing.T) {
+func TestJOSEDuplicateMembersRefused(t *testing.T) {
 	f := newForger(t, nil)
 	hdr := f.joseHeader()
 	pl := f.josePayload
@@ -108,7 +108,7 @@ func TestJOSE_DuplicateMembersRefused(t *testing.T) {
 // Anything after the header or payload object is refused: golang-jwt
 // decodes the payload with a json.Decoder (WithJSONNumber), which stops at
 // the end of the first value, and json.Unmarshal allows trailing space.
-func TestJOSE_TrailingBytesRefused(t *testing.T) {
+func TestJOSETrailingBytesRefused(t *testing.T) {
 	f := newForger(t, nil)
 	hdr, pl := f.joseHeader(), f.josePayload("")
 	for name, tc := range map[string][2]string{
@@ -131,7 +131,7 @@ func TestJOSE_TrailingBytesRefused(t *testing.T) {
 // iat must be a sane NumericDate: not negative, not after exp, not huge
 // (golang-jwt turns 1e300 into a time by an int64 conversion that, by
 // platform, lands in the far past, which the future check lets through).
-func TestJOSE_IssuedAtRefused(t *testing.T) {
+func TestJOSEIssuedAtRefused(t *testing.T) {
 	f := newForger(t, nil)
 	now := f.e.clock.Now().Unix()
 	hour := now + 3600
@@ -169,7 +169,7 @@ func TestJOSE_IssuedAtRefused(t *testing.T) {
 }
 
 // Tokens ginsession mints still verify, whatever the app's payload nests.
-func TestJOSE_MintedTokensVerify(t *testing.T) {
+func TestJOSEMintedTokensVerify(t *testing.T) {
 	f := newForger(t, nil)
 	payload := `{"role":"admin","nested":{"a":[1,{"b":{"c":[]}},[2,[3,{"a":1}]]],"e":{},"a2":{"a":{"a":"a"}}},` +
 		`"list":[[],[{}],{"x":1},{"x":2}],"s":"x","n":null,"f":1.5,"big":12345678901234,"t":true,"u":"\u00e9\u2028"}`

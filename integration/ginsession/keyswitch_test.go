@@ -13,7 +13,7 @@ import (
 // turn named the algorithm, sign-in on the RS256 instance answered 500 from
 // t0+61m to t0+69m (the old key's signing window over, no new key allowed).
 // Found by an outside review.
-func TestKeyTurns_AlgorithmSwitchKeepsASigningKey(t *testing.T) {
+func TestKeyTurnsAlgorithmSwitchKeepsASigningKey(t *testing.T) {
 	st := openSQLite(t)
 	clk := newClock()
 	a := newEnvOn(t, st, clk, func(c *ginsession.Config) {

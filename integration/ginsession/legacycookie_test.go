@@ -29,7 +29,7 @@ func legacyEnv(t *testing.T, mutate func(*ginsession.Config)) *env {
 // The verify answer itself: 401 try refresh, nothing touched, on a
 // required route and an Optional one, in both transfer methods (the
 // browser sends the cookie whatever the SDK's method).
-func TestLegacyCookie_ValidSessionIsAskedToRefresh(t *testing.T) {
+func TestLegacyCookieValidSessionIsAskedToRefresh(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := legacyEnv(t, nil)
@@ -55,7 +55,7 @@ func TestLegacyCookie_ValidSessionIsAskedToRefresh(t *testing.T) {
 // knows to be gone, so answering 401 there would refuse the guest every
 // call while the cookie stays), and a required route answers
 // "unauthorised" as before.
-func TestLegacyCookie_NoSessionTokenIsNotAskedToRefresh(t *testing.T) {
+func TestLegacyCookieNoSessionTokenIsNotAskedToRefresh(t *testing.T) {
 	e := legacyEnv(t, nil)
 	ck := "Cookie"
 	legacy := legacyCookie + "=3c1f7e8a-old-sdk"
@@ -77,7 +77,7 @@ func TestLegacyCookie_NoSessionTokenIsNotAskedToRefresh(t *testing.T) {
 // (planted by a page on a sibling subdomain). A copy the refresh did not
 // expire would send every call to the refresh route until the SDK gives
 // up.
-func TestLegacyCookie_RefreshExpiresItWhereverItSits(t *testing.T) {
+func TestLegacyCookieRefreshExpiresItWhereverItSits(t *testing.T) {
 	configs := map[string]func(*ginsession.Config){
 		"host-only":         nil,
 		"CookieDomain":      func(cfg *ginsession.Config) { cfg.CookieDomain = ".example.test" },
@@ -124,7 +124,7 @@ func TestLegacyCookie_RefreshExpiresItWhereverItSits(t *testing.T) {
 // With CookiePartitioned, a copy in the partition (a page on a sibling
 // subdomain of the same top-level site can set one) is expired too, and
 // so is the unpartitioned one older SDKs set.
-func TestLegacyCookie_PartitionedAndNotAreBothExpired(t *testing.T) {
+func TestLegacyCookiePartitionedAndNotAreBothExpired(t *testing.T) {
 	e := legacyEnv(t, partitionedConfig)
 	s := newSDKClient(t, e, "api.example.test", "cookie")
 	s.signIn("leo")
@@ -148,7 +148,7 @@ func partitionedConfig(cfg *ginsession.Config) {
 
 // The refresh answer's clears of the legacy cookie: Path /, on every
 // domain, in both kinds (a sibling may plant it partitioned too).
-func TestLegacyCookie_ClearLines(t *testing.T) {
+func TestLegacyCookieClearLines(t *testing.T) {
 	e := legacyEnv(t, nil)
 	tk, _ := rawSignIn(t, e.server.URL, "cookie", "leo", "")
 	r := sendRaw(t, e.server.URL, "POST", refreshPath, "", "rid", "session", "Cookie", "sRefreshToken="+tk.refresh+"; "+legacyCookie+"=x")

@@ -25,7 +25,7 @@ import (
 // that no longer exist for any other purpose, for up to RefreshTokenTTL
 // (100 days by default), while the device list they would use to sign the
 // others out is empty.
-func TestLifetimePolicy_RefuseNewCountsSessionsPastMaxAge(t *testing.T) {
+func TestLifetimePolicyRefuseNewCountsSessionsPastMaxAge(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.MaxSessionAge = 2 * time.Hour
 		cfg.AccessTokenTTL = time.Hour
@@ -56,7 +56,7 @@ func TestLifetimePolicy_RefuseNewCountsSessionsPastMaxAge(t *testing.T) {
 // succeed on it (and would keep doing so for up to RefreshTokenTTL after
 // a late refresh), so an app that checks their error to decide whether a
 // session is live is told it is.
-func TestLifetimePolicy_ByHandleWritesOnSessionPastMaxAge(t *testing.T) {
+func TestLifetimePolicyByHandleWritesOnSessionPastMaxAge(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.MaxSessionAge = 2 * time.Hour
 		cfg.AccessTokenTTL = time.Hour
@@ -85,7 +85,7 @@ func TestLifetimePolicy_ByHandleWritesOnSessionPastMaxAge(t *testing.T) {
 // SessionLimitRefuseNew support cannot impersonate a user at the cap at
 // all. Neither is something the user did, and the user is not told why
 // their laptop was signed out.
-func TestLifetimePolicy_ImpersonationEvictsTheUsersOwnSession(t *testing.T) {
+func TestLifetimePolicyImpersonationEvictsTheUsersOwnSession(t *testing.T) {
 	roles := ginsession.NewArrayClaim("roles", func(ctx context.Context, userID string, _ ginsession.Payload) ([]string, bool, error) {
 		if userID == "operator" {
 			return []string{"support"}, true, nil
@@ -125,7 +125,7 @@ func TestLifetimePolicy_ImpersonationEvictsTheUsersOwnSession(t *testing.T) {
 // RefreshTokenTTL after the operator's browser dropped its own cookies.
 // Impersonate takes no CreateOptions and does not carry the operator's
 // choice over.
-func TestLifetimePolicy_ImpersonationIgnoresOperatorsBrowserSessionOnly(t *testing.T) {
+func TestLifetimePolicyImpersonationIgnoresOperatorsBrowserSessionOnly(t *testing.T) {
 	roles := ginsession.NewArrayClaim("roles", func(ctx context.Context, userID string, _ ginsession.Payload) ([]string, bool, error) {
 		if userID == "operator" {
 			return []string{"support"}, true, nil
@@ -161,7 +161,7 @@ func TestLifetimePolicy_ImpersonationIgnoresOperatorsBrowserSessionOnly(t *testi
 // database-checked routes past the session's end, for up to
 // AccessTokenTTL, while GetSessionInfo on the same engine already says the
 // session does not exist.
-func TestLifetimePolicy_CheckDatabaseIgnoresMaxSessionAge(t *testing.T) {
+func TestLifetimePolicyCheckDatabaseIgnoresMaxSessionAge(t *testing.T) {
 	st := openSQLite(t)
 	clk := newClock()
 	before := newEnvOn(t, st, clk, func(cfg *ginsession.Config) { cfg.AccessTokenTTL = time.Hour })
@@ -187,7 +187,7 @@ func TestLifetimePolicy_CheckDatabaseIgnoresMaxSessionAge(t *testing.T) {
 // RevokeOtherSessions revokes (and reports) sessions past MaxSessionAge
 // that ListSessions leaves out: "signed out 2 other devices" after a list
 // that showed none.
-func TestLifetimePolicy_RevokeOtherSessionsCountsSessionsPastMaxAge(t *testing.T) {
+func TestLifetimePolicyRevokeOtherSessionsCountsSessionsPastMaxAge(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.MaxSessionAge = 2 * time.Hour
 		cfg.AccessTokenTTL = time.Hour
@@ -218,7 +218,7 @@ func TestLifetimePolicy_RevokeOtherSessionsCountsSessionsPastMaxAge(t *testing.T
 // database-checked routes keep accepting it, after the operator's session
 // is over: the operator's dead session still authorises acting as the
 // user, for up to MaxSessionAge more.
-func TestLifetimePolicy_ImpersonationOutlivesOperatorsMaxSessionAge(t *testing.T) {
+func TestLifetimePolicyImpersonationOutlivesOperatorsMaxSessionAge(t *testing.T) {
 	roles := ginsession.NewArrayClaim("roles", func(ctx context.Context, userID string, _ ginsession.Payload) ([]string, bool, error) {
 		if userID == "operator" {
 			return []string{"support"}, true, nil

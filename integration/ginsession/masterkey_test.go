@@ -37,7 +37,7 @@ func keyEnv(t *testing.T, e0 *env, keys func(*ginsession.Config)) *env {
 	})
 }
 
-func TestMasterKey_AddedToRunningDeployment(t *testing.T) {
+func TestMasterKeyAddedToRunningDeployment(t *testing.T) {
 	base := newEnvOn(t, openSQLite(t), newClock(), nil)
 	before := keyEnv(t, base, nil) // no MasterKey: the stored secret
 	c := before.newClient("header")
@@ -80,7 +80,7 @@ func TestMasterKey_AddedToRunningDeployment(t *testing.T) {
 	expectStatus(t, c.do("GET", "/api/checked", ""), 200, "")
 }
 
-func TestMasterKey_Changed(t *testing.T) {
+func TestMasterKeyChanged(t *testing.T) {
 	base := newEnvOn(t, openSQLite(t), newClock(), nil)
 	onA := keyEnv(t, base, func(cfg *ginsession.Config) { cfg.MasterKey = masterA })
 	c := onA.newClient("header")
@@ -119,7 +119,7 @@ func TestMasterKey_Changed(t *testing.T) {
 
 // The VIA_TOKEN anti-CSRF token is derived from the same secret: one issued
 // before the change is accepted while the old secret is.
-func TestMasterKey_AntiCSRFToken(t *testing.T) {
+func TestMasterKeyAntiCSRFToken(t *testing.T) {
 	base := newEnvOn(t, openSQLite(t), newClock(), nil)
 	onA := keyEnv(t, base, func(cfg *ginsession.Config) { cfg.MasterKey = masterA })
 	c := onA.newClient("cookie")
@@ -142,7 +142,7 @@ func TestMasterKey_AntiCSRFToken(t *testing.T) {
 	}
 }
 
-func TestMasterKey_ConfigErrors(t *testing.T) {
+func TestMasterKeyConfigErrors(t *testing.T) {
 	st := openSQLite(t)
 	for _, c := range []struct {
 		name, field string
@@ -164,7 +164,7 @@ func TestMasterKey_ConfigErrors(t *testing.T) {
 // and no log, in any encoding. Without a MasterKey it is stored in the
 // clear: the documented trade-off of Config.MasterKey (SECURITY.md of the
 // project tells production deployments to set one).
-func TestMasterKey_SigningKeyNotInTheClear(t *testing.T) {
+func TestMasterKeySigningKeyNotInTheClear(t *testing.T) {
 	logs := &lockedBuffer{}
 	master := []byte("a master key of at least 32 bytes, for tests")
 	e := newEnv(t, func(cfg *ginsession.Config) {
@@ -220,7 +220,7 @@ func TestMasterKey_SigningKeyNotInTheClear(t *testing.T) {
 // configuration; the engine must make a key it can sign with at once
 // instead of waiting out the old key's turn (days) with every sign-in and
 // refresh failing. Tokens of the old key keep verifying.
-func TestMasterKey_AddedToRunningDeploymentMakesASigningKey(t *testing.T) {
+func TestMasterKeyAddedToRunningDeploymentMakesASigningKey(t *testing.T) {
 	st := openSQLite(t)
 	clk := newClock()
 	api := func(cfg *ginsession.Config) { cfg.APIDomain = "http://api.example.test" }

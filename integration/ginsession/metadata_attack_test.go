@@ -43,7 +43,7 @@ var invisibleNotCf = []struct {
 	{'\U000E0041', "TAG LATIN CAPITAL LETTER A (Cf)", true},
 }
 
-func TestMetadataAttack_DefaultIgnorablesSurviveUserAgent(t *testing.T) {
+func TestMetadataAttackDefaultIgnorablesSurviveUserAgent(t *testing.T) {
 	e := newEnv(t, nil)
 	mountDevices(e)
 	for i, ch := range invisibleNotCf {
@@ -59,7 +59,7 @@ func TestMetadataAttack_DefaultIgnorablesSurviveUserAgent(t *testing.T) {
 	}
 }
 
-func TestMetadataAttack_DefaultIgnorablesAcceptedInLabels(t *testing.T) {
+func TestMetadataAttackDefaultIgnorablesAcceptedInLabels(t *testing.T) {
 	e := newEnv(t, nil)
 	mountDevices(e)
 	for i, ch := range invisibleNotCf {

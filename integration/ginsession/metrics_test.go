@@ -260,7 +260,7 @@ func TestMetrics(t *testing.T) {
 
 // Revocation propagation lag: a revocation made by one engine is recorded
 // by the other when its poll learns of it; its own are not.
-func TestMetrics_RevocationLag(t *testing.T) {
+func TestMetricsRevocationLag(t *testing.T) {
 	st := openSQLite(t)
 	reader := newRecorder()
 	a := newEnvOn(t, st, nil, func(cfg *ginsession.Config) { cfg.RevocationPollInterval = 20 * time.Millisecond })

@@ -5,36 +5,36 @@ package ginsession_test
 // docs/protocol.md rules too, and their tests live with the protocol's:
 //
 //   - token in cookie and in Authorization: the header wins; no identity
-//     mixing → TestTransport_HeaderWins (verify and refresh, every
+//     mixing → TestTransportHeaderWins (verify and refresh, every
 //     st-auth-mode).
 //   - attacker's valid token in the header, victim's cookie: identity is the
-//     header token's → TestTransport_HeaderWins (user-B's header over
+//     header token's → TestTransportHeaderWins (user-B's header over
 //     user-A's cookie).
 //   - cookie auth, state-changing request, no rid (VIA_CUSTOM_HEADER) or wrong
 //     anti-csrf (VIA_TOKEN): rejected before the handler runs →
-//     TestProtocol_VerifyTryRefresh/cookie/anti-csrf *,
-//     TestTransport_AntiCSRF, TestTransport_AntiCSRFAutoSeveralOrigins;
+//     TestProtocolVerifyTryRefresh/cookie/anti-csrf *,
+//     TestTransportAntiCSRF, TestTransportAntiCSRFAutoSeveralOrigins;
 //     fuzzed by FuzzAntiCSRF.
 //   - anti-CSRF token from another session, empty, different case →
-//     TestTransport_AntiCSRF/VIA_TOKEN (the compare is
+//     TestTransportAntiCSRF/VIA_TOKEN (the compare is
 //     subtle.ConstantTimeCompare, verify.go); FuzzAntiCSRF.
-//   - GET on refresh or sign-out → TestTransport_GETOnSessionRoutes.
+//   - GET on refresh or sign-out → TestTransportGETOnSessionRoutes.
 //   - cross-site POST to refresh without CSRF proof: the session is not
-//     revoked → TestTransport_AntiCSRF/auto, cross-site,
-//     TestTransport_AntiCSRFAutoSeveralOrigins/refresh without rid.
+//     revoked → TestTransportAntiCSRF/auto, cross-site,
+//     TestTransportAntiCSRFAutoSeveralOrigins/refresh without rid.
 //   - origin function given evil, null, empty, suffix tricks, wrong scheme or
 //     port, CR/LF → FuzzOriginFor (seeded with each),
-//     TestTransport_SameSitePerOrigin; two Origin headers and reflection
-//     through whole responses → TestOrigin_NeverReflected below.
-//   - CORS preflight from an unlisted origin → TestCORS_PreflightRefused,
-//     TestCORS_PreflightRefusedVaryOrigin.
+//     TestTransportSameSitePerOrigin; two Origin headers and reflection
+//     through whole responses → TestOriginNeverReflected below.
+//   - CORS preflight from an unlisted origin → TestCORSPreflightRefused,
+//     TestCORSPreflightRefusedVaryOrigin.
 //   - origin "*" plus credentials refused at construction →
-//     TestCORS_ConfigRefused, TestConfig_Rejected ("WebsiteDomain *",
+//     TestCORSConfigRefused, TestConfigRejected ("WebsiteDomain *",
 //     "Origins with *").
 //   - cookieDomain IP, localhost, public suffix, with ; space port or scheme →
-//     TestConfig_Rejected ("CookieDomain ..."), TestConfig_ValidateCookieDomain,
+//     TestConfigRejected ("CookieDomain ..."), TestConfigValidateCookieDomain,
 //     FuzzCookieDomain.
-//   - SameSite=None without Secure (non-localhost) → TestConfig_Rejected
+//   - SameSite=None without Secure (non-localhost) → TestConfigRejected
 //     ("SameSite none without Secure", "auto SameSite resolves to none over
 //     http").
 
@@ -51,7 +51,7 @@ import (
 // near-misses of a configured origin only ever picks a configured origin,
 // and no response ever reflects the request's Origin text: not in
 // Access-Control-Allow-Origin, not in a cookie attribute, nowhere.
-func TestOrigin_NeverReflected(t *testing.T) {
+func TestOriginNeverReflected(t *testing.T) {
 	const website, partner = "https://app.example.test", "https://partner.other.test"
 	cors, err := ginsession.CORS(website, partner)
 	if err != nil {

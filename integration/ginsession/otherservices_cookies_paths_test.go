@@ -31,7 +31,7 @@ func legacyClears(h http.Header) []*http.Cookie {
 // cookie: with CookiePartitioned on, every clear ginsession writes for
 // sIdRefreshToken carries Partitioned, and the browser keeps the
 // unpartitioned legacy cookie it was meant to remove.
-func TestOtherServices_LegacyCookieClearIsUnpartitioned(t *testing.T) {
+func TestOtherServicesLegacyCookieClearIsUnpartitioned(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "https://api.example.com"
 		cfg.CookieSecure = boolPtr(true)
@@ -64,7 +64,7 @@ func TestOtherServices_LegacyCookieClearIsUnpartitioned(t *testing.T) {
 // sits on example.test, and a host-only clear does not remove it (a
 // cookie's key includes its domain). The clear is written on CookieDomain
 // and host-only only.
-func TestOtherServices_LegacyCookieClearedOnOlderCookieDomain(t *testing.T) {
+func TestOtherServicesLegacyCookieClearedOnOlderCookieDomain(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "http://api.example.test"
 		cfg.OlderCookieDomain = ".example.test"
@@ -91,7 +91,7 @@ func TestOtherServices_LegacyCookieClearedOnOlderCookieDomain(t *testing.T) {
 // the discovery document's jwks_uri, and the discovery document itself at
 // issuer + "/.well-known/openid-configuration", are unreachable.
 // (Partly older than the change: the refresh route had the same problem.)
-func TestOtherServices_APIBasePathWithRouteSyntaxRefused(t *testing.T) {
+func TestOtherServicesAPIBasePathWithRouteSyntaxRefused(t *testing.T) {
 	for _, bp := range []string{"/auth/*rest", "/:tenant/auth", "/a%20b"} {
 		t.Run(bp, func(t *testing.T) {
 			defer func() {
@@ -112,7 +112,7 @@ func TestOtherServices_APIBasePathWithRouteSyntaxRefused(t *testing.T) {
 // document is mounted under the escaped text, but gin matches the decoded
 // path, so neither it (at issuer + "/.well-known/openid-configuration",
 // where go-oidc looks) nor the JWKS is reachable.
-func TestOtherServices_DiscoveryReachableWithEscapedBasePath(t *testing.T) {
+func TestOtherServicesDiscoveryReachableWithEscapedBasePath(t *testing.T) {
 	r := gin.New()
 	srv := newServerFor(t, r)
 	if _, err := ginsession.Register(r, ginsession.Config{Store: openSQLite(t), APIDomain: srv, APIBasePath: "/a%20b"}); err != nil {

@@ -22,10 +22,10 @@ import (
 // plant sits on a domain and path ginsession does clear, so it is not the
 // documented "another Path" gap.
 //
-// Safe outcome (as TestPartitionedStrays_UnpartitionedPlantIsExpired for
+// Safe outcome (as TestPartitionedStraysUnpartitionedPlantIsExpired for
 // the other setup): one refresh, the planted cookies gone, the user still
 // signed in as themself; clearings of strays written in both forms.
-func TestPartitionedPlantAttack_PlainAPIExpiresPartitionedStrays(t *testing.T) {
+func TestPartitionedPlantAttackPlainAPIExpiresPartitionedStrays(t *testing.T) {
 	// The parent domain: the one a sibling subdomain can plant on.
 	for _, plantDomain := range []string{"example.test"} {
 		t.Run("session cookies on "+plantDomain, func(t *testing.T) {

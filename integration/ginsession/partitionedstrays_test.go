@@ -32,7 +32,7 @@ func partitionedTossEnv(t *testing.T, mutate func(*ginsession.Config)) *env {
 // Through the SDK: user B's access token (and a junk refresh token) planted
 // on the parent domain, unpartitioned, beside A's partitioned session. One
 // refresh, the planted cookies are gone, A stays A.
-func TestPartitionedStrays_UnpartitionedPlantIsExpired(t *testing.T) {
+func TestPartitionedStraysUnpartitionedPlantIsExpired(t *testing.T) {
 	configs := map[string]func(*ginsession.Config){
 		"host-only":         nil,
 		"CookieDomain":      func(cfg *ginsession.Config) { cfg.CookieDomain = ".example.test" },
@@ -73,7 +73,7 @@ func TestPartitionedStrays_UnpartitionedPlantIsExpired(t *testing.T) {
 
 // The same, partitioned: a sibling page of the same top-level site can
 // plant into the partition too (document.cookie with Partitioned).
-func TestPartitionedStrays_PartitionedPlantIsExpired(t *testing.T) {
+func TestPartitionedStraysPartitionedPlantIsExpired(t *testing.T) {
 	e := partitionedTossEnv(t, nil)
 	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")
 	s := newSDKClient(t, e, "api.example.test", "cookie")
@@ -92,7 +92,7 @@ func TestPartitionedStrays_PartitionedPlantIsExpired(t *testing.T) {
 // domain is expired twice, partitioned and not, and CookieDomain (host-only
 // here) unpartitioned before the partitioned cookies are written; every
 // line that sets a token is partitioned.
-func TestPartitionedStrays_ClearLines(t *testing.T) {
+func TestPartitionedStraysClearLines(t *testing.T) {
 	e := partitionedTossEnv(t, nil)
 	a, _ := rawSignIn(t, e.server.URL, "cookie", "a", "")
 	b, _ := rawSignIn(t, e.server.URL, "cookie", "b", "")

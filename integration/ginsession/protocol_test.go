@@ -30,7 +30,7 @@ func roleValidator(id, want string) ginsession.ClaimValidator {
 // ---------------------------------------------------------------------------
 // §6 row: verify, no access token → 401 unauthorised, nothing cleared.
 
-func TestProtocol_VerifyNoToken(t *testing.T) {
+func TestProtocolVerifyNoToken(t *testing.T) {
 	e := newEnv(t, nil)
 	for _, mode := range modes {
 		for _, rt := range []struct{ method, path string }{{"GET", "/api/me"}, {"POST", "/api/me"}, {"GET", "/api/checked"}} {
@@ -51,7 +51,7 @@ func TestProtocol_VerifyNoToken(t *testing.T) {
 
 // §6 row: verify, malformed token → 401 unauthorised, nothing cleared.
 
-func TestProtocol_VerifyMalformedToken(t *testing.T) {
+func TestProtocolVerifyMalformedToken(t *testing.T) {
 	e := newEnv(t, nil)
 	seg := strings.Repeat("A", 7<<10)
 	junk := []struct{ name, tok string }{
@@ -80,7 +80,7 @@ func TestProtocol_VerifyMalformedToken(t *testing.T) {
 // §6 row: verify, expired / bad signature / unknown key / anti-CSRF failure
 // → 401 try refresh token, nothing cleared, never "front-token: remove".
 
-func TestProtocol_VerifyTryRefresh(t *testing.T) {
+func TestProtocolVerifyTryRefresh(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode+"/expired", func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -212,7 +212,7 @@ func TestProtocol_VerifyTryRefresh(t *testing.T) {
 // §6 row: verify, session revoked on a database-checked route → 401
 // unauthorised, tokens cleared, front-token: remove.
 
-func TestProtocol_VerifySessionRevoked(t *testing.T) {
+func TestProtocolVerifySessionRevoked(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			// Without revocation propagation, only database-checked
@@ -243,7 +243,7 @@ func TestProtocol_VerifySessionRevoked(t *testing.T) {
 // §6 row: verify, claim validation failed → 403 invalid claim with
 // claimValidationErrors, nothing cleared.
 
-func TestProtocol_VerifyInvalidClaim(t *testing.T) {
+func TestProtocolVerifyInvalidClaim(t *testing.T) {
 	global := roleValidator("st-role", "admin")
 	for _, mode := range modes {
 		t.Run(mode+"/global validator", func(t *testing.T) {
@@ -309,7 +309,7 @@ func TestProtocol_VerifyInvalidClaim(t *testing.T) {
 
 // The statuses of §6 are configurable; the configured ones are what the
 // frontend gets.
-func TestProtocol_ConfigurableStatuses(t *testing.T) {
+func TestProtocolConfigurableStatuses(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, func(cfg *ginsession.Config) {
@@ -350,7 +350,7 @@ func TestProtocol_ConfigurableStatuses(t *testing.T) {
 
 // §6 row: refresh OK → 200 {}, a new pair, front-token, optional anti-csrf.
 
-func TestProtocol_RefreshOK(t *testing.T) {
+func TestProtocolRefreshOK(t *testing.T) {
 	for _, csrf := range []ginsession.AntiCSRFMode{ginsession.AntiCSRFAuto, ginsession.AntiCSRFViaToken} {
 		for _, mode := range modes {
 			name := mode + "/anti-csrf " + string(csrf)
@@ -448,7 +448,7 @@ func TestProtocol_RefreshOK(t *testing.T) {
 // unauthorised, all cleared; with no session token at all → 401
 // unauthorised, nothing cleared (any site can send that request).
 
-func TestProtocol_RefreshUnauthorised(t *testing.T) {
+func TestProtocolRefreshUnauthorised(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode+"/no token", func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -532,7 +532,7 @@ func TestProtocol_RefreshUnauthorised(t *testing.T) {
 // §6 row: refresh token theft → 401 token theft detected, session revoked,
 // all cleared.
 
-func TestProtocol_RefreshTheft(t *testing.T) {
+func TestProtocolRefreshTheft(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -574,7 +574,7 @@ func TestProtocol_RefreshTheft(t *testing.T) {
 // §6 row: sign-out OK → 200 {"status":"OK"}, cleared in the request's
 // method, front-token: remove.
 
-func TestProtocol_SignOutOK(t *testing.T) {
+func TestProtocolSignOutOK(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -599,7 +599,7 @@ func TestProtocol_SignOutOK(t *testing.T) {
 // §6 row: sign-out with an expired access token → 401 try refresh token;
 // the SDK refreshes and retries.
 
-func TestProtocol_SignOutExpiredAccessToken(t *testing.T) {
+func TestProtocolSignOutExpiredAccessToken(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -622,7 +622,7 @@ func TestProtocol_SignOutExpiredAccessToken(t *testing.T) {
 
 // §6 row: storage failure → 503 with Retry-After, nothing cleared.
 
-func TestProtocol_StorageFailure(t *testing.T) {
+func TestProtocolStorageFailure(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, nil)

@@ -92,7 +92,7 @@ func raceRefresh(t *testing.T, servers []string, first string, workers, rounds i
 	t.Logf("%d rounds x %d workers: statuses %v", rounds, workers, statuses)
 }
 
-func TestRefreshRace_SameTokenSQLite(t *testing.T) {
+func TestRefreshRaceSameTokenSQLite(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.newClient("header")
 	c.signIn("racer")
@@ -104,10 +104,10 @@ func TestRefreshRace_SameTokenSQLite(t *testing.T) {
 	expectStatus(t, c.do("GET", "/api/checked", ""), 200, "")
 }
 
-// TestRefreshRace_SameTokenTwoEngines runs the same race across two app
+// TestRefreshRaceSameTokenTwoEngines runs the same race across two app
 // instances (two engines, two stores) on one real Postgres database, and
 // on one MariaDB.
-func TestRefreshRace_SameTokenTwoEngines(t *testing.T) {
+func TestRefreshRaceSameTokenTwoEngines(t *testing.T) {
 	onSharedDatabases(t, raceSameTokenTwoEngines)
 }
 
@@ -364,12 +364,12 @@ func raceTwoTabs(t *testing.T, a, b *env) {
 	t.Logf("%d rounds in %v: %v", raceRounds, time.Since(start).Round(time.Millisecond), tb.stats)
 }
 
-func TestRefreshRace_TwoTabsSharedJarSQLite(t *testing.T) {
+func TestRefreshRaceTwoTabsSharedJarSQLite(t *testing.T) {
 	e := newEnv(t, nil)
 	raceTwoTabs(t, e, e)
 }
 
-func TestRefreshRace_TwoTabsSharedJarTwoEngines(t *testing.T) {
+func TestRefreshRaceTwoTabsSharedJarTwoEngines(t *testing.T) {
 	onSharedDatabases(t, func(t *testing.T, db sharedDatabase) {
 		a, b := twoInstancesOn(t, db, newClock())
 		raceTwoTabs(t, a, b)
@@ -507,13 +507,13 @@ func raceMountSignIn(e *env) {
 	})
 }
 
-func TestRefreshRace_VersusSignOutSQLite(t *testing.T) {
+func TestRefreshRaceVersusSignOutSQLite(t *testing.T) {
 	e := newEnv(t, nil)
 	raceMountSignIn(e)
 	raceSignOutVersusRefresh(t, e, e)
 }
 
-func TestRefreshRace_VersusSignOutTwoEngines(t *testing.T) {
+func TestRefreshRaceVersusSignOutTwoEngines(t *testing.T) {
 	onSharedDatabases(t, func(t *testing.T, db sharedDatabase) {
 		a, b := twoInstancesOn(t, db, newClock())
 		raceMountSignIn(a)

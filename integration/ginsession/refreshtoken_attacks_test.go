@@ -5,25 +5,25 @@ package ginsession_test
 // theft). User ids and data: userinput_test.go.
 //
 // Rows covered elsewhere:
-//   - normal refresh: TestProtocol_RefreshOK, TestRotation.
+//   - normal refresh: TestProtocolRefreshOK, TestRotation.
 //   - previous token again inside the grace window: TestRotation/<mode>/previous
 //     inside the window works and does not fork; TestRotationProperty.
 //   - previous token after the window: TestRotation/<mode>/previous after the
 //     window is theft; TestRotationProperty.
 //   - a token two or more generations old: TestRotation/<mode>/two generations
-//     old is theft even inside the window; TestProtocol_RefreshTheft.
-//   - 50 goroutines refresh the same token: TestRefreshRace_SameTokenSQLite,
-//     TestRefreshRace_SameTokenTwoEngines (refresh_race_test.go).
-//   - two tabs sharing a cookie jar, 1 000 rounds: TestRefreshRace_TwoTabs*
+//     old is theft even inside the window; TestProtocolRefreshTheft.
+//   - 50 goroutines refresh the same token: TestRefreshRaceSameTokenSQLite,
+//     TestRefreshRaceSameTokenTwoEngines (refresh_race_test.go).
+//   - two tabs sharing a cookie jar, 1 000 rounds: TestRefreshRaceTwoTabs*
 //     (refresh_race_test.go).
-//   - refresh racing sign-out: TestRefreshRace_VersusSignOut*
+//   - refresh racing sign-out: TestRefreshRaceVersusSignOut*
 //     (refresh_race_test.go).
 //   - revoked session's access token on a database-checked route:
-//     TestProtocol_VerifySessionRevoked (and, without CheckDatabase,
+//     TestProtocolVerifySessionRevoked (and, without CheckDatabase,
 //     TestRevocationIsInstantOnThisInstance).
 //   - no raw refresh or anti-CSRF token in any stored column or log:
 //     TestNoSecretsInLogsOrStorage; the signing private key:
-//     TestMasterKey_SigningKeyNotInTheClear below.
+//     TestMasterKeySigningKeyNotInTheClear below.
 
 import (
 	"crypto/hmac"
@@ -76,9 +76,9 @@ func randomBytes(n int) []byte {
 // session handle → unauthorised, and the session is not revoked (the
 // handle is visible to the frontend, so knowing it must not let anyone end
 // someone else's session). Flipped characters:
-// TestProtocol_RefreshUnauthorised; here guesses and tokens a server with
+// TestProtocolRefreshUnauthorised; here guesses and tokens a server with
 // another key would mint, for every generation around the real one.
-func TestRefreshToken_ForgedForRealHandle(t *testing.T) {
+func TestRefreshTokenForgedForRealHandle(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, nil)
@@ -127,8 +127,8 @@ func TestRefreshToken_ForgedForRealHandle(t *testing.T) {
 
 // SECURITY.md C: empty, 1 MB and non-base64 refresh tokens → unauthorised
 // with bounded work (the length is checked before decoding). Short, JWT-shaped
-// and 100 KB tokens over HTTP: TestProtocol_RefreshUnauthorised.
-func TestRefreshToken_Bounded(t *testing.T) {
+// and 100 KB tokens over HTTP: TestProtocolRefreshUnauthorised.
+func TestRefreshTokenBounded(t *testing.T) {
 	e := newEnv(t, nil)
 	c := e.newClient("header")
 	c.signIn("victim")

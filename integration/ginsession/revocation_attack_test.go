@@ -25,7 +25,7 @@ import (
 // instance is refused on every other within about RevocationPollInterval
 // (the overlap must cover the documented bound, or the read must not
 // depend on the writer's clock). The 20 s case is the control: it holds.
-func TestRevocationAttack_ClockSkewWithinDocumentedBoundHidesRevocation(t *testing.T) {
+func TestRevocationAttackClockSkewWithinDocumentedBoundHidesRevocation(t *testing.T) {
 	for _, skew := range []time.Duration{20 * time.Second, 45 * time.Second} {
 		t.Run(fmt.Sprintf("revoking instance %v behind", skew), func(t *testing.T) {
 			st := openSQLite(t)

@@ -100,7 +100,7 @@ func instancesOnPostgres(t *testing.T, n int, opts gormstore.Options, poll time.
 // the push can tell them within the test. The latencies are logged, not
 // asserted (speed belongs to measurements; the fleet figures are in
 // docs/fleet.md).
-func TestRevocationPush_ReachesOtherInstancesWithoutPolling(t *testing.T) {
+func TestRevocationPushReachesOtherInstancesWithoutPolling(t *testing.T) {
 	instances := instancesOnPostgres(t, 4, gormstore.Options{}, time.Hour)
 	lat := revocationLatencies(t, instances, 20, 10*time.Second)
 	t.Logf("push, 4 instances, %d measurements: p50 %v, p99 %v, max %v", len(lat), percentile(lat, 0.5), percentile(lat, 0.99), lat[len(lat)-1])
@@ -108,7 +108,7 @@ func TestRevocationPush_ReachesOtherInstancesWithoutPolling(t *testing.T) {
 
 // Without push (ListenDSN "off", as behind pgbouncer without a direct DSN)
 // polling alone still delivers every revocation.
-func TestRevocationPush_PollingAloneStillDelivers(t *testing.T) {
+func TestRevocationPushPollingAloneStillDelivers(t *testing.T) {
 	instances := instancesOnPostgres(t, 4, gormstore.Options{ListenDSN: "off"}, 250*time.Millisecond)
 	lat := revocationLatencies(t, instances, 10, 10*time.Second)
 	t.Logf("polling every 250ms, 4 instances, %d measurements: p50 %v, p99 %v, max %v", len(lat), percentile(lat, 0.5), percentile(lat, 0.99), lat[len(lat)-1])

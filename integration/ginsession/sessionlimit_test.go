@@ -20,7 +20,7 @@ import (
 // Before the fix each row kept the full sliding expiry (RefreshTokenTTL,
 // 100 days), so a month later the user's fresh sign-in was refused (409)
 // by two sessions nobody could reach, and ListSessions still showed them.
-func TestSessionCap_RefuseNewLockoutByClosedBrowsers(t *testing.T) {
+func TestSessionCapRefuseNewLockoutByClosedBrowsers(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.MaxSessionsPerUser = 2
 		cfg.SessionLimitPolicy = ginsession.SessionLimitRefuseNew
@@ -50,7 +50,7 @@ func TestSessionCap_RefuseNewLockoutByClosedBrowsers(t *testing.T) {
 // browser-session-only tab active (it refreshes), and closes another.
 // Before the fix the closed one counted for RefreshTokenTTL, and the next
 // sign-in evicted the oldest, the active tab.
-func TestSessionCap_EvictOldestEvictsActiveForUnreachable(t *testing.T) {
+func TestSessionCapEvictOldestEvictsActiveForUnreachable(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) { cfg.MaxSessionsPerUser = 2 })
 	active := e.newClient("cookie")
 	expectStatus(t, active.do("POST", "/signin", `{"user":"evict","sessionOnly":true}`), 200, "")
@@ -102,7 +102,7 @@ func expiryOf(t *testing.T, e *env, handle string) time.Time {
 // remembered one keeps RefreshTokenTTL. Payload and data writes do not
 // move it. The cookies keep no Expires, and the cleanup removes the row
 // once it is over.
-func TestBrowserSessionIdle_StoredExpiry(t *testing.T) {
+func TestBrowserSessionIdleStoredExpiry(t *testing.T) {
 	e := newEnv(t, nil)
 	start := e.clock.Now()
 	for _, mode := range modes {
@@ -177,7 +177,7 @@ func TestBrowserSessionIdle_StoredExpiry(t *testing.T) {
 // The control: a browser-session-only session that keeps refreshing within
 // the idle timeout lives on (for days), is listed, and counts towards the
 // cap; one idle for longer is signed out at its next refresh.
-func TestBrowserSessionIdle_ActiveSessionSurvives(t *testing.T) {
+func TestBrowserSessionIdleActiveSessionSurvives(t *testing.T) {
 	bothPolicies(t, func(t *testing.T, policy ginsession.SessionLimitPolicy) {
 		e := newEnv(t, func(cfg *ginsession.Config) {
 			cfg.MaxSessionsPerUser = 2
@@ -218,7 +218,7 @@ func TestBrowserSessionIdle_ActiveSessionSurvives(t *testing.T) {
 // After both browsers close, the user signs in again once the idle timeout
 // has passed, under either policy: the unreachable sessions are neither
 // listed nor counted, and nothing is evicted for them.
-func TestSessionCap_UnreachableBrowserSessionsDoNotCount(t *testing.T) {
+func TestSessionCapUnreachableBrowserSessionsDoNotCount(t *testing.T) {
 	bothPolicies(t, func(t *testing.T, policy ginsession.SessionLimitPolicy) {
 		e := newEnv(t, func(cfg *ginsession.Config) {
 			cfg.MaxSessionsPerUser = 2
@@ -271,7 +271,7 @@ func capture(e *env) *error {
 // The refusal lists the user's sessions, as ListSessions would (oldest
 // first, none marked current), and nobody else's; HandleError still
 // answers a bare 409.
-func TestSessionLimitError_ListsTheUsersSessions(t *testing.T) {
+func TestSessionLimitErrorListsTheUsersSessions(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.MaxSessionsPerUser = 2
 		cfg.SessionLimitPolicy = ginsession.SessionLimitRefuseNew
@@ -324,7 +324,7 @@ func TestSessionLimitError_ListsTheUsersSessions(t *testing.T) {
 // revokes it by handle with RevokeUserSession (no session needed), which
 // refuses handles of other users, and the sign-in goes through. Under
 // evict-oldest the freed place means nothing is evicted.
-func TestSessionLimit_RevokeOneThenSignIn(t *testing.T) {
+func TestSessionLimitRevokeOneThenSignIn(t *testing.T) {
 	bothPolicies(t, func(t *testing.T, policy ginsession.SessionLimitPolicy) {
 		e := newEnv(t, func(cfg *ginsession.Config) {
 			cfg.MaxSessionsPerUser = 2
@@ -372,7 +372,7 @@ func TestSessionLimit_RevokeOneThenSignIn(t *testing.T) {
 // MaxSessionAge was set or shortened) are over and not listed, yet the
 // store counts them: a refusal by them would list nothing to sign out.
 // The refusal deletes them and the sign-in goes through.
-func TestSessionLimit_SessionsPastMaxAgeDoNotLockOut(t *testing.T) {
+func TestSessionLimitSessionsPastMaxAgeDoNotLockOut(t *testing.T) {
 	st := openSQLite(t)
 	clk := newClock()
 	before := newEnvOn(t, st, clk, nil)
@@ -398,7 +398,7 @@ func TestSessionLimit_SessionsPastMaxAgeDoNotLockOut(t *testing.T) {
 // BrowserSessionIdleTimeout: the default follows a long AccessTokenTTL and
 // never exceeds RefreshTokenTTL; nonsense values are refused naming the
 // field.
-func TestBrowserSessionIdle_Config(t *testing.T) {
+func TestBrowserSessionIdleConfig(t *testing.T) {
 	for _, c := range []struct {
 		name        string
 		access, rtt time.Duration

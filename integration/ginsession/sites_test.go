@@ -10,7 +10,7 @@ import (
 // A page on http://127.0.0.1:5173 calling an API on http://localhost:8080
 // is cross-site to a browser: its cookies need SameSite=None to travel, and
 // auto anti-CSRF must demand the rid header on a cookie POST.
-func TestSites_LocalhostAnd127AreCrossSite(t *testing.T) {
+func TestSitesLocalhostAnd127AreCrossSite(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		api, site string

@@ -31,7 +31,7 @@ func timesWithin(a, b time.Time, d time.Duration) bool {
 	return x <= d && x >= -d
 }
 
-func TestTransport_CookieAttributes(t *testing.T) {
+func TestTransportCookieAttributes(t *testing.T) {
 	t.Run("same-site defaults", func(t *testing.T) {
 		e := newEnv(t, nil)
 		_, r := rawSignIn(t, e.server.URL, "cookie", "u1", "")
@@ -133,7 +133,7 @@ func TestTransport_CookieAttributes(t *testing.T) {
 	}
 }
 
-func TestTransport_CookieDomain(t *testing.T) {
+func TestTransportCookieDomain(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "http://api.example.test:8080"
 		cfg.CookieDomain = ".Example.test"
@@ -172,7 +172,7 @@ func TestTransport_CookieDomain(t *testing.T) {
 	expectCookiesCleared(t, r.header, "example.test")
 }
 
-func TestTransport_HeaderMode(t *testing.T) {
+func TestTransportHeaderMode(t *testing.T) {
 	e := newEnv(t, nil)
 	tk, r := rawSignIn(t, e.server.URL, "header", "u1", "")
 	if tk.access == "" || tk.refresh == "" || tk.front == "" {
@@ -206,7 +206,7 @@ func TestTransport_HeaderMode(t *testing.T) {
 	expectStatus(t, r, 200, "")
 }
 
-func TestTransport_FrontTokenStandardBase64(t *testing.T) {
+func TestTransportFrontTokenStandardBase64(t *testing.T) {
 	e := newEnv(t, nil)
 	const weird = "~~~???>>>~~~~~~??????<&é"
 	for _, mode := range modes {
@@ -243,7 +243,7 @@ func TestTransport_FrontTokenStandardBase64(t *testing.T) {
 }
 
 // The Authorization header wins over cookies (docs/protocol.md §4, SECURITY B).
-func TestTransport_HeaderWins(t *testing.T) {
+func TestTransportHeaderWins(t *testing.T) {
 	e := newEnv(t, nil)
 	a, _ := rawSignIn(t, e.server.URL, "cookie", "user-A", "")
 	b, _ := rawSignIn(t, e.server.URL, "header", "user-B", "")
@@ -298,7 +298,7 @@ func TestTransport_HeaderWins(t *testing.T) {
 	})
 }
 
-func TestTransport_SignInTransferMethod(t *testing.T) {
+func TestTransportSignInTransferMethod(t *testing.T) {
 	e := newEnv(t, nil)
 	t.Run("missing st-auth-mode means header", func(t *testing.T) {
 		r := sendRaw(t, e.server.URL, "POST", "/signin", `{"user":"u1"}`)
@@ -336,7 +336,7 @@ func TestTransport_SignInTransferMethod(t *testing.T) {
 	})
 }
 
-func TestTransport_ExposeHeaders(t *testing.T) {
+func TestTransportExposeHeaders(t *testing.T) {
 	const origin = "http://localhost:3000"
 	withSite := func(cfg *ginsession.Config) { cfg.WebsiteDomain = origin }
 	flow := func(t *testing.T, base string, check func(what string, h http.Header)) {
@@ -390,7 +390,7 @@ func TestTransport_ExposeHeaders(t *testing.T) {
 
 // Two sAccessToken / sRefreshToken cookies after CookieDomain changed
 // (docs/protocol.md §3 olderCookieDomain).
-func TestTransport_OlderCookieDomain(t *testing.T) {
+func TestTransportOlderCookieDomain(t *testing.T) {
 	mutate := func(cfg *ginsession.Config) {
 		cfg.APIDomain = "http://api.example.test"
 		cfg.CookieDomain = ".example.test"
@@ -434,7 +434,7 @@ func TestTransport_OlderCookieDomain(t *testing.T) {
 			expectStatus(t, r, 200, "")
 			checkOlderCleared(t, r.header)
 			// An older cookie of another session is not a migration: the
-			// request is nobody's (TestDuplicates_AccessTokensOfTwoSessionsAreNobodys).
+			// request is nobody's (TestDuplicatesAccessTokensOfTwoSessionsAreNobodys).
 			other, _ := rawSignIn(t, e.server.URL, "cookie", "u2", "")
 			r = sendRaw(t, e.server.URL, "GET", "/api/me", "", "Cookie", cookieHeader("sAccessToken", other.access, "sAccessToken", cur.access))
 			expectStatusAndBody(t, r, 401, bodyTryRefresh)
@@ -474,7 +474,7 @@ func TestTransport_OlderCookieDomain(t *testing.T) {
 	}
 }
 
-func TestTransport_AntiCSRF(t *testing.T) {
+func TestTransportAntiCSRF(t *testing.T) {
 	t.Run("VIA_TOKEN", func(t *testing.T) {
 		e := newEnv(t, func(cfg *ginsession.Config) { cfg.AntiCSRF = ginsession.AntiCSRFViaToken })
 		c := e.newClient("cookie")
@@ -574,7 +574,7 @@ func TestTransport_AntiCSRF(t *testing.T) {
 
 // With several frontends, SameSite is resolved per request from the
 // configured origin the request's Origin header names.
-func TestTransport_SameSitePerOrigin(t *testing.T) {
+func TestTransportSameSitePerOrigin(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "https://api.example.test"
 		cfg.WebsiteDomain = "https://app.example.test"
@@ -613,7 +613,7 @@ func TestTransport_SameSitePerOrigin(t *testing.T) {
 // cross-site, the session cookies are SameSite=None, so the browser attaches
 // them to a forged cross-site POST too; the forged request carries the
 // attacker's Origin (or none), which must not switch the check off.
-func TestTransport_AntiCSRFAutoSeveralOrigins(t *testing.T) {
+func TestTransportAntiCSRFAutoSeveralOrigins(t *testing.T) {
 	e := newEnv(t, func(cfg *ginsession.Config) {
 		cfg.APIDomain = "https://api.example.test"
 		cfg.WebsiteDomain = "https://app.example.test"
@@ -667,7 +667,7 @@ func TestTransport_AntiCSRFAutoSeveralOrigins(t *testing.T) {
 	})
 }
 
-func TestTransport_GETOnSessionRoutes(t *testing.T) {
+func TestTransportGETOnSessionRoutes(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			e := newEnv(t, nil)

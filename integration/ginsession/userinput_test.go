@@ -21,7 +21,7 @@ import (
 // SECURITY.md C: user ids and session data with `' OR 1=1 --`, 10 KB,
 // emoji, NUL → stored and returned byte-identical, or a clear 4xx at
 // creation. On SQLite and on Postgres, through every way they come back.
-func TestUserInput_IDsAndData(t *testing.T) {
+func TestUserInputIDsAndData(t *testing.T) {
 	onSQLiteAndPostgres(t, func(t *testing.T, st store.Store) {
 		e := newEnvOn(t, st, newClock(), nil)
 		// Raw bytes as the user id (JSON cannot carry invalid UTF-8).
@@ -170,7 +170,7 @@ func checkSubset(t *testing.T, what string, want, got map[string]any) {
 // payload changed. Before, ginsession issued tokens over its own 16 KB
 // verification limit: the session was created, and every verify answered
 // 401 unauthorised, refresh after refresh.
-func TestUserInput_PayloadTooLargeForAToken(t *testing.T) {
+func TestUserInputPayloadTooLargeForAToken(t *testing.T) {
 	e := newEnv(t, nil)
 	signIn := func(user string, payloadLen int) *resp {
 		body, _ := json.Marshal(map[string]any{"user": user, "payload": map[string]any{"big": strings.Repeat("x", payloadLen)}})

@@ -23,7 +23,7 @@ import (
 // is behind the cleaner's), must survive: the delete re-checks the expiry
 // on the row it finally locks. Before the batched delete re-checked it, the
 // row went (found by an outside review).
-func TestCleanup_ConcurrentlyExtendedSessionSurvives(t *testing.T) {
+func TestCleanupConcurrentlyExtendedSessionSurvives(t *testing.T) {
 	for _, db := range []struct {
 		name string
 		// open returns the store, a second connection pool for the writer

@@ -78,7 +78,7 @@ func databaseExists(t *testing.T, db *sql.DB, name string) bool {
 
 var sharedName = regexp.MustCompile(`^ginsession_test_[0-9a-f]{16}$`)
 
-func TestNewDatabase_TwoSeparateDatabases(t *testing.T) {
+func TestNewDatabaseTwoSeparateDatabases(t *testing.T) {
 	begin := time.Now()
 	dsn1 := mysqltest.NewDatabase(t)
 	t.Logf("first NewDatabase (starts the shared server unless %s is set): %v", mysqltest.EnvDSN, time.Since(begin))
@@ -142,11 +142,11 @@ func TestNewDatabase_TwoSeparateDatabases(t *testing.T) {
 	}
 }
 
-// TestNewDatabase_DroppedWhenTestEnds: the database outlives the cleanups
+// TestNewDatabaseDroppedWhenTestEnds: the database outlives the cleanups
 // the test registers after NewDatabase (closing a store, say), then is
 // dropped even though a connection left a transaction open on one of its
 // tables (which would make a plain DROP DATABASE wait for its lock).
-func TestNewDatabase_DroppedWhenTestEnds(t *testing.T) {
+func TestNewDatabaseDroppedWhenTestEnds(t *testing.T) {
 	observer := open(t, mysqltest.NewDatabase(t))
 
 	var name string
@@ -185,9 +185,9 @@ func TestNewDatabase_DroppedWhenTestEnds(t *testing.T) {
 	}
 }
 
-// TestSharedServer_Settings: the options the shared server was started
+// TestSharedServerSettings: the options the shared server was started
 // with took effect, and it accepts the connections fleet tests open.
-func TestSharedServer_Settings(t *testing.T) {
+func TestSharedServerSettings(t *testing.T) {
 	db := open(t, mysqltest.NewDatabase(t))
 	if os.Getenv(mysqltest.EnvDSN) != "" {
 		t.Skipf("the server is %s's: its settings are its own", mysqltest.EnvDSN)
@@ -234,10 +234,10 @@ func TestSharedServer_Settings(t *testing.T) {
 	t.Logf("%d connections held at once (Threads_connected %d), opened in %v", hold, connected, time.Since(begin))
 }
 
-// TestServer_StopStart: a stopped server cuts its connections and refuses
+// TestServerStopStart: a stopped server cuts its connections and refuses
 // new ones; started again, on the same port, it has the data committed
 // before.
-func TestServer_StopStart(t *testing.T) {
+func TestServerStopStart(t *testing.T) {
 	begin := time.Now()
 	srv := mysqltest.StartServer(t)
 	t.Logf("StartServer (install + start): %v", time.Since(begin))

@@ -118,5 +118,5 @@ func (e *Sessions) foreignOrigin(r *http.Request) bool {
 	if origin == "" {
 		return r.Header.Get("Sec-Fetch-Site") == "cross-site"
 	}
-	return origin != originString(e.cfg.apiURL) && !e.cfg.frontends.allowsExactly(origin)
+	return !e.cfg.frontends.Ours(origin)
 }

@@ -5,11 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net"
 	"strings"
 	"time"
-
-	"golang.org/x/net/publicsuffix"
 )
 
 // A request may carry several cookies of one name: an older cookie domain
@@ -126,47 +123,4 @@ func (e *Sessions) pickAccess(ctx context.Context, vals []string, now time.Time)
 		return nil, lastErr
 	}
 	return chosen, nil
-}
-
-// strayDomains are the cookie domains a browser may hold a cookie for,
-// besides the one ginsession sets: host-only (when CookieDomain is set),
-// and every parent domain of the API host down to its registrable domain
-// (where a sibling subdomain can plant one). OlderCookieDomain, when set,
-// is among them or added. Computed once at construction.
-func strayDomains(apiHost, cookieDomain, olderDomain string) []string {
-	var out []string
-	seen := map[string]bool{cookieDomain: true}
-	if cookieDomain == "" {
-		seen[HostOnly] = true
-	}
-	add := func(d string) {
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
-		}
-	}
-	add(HostOnly)
-	if olderDomain != "" {
-		add(olderDomain)
-	}
-	host := strings.ToLower(apiHost)
-	if net.ParseIP(host) != nil {
-		return out
-	}
-	site, err := publicsuffix.EffectiveTLDPlusOne(host)
-	if err != nil {
-		return out
-	}
-	for d := host; ; {
-		add("." + d)
-		if d == site {
-			break
-		}
-		_, parent, ok := strings.Cut(d, ".")
-		if !ok {
-			break
-		}
-		d = parent
-	}
-	return out
 }

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
-	"time"
 
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -32,7 +31,7 @@ func CORSConfig(origins ...string) (cors.Config, error) {
 	if len(origins) == 0 {
 		return cors.Config{}, errors.New("ginsession: CORSConfig: no origins (same-origin apps need no CORS)")
 	}
-	fs, err := parseFrontends(origins)
+	fs, err := origin.ParseSet(origins)
 	if err != nil {
 		return cors.Config{}, fmt.Errorf("ginsession: CORSConfig: %w", err)
 	}
@@ -52,7 +51,7 @@ func CORS(origins ...string) (gin.HandlerFunc, error) {
 // the configured frontends (WebsiteDomain, Origins and its patterns), as
 // CORSConfig(origins...) would for the same list.
 func (e *Sessions) CORSConfig() cors.Config {
-	cfg, err := corsConfigFor(e.cfg.frontends)
+	cfg, err := corsConfigFor(e.cfg.frontends.Set())
 	if err != nil {
 		// The set was validated by New; Validate cannot refuse it.
 		panic(err)
@@ -75,7 +74,7 @@ func (e *Sessions) CORSConfig() cors.Config {
 func (e *Sessions) CORS() gin.HandlerFunc {
 	inner := corsMiddleware(e.CORSConfig())
 	return func(c *gin.Context) {
-		if e.isPublicPath(c.Request.URL.Path) && !e.cfg.frontends.allowsExactly(c.Request.Header.Get("Origin")) {
+		if e.isPublicPath(c.Request.URL.Path) && !e.cfg.frontends.AllowsExactly(c.Request.Header.Get("Origin")) {
 			c.Writer.Header().Add("Vary", "Origin")
 			c.Next()
 			return
@@ -84,21 +83,11 @@ func (e *Sessions) CORS() gin.HandlerFunc {
 	}
 }
 
-// corsConfigFor builds the configuration: exact origins as AllowOrigins,
-// patterns through AllowOriginFunc with the matcher the cookies use.
-func corsConfigFor(fs *frontendSet) (cors.Config, error) {
-	cfg := cors.Config{
-		AllowOrigins:     slices.Clone(fs.order),
-		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
-		AllowHeaders:     append([]string(nil), CORSAllowHeaders...),
-		ExposeHeaders:    append([]string(nil), CORSExposeHeaders...),
-		AllowCredentials: true,
-		MaxAge:           10 * time.Minute,
-	}
-	if len(fs.patterns) > 0 {
-		cfg.AllowOriginFunc = fs.allowsExactly
-	}
-	if err := cfg.Validate(); err != nil {
+// corsConfigFor is origin.CORSConfig with the protocol's headers as they
+// are now, its error worded for the app.
+func corsConfigFor(fs *origin.Set) (cors.Config, error) {
+	cfg, err := origin.CORSConfig(fs, CORSAllowHeaders, CORSExposeHeaders)
+	if err != nil {
 		return cors.Config{}, fmt.Errorf("ginsession: CORSConfig: %w", err)
 	}
 	return cfg, nil
@@ -128,7 +117,7 @@ func corsMiddleware(cfg cors.Config) gin.HandlerFunc {
 // when every frontend is the API's own origin: no browser sends a
 // cross-origin request then.
 func (e *Sessions) routeCORS() gin.HandlerFunc {
-	if !e.cfg.frontends.crossOrigin(originString(e.cfg.apiURL)) {
+	if !e.cfg.frontends.CrossOrigin() {
 		return nil
 	}
 	own := e.CORS()
@@ -138,7 +127,7 @@ func (e *Sessions) routeCORS() gin.HandlerFunc {
 			return
 		}
 		origin := c.Request.Header.Get("Origin")
-		if c.Request.Method != http.MethodOptions && !e.cfg.frontends.allowsExactly(origin) {
+		if c.Request.Method != http.MethodOptions && !e.cfg.frontends.AllowsExactly(origin) {
 			// Not a frontend (or the API's own page): no CORS answer, and
 			// no refusal either; the route's own checks decide, as they
 			// would without CORS (a forged cross-site POST meets the

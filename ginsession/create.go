@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
@@ -134,7 +135,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	// (login CSRF), or over Lax cookies the form could not carry.
 	if method == TransferCookie && !safeMethod(c.Request.Method) && e.foreignOrigin(c.Request) {
 		e.cfg.logger.Warn("ginsession: no cookie session created for a request from a page of another origin",
-			"origin", truncateForLog(c.Request.Header.Get("Origin")))
+			"origin", origin.TruncateForLog(c.Request.Header.Get("Origin")))
 		return nil, tryRefresh(errors.New("anti-csrf: a page of another origin cannot create a cookie session"))
 	}
 	// Minted before the row is stored: a token that cannot be issued (too

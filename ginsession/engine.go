@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/wire"
@@ -61,7 +62,7 @@ func New(cfg Config) (*Sessions, error) {
 	if e.revs != nil {
 		e.revs.learned = m.learnedRevocation
 	}
-	e.strays = strayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain)
+	e.strays = origin.StrayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain, HostOnly)
 	current, accepted := s.masterKey, s.acceptMasterKeys
 	if len(current) == 0 || s.acceptStoredSecret {
 		secret, err := storedSecret(ctx, s.st)

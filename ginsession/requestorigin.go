@@ -1,17 +1,10 @@
 package ginsession
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
-)
 
-// resolvedFrontend is the frontend a request is for, worked out once per
-// request (cookies are written several to a response).
-type resolvedFrontend struct {
-	f      *frontend
-	origin string
-}
+	"github.com/ginsession/ginsession/internal/origin"
+)
 
 // frontendKey keys the resolved frontend in a gin.Context, per engine: two
 // engines with different frontends may handle one request, and neither may
@@ -19,64 +12,22 @@ type resolvedFrontend struct {
 type frontendKey struct{ e *Sessions }
 
 // frontendOf returns the frontend c's request is for (the default frontend
-// when c is nil), resolving and remembering it on first use.
-func (e *Sessions) frontendOf(c *gin.Context) resolvedFrontend {
+// when c is nil), resolving it once per request (cookies are written several
+// to a response) and remembering it on c; origin.Frontends.For is the guard
+// that decides.
+func (e *Sessions) frontendOf(c *gin.Context) origin.Resolved {
 	if c == nil {
-		return resolvedFrontend{e.cfg.defaultFrontend, e.cfg.defaultOrigin}
+		return e.cfg.frontends.Default()
 	}
 	key := frontendKey{e}
 	if v, ok := c.Get(key); ok {
-		if rf, ok := v.(resolvedFrontend); ok {
+		if rf, ok := v.(origin.Resolved); ok {
 			return rf
 		}
 	}
-	rf := e.cfg.frontendFor(c.Request)
+	rf := e.cfg.frontends.For(c.Request)
 	c.Set(key, rf)
 	return rf
-}
-
-// frontendFor is the guard between a request and cookie decisions. Without
-// GetOrigin the request's single Origin header selects the configured
-// entry it equals or matches, in the canonical form browsers send; with
-// GetOrigin, the function's answer does. Either way only a configured entry is ever returned, with the SameSite
-// decided for it at construction; anything else (no Origin, two Origin
-// headers, an unlisted origin, a function answer outside the set) means
-// the default frontend. A function answer outside the set is logged, as it
-// shows a mistake in the function or a request that fooled it; "" is the
-// function's way of naming no frontend, and is not.
-func (s *settings) frontendFor(r *http.Request) resolvedFrontend {
-	def := resolvedFrontend{s.defaultFrontend, s.defaultOrigin}
-	if r == nil {
-		return def // no request (New asks GetOrigin(nil) itself)
-	}
-	if s.getOrigin == nil {
-		vals := r.Header.Values("Origin")
-		if len(vals) != 1 {
-			return def
-		}
-		if f, ok := s.frontends.matchExactly(vals[0]); ok {
-			return resolvedFrontend{f, vals[0]}
-		}
-		return def
-	}
-	got := s.getOrigin(r)
-	if f, canon, ok := s.frontends.match(got); ok {
-		return resolvedFrontend{f, canon}
-	}
-	if got != "" {
-		s.logger.Warn("ginsession: GetOrigin answered an origin that is not configured; using the default frontend",
-			"answer", truncateForLog(got), "default", s.defaultOrigin, "path", truncateForLog(r.URL.Path))
-	}
-	return def
-}
-
-// truncateForLog bounds text a request may have chosen before it is logged.
-func truncateForLog(s string) string {
-	const limit = 200
-	if len(s) > limit {
-		return s[:limit] + "…"
-	}
-	return s
 }
 
 // FrontendOrigin returns the origin of the frontend c's request is for, as
@@ -98,5 +49,5 @@ func truncateForLog(s string) string {
 //
 // With a nil c it returns the default frontend.
 func (e *Sessions) FrontendOrigin(c *gin.Context) string {
-	return e.frontendOf(c).origin
+	return e.frontendOf(c).Origin
 }

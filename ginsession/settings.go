@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -32,21 +33,13 @@ type settings struct {
 	refreshPath string
 
 	// Frontends and cookies.
-	frontends       *frontendSet
-	defaultFrontend *frontend // for requests naming no configured frontend
-	defaultOrigin   string    // its origin (a pattern's match when GetOrigin(nil) chose one)
-	getOrigin       func(r *http.Request) string
-	secure          bool
-	partitioned     bool
-	exposeAccess    bool // ExposeAccessTokenInCookieMode
-	cookieDomain    string
-	olderDomain     string // "" none, HostOnly, or a domain
-	hasOlder        bool
-	// anyCrossSite is true when some configured frontend gets SameSite
-	// none cookies: then a request's Origin cannot decide whether anti-CSRF
-	// applies (a forged request picks its own Origin), so auto mode always
-	// requires the custom header.
-	anyCrossSite   bool
+	frontends      *origin.Frontends // with the default frontend and the request guard (For)
+	secure         bool
+	partitioned    bool
+	exposeAccess   bool // ExposeAccessTokenInCookieMode
+	cookieDomain   string
+	olderDomain    string // "" none, HostOnly, or a domain
+	hasOlder       bool
 	antiCSRF       AntiCSRFMode // as configured; antiCSRFFor resolves auto per request
 	transferMethod func(c *gin.Context, forCreate bool) TransferMethod
 
@@ -113,7 +106,7 @@ func newSettings(cfg Config) (*settings, error) {
 	if cfg.Store == nil || isNilPointer(cfg.Store) {
 		bad("Store", "required (use sqlitestore.Open, postgresstore.Open, mysqlstore.Open or gormstore.New; a nil store was given)")
 	}
-	u, err := parseOrigin(cfg.APIDomain)
+	u, err := origin.Parse(cfg.APIDomain)
 	if err != nil {
 		bad("APIDomain", "%v", err)
 	}
@@ -130,7 +123,7 @@ func newSettings(cfg Config) (*settings, error) {
 	s.refreshPath = s.basePath + "/session/refresh"
 
 	if s.apiURL != nil {
-		s.issuer = originString(s.apiURL) + s.basePath
+		s.issuer = origin.Canonical(s.apiURL) + s.basePath
 	}
 
 	if cfg.CookieSecure != nil {
@@ -141,7 +134,6 @@ func newSettings(cfg Config) (*settings, error) {
 
 	s.partitioned = cfg.CookiePartitioned
 	s.exposeAccess = cfg.ExposeAccessTokenInCookieMode
-	s.getOrigin = cfg.GetOrigin
 	if s.partitioned {
 		if !s.secure {
 			bad("CookiePartitioned", "Partitioned cookies must be Secure (an https APIDomain or CookieSecure)")
@@ -150,7 +142,15 @@ func newSettings(cfg Config) (*settings, error) {
 			bad("CookiePartitioned", "an embedded frontend's requests are cross-site: CookieSameSite %q cookies would never be sent; leave it auto or \"none\"", cfg.CookieSameSite)
 		}
 	}
-	s.resolveFrontends(cfg, bad)
+	frontends, problems := origin.Resolve(origin.Options{
+		API: s.apiURL, WebsiteDomain: cfg.WebsiteDomain, Origins: cfg.Origins,
+		SameSite: cfg.CookieSameSite, Partitioned: s.partitioned, Secure: s.secure,
+		GetOrigin: cfg.GetOrigin, Logger: cfg.Logger,
+	})
+	s.frontends = frontends
+	for _, p := range problems {
+		bad(p.Field, "%v", p.Err)
+	}
 	switch cfg.CookieSameSite {
 	case "", "lax", "strict", "none":
 	default:
@@ -161,7 +161,7 @@ func newSettings(cfg Config) (*settings, error) {
 		d, err := ValidateCookieDomain(cfg.CookieDomain)
 		if err != nil {
 			bad("CookieDomain", "%v", err)
-		} else if s.apiURL != nil && !domainMatches(s.apiURL.Hostname(), d) {
+		} else if s.apiURL != nil && !origin.DomainMatches(s.apiURL.Hostname(), d) {
 			bad("CookieDomain", "%q does not cover the API host %q", cfg.CookieDomain, s.apiURL.Hostname())
 		}
 		s.cookieDomain = d
@@ -305,92 +305,6 @@ func newSettings(cfg Config) (*settings, error) {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
-}
-
-// resolveFrontends parses WebsiteDomain and Origins into the frontend set,
-// decides each entry's SameSite, and picks the default frontend:
-// GetOrigin(nil) when it names one, else WebsiteDomain, else APIDomain.
-func (s *settings) resolveFrontends(cfg Config, bad func(field, format string, args ...any)) {
-	s.frontends = newFrontendSet()
-	website := cfg.WebsiteDomain
-	if website == "" && s.apiURL != nil {
-		website = originString(s.apiURL)
-	}
-	for i, o := range append([]string{website}, cfg.Origins...) {
-		field := "WebsiteDomain"
-		if i > 0 {
-			field = fmt.Sprintf("Origins[%d]", i-1)
-		}
-		if o == "" && i == 0 {
-			continue // no APIDomain either: reported there
-		}
-		if i == 0 && isPattern(o) {
-			bad(field, "%q: the default frontend is one origin, not a pattern (list patterns in Origins)", o)
-			continue
-		}
-		f, err := parseFrontend(o)
-		if err != nil {
-			bad(field, "%v", err)
-			continue
-		}
-		if existing, dup := s.frontends.exact[f.text]; dup {
-			f = existing // listed again, as WebsiteDomain often is in Origins
-		}
-		if i == 0 {
-			s.defaultFrontend, s.defaultOrigin = f, f.text
-		}
-		s.frontends.add(f)
-		if s.apiURL == nil {
-			continue
-		}
-		sample, err := parseOrigin(f.sample())
-		if err != nil {
-			bad(field, "%v", err)
-			continue
-		}
-		mode := cfg.CookieSameSite
-		if s.partitioned && mode == "" {
-			// An embedded frontend's requests are cross-site to the page
-			// around it, whatever the frontend's own site.
-			mode = "none"
-		}
-		ss, err := resolveSameSite(mode, s.apiURL, sample, s.secure)
-		if err != nil {
-			bad("CookieSameSite", "for origin %s: %v", f.text, err)
-			continue
-		}
-		f.sameSite = ss
-		if ss == http.SameSiteNoneMode {
-			s.anyCrossSite = true
-		}
-	}
-	if s.getOrigin == nil || s.defaultFrontend == nil {
-		return
-	}
-	// Outside a request the origin function names the default frontend.
-	got, panicked := callWithoutRequest(s.getOrigin)
-	if panicked != nil {
-		bad("GetOrigin", "panicked when called with a nil request (New calls it so, to learn the default frontend; answer \"\" there for WebsiteDomain): %v", panicked)
-		return
-	}
-	if got != "" {
-		f, canon, ok := s.frontends.match(got)
-		switch {
-		case !ok:
-			bad("GetOrigin", "GetOrigin(nil) = %q, which is not a configured origin and matches no pattern", got)
-		case cfg.WebsiteDomain != "" && canon != s.defaultOrigin:
-			bad("GetOrigin", "GetOrigin(nil) = %q, but WebsiteDomain is %q: they name the default frontend, so they must agree (or leave one unset)", got, s.defaultOrigin)
-		default:
-			s.defaultFrontend, s.defaultOrigin = f, canon
-		}
-	}
-}
-
-// callWithoutRequest calls an origin function with a nil request, turning a
-// panic (a function that reads the request without checking) into a value.
-func callWithoutRequest(getOrigin func(*http.Request) string) (answer string, panicked any) {
-	defer func() { panicked = recover() }()
-	return getOrigin(nil), nil
 }
 
 // notPathChar reports a character APIBasePath may not hold: anything but

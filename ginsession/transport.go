@@ -196,7 +196,7 @@ func (e *Sessions) cookie(c *gin.Context, name, value, path, domain string, expi
 		Expires:     expires,
 		HttpOnly:    true,
 		Secure:      e.cfg.secure,
-		SameSite:    e.frontendOf(c).f.sameSite,
+		SameSite:    e.frontendOf(c).SameSite,
 		Partitioned: e.cfg.partitioned,
 	}
 	if domain != "" && domain != HostOnly {

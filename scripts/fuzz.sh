@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every native fuzz target of ./ginsession (go test -fuzz) for FUZZTIME
-# each, at most JOBS targets at a time, and prints one summary line per
+# Runs every native fuzz target of the root module (go test -fuzz) for
+# FUZZTIME each, at most JOBS targets at a time, and prints one summary line per
 # target: executions, new interesting inputs, and PASS or FAIL.
 #
 #   scripts/fuzz.sh                          # every target, 10 minutes each, 2 at a time
@@ -11,35 +11,51 @@
 #   FUZZTIME          -fuzztime per target (default 10m; "5s", "100000x", ...)
 #   JOBS              targets fuzzed at once (default 2; each uses one worker, -parallel 1)
 #   FUZZMINIMIZETIME  -fuzzminimizetime (default 10s: minimising a new input must not eat the run)
-#   TARGETS           space-separated target names (default: every Fuzz* of ./ginsession)
+#   TARGETS           space-separated target names (default: every Fuzz* of the root module)
 #   FUZZ_OUT          directory for the per-target logs (default: a new directory under /tmp)
 #
-# Seed corpora are ginsession/testdata/fuzz/<Target>/ (plus the f.Add seeds in
-# the code). A failing input is written there by go test; keep it: it becomes
-# a regression test that plain `go test ./ginsession/` runs.
+# Seed corpora are <package>/testdata/fuzz/<Target>/ beside the file declaring
+# the target (plus the f.Add seeds in the code). A failing input is written
+# there by go test; keep it: it becomes a regression test that plain
+# `go test` of that package runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FUZZTIME=${FUZZTIME:-10m}
 JOBS=${JOBS:-2}
 FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-10s}
-PKG=./ginsession
 OUT=${FUZZ_OUT:-$(mktemp -d /tmp/ginsession-fuzz.XXXXXX)}
 mkdir -p "$OUT"
+
+# Every target, with the package that declares it. The targets sit beside the
+# code they fuzz, in several packages; a grep of the module's package
+# directories (go list, which compiles nothing) finds them without building
+# every test binary.
+declare -A pkgOf
+while IFS=: read -r file decl; do
+  name=${decl#func }
+  name=${name%%(*}
+  pkgOf[$name]=./$(realpath --relative-to=. "$(dirname "$file")")
+done < <(go list -f '{{.Dir}}' ./... | while read -r dir; do
+  grep -H -E '^func Fuzz[A-Za-z0-9_]*\(' "$dir"/*_test.go 2>/dev/null || true
+done)
 
 if [ -n "${TARGETS:-}" ]; then
   read -r -a targets <<<"$TARGETS"
 else
-  mapfile -t targets < <(go test -list '^Fuzz' "$PKG" | grep '^Fuzz')
+  mapfile -t targets < <(printf '%s\n' "${!pkgOf[@]}" | LC_ALL=C sort)
 fi
-[ "${#targets[@]}" -gt 0 ] || { echo "fuzz.sh: no fuzz targets found in $PKG" >&2; exit 1; }
+[ "${#targets[@]}" -gt 0 ] || { echo "fuzz.sh: no fuzz targets found" >&2; exit 1; }
+for t in "${targets[@]}"; do
+  [ -n "${pkgOf[$t]:-}" ] || { echo "fuzz.sh: no fuzz target $t in the root module" >&2; exit 1; }
+done
 
 echo "fuzz.sh: ${#targets[@]} targets, $FUZZTIME each, $JOBS at a time; logs in $OUT"
 
 fuzz_one() {
   local t=$1 rc=0
   go test -run '^$' -fuzz "^${t}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime "$FUZZMINIMIZETIME" \
-    -parallel 1 "$PKG" >"$OUT/$t.log" 2>&1 || rc=$?
+    -parallel 1 "${pkgOf[$t]}" >"$OUT/$t.log" 2>&1 || rc=$?
   echo "$rc" >"$OUT/$t.rc"
 }
 
@@ -49,7 +65,7 @@ for t in "${targets[@]}"; do
     wait -n || true
     running=$((running - 1))
   fi
-  echo "fuzz.sh: start $t ($(date +%H:%M:%S))"
+  echo "fuzz.sh: start $t in ${pkgOf[$t]} ($(date +%H:%M:%S))"
   fuzz_one "$t" &
   running=$((running + 1))
 done
@@ -80,6 +96,6 @@ if [ "$failed" != 0 ]; then
       grep -vE '^fuzz: elapsed' "$OUT/$t.log" | tail -n 30
     fi
   done
-  echo "fuzz.sh: failures above; failing inputs are in ginsession/testdata/fuzz/<Target>/" >&2
+  echo "fuzz.sh: failures above; failing inputs are in <package>/testdata/fuzz/<Target>/" >&2
   exit 1
 fi

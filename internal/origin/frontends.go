@@ -1,4 +1,4 @@
-package ginsession
+package origin
 
 import (
 	"errors"
@@ -25,15 +25,15 @@ type frontend struct {
 	site    string // the registrable domain every match shares
 }
 
-// frontendSet is every configured frontend.
-type frontendSet struct {
+// Set is a list of configured frontends: exact origins and patterns.
+type Set struct {
 	exact    map[string]*frontend // canonical origin -> entry
 	order    []string             // exact origins in the order configured
 	patterns []*frontend
 }
 
-func newFrontendSet() *frontendSet {
-	return &frontendSet{exact: map[string]*frontend{}}
+func newSet() *Set {
+	return &Set{exact: map[string]*frontend{}}
 }
 
 // wildcardPrefixes are the only places a pattern's "*" may stand.
@@ -62,11 +62,11 @@ func parsePattern(s string) (*frontend, error) {
 	// A sample origin in place of the pattern checks everything else with
 	// the rules for origins (host labels, port, no path).
 	scheme := strings.TrimSuffix(prefix, "*.")
-	sample, err := parseOrigin(scheme + sampleLabel + "." + s[len(prefix):])
+	sample, err := Parse(scheme + sampleLabel + "." + s[len(prefix):])
 	if err != nil {
 		return nil, fmt.Errorf("pattern %w", err)
 	}
-	canon := originString(sample)
+	canon := Canonical(sample)
 	host := strings.ToLower(sample.Hostname())
 	suffix := strings.TrimPrefix(host, sampleLabel+".")
 	if ps, _ := publicsuffix.PublicSuffix(suffix); ps == suffix {
@@ -131,7 +131,7 @@ func portOf(tail string) string {
 
 // add puts a parsed entry in the set; an entry listed again (perhaps in
 // another spelling of the same origin) is kept once.
-func (fs *frontendSet) add(f *frontend) {
+func (fs *Set) add(f *frontend) {
 	if f.pattern {
 		for _, p := range fs.patterns {
 			if p.text == f.text {
@@ -150,18 +150,18 @@ func (fs *frontendSet) add(f *frontend) {
 // match finds the entry an origin belongs to. The origin is canonicalised
 // first (an app's origin function may return "HTTPS://App.Example.com:443");
 // the canonical text is what is returned.
-func (fs *frontendSet) match(origin string) (*frontend, string, bool) {
+func (fs *Set) match(origin string) (*frontend, string, bool) {
 	if f, ok := fs.exact[origin]; ok {
 		return f, f.text, true
 	}
 	if origin == "" || isPattern(origin) {
 		return nil, "", false
 	}
-	u, err := parseOrigin(origin)
+	u, err := Parse(origin)
 	if err != nil {
 		return nil, "", false
 	}
-	canon := originString(u)
+	canon := Canonical(u)
 	if f, ok := fs.exact[canon]; ok {
 		return f, canon, true
 	}
@@ -176,20 +176,21 @@ func (fs *frontendSet) match(origin string) (*frontend, string, bool) {
 // matchExactly is match for text a browser sent in an Origin header,
 // which is always canonical: other spellings select nothing, so the
 // cookies and the CORS answer agree on which origins are configured.
-func (fs *frontendSet) matchExactly(origin string) (*frontend, bool) {
+func (fs *Set) matchExactly(origin string) (*frontend, bool) {
 	f, canon, ok := fs.match(origin)
 	return f, ok && canon == origin
 }
 
-// allowsExactly is matchExactly for gin-contrib/cors's AllowOriginFunc.
-func (fs *frontendSet) allowsExactly(origin string) bool {
+// AllowsExactly reports whether a browser's Origin header names a
+// configured frontend (matchExactly); it is gin-contrib/cors's AllowOriginFunc.
+func (fs *Set) AllowsExactly(origin string) bool {
 	_, ok := fs.matchExactly(origin)
 	return ok
 }
 
 // crossOrigin reports whether some frontend is not apiOrigin, so that
 // browsers send the API cross-origin requests.
-func (fs *frontendSet) crossOrigin(apiOrigin string) bool {
+func (fs *Set) crossOrigin(apiOrigin string) bool {
 	if len(fs.patterns) > 0 {
 		return true
 	}
@@ -201,10 +202,10 @@ func (fs *frontendSet) crossOrigin(apiOrigin string) bool {
 	return false
 }
 
-// parseFrontends parses Origins-style entries (exact origins and patterns)
-// for the CORS helper, which has no APIDomain and so no SameSite to decide.
-func parseFrontends(entries []string) (*frontendSet, error) {
-	fs := newFrontendSet()
+// ParseSet parses Origins-style entries (exact origins and patterns) for
+// the CORS helper, which has no APIDomain and so no SameSite to decide.
+func ParseSet(entries []string) (*Set, error) {
+	fs := newSet()
 	for _, o := range entries {
 		f, err := parseFrontend(o)
 		if err != nil {
@@ -223,9 +224,9 @@ func parseFrontend(o string) (*frontend, error) {
 	if isPattern(o) {
 		return parsePattern(o)
 	}
-	u, err := parseOrigin(o)
+	u, err := Parse(o)
 	if err != nil {
 		return nil, err
 	}
-	return &frontend{text: originString(u)}, nil
+	return &frontend{text: Canonical(u)}, nil
 }

@@ -1,4 +1,4 @@
-package ginsession
+package origin
 
 import "testing"
 
@@ -50,7 +50,7 @@ func TestFrontends_PatternMatching(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.pattern, err)
 		}
-		fs := newFrontendSet()
+		fs := newSet()
 		fs.add(f)
 		for _, o := range tc.match {
 			if got, ok := fs.matchExactly(o); !ok || got != f {
@@ -68,7 +68,7 @@ func TestFrontends_PatternMatching(t *testing.T) {
 // An origin function may answer in any spelling of a configured origin;
 // the canonical form is what is used.
 func TestFrontends_MatchCanonicalises(t *testing.T) {
-	fs, err := parseFrontends([]string{"https://app.example.com", "https://*.tenants.example.com"})
+	fs, err := ParseSet([]string{"https://app.example.com", "https://*.tenants.example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ginsession
+package origin
 
 // FuzzPattern: for any accepted pattern, every origin it
 // matches exactly is canonical, on the pattern's registrable domain, not a
@@ -30,7 +30,7 @@ func FuzzPattern(f *testing.F) {
 		if ps, _ := publicsuffix.PublicSuffix(p.site); ps == p.site {
 			t.Fatalf("%q: site %q is a public suffix", pattern, p.site)
 		}
-		fs := newFrontendSet()
+		fs := newSet()
 		fs.add(p)
 		if _, ok := fs.matchExactly(p.sample()); !ok {
 			t.Fatalf("%q does not match its sample %q", pattern, p.sample())
@@ -45,8 +45,8 @@ func FuzzPattern(f *testing.F) {
 			if f2 != p {
 				t.Fatal("other entry")
 			}
-			u, err := parseOrigin(o)
-			if err != nil || originString(u) != o {
+			u, err := Parse(o)
+			if err != nil || Canonical(u) != o {
 				t.Fatalf("matched non-canonical %q", o)
 			}
 			h := u.Hostname()

@@ -1,4 +1,4 @@
-package ginsession
+package origin
 
 // Fuzz targets for domains and origins: cookie-domain validation
 // (FuzzCookieDomain) and origin matching (FuzzOriginFor).
@@ -34,14 +34,15 @@ func FuzzCookieDomain(f *testing.F) {
 // its origin is either the default or the text given, when that text is
 // already canonical and the entry it selects is the one that matches it.
 func FuzzOriginFor(f *testing.F) {
-	base := Config{
-		Store:     nopStore{},
-		APIDomain: "https://api.example.com",
-		Origins:   []string{"https://app.example.com", "http://localhost:3000", "https://*.tenants.example.com"},
+	api, _ := Parse("https://api.example.com")
+	base := Options{
+		API:     api,
+		Origins: []string{"https://app.example.com", "http://localhost:3000", "https://*.tenants.example.com"},
+		Secure:  true,
 	}
-	byHeader, err := newSettings(base)
-	if err != nil {
-		f.Fatal(err)
+	byHeader, problems := Resolve(base)
+	if problems != nil {
+		f.Fatal(problems)
 	}
 	withFunc := base
 	withFunc.GetOrigin = func(r *http.Request) string {
@@ -50,9 +51,9 @@ func FuzzOriginFor(f *testing.F) {
 		}
 		return r.Header.Get("X-Frontend")
 	}
-	byFunc, err := newSettings(withFunc)
-	if err != nil {
-		f.Fatal(err)
+	byFunc, problems := Resolve(withFunc)
+	if problems != nil {
+		f.Fatal(problems)
 	}
 	for _, o := range []string{"https://evil.test", "null", "", "https://app.example.com.evil.test", "http://app.example.com",
 		"https://app.example.com:444", "https://app.example.com\r\nX: y", "https://acme.tenants.example.com",
@@ -60,11 +61,11 @@ func FuzzOriginFor(f *testing.F) {
 		"https://ACME.tenants.example.com:443", "https://acme.tenants.example.com.evil.test", "http://acme.tenants.example.com"} {
 		f.Add(o)
 	}
-	configured := func(s *settings, fr *frontend) bool {
-		if s.frontends.exact[fr.text] == fr {
+	configured := func(s *Frontends, fr *frontend) bool {
+		if s.set.exact[fr.text] == fr {
 			return true
 		}
-		for _, p := range s.frontends.patterns {
+		for _, p := range s.set.patterns {
 			if p == fr {
 				return true
 			}
@@ -75,19 +76,22 @@ func FuzzOriginFor(f *testing.F) {
 		r, _ := http.NewRequest("GET", "https://api.example.com/", nil)
 		r.Header["Origin"] = []string{origin}
 		r.Header["X-Frontend"] = []string{origin}
-		for name, s := range map[string]*settings{"Origin header": byHeader, "GetOrigin": byFunc} {
-			got := s.frontendFor(r)
-			if !configured(s, got.f) {
-				t.Fatalf("%s %q: frontend %q is not configured", name, origin, got.f.text)
+		for name, s := range map[string]*Frontends{"Origin header": byHeader, "GetOrigin": byFunc} {
+			got := s.For(r)
+			if !configured(s, got.entry) {
+				t.Fatalf("%s %q: frontend %q is not configured", name, origin, got.entry.text)
 			}
-			if got.origin == s.defaultOrigin {
+			if got.SameSite != got.entry.sameSite {
+				t.Fatalf("%s %q: SameSite %v, entry's %v", name, origin, got.SameSite, got.entry.sameSite)
+			}
+			if got.Origin == s.Default().Origin {
 				continue
 			}
-			if got.origin != originStringOf(t, origin) {
-				t.Fatalf("%s %q resolved to %q", name, origin, got.origin)
+			if got.Origin != originStringOf(t, origin) {
+				t.Fatalf("%s %q resolved to %q", name, origin, got.Origin)
 			}
-			if got.f.pattern && !got.f.matches(got.origin) || !got.f.pattern && got.f.text != got.origin {
-				t.Fatalf("%s %q: origin %q under entry %q", name, origin, got.origin, got.f.text)
+			if got.entry.pattern && !got.entry.matches(got.Origin) || !got.entry.pattern && got.entry.text != got.Origin {
+				t.Fatalf("%s %q: origin %q under entry %q", name, origin, got.Origin, got.entry.text)
 			}
 		}
 	})
@@ -95,9 +99,9 @@ func FuzzOriginFor(f *testing.F) {
 
 // originStringOf canonicalises an origin the test already knows parses.
 func originStringOf(t *testing.T, o string) string {
-	u, err := parseOrigin(o)
+	u, err := Parse(o)
 	if err != nil {
 		t.Fatalf("resolved from unparsable %q: %v", o, err)
 	}
-	return originString(u)
+	return Canonical(u)
 }

@@ -1,4 +1,4 @@
-package ginsession
+package origin
 
 import (
 	"net/http"

@@ -3,7 +3,7 @@ package origin
 import "testing"
 
 // Patterns: which are accepted, and what each accepted one matches.
-func TestFrontends_PatternMatching(t *testing.T) {
+func TestFrontendsPatternMatching(t *testing.T) {
 	for _, tc := range []struct {
 		pattern string
 		match   []string
@@ -67,7 +67,7 @@ func TestFrontends_PatternMatching(t *testing.T) {
 
 // An origin function may answer in any spelling of a configured origin;
 // the canonical form is what is used.
-func TestFrontends_MatchCanonicalises(t *testing.T) {
+func TestFrontendsMatchCanonicalises(t *testing.T) {
 	fs, err := ParseSet([]string{"https://app.example.com", "https://*.tenants.example.com"})
 	if err != nil {
 		t.Fatal(err)

@@ -30,7 +30,7 @@ func problemText(ps []Problem) []string {
 
 // Each option, what it does to the resolved frontends: the default, every
 // entry's SameSite, whether any is cross-site or cross-origin.
-func TestResolve_Options(t *testing.T) {
+func TestResolveOptions(t *testing.T) {
 	api := "https://api.example.com"
 	nilAnswer := func(answer string) func(*http.Request) string {
 		return func(r *http.Request) string {
@@ -164,7 +164,7 @@ func TestResolve_Options(t *testing.T) {
 
 // Every problem is found, named by its Config field, worded as New reports
 // it, in the order the fields are checked.
-func TestResolve_Problems(t *testing.T) {
+func TestResolveProblems(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		api  string // "" leaves Options.API nil, as when APIDomain did not parse
@@ -239,7 +239,7 @@ func TestResolve_Problems(t *testing.T) {
 
 // For: a request selects a configured entry or gets the default; an origin
 // function's answer outside the set is logged, bounded.
-func TestFrontends_For(t *testing.T) {
+func TestFrontendsFor(t *testing.T) {
 	api := mustParse(t, "https://api.example.com")
 	origins := []string{"https://app.example.com", "https://*.tenants.example.com", "https://other.test"}
 	byHeader, problems := Resolve(Options{API: api, Origins: origins, Secure: true})
@@ -304,7 +304,7 @@ func TestFrontends_For(t *testing.T) {
 
 // Ours: the API's own origin and the configured frontends, as browsers
 // write them; nothing else.
-func TestFrontends_Ours(t *testing.T) {
+func TestFrontendsOurs(t *testing.T) {
 	fr, problems := Resolve(Options{API: mustParse(t, "https://api.example.com"),
 		Origins: []string{"https://app.example.com", "https://*.tenants.example.com"}, Secure: true})
 	if problems != nil {

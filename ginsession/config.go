@@ -219,9 +219,12 @@ type Config struct {
 	// per request. Default 250 ms; negative disables propagation (revoked
 	// sessions' access tokens then work until they expire, except on
 	// CheckDatabase routes). The store's revocation log
-	// (store.Store.AddRevocations and RevocationsSince) carries them; a
-	// store that pushes (WatchRevocations: Postgres) makes every instance
-	// read it at once, and polling remains the fallback.
+	// (store.RevocationLog: AddRevocations and RevocationsSince) carries
+	// them; a store that can push (the optional store.RevocationWatcher:
+	// Postgres) makes every instance read it at once, and polling remains
+	// the fallback. New finds out which (store.Watcher) and logs it once at
+	// Info: revocations "pushed", or "polled" every RevocationPollInterval
+	// because the store cannot push.
 	RevocationPollInterval time.Duration
 
 	// VerifyCacheSize bounds the cache of verified access tokens (a token

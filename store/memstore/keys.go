@@ -21,6 +21,10 @@ func copyKey(k *store.SigningKey) *store.SigningKey {
 // are one step under the store's lock, so one caller wins each turn.
 func (s *Store) AddSigningKey(ctx context.Context, k *store.SigningKey) error {
 	const op = "add signing key"
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
 	if k == nil {
 		return errNil(op)
 	}
@@ -33,10 +37,6 @@ func (s *Store) AddSigningKey(ctx context.Context, k *store.SigningKey) error {
 	if err := checkMetaText(op, "follows", k.Follows); err != nil {
 		return err
 	}
-	if err := s.lock(ctx); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
 	if _, dup := s.keys[k.ID]; dup {
 		return fmt.Errorf("memstore: %s: id %.40q already exists", op, k.ID)
 	}

@@ -93,17 +93,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// lock takes the store's lock for one method, after checking that the
-// store is open and ctx is not done (a canceled call changes nothing). On
-// success the caller must unlock s.mu.
+// lock takes the store's lock for one method, then checks that the store
+// is open (after Close every call says so, whatever its arguments) and that
+// ctx is not done (a canceled call changes nothing). On success the caller
+// must unlock s.mu; on failure it is unlocked.
 func (s *Store) lock(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		s.mu.Unlock()
+		return err
 	}
 	return nil
 }

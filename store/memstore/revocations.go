@@ -12,13 +12,14 @@ import (
 // AddRevocations implements store.RevocationLog: the batch is checked
 // whole before anything is recorded, then every watcher is told.
 func (s *Store) AddRevocations(ctx context.Context, revs []store.Revocation) error {
-	for _, r := range revs {
-		if err := checkText("add revocations", "handle", r.Handle); err != nil {
-			return err
-		}
-	}
 	if err := s.lock(ctx); err != nil {
 		return err
+	}
+	for _, r := range revs {
+		if err := checkText("add revocations", "handle", r.Handle); err != nil {
+			s.mu.Unlock()
+			return err
+		}
 	}
 	for _, r := range revs {
 		s.revs[r.Handle] = store.Revocation{Handle: r.Handle, RevokedAt: r.RevokedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()}

@@ -9,13 +9,13 @@ import (
 
 // EnsureSecret implements store.Secrets.
 func (s *Store) EnsureSecret(ctx context.Context, name string, value []byte) ([]byte, error) {
-	if err := checkText("ensure secret", "name", name); err != nil {
-		return nil, err
-	}
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	if err := checkText("ensure secret", "name", name); err != nil {
+		return nil, err
+	}
 	if v, ok := s.secrets[name]; ok {
 		return slices.Clone(v), nil
 	}

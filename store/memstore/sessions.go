@@ -96,13 +96,13 @@ func (s *Store) live(handle string, now time.Time) *store.Session {
 
 // CreateSession implements store.SessionRows.
 func (s *Store) CreateSession(ctx context.Context, in *store.Session) error {
-	if err := checkSession(in); err != nil {
-		return err
-	}
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.mu.Unlock()
+	if err := checkSession(in); err != nil {
+		return err
+	}
 	return s.insert(in)
 }
 
@@ -122,6 +122,10 @@ func (s *Store) GetSession(ctx context.Context, handle string, now time.Time) (*
 // RotateSession implements store.SessionRows: the match and the write are
 // one step under the store's lock, so of racing callers exactly one wins.
 func (s *Store) RotateSession(ctx context.Context, handle string, current []byte, r store.Rotation) (*store.Session, error) {
+	if err := s.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
 	if len(current) == 0 || len(r.NewRefreshHash) == 0 {
 		return nil, errors.New("memstore: rotate session: empty refresh hash")
 	}
@@ -131,10 +135,6 @@ func (s *Store) RotateSession(ctx context.Context, handle string, current []byte
 	if err := checkMetaText("rotate session", "ip", r.IP); err != nil {
 		return nil, err
 	}
-	if err := s.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
 	row := s.live(handle, r.RotatedAt)
 	if row == nil || !bytes.Equal(row.RefreshHash, current) {
 		return nil, store.ErrConflict

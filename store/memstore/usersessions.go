@@ -28,19 +28,19 @@ func (s *Store) userRows(userID string, now time.Time) []*store.Session {
 // CreateSessionLimited implements store.UserSessions: the count, the
 // evictions and the insert are one step under the store's lock.
 func (s *Store) CreateSessionLimited(ctx context.Context, in *store.Session, now time.Time, l store.SessionLimit) ([]string, error) {
-	if l.Max < 0 {
-		return nil, errors.New("memstore: create session: negative session limit")
-	}
-	if l.Max == 0 {
-		return nil, s.CreateSession(ctx, in)
-	}
-	if err := checkSession(in); err != nil {
-		return nil, err
-	}
 	if err := s.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer s.mu.Unlock()
+	if l.Max < 0 {
+		return nil, errors.New("memstore: create session: negative session limit")
+	}
+	if err := checkSession(in); err != nil {
+		return nil, err
+	}
+	if l.Max == 0 {
+		return nil, s.insert(in)
+	}
 	if _, dup := s.sessions[in.Handle]; dup {
 		return nil, s.insert(in) // the duplicate's error; nothing evicted
 	}

@@ -19,7 +19,8 @@ type Config struct {
 	// Store persists sessions and signing keys. Required. See package store:
 	// sqlitestore.Open for one process; postgresstore.Open or
 	// mysqlstore.Open (MariaDB) for several instances on one database;
-	// gormstore.New for a *gorm.DB opened elsewhere; or any store.Store that
+	// gormstore.New for a *gorm.DB opened elsewhere; memstore.New in memory,
+	// for tests and single-process development; or any store.Store that
 	// passes store/storetest.
 	Store store.Store
 

@@ -19,7 +19,8 @@ type Config struct {
 	// Store persists sessions and signing keys. Required. See package store:
 	// sqlitestore.Open for one process; postgresstore.Open or
 	// mysqlstore.Open (MariaDB) for several instances on one database;
-	// gormstore.New for a *gorm.DB opened elsewhere; or any store.Store that
+	// gormstore.New for a *gorm.DB opened elsewhere; memstore.New in memory,
+	// for tests and single-process development; or any store.Store that
 	// passes store/storetest.
 	Store store.Store
 
@@ -219,9 +220,12 @@ type Config struct {
 	// per request. Default 250 ms; negative disables propagation (revoked
 	// sessions' access tokens then work until they expire, except on
 	// CheckDatabase routes). The store's revocation log
-	// (store.Store.AddRevocations and RevocationsSince) carries them; a
-	// store that pushes (WatchRevocations: Postgres) makes every instance
-	// read it at once, and polling remains the fallback.
+	// (store.RevocationLog: AddRevocations and RevocationsSince) carries
+	// them; a store that can push (the optional store.RevocationWatcher:
+	// Postgres) makes every instance read it at once, and polling remains
+	// the fallback. New finds out which (store.Watcher) and logs it once at
+	// Info: revocations "pushed", or "polled" every RevocationPollInterval
+	// because the store cannot push.
 	RevocationPollInterval time.Duration
 
 	// VerifyCacheSize bounds the cache of verified access tokens (a token

@@ -11,6 +11,6 @@
 // Session. Sessions and signing keys live in a store.Store; this package
 // imports no database code: the app picks store/sqlitestore (one process),
 // store/postgresstore or store/mysqlstore (MariaDB; several instances), or
-// gormstore.New on a *gorm.DB it opened itself, or any Store that passes
-// store/storetest.
+// gormstore.New on a *gorm.DB it opened itself, store/memstore for tests,
+// or any Store that passes store/storetest.
 package ginsession

@@ -85,7 +85,14 @@ func New(cfg Config) (*Sessions, error) {
 		return nil, err
 	}
 	if e.revs != nil {
-		go e.revs.watch(s.logger) // ends when the store closes
+		// Whether the store can push is known now, once: say which way
+		// revocations reach this instance.
+		if w := store.Watcher(s.st); w != nil {
+			s.logger.Info("ginsession: revocations are pushed by the store, and polled as a fallback", "poll_interval", s.revocationPoll)
+			go e.revs.watch(w, s.logger) // ends when the store closes
+		} else {
+			s.logger.Info("ginsession: revocations are polled: the store cannot push them", "poll_interval", s.revocationPoll)
+		}
 	}
 	return e, nil
 }

@@ -8,29 +8,21 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/ginsession"
 	"github.com/ginsession/ginsession/store"
-	"github.com/ginsession/ginsession/store/gormstore"
-	"github.com/ginsession/ginsession/store/sqlitestore"
+	"github.com/ginsession/ginsession/store/memstore"
 )
 
-// exampleStore opens a throwaway SQLite file for the examples.
+// exampleStore returns an in-memory store for the examples (an application
+// opens sqlitestore, postgresstore or mysqlstore: see store/sqlitestore's
+// ExampleOpen).
 func exampleStore() (store.Store, func()) {
-	dir, err := os.MkdirTemp("", "ginsession-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	st, err := sqlitestore.Open(filepath.Join(dir, "sessions.db"), gormstore.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	return st, func() { st.Close(); os.RemoveAll(dir) }
+	st := memstore.New()
+	return st, func() { st.Close() }
 }
 
 // Register mounts the session routes; a refresh without a token is

@@ -5,13 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ginsession/ginsession/store"
-	"github.com/ginsession/ginsession/store/gormstore"
-	"github.com/ginsession/ginsession/store/sqlitestore"
+	"github.com/ginsession/ginsession/store/memstore"
 )
 
 // The in-package test harness: an engine on a fixed key and clock, for the
@@ -34,7 +32,7 @@ const (
 
 var fuzzNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// fuzzEngine builds an engine on a fresh SQLite file with the fixed key and
+// fuzzEngine builds an engine on a fresh in-memory store with the fixed key and
 // a frozen clock (no key rotation, no revocation polling: the fuzz loop does
 // no database I/O after the first call).
 func fuzzEngine(tb testing.TB, mutate func(*Config)) (*Sessions, *ecdsa.PrivateKey) {
@@ -49,10 +47,7 @@ func fuzzEngine(tb testing.TB, mutate func(*Config)) (*Sessions, *ecdsa.PrivateK
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := sqlitestore.Open(filepath.Join(tb.TempDir(), "fuzz.db"), gormstore.Options{CleanupInterval: -1})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	st := memstore.New()
 	tb.Cleanup(func() { st.Close() })
 	err = st.AddSigningKey(context.Background(), &store.SigningKey{
 		ID: fuzzKid, Algorithm: "ES256", PrivateKey: block.Bytes, PublicKey: pub,

@@ -2,7 +2,6 @@ package ginsession
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/ginsession/ginsession/store"
@@ -36,7 +35,6 @@ func (nopStore) SigningKeys(context.Context, time.Time) ([]store.SigningKey, err
 }
 func (nopStore) EnsureSecret(context.Context, string, []byte) ([]byte, error) { panic("nopStore") }
 func (nopStore) AddRevocations(context.Context, []store.Revocation) error     { panic("nopStore") }
-func (nopStore) WatchRevocations(context.Context, func()) error               { return errors.ErrUnsupported }
 func (nopStore) RevocationsSince(context.Context, time.Time, time.Time) ([]store.Revocation, error) {
 	panic("nopStore")
 }

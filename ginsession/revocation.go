@@ -208,18 +208,13 @@ func (r *revocations) poll(c *pollCall) {
 	}
 }
 
-// watch runs for the life of the store: when the store can push (Postgres
-// LISTEN/NOTIFY), every revocation any instance announces starts a poll at
-// once, instead of at the first verify after the interval. Polling stays
-// as it is: it covers a push connection that is down, and stores that
-// cannot push.
-func (r *revocations) watch(logger *slog.Logger) {
-	err := r.log.WatchRevocations(context.Background(), r.announced)
-	switch {
-	case errors.Is(err, errors.ErrUnsupported):
-		logger.Debug("ginsession: the store cannot push revocations; polling only", "interval", r.interval)
-	case errors.Is(err, store.ErrClosed):
-	default:
+// watch runs for the life of the store when it can push (w, found by New:
+// Postgres LISTEN/NOTIFY): every revocation any instance announces starts
+// a poll at once, instead of at the first verify after the interval.
+// Polling stays as it is: it covers a push connection that is down.
+func (r *revocations) watch(w store.RevocationWatcher, logger *slog.Logger) {
+	err := w.WatchRevocations(context.Background(), r.announced)
+	if !errors.Is(err, store.ErrClosed) {
 		logger.Warn("ginsession: revocation push stopped; polling only", "err", err)
 	}
 }

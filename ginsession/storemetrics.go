@@ -140,6 +140,14 @@ func (s *measuredStore) RevocationsSince(ctx context.Context, since, now time.Ti
 	return revs, err
 }
 
+// RevocationWatcher implements store.WatcherProvider: the wrapper can push
+// revocations exactly when the store it wraps can, so wrapping neither
+// loses the capability nor claims one the store lacks. Watching is not
+// timed: one call lasts as long as the store.
+func (s *measuredStore) RevocationWatcher() store.RevocationWatcher {
+	return store.Watcher(s.Store)
+}
+
 // answerIsOK keeps the store's ordinary answers (not found, a lost race,
 // refused at the cap) out of the error outcome: only failures of the
 // database count there.

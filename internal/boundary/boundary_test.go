@@ -71,6 +71,8 @@ func TestDependencyBoundaries(t *testing.T) {
 		{module + "/ginsession", drivers},
 		{module + "/routes", drivers},
 		{module + "/store", drivers},
+		{module + "/store/memstore", drivers},
+		{module + "/store/storetest", drivers},
 		{module + "/store/gormstore", []string{"github.com/jackc/pgx", "github.com/mattn/go-sqlite3", "github.com/go-sql-driver/mysql", "gorm.io/driver/"}},
 		{module + "/store/postgresstore", []string{"github.com/mattn/go-sqlite3", "gorm.io/driver/sqlite", "github.com/go-sql-driver/mysql", "gorm.io/driver/mysql"}},
 		{module + "/store/mysqlstore", []string{"github.com/mattn/go-sqlite3", "gorm.io/driver/sqlite", "github.com/jackc/pgx", "gorm.io/driver/postgres"}},
@@ -110,6 +112,23 @@ func TestProtocolCoreWithoutHTTP(t *testing.T) {
 				if dep == f || strings.HasPrefix(dep, f+"/") || strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f) {
 					t.Errorf("%s depends on %s", pkg, dep)
 				}
+			}
+		}
+	}
+}
+
+// TestEngineTestsNeedNoSQL: ginsession's own tests (in-package and
+// Examples) run on store/memstore, so `go test ./ginsession` compiles no
+// GORM, no driver and no cgo.
+func TestEngineTestsNeedNoSQL(t *testing.T) {
+	list := strings.Fields(run(t, nil, "list", "-deps", "-test", "-f", "{{.ImportPath}}", module+"/ginsession"))
+	if !slicesContains(list, module+"/store/memstore") {
+		t.Fatal("ginsession's tests do not use store/memstore: the check below proves nothing")
+	}
+	for _, d := range list {
+		for _, f := range drivers {
+			if strings.HasPrefix(d, f) {
+				t.Errorf("ginsession's tests depend on %s", d)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package gormstore
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -17,7 +16,7 @@ const (
 )
 
 // watchers is the one listener of a store and the callers it tells: every
-// WatchRevocations on the store shares one connection, however many
+// WatchRevocations on the store's watcher shares one connection, however many
 // engines use the store, so the connection budget stays MaxOpenConns + 1.
 type watchers struct {
 	mu        sync.Mutex
@@ -28,17 +27,33 @@ type watchers struct {
 	done      chan struct{} // closed when the listen loop ends (after Close)
 }
 
-// WatchRevocations implements store.Store. On Postgres the store holds one
-// connection of its own (outside the pool) that LISTENs on the revocations
-// table's channel, shared by every caller; AddRevocations NOTIFYs it in
-// the same transaction. On SQLite, and on a *gorm.DB given to New, it
-// returns errors.ErrUnsupported.
-func (s *GORMStore) WatchRevocations(ctx context.Context, notify func()) error {
+// RevocationWatcher implements store.WatcherProvider: it returns the
+// store's store.RevocationWatcher when the store can push revocations, nil
+// when it cannot. GORMStore is one type for every dialect, so it cannot
+// have the WatchRevocations method only where it works; it hands out a
+// watcher instead, and store.Watcher asks for it.
+//
+// A store made by postgresstore.Open can push (unless Options.ListenDSN is
+// "off"): it holds one connection of its own, outside the pool, that
+// LISTENs on the revocations table's channel, shared by every watcher;
+// AddRevocations NOTIFYs it in the same transaction. Stores on SQLite or
+// MariaDB, and any store made by New on the caller's *gorm.DB, cannot: nil.
+func (s *GORMStore) RevocationWatcher() store.RevocationWatcher {
+	if s.listen == nil {
+		return nil
+	}
+	return pusher{s}
+}
+
+// pusher is the store.RevocationWatcher of a store that can push.
+type pusher struct{ s *GORMStore }
+
+// WatchRevocations implements store.RevocationWatcher (see
+// GORMStore.RevocationWatcher).
+func (p pusher) WatchRevocations(ctx context.Context, notify func()) error {
+	s := p.s
 	if s.closed.Load() {
 		return store.ErrClosed
-	}
-	if s.listen == nil {
-		return errors.ErrUnsupported
 	}
 	w := &s.watch
 	w.mu.Lock()
@@ -126,3 +141,5 @@ func (s *GORMStore) stopWatching() {
 		<-done
 	}
 }
+
+var _ store.WatcherProvider = (*GORMStore)(nil)

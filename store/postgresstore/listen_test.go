@@ -39,6 +39,15 @@ func TestOneListenerPerStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	// "off" leaves the store without the capability, and says so: no
+	// watcher, rather than one that never tells.
+	if w := store.Watcher(b); w != nil {
+		t.Fatalf("ListenDSN \"off\": store.Watcher = %T, want nil", w)
+	}
+	w := store.Watcher(a)
+	if w == nil {
+		t.Fatal("a Postgres store cannot push: store.Watcher is nil")
+	}
 
 	const watchers = 20
 	ctx, cancel := context.WithCancel(context.Background())
@@ -49,7 +58,7 @@ func TestOneListenerPerStore(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = a.WatchRevocations(ctx, func() {
+			_ = w.WatchRevocations(ctx, func() {
 				select {
 				case told[i] <- struct{}{}:
 				default:

@@ -49,4 +49,12 @@ func TestConformanceThroughPgbouncer(t *testing.T) {
 			return openThrough(t, through, direct), openThrough(t, through, direct)
 		})
 	})
+	// With a direct ListenDSN the store must push: RunWatch fails where
+	// RunShared would only note that it polls.
+	t.Run("pushes", func(t *testing.T) {
+		storetest.RunWatch(t, func(t *testing.T) (store.Store, store.Store) {
+			through, direct := b.NewDatabase(t)
+			return openThrough(t, through, direct), openThrough(t, through, direct)
+		})
+	})
 }

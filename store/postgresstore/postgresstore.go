@@ -33,6 +33,11 @@ import (
 // transaction whichever server connection is free, so a statement prepared
 // on one is missing (or already there) on the next. The store itself needs
 // no session state: no advisory locks, no LISTEN, no temporary tables.
+//
+// The store pushes revocations to the other instances (store.Watcher
+// returns its watcher: one LISTEN connection of its own, to
+// opts.ListenDSN or dsn), unless opts.ListenDSN is "off": it then has no
+// watcher, and ginsession says at start that it polls.
 func Open(dsn string, opts gormstore.Options) (*gormstore.GORMStore, error) {
 	db, err := gorm.Open(postgres.Open(dsn), gormconn.Config())
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -95,9 +96,9 @@ func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload ma
 // frontend to refresh first (so an anonymous cart is not lost), never
 // whom to trust.
 func (e *Sessions) claimsAnonymous(c *gin.Context) bool {
-	var found foundToken
-	findToken(c.Request, wire.AccessCookie, TransferAny, jwtShaped, jwtShaped, &found)
-	for _, v := range found.values() {
+	var found transport.Found
+	transport.Find(c.Request, wire.AccessCookie, transport.Any, jwtShaped, jwtShaped, &found)
+	for _, v := range found.Values() {
 		if !wellFormed(v) {
 			continue
 		}

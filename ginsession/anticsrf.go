@@ -10,6 +10,7 @@ import (
 	"github.com/ginsession/ginsession/internal/keycrypto"
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -72,7 +73,7 @@ func (k antiCSRFKeys) matches(handle, got string) bool {
 // on (site data cleared on the website's domain only) could otherwise
 // never sign in again until they expire.
 func (e *Sessions) cookiesMayChange(r *http.Request) bool {
-	if safeMethod(r.Method) || !hasSessionCookies(r) {
+	if safeMethod(r.Method) || !transport.HasSessionCookies(r) {
 		return true
 	}
 	switch e.cfg.antiCSRFFor(r, AntiCSRFAuto) {
@@ -89,13 +90,13 @@ func (e *Sessions) cookiesMayChange(r *http.Request) bool {
 		// The handles are only names here: a match proves the sender read
 		// that session's anti-csrf token, which only the app's frontend can.
 		var buf [protocol.MaxWider]string
-		access, _ := cookieValues(r, wire.AccessCookie, buf[:0], jwtShaped)
+		access, _ := transport.CookieValues(r, wire.AccessCookie, buf[:0], jwtShaped)
 		for _, v := range access {
 			if h, _ := peekAccess(v); h != "" && e.csrf.matches(h, got) {
 				return true
 			}
 		}
-		refresh, _ := cookieValues(r, wire.RefreshCookie, buf[:0], refreshtoken.Shaped)
+		refresh, _ := transport.CookieValues(r, wire.RefreshCookie, buf[:0], refreshtoken.Shaped)
 		for _, v := range refresh {
 			if tok, ok := e.rk.Parse(v); ok && e.csrf.matches(tok.Handle, got) {
 				return true

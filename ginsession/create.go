@@ -11,6 +11,7 @@ import (
 
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/sessionhandle"
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
 )
@@ -153,20 +154,20 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	// session: clear them so the frontend cannot mix identities (the
 	// header wins over a cookie anyway, so one left behind by a request
 	// without proof is harmless).
-	if method == TransferHeader && mayChange && hasSessionCookies(c.Request) {
-		e.clearCookies(c, e.cfg.cookieDomain)
+	if method == TransferHeader && mayChange && transport.HasSessionCookies(c.Request) {
+		e.out(c).ClearOwnCookies()
 	}
 	if method == TransferCookie {
-		e.clearOlderDomain(c) // an older session's leftovers must not shadow this one
+		e.out(c).ClearOlderDomain() // an older session's leftovers must not shadow this one
 	}
-	if method == TransferCookie && bearer(c.Request) != "" {
+	if method == TransferCookie && transport.Bearer(c.Request) != "" {
 		c.Header(wire.HeaderAccessToken, "")
 		c.Header(wire.HeaderRefreshToken, "")
 	}
-	if err := e.writeIssued(c, method, issued{
-		userID: userID, access: access, accessExp: exp, payload: full,
-		refresh: rt, refreshExp: row.ExpiresAt, antiCSRF: e.antiCSRFHeader(rt.Handle),
-		sessionOnly: o.sessionOnly,
+	if err := e.out(c).Issue(transport.Method(method), transport.Issued{
+		UserID: userID, Access: access, AccessExp: exp, Payload: full,
+		Refresh: rt.String(), RefreshExp: row.ExpiresAt, AntiCSRF: e.antiCSRFHeader(rt.Handle),
+		SessionOnly: o.sessionOnly,
 	}); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/routes"
 	"github.com/ginsession/ginsession/store"
@@ -33,9 +34,8 @@ type Sessions struct {
 	revs    *revocations
 	// metrics records through Config.MeterProvider (a no-op by default).
 	metrics *metrics
-	// strays are the cookie domains duplicates of our cookies may sit on
-	// (clearStrays).
-	strays []string
+	// cookies are the cookie settings internal/transport writes with.
+	cookies *transport.Cookies
 	// viaTokenRoute is set when a route is built with
 	// Verify(WithAntiCSRF(AntiCSRFViaToken)) although the configured mode
 	// is not VIA_TOKEN: the token is then issued too. Only building a
@@ -62,7 +62,7 @@ func New(cfg Config) (*Sessions, error) {
 	if e.revs != nil {
 		e.revs.learned = m.learnedRevocation
 	}
-	e.strays = origin.StrayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain, HostOnly)
+	e.cookies = cookieSettings(s, origin.StrayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain, HostOnly))
 	current, accepted := s.masterKey, s.acceptMasterKeys
 	if len(current) == 0 || s.acceptStoredSecret {
 		secret, err := storedSecret(ctx, s.st)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -184,7 +185,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 		wire.InvalidClaim(c, e.cfg.claimStatus, claimErr.Failures)
 	case errors.As(err, &theft):
 		if custom { // the clearing happens once, on the first pass
-			e.clearTokens(c, re.clearMethod())
+			e.out(c).ClearTokens(transport.Method(re.clearMethod()))
 		}
 		if h.TokenTheft != nil {
 			h.TokenTheft(c, theft)
@@ -194,7 +195,7 @@ func (e *Sessions) handleError(c *gin.Context, err error, custom bool) {
 		wire.TokenTheft(c, e.cfg.expiredStatus)
 	case errors.Is(err, ErrUnauthorised):
 		if custom && re != nil && re.clear {
-			e.clearTokens(c, re.clearMethod())
+			e.out(c).ClearTokens(transport.Method(re.clearMethod()))
 		}
 		if h.Unauthorised != nil {
 			h.Unauthorised(c, err)

@@ -16,11 +16,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/internal/refreshtoken"
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
 // FuzzFindToken: whatever the Authorization and Cookie headers hold, token
-// extraction never panics, never returns more than maxCookieCandidates
+// extraction never panics, never returns more than transport.MaxCandidates
 // values, honours the allowed transfer method, lets the header win, and
 // returns for a cookie name exactly what a browser-faithful parser (net/http)
 // finds for it, plus possibly values net/http would drop as malformed.
@@ -42,7 +43,7 @@ func FuzzFindToken(f *testing.F) {
 			}
 		}
 		allowed := []TransferMethod{TransferAny, TransferCookie, TransferHeader}[int(sel)%3]
-		b := bearer(r)
+		b := transport.Bearer(r)
 		if b != "" && (len(authz) <= 7 || !strings.EqualFold(authz[:7], "bearer ") || b != strings.TrimSpace(authz[7:])) {
 			t.Fatalf("bearer(%q) = %q", authz, b)
 		}
@@ -51,13 +52,13 @@ func FuzzFindToken(f *testing.F) {
 			shaped func(string) bool
 		}{{wire.AccessCookie, jwtShaped}, {wire.RefreshCookie, refreshtoken.Shaped}} {
 			name := kind.name
-			var found foundToken
-			findToken(r, name, allowed, kind.shaped, kind.shaped, &found)
-			vals := found.values()
-			if found.n < 0 || found.n > maxCookieCandidates {
-				t.Fatalf("%d candidates", found.n)
+			var found transport.Found
+			transport.Find(r, name, transport.Method(allowed), kind.shaped, kind.shaped, &found)
+			vals := found.Values()
+			if found.N < 0 || found.N > transport.MaxCandidates {
+				t.Fatalf("%d candidates", found.N)
 			}
-			if found.n == 0 {
+			if found.N == 0 {
 				if allowed != TransferCookie && b != "" && kind.shaped(b) {
 					t.Fatalf("bearer %q present and allowed, but nothing found", b)
 				}
@@ -68,12 +69,12 @@ func FuzzFindToken(f *testing.F) {
 					t.Fatal("empty candidate")
 				}
 			}
-			switch found.method {
+			switch TransferMethod(found.Method) {
 			case TransferHeader:
-				if allowed == TransferCookie || found.n != 1 || vals[0] != b {
-					t.Fatalf("header token %q (allowed %s, bearer %q, n %d)", vals[0], allowed, b, found.n)
+				if allowed == TransferCookie || found.N != 1 || vals[0] != b {
+					t.Fatalf("header token %q (allowed %s, bearer %q, n %d)", vals[0], allowed, b, found.N)
 				}
-				if found.otherCookies != hasSessionCookies(r) {
+				if found.CookiesBeside != transport.HasSessionCookies(r) {
 					t.Fatal("otherCookies disagrees with hasSessionCookies")
 				}
 			case TransferCookie:
@@ -96,7 +97,7 @@ func FuzzFindToken(f *testing.F) {
 				}
 				// Every token-shaped value net/http accepts for this name is
 				// found, in order (ours may also hold ones net/http drops).
-				if !found.overflow {
+				if !found.Overflow {
 					var want []string
 					for _, c := range r.Cookies() {
 						if c.Name == name && c.Value != "" && kind.shaped(c.Value) {
@@ -114,7 +115,7 @@ func FuzzFindToken(f *testing.F) {
 					}
 				}
 			default:
-				t.Fatalf("method %q", found.method)
+				t.Fatalf("method %q", TransferMethod(found.Method))
 			}
 		}
 	})

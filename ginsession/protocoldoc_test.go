@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -115,7 +116,7 @@ func TestProtocolDocWireNames(t *testing.T) {
 		}
 	}
 	headers := []string{wire.HeaderFrontToken, wire.HeaderAccessToken, wire.HeaderRefreshToken, wire.HeaderAntiCSRF, wire.HeaderAuthorization, wire.HeaderExpose}
-	headers = append(headers, exposedHeaders...)
+	headers = append(headers, transport.ExposedHeaders...)
 	headers = append(headers, CORSAllowHeaders...)
 	headers = append(headers, CORSExposeHeaders...)
 	for _, name := range headers {

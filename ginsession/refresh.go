@@ -7,6 +7,7 @@ import (
 
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
@@ -28,24 +29,24 @@ func (e *Sessions) refresh(c *gin.Context) error {
 // request was a retry inside the grace window.
 func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 	in, method := e.readRefresh(c)
-	out := e.machine.Refresh(c.Request.Context(), in)
-	for _, t := range out.Thefts {
+	decided := e.machine.Refresh(c.Request.Context(), in)
+	for _, t := range decided.Thefts {
 		e.announceTheft(t, c.ClientIP())
 	}
-	if out.ClearLegacy {
-		e.clearLegacyCookie(c)
+	out := e.out(c)
+	if decided.ClearLegacy {
+		out.ClearLegacy()
 	}
-	if out.ClearStrays {
-		e.clearStrays(c, wire.AccessCookie, "/")
-		e.clearStrays(c, wire.RefreshCookie, e.cfg.refreshPath)
+	if decided.ClearStrays {
+		out.ClearSessionStrays()
 	}
-	if out.Err != nil {
-		return refreshAnswer(out.Err, method)
+	if decided.Err != nil {
+		return refreshAnswer(decided.Err, method)
 	}
-	res := out.Rotation
+	res := decided.Rotation
 	*retry = res.Retry
-	if out.ClearCookiesBeside {
-		e.clearCookies(c, e.cfg.cookieDomain)
+	if decided.ClearCookiesBeside {
+		out.ClearOwnCookies()
 	}
 	ctx := c.Request.Context()
 	appPayload := decodeObject(res.Row.Payload)
@@ -70,10 +71,10 @@ func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 	if err != nil {
 		return err
 	}
-	if err := e.writeIssued(c, method, issued{
-		userID: res.Row.UserID, access: access, accessExp: exp, payload: full,
-		refresh: res.Child, refreshExp: e.sessionEnd(res.Row.CreatedAt, res.Expires), antiCSRF: e.antiCSRFHeader(res.Row.Handle),
-		sessionOnly: res.Row.BrowserSessionOnly,
+	if err := out.Issue(transport.Method(method), transport.Issued{
+		UserID: res.Row.UserID, Access: access, AccessExp: exp, Payload: full,
+		Refresh: res.Child.String(), RefreshExp: e.sessionEnd(res.Row.CreatedAt, res.Expires), AntiCSRF: e.antiCSRFHeader(res.Row.Handle),
+		SessionOnly: res.Row.BrowserSessionOnly,
 	}); err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
 // terms, and the transfer method its tokens came by.
 func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod) {
 	r := c.Request
-	var found foundToken
+	var found transport.Found
 	forged := false
 	authentic := func(v string) bool {
 		if !refreshtoken.Shaped(v) {
@@ -99,19 +100,19 @@ func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod
 		forged = true
 		return false
 	}
-	findToken(r, wire.RefreshCookie, e.cfg.transferMethod(c, false), refreshtoken.Shaped, authentic, &found)
+	transport.Find(r, wire.RefreshCookie, transport.Method(e.cfg.transferMethod(c, false)), refreshtoken.Shaped, authentic, &found)
 	in := protocol.Request{
-		Found:         found.n,
-		FromCookies:   found.method == TransferCookie,
-		Overflow:      found.overflow,
-		CookiesBeside: found.otherCookies,
+		Found:         found.N,
+		FromCookies:   found.Method == transport.Cookie,
+		Overflow:      found.Overflow,
+		CookiesBeside: found.CookiesBeside,
 		CSRFProven:    e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != "",
 		AllCookies: func() []*refreshtoken.Token {
-			vals, _ := cookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), authentic)
+			vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), authentic)
 			return e.parseAll(vals)
 		},
 	}
-	for _, v := range found.values() {
+	for _, v := range found.Values() {
 		tok, ok := e.rk.Parse(v)
 		if !ok {
 			// A bearer value of the right shape that is not ours.
@@ -124,18 +125,18 @@ func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod
 		e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
 	}
 	if in.Found == 0 && !in.Overflow {
-		in.SessionCookies = hasSessionCookies(r)
+		in.SessionCookies = transport.HasSessionCookies(r)
 		return in, TransferCookie
 	}
 	if in.FromCookies {
-		in.DuplicateAccess = duplicated(r, wire.AccessCookie)
+		in.DuplicateAccess = transport.Duplicated(r, wire.AccessCookie)
 		if e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken {
 			got := r.Header.Get(wire.HeaderAntiCSRF)
 			in.AntiCSRF = func(handle string) bool { return e.csrf.matches(handle, got) }
 		}
 	}
 	in.Client.UserAgent, in.Client.IP = e.clientMetadata(c)
-	return in, found.method
+	return in, TransferMethod(found.Method)
 }
 
 // parseAll returns the tokens of vals that authenticate.

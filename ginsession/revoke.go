@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/internal/sessionhandle"
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -36,7 +37,7 @@ func (e *Sessions) signOut(c *gin.Context) error {
 		return storageErr("revoking a session", err)
 	}
 	e.revoked(revokedSignOut, s.handle, s.userID)
-	e.clearTokens(c, s.method)
+	e.out(c).ClearTokens(transport.Method(s.method))
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -52,7 +53,7 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 	if err != nil {
 		return err
 	}
-	if err := s.e.writeIssued(s.c, s.responseMethod(), issued{userID: s.userID, access: access, accessExp: exp, payload: full, sessionOnly: merged.sessionOnly}); err != nil {
+	if err := s.e.out(s.c).Issue(transport.Method(s.responseMethod()), transport.Issued{UserID: s.userID, Access: access, AccessExp: exp, Payload: full, SessionOnly: merged.sessionOnly}); err != nil {
 		return err
 	}
 	s.payload, s.exp = full, exp
@@ -92,7 +93,7 @@ func (s *Session) Revoke(ctx context.Context) error {
 		return storageErr("revoking a session", err)
 	}
 	s.e.revoked(revokedByApp, s.handle, s.userID)
-	s.e.clearTokens(s.c, s.method)
+	s.e.out(s.c).ClearTokens(transport.Method(s.method))
 	return nil
 }
 

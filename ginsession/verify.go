@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
 )
@@ -143,21 +144,21 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error
 func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, error) {
 	r := c.Request
 	now := e.cfg.now()
-	var found foundToken
+	var found transport.Found
 	ours := func(tok string) bool { return e.bearerIsOurs(tok, now) }
 	// A cookie that verified before (the cache) has the shape of a token
 	// by construction: one map lookup instead of the byte-by-byte shape
 	// check, which cost the cookie path most of its overhead over the
 	// header path (a seen token's lookup is repeated by verifyAccessAt).
 	shaped := func(tok string) bool { return e.cache.get(tok, now) != nil || jwtShaped(tok) }
-	findToken(r, wire.AccessCookie, e.cfg.transferMethod(c, false), ours, shaped, &found)
-	if found.n == 0 && !found.overflow {
+	transport.Find(r, wire.AccessCookie, transport.Method(e.cfg.transferMethod(c, false)), ours, shaped, &found)
+	if found.N == 0 && !found.Overflow {
 		if o.optional {
 			return nil, nil
 		}
 		return nil, unauthorised(false, "", errors.New("no access token"))
 	}
-	if hasCookie(r, wire.LegacyIDRefreshCookie) {
+	if transport.HasCookie(r, wire.LegacyIDRefreshCookie) {
 		// An older SDK's sIdRefreshToken beside a session token: the
 		// SuperTokens backends send such a request to the refresh route
 		// whatever its token, and the refresh expires the cookie
@@ -169,16 +170,16 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	var claims *accessClaims
 	var err error
 	switch {
-	case found.overflow:
+	case found.Overflow:
 		err = errAmbiguous
-	case found.n == 1:
-		claims, err = e.verifyAccessAt(r.Context(), found.buf[0], now)
+	case found.N == 1:
+		claims, err = e.verifyAccessAt(r.Context(), found.First(), now)
 	default:
-		claims, err = e.pickAccess(r.Context(), found.values(), now)
+		claims, err = e.pickAccess(r.Context(), found.Values(), now)
 	}
-	if e.cfg.hasOlder && (found.n > 1 || found.overflow || duplicated(r, wire.AccessCookie)) {
+	if e.cfg.hasOlder && (found.N > 1 || found.Overflow || transport.Duplicated(r, wire.AccessCookie)) {
 		// A copy on the older cookie domain (junk or not) goes.
-		e.clearOlderDomain(c)
+		e.out(c).ClearOlderDomain()
 	}
 	if err != nil {
 		if errors.Is(err, errMalformed) {
@@ -186,7 +187,7 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		}
 		return nil, tryRefresh(err)
 	}
-	if found.method == TransferCookie && !safeMethod(r.Method) {
+	if found.Method == transport.Cookie && !safeMethod(r.Method) {
 		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {
 		case AntiCSRFViaToken:
 			if !e.csrf.matches(claims.handle, r.Header.Get(wire.HeaderAntiCSRF)) {
@@ -199,22 +200,22 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		}
 	}
 	if e.revs.containsAt(claims.handle, now) {
-		return nil, unauthorised(true, found.method, errors.New("session revoked"))
+		return nil, unauthorised(true, TransferMethod(found.Method), errors.New("session revoked"))
 	}
 	if a := claims.actor; a != nil && e.revs.containsAt(a.Handle, now) {
-		return nil, unauthorised(true, found.method, errors.New("the operator's session was revoked"))
+		return nil, unauthorised(true, TransferMethod(found.Method), errors.New("the operator's session was revoked"))
 	}
 	payload := claims.payload // shared with the token cache: never modified
 	if o.checkDatabase {
 		dbNow := e.cfg.now()
 		row, err := e.st.GetSession(r.Context(), claims.handle, dbNow)
 		if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, dbNow) {
-			return nil, unauthorised(true, found.method, errors.New("session revoked or past its maximum age"))
+			return nil, unauthorised(true, TransferMethod(found.Method), errors.New("session revoked or past its maximum age"))
 		}
 		if err != nil {
 			return nil, storageErr("checking a session", err)
 		}
-		if err := e.actorAlive(r.Context(), claims.payload, found.method, claims.handle, claims.userID); err != nil {
+		if err := e.actorAlive(r.Context(), claims.payload, TransferMethod(found.Method), claims.handle, claims.userID); err != nil {
 			return nil, err
 		}
 		// The database holds the newest payload (updates by handle reach
@@ -227,7 +228,7 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		}
 		payload = fresh
 	}
-	s := &Session{e: e, c: c, userID: claims.userID, handle: claims.handle, payload: payload, exp: claims.exp, method: found.method}
+	s := &Session{e: e, c: c, userID: claims.userID, handle: claims.handle, payload: payload, exp: claims.exp, method: TransferMethod(found.Method)}
 	if !o.skipClaims {
 		if err := s.checkClaims(r.Context(), o.validators); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
 	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/store"
 )
@@ -160,7 +161,7 @@ func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[s
 		return nil, ErrSessionNotFound
 	}
 	for k := range update {
-		if protectedClaims[k] {
+		if accesstoken.Reserved(k) {
 			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)
 		}
 	}

@@ -8,17 +8,16 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/jose"
 	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
 // Protected claims ginsession sets for special sessions.
 const (
-	// anonymousClaim marks a session created by CreateAnonymous.
-	anonymousClaim = "anon"
-	// actorClaim holds who is acting in an impersonation session, in the
-	// shape of RFC 8693's "act": {"sub": operator, "sessionHandle": ...}.
-	actorClaim = "act"
+	anonymousClaim = accesstoken.ClaimAnonymous
+	actorClaim     = accesstoken.ClaimActor
 )
 
 // AnonymousUserPrefix starts the user id of every anonymous session.
@@ -97,9 +96,9 @@ func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload ma
 // whom to trust.
 func (e *Sessions) claimsAnonymous(c *gin.Context) bool {
 	var found transport.Found
-	transport.Find(c.Request, wire.AccessCookie, transport.Any, jwtShaped, jwtShaped, &found)
+	transport.Find(c.Request, wire.AccessCookie, transport.Any, jose.Shaped, jose.Shaped, &found)
 	for _, v := range found.Values() {
-		if !wellFormed(v) {
+		if !jose.WellFormed(v) {
 			continue
 		}
 		claims := jwt.MapClaims{}

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/jose"
 	"github.com/ginsession/ginsession/internal/keycrypto"
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
@@ -90,9 +92,9 @@ func (e *Sessions) cookiesMayChange(r *http.Request) bool {
 		// The handles are only names here: a match proves the sender read
 		// that session's anti-csrf token, which only the app's frontend can.
 		var buf [protocol.MaxWider]string
-		access, _ := transport.CookieValues(r, wire.AccessCookie, buf[:0], jwtShaped)
+		access, _ := transport.CookieValues(r, wire.AccessCookie, buf[:0], jose.Shaped)
 		for _, v := range access {
-			if h, _ := peekAccess(v); h != "" && e.csrf.matches(h, got) {
+			if h, _ := accesstoken.PeekHandle(v); h != "" && e.csrf.matches(h, got) {
 				return true
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/internal/transport"
@@ -48,7 +49,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		return nil, fmt.Errorf("%w: user id must be 1..%d bytes of UTF-8 without NUL", ErrInvalidInput, maxUserIDLen)
 	}
 	for k := range payload {
-		if protectedClaims[k] {
+		if accesstoken.Reserved(k) {
 			return nil, fmt.Errorf("%w: payload key %q is set by ginsession", ErrInvalidInput, k)
 		}
 	}

@@ -2,10 +2,11 @@ package ginsession
 
 import (
 	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginsession/ginsession/internal/keyring"
 )
 
 // discovery serves GET {base}/.well-known/openid-configuration: the
@@ -14,13 +15,7 @@ import (
 // ginsession is not an OpenID provider: there is no authorization or token
 // endpoint, only what a verifier needs.
 func (e *Sessions) discovery(c *gin.Context) ([]byte, time.Duration) {
-	ks := e.keys.snapshot(c.Request.Context())
-	algs := []string{e.cfg.algorithm}
-	for _, k := range ks.ordered {
-		if !slices.Contains(algs, k.alg) {
-			algs = append(algs, k.alg)
-		}
-	}
+	algs := e.keys.Snapshot(c.Request.Context()).Algorithms(e.cfg.algorithm)
 	doc := struct {
 		Issuer  string   `json:"issuer"`
 		JWKSURI string   `json:"jwks_uri"`
@@ -36,7 +31,7 @@ func (e *Sessions) discovery(c *gin.Context) ([]byte, time.Duration) {
 	if err != nil {
 		panic(err) // strings only: cannot fail
 	}
-	return body, jwksMaxAge
+	return body, keyring.JWKSMaxAge
 }
 
 // Paths under APIBasePath of the public, credential-free documents.

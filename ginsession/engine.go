@@ -10,6 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/keyring"
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
@@ -23,12 +25,13 @@ import (
 // plus Mount); it is safe for concurrent use. Two engines in one process are
 // independent: nothing is global.
 type Sessions struct {
-	cfg   *settings
-	st    store.Store
-	keys  *keyring
-	rk    *refreshtoken.Keys
-	csrf  antiCSRFKeys
-	cache *tokenCache
+	cfg  *settings
+	st   store.Store
+	keys *keyring.Keyring
+	rk   *refreshtoken.Keys
+	csrf antiCSRFKeys
+	// tokens mints and verifies access tokens, with the verify cache.
+	tokens *accesstoken.Tokens
 	// machine decides refresh requests (internal/protocol).
 	machine *protocol.Machine
 	revs    *revocations
@@ -58,7 +61,7 @@ func New(cfg Config) (*Sessions, error) {
 	s.st = measure(s.st, m)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e := &Sessions{cfg: s, st: s.st, cache: newTokenCache(s.cacheSize), revs: newRevocations(s.st, s), metrics: m}
+	e := &Sessions{cfg: s, st: s.st, revs: newRevocations(s.st, s), metrics: m}
 	if e.revs != nil {
 		e.revs.learned = m.learnedRevocation
 	}
@@ -81,9 +84,16 @@ func New(cfg Config) (*Sessions, error) {
 		Lifetimes: protocol.Lifetimes{Refresh: s.refreshTTL, BrowserIdle: s.browserIdle, Grace: s.grace, MaxAge: s.maxAge},
 	}
 	e.csrf = newAntiCSRFKeys(current, accepted)
-	if e.keys, err = newKeyring(ctx, s); err != nil {
+	if e.keys, err = keyring.New(ctx, keyring.Options{
+		Store: s.st, MasterKey: s.masterKey, Algorithm: s.algorithm,
+		Rotation: s.keyRotation, AccessTTL: s.accessTTL, Now: s.now, Logger: s.logger,
+	}); err != nil {
 		return nil, err
 	}
+	e.tokens = accesstoken.New(accesstoken.Options{
+		Keys: e.keys, Algorithm: s.algorithm, Issuer: s.issuer, TTL: s.accessTTL,
+		MaxSessionAge: s.maxAge, CacheSize: s.cacheSize, Now: s.now,
+	})
 	if e.revs != nil {
 		// Whether the store can push is known now, once: say which way
 		// revocations reach this instance.
@@ -169,7 +179,7 @@ func (e *Sessions) APIBasePath() string { return e.cfg.basePath }
 
 // jwks serves GET {base}/jwt/jwks.json: the public keys as a JWKS document.
 func (e *Sessions) jwks(c *gin.Context) ([]byte, time.Duration) {
-	return e.keys.snapshot(c.Request.Context()).jwks, jwksMaxAge
+	return e.keys.Snapshot(c.Request.Context()).JWKS(), keyring.JWKSMaxAge
 }
 
 // isRevoked reports whether a session was revoked (propagated revocations).

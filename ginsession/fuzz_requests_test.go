@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/jose"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
@@ -50,7 +51,7 @@ func FuzzFindToken(f *testing.F) {
 		for _, kind := range []struct {
 			name   string
 			shaped func(string) bool
-		}{{wire.AccessCookie, jwtShaped}, {wire.RefreshCookie, refreshtoken.Shaped}} {
+		}{{wire.AccessCookie, jose.Shaped}, {wire.RefreshCookie, refreshtoken.Shaped}} {
 			name := kind.name
 			var found transport.Found
 			transport.Find(r, name, transport.Method(allowed), kind.shaped, kind.shaped, &found)

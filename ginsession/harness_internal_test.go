@@ -13,8 +13,7 @@ import (
 )
 
 // The in-package test harness: an engine on a fixed key and clock, for the
-// fuzz targets that drive verification end to end (fuzz_tokens_test.go,
-// fuzz_requests_test.go).
+// fuzz targets that drive verification end to end (fuzz_requests_test.go).
 
 // fuzzKeyPEM is a fixed ES256 signing key, so that the seed corpus can hold
 // genuine tokens: with it and fuzzNow, a token minted once stays valid.
@@ -25,9 +24,8 @@ wQSSEbZgpSYEHpK8YPJa2u4lGWgFPH3KKcSSWocITUNzUrKQBIAEIoCA
 -----END PRIVATE KEY-----`
 
 const (
-	fuzzKid    = "f022f022f022f022f022f022f022f022"
-	fuzzAPI    = "https://api.example.test"
-	fuzzHandle = "0f0f0f0f-0f0f-4f0f-8f0f-0f0f0f0f0f0f"
+	fuzzKid = "f022f022f022f022f022f022f022f022"
+	fuzzAPI = "https://api.example.test"
 )
 
 var fuzzNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -64,17 +65,13 @@ func (s *Session) Actor() *Actor {
 	return actorOf(s.payload)
 }
 
+// actorOf is the Actor of a payload's "act" claim, or nil.
 func actorOf(p map[string]any) *Actor {
-	act, ok := p[actorClaim].(map[string]any)
-	if !ok {
+	a := accesstoken.ActorOf(p)
+	if a == nil {
 		return nil
 	}
-	sub, _ := act["sub"].(string)
-	h, _ := act["sessionHandle"].(string)
-	if sub == "" || h == "" {
-		return nil
-	}
-	return &Actor{UserID: sub, Handle: h}
+	return &Actor{UserID: a.UserID, Handle: a.Handle}
 }
 
 // actorAlive checks that an impersonation session's operator session still

@@ -3,6 +3,8 @@ package ginsession
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/ginsession/ginsession/internal/jose"
 )
 
 // encodeObject encodes a JSON object; nil is {}.
@@ -31,29 +33,7 @@ func decodeObject(b []byte) map[string]any {
 		return map[string]any{}
 	}
 	for k, v := range out {
-		out[k] = normaliseNumber(v)
+		out[k] = jose.NormaliseNumber(v)
 	}
 	return out
-}
-
-// normaliseNumber turns json.Number (kept for exact parsing) into int64 or
-// float64 so payload values look like what the app put in.
-func normaliseNumber(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, vv := range x {
-			x[k] = normaliseNumber(vv)
-		}
-	case []any:
-		for i, vv := range x {
-			x[i] = normaliseNumber(vv)
-		}
-	}
-	return v
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/keyring"
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/store"
 )
@@ -235,7 +237,7 @@ func newSettings(cfg Config) (*settings, error) {
 	if s.algorithm == "" {
 		s.algorithm = "ES256"
 	}
-	if _, ok := algorithms[s.algorithm]; !ok {
+	if !keyring.Supported(s.algorithm) {
 		bad("SigningAlgorithm", "%q: want ES256, RS256 or EdDSA", cfg.SigningAlgorithm)
 	}
 	if len(cfg.MasterKey) > 0 && len(cfg.MasterKey) < 32 {
@@ -275,7 +277,7 @@ func newSettings(cfg Config) (*settings, error) {
 		switch {
 		case c == nil || c.Key() == "":
 			bad(fmt.Sprintf("Claims[%d]", i), "nil claim or empty key")
-		case protectedClaims[c.Key()]:
+		case accesstoken.Reserved(c.Key()):
 			bad(fmt.Sprintf("Claims[%d]", i), "key %q is set by ginsession", c.Key())
 		case seen[c.Key()]:
 			bad(fmt.Sprintf("Claims[%d]", i), "duplicate key %q", c.Key())

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/jose"
 	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/store"
@@ -145,12 +147,12 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	r := c.Request
 	now := e.cfg.now()
 	var found transport.Found
-	ours := func(tok string) bool { return e.bearerIsOurs(tok, now) }
+	ours := func(tok string) bool { return e.tokens.Recognises(tok, now) }
 	// A cookie that verified before (the cache) has the shape of a token
 	// by construction: one map lookup instead of the byte-by-byte shape
 	// check, which cost the cookie path most of its overhead over the
-	// header path (a seen token's lookup is repeated by verifyAccessAt).
-	shaped := func(tok string) bool { return e.cache.get(tok, now) != nil || jwtShaped(tok) }
+	// header path (a seen token's lookup is repeated by Verify).
+	shaped := func(tok string) bool { return e.tokens.Seen(tok, now) || jose.Shaped(tok) }
 	transport.Find(r, wire.AccessCookie, transport.Method(e.cfg.transferMethod(c, false)), ours, shaped, &found)
 	if found.N == 0 && !found.Overflow {
 		if o.optional {
@@ -167,13 +169,13 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		// refresh for a session it knows to be gone.
 		return nil, tryRefresh(errLegacyCookie)
 	}
-	var claims *accessClaims
+	var claims *accesstoken.Claims
 	var err error
 	switch {
 	case found.Overflow:
 		err = errAmbiguous
 	case found.N == 1:
-		claims, err = e.verifyAccessAt(r.Context(), found.First(), now)
+		claims, err = e.tokens.Verify(r.Context(), found.First(), now)
 	default:
 		claims, err = e.pickAccess(r.Context(), found.Values(), now)
 	}
@@ -182,7 +184,7 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		e.out(c).ClearOlderDomain()
 	}
 	if err != nil {
-		if errors.Is(err, errMalformed) {
+		if errors.Is(err, accesstoken.ErrMalformed) {
 			return nil, unauthorised(false, "", err)
 		}
 		return nil, tryRefresh(err)
@@ -190,7 +192,7 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	if found.Method == transport.Cookie && !safeMethod(r.Method) {
 		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {
 		case AntiCSRFViaToken:
-			if !e.csrf.matches(claims.handle, r.Header.Get(wire.HeaderAntiCSRF)) {
+			if !e.csrf.matches(claims.Handle, r.Header.Get(wire.HeaderAntiCSRF)) {
 				return nil, tryRefresh(errors.New("anti-csrf token mismatch"))
 			}
 		case AntiCSRFViaCustomHeader:
@@ -199,36 +201,36 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 			}
 		}
 	}
-	if e.revs.containsAt(claims.handle, now) {
+	if e.revs.containsAt(claims.Handle, now) {
 		return nil, unauthorised(true, TransferMethod(found.Method), errors.New("session revoked"))
 	}
-	if a := claims.actor; a != nil && e.revs.containsAt(a.Handle, now) {
+	if a := claims.Actor; a != nil && e.revs.containsAt(a.Handle, now) {
 		return nil, unauthorised(true, TransferMethod(found.Method), errors.New("the operator's session was revoked"))
 	}
-	payload := claims.payload // shared with the token cache: never modified
+	payload := claims.Payload // shared with the token cache: never modified
 	if o.checkDatabase {
 		dbNow := e.cfg.now()
-		row, err := e.st.GetSession(r.Context(), claims.handle, dbNow)
+		row, err := e.st.GetSession(r.Context(), claims.Handle, dbNow)
 		if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, dbNow) {
 			return nil, unauthorised(true, TransferMethod(found.Method), errors.New("session revoked or past its maximum age"))
 		}
 		if err != nil {
 			return nil, storageErr("checking a session", err)
 		}
-		if err := e.actorAlive(r.Context(), claims.payload, TransferMethod(found.Method), claims.handle, claims.userID); err != nil {
+		if err := e.actorAlive(r.Context(), claims.Payload, TransferMethod(found.Method), claims.Handle, claims.UserID); err != nil {
 			return nil, err
 		}
 		// The database holds the newest payload (updates by handle reach
 		// the token only at the next refresh).
 		fresh := decodeObject(row.Payload)
-		for k, v := range claims.payload {
-			if protectedClaims[k] {
+		for k, v := range claims.Payload {
+			if accesstoken.Reserved(k) {
 				fresh[k] = v
 			}
 		}
 		payload = fresh
 	}
-	s := &Session{e: e, c: c, userID: claims.userID, handle: claims.handle, payload: payload, exp: claims.exp, method: TransferMethod(found.Method)}
+	s := &Session{e: e, c: c, userID: claims.UserID, handle: claims.Handle, payload: payload, exp: claims.Expires, method: TransferMethod(found.Method)}
 	if !o.skipClaims {
 		if err := s.checkClaims(r.Context(), o.validators); err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package ginsession
+package accesstoken
 
 import (
 	"strings"
@@ -6,37 +6,37 @@ import (
 	"time"
 )
 
-// tokenCache remembers access tokens whose signature has been verified, so a
+// cache remembers access tokens whose signature has been verified, so a
 // token seen before costs a map lookup instead of a signature check. It is
 // keyed on the whole token (so a changed byte is a miss), bounded, and
 // re-checks exp on every hit. Entries are immutable: callers must not modify
-// a cached accessClaims.
-type tokenCache struct {
+// a cached Claims.
+type cache struct {
 	shards []cacheShard
 	per    int
 }
 
 type cacheShard struct {
 	mu sync.RWMutex
-	m  map[string]*accessClaims
+	m  map[string]*Claims
 }
 
 const cacheShards = 16
 
-func newTokenCache(size int) *tokenCache {
+func newCache(size int) *cache {
 	if size <= 0 {
 		return nil
 	}
 	per := (size + cacheShards - 1) / cacheShards
-	c := &tokenCache{shards: make([]cacheShard, cacheShards), per: per}
+	c := &cache{shards: make([]cacheShard, cacheShards), per: per}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]*accessClaims)
+		c.shards[i].m = make(map[string]*Claims)
 	}
 	return c
 }
 
 // shard picks a shard from the token's last bytes (its signature: random).
-func (c *tokenCache) shard(tok string) *cacheShard {
+func (c *cache) shard(tok string) *cacheShard {
 	var h uint32 = 2166136261
 	for i := len(tok) - 1; i >= 0 && i >= len(tok)-8; i-- {
 		h = (h ^ uint32(tok[i])) * 16777619
@@ -45,7 +45,7 @@ func (c *tokenCache) shard(tok string) *cacheShard {
 }
 
 // get returns the cached claims if the token is known and not expired.
-func (c *tokenCache) get(tok string, now time.Time) *accessClaims {
+func (c *cache) get(tok string, now time.Time) *Claims {
 	if c == nil {
 		return nil
 	}
@@ -53,7 +53,7 @@ func (c *tokenCache) get(tok string, now time.Time) *accessClaims {
 	s.mu.RLock()
 	ac := s.m[tok]
 	s.mu.RUnlock()
-	if ac == nil || !now.Before(ac.exp) {
+	if ac == nil || !now.Before(ac.Expires) {
 		return nil
 	}
 	return ac
@@ -66,7 +66,7 @@ const evictSample = 8
 
 // put stores verified claims. The key is cloned so the cache does not keep
 // the whole request header (a Cookie line) alive.
-func (c *tokenCache) put(tok string, ac *accessClaims, now time.Time) {
+func (c *cache) put(tok string, ac *Claims, now time.Time) {
 	if c == nil {
 		return
 	}
@@ -78,11 +78,11 @@ func (c *tokenCache) put(tok string, ac *accessClaims, now time.Time) {
 		var victimExp time.Time
 		seen, evicted := 0, 0
 		for k, v := range s.m {
-			if !now.Before(v.exp) {
+			if !now.Before(v.Expires) {
 				delete(s.m, k)
 				evicted++
-			} else if victim == "" || v.exp.Before(victimExp) {
-				victim, victimExp = k, v.exp
+			} else if victim == "" || v.Expires.Before(victimExp) {
+				victim, victimExp = k, v.Expires
 			}
 			if seen++; seen == evictSample {
 				break
@@ -96,7 +96,7 @@ func (c *tokenCache) put(tok string, ac *accessClaims, now time.Time) {
 }
 
 // len reports the number of cached tokens (for tests).
-func (c *tokenCache) len() int {
+func (c *cache) len() int {
 	if c == nil {
 		return 0
 	}

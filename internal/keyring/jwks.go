@@ -1,4 +1,4 @@
-package ginsession
+package keyring
 
 import (
 	"crypto/ecdsa"
@@ -7,12 +7,18 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"time"
 )
 
-func publicJWK(key *liveKey) (map[string]string, error) {
+// JWKSMaxAge is the max-age the JWKS and discovery documents are served
+// with: how long a verifier may keep them before asking again.
+const JWKSMaxAge = 60 * time.Second
+
+// publicJWK is the JWK (RFC 7517, 7518, 8037) of a key's public half.
+func publicJWK(key *Key) (map[string]string, error) {
 	b64 := base64.RawURLEncoding.EncodeToString
-	jwk := map[string]string{"kid": key.id, "alg": key.alg, "use": "sig"}
-	switch pub := key.public.(type) {
+	jwk := map[string]string{"kid": key.ID, "alg": key.Algorithm, "use": "sig"}
+	switch pub := key.Public.(type) {
 	case *ecdsa.PublicKey:
 		ecdh, err := pub.ECDH()
 		if err != nil {
@@ -29,7 +35,7 @@ func publicJWK(key *liveKey) (map[string]string, error) {
 		jwk["kty"], jwk["crv"] = "OKP", "Ed25519"
 		jwk["x"] = b64(pub)
 	default:
-		return nil, fmt.Errorf("ginsession: unsupported public key type %T", key.public)
+		return nil, fmt.Errorf("ginsession: unsupported public key type %T", key.Public)
 	}
 	return jwk, nil
 }

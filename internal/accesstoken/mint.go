@@ -1,0 +1,59 @@
+package accesstoken
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ginsession/ginsession/internal/jose"
+)
+
+// TooLongError: the token minted would be over jose.MaxTokenLen, so
+// verification would refuse it as malformed.
+type TooLongError struct{ Len int }
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("the access token would be %d bytes, over the %d-byte limit", e.Len, jose.MaxTokenLen)
+}
+
+// Mint signs an access token carrying the app's payload plus the
+// protected claims. It returns the token and its whole payload (front-token
+// "up"). The token expires after TTL, or at the session's absolute end when
+// that comes first (created is the session's creation).
+func (t *Tokens) Mint(ctx context.Context, userID, handle string, appPayload map[string]any, created time.Time) (string, map[string]any, time.Time, error) {
+	key, err := t.opts.Keys.Signer(ctx)
+	if err != nil {
+		return "", nil, time.Time{}, err
+	}
+	now := t.opts.Now()
+	exp := t.sessionEnd(created, now.Add(t.opts.TTL))
+	claims := make(jwt.MapClaims, len(appPayload)+5)
+	for k, v := range appPayload {
+		claims[k] = v
+	}
+	claims["sub"] = userID
+	claims["iat"] = now.Unix()
+	claims["exp"] = exp.Unix()
+	claims["sessionHandle"] = handle
+	claims["iss"] = t.opts.Issuer
+	tok := jwt.NewWithClaims(key.Method, claims)
+	tok.Header["kid"] = key.ID
+	signed, err := tok.SignedString(key.Private)
+	if err != nil {
+		return "", nil, time.Time{}, fmt.Errorf("ginsession: signing an access token: %w", err)
+	}
+	if len(signed) > jose.MaxTokenLen {
+		return "", nil, time.Time{}, &TooLongError{Len: len(signed)}
+	}
+	return signed, claims, time.Unix(exp.Unix(), 0), nil
+}
+
+// sessionEnd caps expires at the session's absolute end.
+func (t *Tokens) sessionEnd(created, expires time.Time) time.Time {
+	if t.opts.MaxSessionAge > 0 && created.Add(t.opts.MaxSessionAge).Before(expires) {
+		return created.Add(t.opts.MaxSessionAge)
+	}
+	return expires
+}

@@ -21,7 +21,7 @@ import (
 const maxUserIDLen = 1024
 
 // maxPayloadLen bounds the app's access-token payload (JSON), so that every
-// token stays under maxTokenLen: a longer one could never be verified, and
+// token stays under jose.MaxTokenLen: a longer one could never be verified, and
 // the session would be dead on arrival.
 const maxPayloadLen = 8 << 10
 

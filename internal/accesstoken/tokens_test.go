@@ -198,6 +198,15 @@ func TestRecognises(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+	if tk.Seen(ours, fuzzNow) {
+		t.Error("Seen: a token never verified is seen")
+	}
+	if _, err := tk.Verify(ctx, ours, fuzzNow); err != nil {
+		t.Fatal(err)
+	}
+	if !tk.Seen(ours, fuzzNow) || tk.Seen(ours, fuzzNow.Add(time.Hour)) {
+		t.Error("Seen: a verified token is not seen before its exp, or is after it")
+	}
 	if h, named := PeekHandle(enc(`{}`) + "." + enc(`{"sessionHandle":"h9"}`) + ".c2ln"); h != "h9" || !named {
 		t.Errorf("PeekHandle: %q %v", h, named)
 	}

@@ -117,6 +117,27 @@ func TestProtocolCoreWithoutHTTP(t *testing.T) {
 	}
 }
 
+// TestTokenMechanismsStandAlone: the JOSE checks, the keyring and the
+// access tokens take their inputs as small options values; they compile
+// neither Gin nor net/http nor a database, nor the engine or the routes,
+// so each is tested on its own (an in-memory key store, a fixed key).
+func TestTokenMechanismsStandAlone(t *testing.T) {
+	forbidden := append([]string{"net/http", "github.com/gin-gonic/", module + "/ginsession", module + "/routes"}, drivers...)
+	for _, pkg := range []string{module + "/internal/jose", module + "/internal/keyring", module + "/internal/accesstoken"} {
+		d := deps(t, pkg)
+		if !slicesContains(d, pkg) {
+			t.Fatalf("go list printed no %s: the check below proves nothing", pkg)
+		}
+		for _, dep := range d {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") || strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f) {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
+
 // TestEngineTestsNeedNoSQL: ginsession's own tests (in-package and
 // Examples) run on store/memstore, so `go test ./ginsession` compiles no
 // GORM, no driver and no cgo.

@@ -16,7 +16,6 @@ import (
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
 	"github.com/ginsession/ginsession/internal/transport"
-	"github.com/ginsession/ginsession/internal/wire"
 	"github.com/ginsession/ginsession/routes"
 	"github.com/ginsession/ginsession/store"
 )
@@ -148,15 +147,7 @@ func (e *Sessions) Mount(r gin.IRouter) error {
 	if isNilRouter(r) {
 		return errors.New("ginsession: Mount: the router is nil (pass the *gin.Engine the app serves)")
 	}
-	routes.Mount(r, wire.Endpoints{
-		BasePath:    e.cfg.basePath,
-		Refresh:     e.refresh,
-		SignOut:     e.signOut,
-		JWKS:        e.jwks,
-		Discovery:   e.discovery,
-		HandleError: e.HandleError,
-		CORS:        e.routeCORS(),
-	})
+	routes.Mount(r, routeEngine{e})
 	return nil
 }
 
@@ -176,11 +167,6 @@ func isNilRouter(r gin.IRouter) bool {
 
 // APIBasePath returns the path the session routes are mounted under.
 func (e *Sessions) APIBasePath() string { return e.cfg.basePath }
-
-// jwks serves GET {base}/jwt/jwks.json: the public keys as a JWKS document.
-func (e *Sessions) jwks(c *gin.Context) ([]byte, time.Duration) {
-	return e.keys.Snapshot(c.Request.Context()).JWKS(), keyring.JWKSMaxAge
-}
 
 // isRevoked reports whether a session was revoked (propagated revocations).
 func (e *Sessions) isRevoked(handle string) bool {

@@ -1,6 +1,7 @@
 package ginsession
 
 import (
+	"context"
 	"errors"
 
 	"github.com/gin-gonic/gin"
@@ -11,83 +12,58 @@ import (
 	"github.com/ginsession/ginsession/internal/wire"
 )
 
-// POST {base}/session/refresh, the HTTP side: read which refresh tokens the
-// request carries (the transport rules of docs/protocol.md §3 and §4), hand
-// them to the protocol core (internal/protocol decides rotation, theft and
-// what to clear), then write its answer: the clears, the new tokens, the
-// events.
+// The refresh route's questions to the engine (routes/refresh.go holds the
+// route itself): what the request presents, in the protocol core's terms;
+// the tokens of a rotated session; the events of its outcome.
 
-// refresh serves POST {base}/session/refresh.
-func (e *Sessions) refresh(c *gin.Context) error {
-	retry := false
-	err := e.refreshTokens(c, &retry)
-	e.metrics.refreshed(err, retry)
-	return err
-}
-
-// refreshTokens is refresh without the metrics; *retry is set when the
-// request was a retry inside the grace window.
-func (e *Sessions) refreshTokens(c *gin.Context, retry *bool) error {
-	in, method := e.readRefresh(c)
-	decided := e.machine.Refresh(c.Request.Context(), in)
-	for _, t := range decided.Thefts {
-		e.announceTheft(t, c.ClientIP())
-	}
-	out := e.out(c)
-	if decided.ClearLegacy {
-		out.ClearLegacy()
-	}
-	if decided.ClearStrays {
-		out.ClearSessionStrays()
-	}
-	if decided.Err != nil {
-		return refreshAnswer(decided.Err, method)
-	}
-	res := decided.Rotation
-	*retry = res.Retry
-	if decided.ClearCookiesBeside {
-		out.ClearOwnCookies()
-	}
-	ctx := c.Request.Context()
-	appPayload := decodeObject(res.Row.Payload)
-	if err := e.actorAlive(ctx, appPayload, method, res.Row.Handle, res.Row.UserID); err != nil {
-		return err
+// Reissue makes the tokens of a rotated session: the impersonation check,
+// the claims to refetch, a new access token.
+func (r routeEngine) Reissue(ctx context.Context, rot *protocol.Rotation, method transport.Method) (transport.Issued, error) {
+	e := r.e
+	row := rot.Row
+	appPayload := decodeObject(row.Payload)
+	if err := e.actorAlive(ctx, appPayload, TransferMethod(method), row.Handle, row.UserID); err != nil {
+		return transport.Issued{}, err
 	}
 	if len(e.cfg.claims) > 0 {
-		fetched, err := e.fetchClaims(ctx, res.Row.UserID, appPayload, e.cfg.claims)
+		fetched, err := e.fetchClaims(ctx, row.UserID, appPayload, e.cfg.claims)
 		if err != nil {
-			return err
+			return transport.Issued{}, err
 		}
-		merged, err := e.mergePayload(ctx, res.Row.Handle, fetched)
+		merged, err := e.mergePayload(ctx, row.Handle, fetched)
 		if err != nil {
 			if errors.Is(err, ErrSessionNotFound) {
-				return unauthorised(true, method, err)
+				return transport.Issued{}, unauthorised(true, TransferMethod(method), err)
 			}
-			return err
+			return transport.Issued{}, err
 		}
 		appPayload = merged.payload
 	}
-	access, full, exp, err := e.mintAccess(ctx, res.Row.UserID, res.Row.Handle, appPayload, res.Row.CreatedAt)
+	access, full, exp, err := e.mintAccess(ctx, row.UserID, row.Handle, appPayload, row.CreatedAt)
 	if err != nil {
-		return err
+		return transport.Issued{}, err
 	}
-	if err := out.Issue(transport.Method(method), transport.Issued{
-		UserID: res.Row.UserID, Access: access, AccessExp: exp, Payload: full,
-		Refresh: res.Child.String(), RefreshExp: e.sessionEnd(res.Row.CreatedAt, res.Expires), AntiCSRF: e.antiCSRFHeader(res.Row.Handle),
-		SessionOnly: res.Row.BrowserSessionOnly,
-	}); err != nil {
-		return err
-	}
-	if e.cfg.hooks.Refreshed != nil {
-		e.cfg.hooks.Refreshed(SessionEvent{Handle: res.Row.Handle, UserID: res.Row.UserID, Time: e.cfg.now()})
-	}
-	return nil
+	return transport.Issued{
+		UserID: row.UserID, Access: access, AccessExp: exp, Payload: full,
+		Refresh: rot.Child.String(), RefreshExp: e.sessionEnd(row.CreatedAt, rot.Expires), AntiCSRF: e.antiCSRFHeader(row.Handle),
+		SessionOnly: row.BrowserSessionOnly,
+	}, nil
 }
 
-// readRefresh reads what the refresh request presented into the protocol's
+// Refreshed records a refresh's outcome: the Refreshed hook on success,
+// and the metrics.
+func (r routeEngine) Refreshed(rot *protocol.Rotation, err error) {
+	e := r.e
+	if err == nil && e.cfg.hooks.Refreshed != nil {
+		e.cfg.hooks.Refreshed(SessionEvent{Handle: rot.Row.Handle, UserID: rot.Row.UserID, Time: e.cfg.now()})
+	}
+	e.metrics.refreshed(err, rot != nil && rot.Retry)
+}
+
+// ReadRefresh reads what the refresh request presented into the protocol's
 // terms, and the transfer method its tokens came by.
-func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod) {
-	r := c.Request
+func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.Method) {
+	e, r := re.e, c.Request
 	var found transport.Found
 	forged := false
 	authentic := func(v string) bool {
@@ -109,7 +85,7 @@ func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod
 		CSRFProven:    e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != "",
 		AllCookies: func() []*refreshtoken.Token {
 			vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), authentic)
-			return e.parseAll(vals)
+			return e.parseRefreshTokens(vals)
 		},
 	}
 	for _, v := range found.Values() {
@@ -126,7 +102,7 @@ func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod
 	}
 	if in.Found == 0 && !in.Overflow {
 		in.SessionCookies = transport.HasSessionCookies(r)
-		return in, TransferCookie
+		return in, transport.Cookie
 	}
 	if in.FromCookies {
 		in.DuplicateAccess = transport.Duplicated(r, wire.AccessCookie)
@@ -136,11 +112,11 @@ func (e *Sessions) readRefresh(c *gin.Context) (protocol.Request, TransferMethod
 		}
 	}
 	in.Client.UserAgent, in.Client.IP = e.clientMetadata(c)
-	return in, TransferMethod(found.Method)
+	return in, found.Method
 }
 
-// parseAll returns the tokens of vals that authenticate.
-func (e *Sessions) parseAll(vals []string) []*refreshtoken.Token {
+// parseRefreshTokens returns the tokens of vals that authenticate.
+func (e *Sessions) parseRefreshTokens(vals []string) []*refreshtoken.Token {
 	toks := make([]*refreshtoken.Token, 0, len(vals))
 	for _, v := range vals {
 		if tok, ok := e.rk.Parse(v); ok {
@@ -150,9 +126,10 @@ func (e *Sessions) parseAll(vals []string) []*refreshtoken.Token {
 	return toks
 }
 
-// refreshAnswer is the session error of a refusal, theft or storage failure
-// the protocol core answered, for a request whose tokens came by method.
-func refreshAnswer(err error, method TransferMethod) error {
+// RefreshError is the session error of a refusal, theft or storage failure
+// the protocol core answered, for a request whose tokens came by m.
+func (routeEngine) RefreshError(err error, m transport.Method) error {
+	method := TransferMethod(m)
 	var refusal *protocol.Refusal
 	var theft *protocol.Theft
 	var storage *protocol.StorageError
@@ -178,11 +155,12 @@ func refreshAnswer(err error, method TransferMethod) error {
 	return err
 }
 
-// announceTheft tells the app about a session the protocol revoked after
+// AnnounceTheft tells the app about a session the protocol revoked after
 // theft: the log, the TheftDetected hook, the revocation log. clientIP is
 // Gin's ClientIP: it depends on the router's trusted proxies
 // (gin.Engine.SetTrustedProxies), so behind no proxy trust nothing.
-func (e *Sessions) announceTheft(t protocol.Theft, clientIP string) {
+func (r routeEngine) AnnounceTheft(t protocol.Theft, clientIP string) {
+	e := r.e
 	e.cfg.logger.Warn("ginsession: refresh token theft detected", "session", t.Handle, "user", t.UserID, "generation", t.Generation, "current_generation", t.CurrentGeneration, "client_ip", clientIP)
 	if e.cfg.hooks.TheftDetected != nil {
 		e.cfg.hooks.TheftDetected(TheftEvent{SessionEvent: SessionEvent{Handle: t.Handle, UserID: t.UserID, Time: e.cfg.now()}, ClientIP: clientIP})

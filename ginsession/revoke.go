@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/ginsession/ginsession/internal/sessionhandle"
-	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -23,22 +20,6 @@ func (e *Sessions) revoked(cause, handle, userID string) {
 	if e.cfg.hooks.Revoked != nil {
 		e.cfg.hooks.Revoked(SessionEvent{Handle: handle, UserID: userID, Time: e.cfg.now()})
 	}
-}
-
-// signOut serves POST {base}/signout. It needs a valid
-// access token (an expired one gets "try refresh token", so the frontend
-// refreshes and retries), revokes the session and clears the tokens.
-func (e *Sessions) signOut(c *gin.Context) error {
-	s, err := e.getSession(c, &verifyOptions{skipClaims: true})
-	if err != nil {
-		return err
-	}
-	if _, err := e.st.DeleteSession(c.Request.Context(), s.handle); err != nil {
-		return storageErr("revoking a session", err)
-	}
-	e.revoked(revokedSignOut, s.handle, s.userID)
-	e.out(c).ClearTokens(transport.Method(s.method))
-	return nil
 }
 
 // RevokeSession deletes a session. Its refresh token stops working at once;

@@ -1,8 +1,7 @@
 // Package wire holds what the SuperTokens frontend SDKs see of ginsession:
-// the cookie and header names, the response bodies of the protocol
-// (docs/protocol.md §2–§6) and the hand-off of the route handlers from the
-// engine to package routes. Both packages take these from here, so each
-// wire rule is written once.
+// the cookie and header names and the response bodies of the protocol
+// (docs/protocol.md §2–§6). The engine and package routes both take these
+// from here, so each wire rule is written once.
 package wire
 
 // Cookie names (docs/protocol.md §2).

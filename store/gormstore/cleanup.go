@@ -72,20 +72,6 @@ func checkBatchSize(n int) (int, error) {
 	return n, nil
 }
 
-// leaseTable returns the statements that create the leases table: one row
-// per named lease, taken by a guarded upsert (takeLease), so it needs
-// neither session-level advisory locks nor LISTEN and works behind a
-// connection pooler in transaction mode.
-func (s *GORMStore) leaseTable() []string {
-	typ := s.dialect.timeType()
-	return []string{
-		`CREATE TABLE IF NOT EXISTS ` + s.tables.leases + ` (
-			name       text NOT NULL PRIMARY KEY,
-			holder     text NOT NULL,
-			expires_at ` + typ + ` NOT NULL)`,
-	}
-}
-
 // Lease times. On Postgres and MariaDB the database clock decides
 // (clock_timestamp(), UTC_TIMESTAMP(6): UTC whatever the session's
 // time_zone), so instances with skewed clocks still agree. A SQLite
@@ -213,27 +199,33 @@ func (s *GORMStore) releaseLease(ctx context.Context) error {
 // ends a table. On SQLite a statement runs alone under the write lock.
 func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between func(context.Context) error) (int64, error) {
 	var total int64
-	tables := []struct{ name, key string }{
-		{s.tables.sessions, "handle"},
-		{s.tables.keys, "id"},
-		{s.tables.revocations, "handle"},
+	tables := []struct {
+		name, key string
+		model     any
+	}{
+		{s.tables.sessions, "handle", &sessionRow{}},
+		{s.tables.keys, "id", &keyRow{}},
+		{s.tables.revocations, "handle", &revocationRow{}},
 	}
 	batch := s.cleanup.batch
+	at := utc(now)
 	for _, t := range tables {
-		// The outer expires_at test is not redundant: Postgres re-checks
-		// it on the row version it finally locks, so a row a concurrent
-		// write extended after the subquery picked it survives.
-		q := "DELETE FROM " + t.name + " WHERE " + t.key + " IN (SELECT " + t.key + " FROM " + t.name +
-			" WHERE expires_at <= ? LIMIT ?) AND expires_at <= ?"
-		args := []any{utc(now), batch, utc(now)}
-		if s.dialect == mysqlDialect {
-			// MariaDB refuses LIMIT in an IN subquery and a subquery on
-			// the table being deleted from, but its DELETE takes a LIMIT
-			// itself. It reads each row it deletes under the row's lock
-			// (the latest committed version), so the extended row
-			// survives here too.
-			q = "DELETE FROM " + t.name + " WHERE expires_at <= ? LIMIT ?"
-			args = []any{utc(now), batch}
+		// One batch: on SQLite and Postgres the keys of at most batch
+		// expired rows are picked in a subquery. The outer expires_at
+		// test is not redundant: Postgres re-checks it on the row version
+		// it finally locks, so a row a concurrent write extended after the
+		// subquery picked it survives. MariaDB refuses LIMIT in an IN
+		// subquery and a subquery on the table being deleted from, but its
+		// DELETE takes a LIMIT itself; it reads each row it deletes under
+		// the row's lock (the latest committed version), so the extended
+		// row survives there too.
+		deleteBatch := func(db *gorm.DB) *gorm.DB {
+			q := s.table(db, t.name).Where("expires_at <= ?", at)
+			if s.dialect == mysqlDialect {
+				return q.Limit(batch).Delete(t.model)
+			}
+			picked := s.table(db.Session(&gorm.Session{NewDB: true}), t.name).Select(t.key).Where("expires_at <= ?", at).Limit(batch)
+			return q.Where(t.key+" IN (?)", picked).Delete(t.model)
 		}
 		for {
 			if err := ctx.Err(); err != nil {
@@ -245,7 +237,7 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 			// MariaDB's index locks (retryDeadlock); a victim deleted
 			// nothing and runs again.
 			err := s.retryDeadlock(ctx, func() error {
-				res = s.write.WithContext(ctx).Exec(q, args...)
+				res = deleteBatch(s.write.WithContext(ctx))
 				return res.Error
 			})
 			if err != nil {

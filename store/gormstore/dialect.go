@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // dialect is the SQL a store writes. The three differ where SQL itself
@@ -50,52 +51,20 @@ func dialectOf(db *gorm.DB) (dialect, error) {
 	}
 }
 
-// timeType is the column type of every timestamp. All hold UTC with
-// microsecond precision or better (SQLite keeps the text the driver wrote).
-func (d dialect) timeType() string {
-	switch d {
-	case postgresDialect:
-		return "timestamptz"
-	case mysqlDialect:
-		return "DATETIME(6)"
-	default:
-		return "DATETIME"
-	}
+// doNothingOn makes an INSERT do nothing when a row with the same value of
+// the unique column exists. On MariaDB GORM writes it as a no-op update of
+// the primary key (ON DUPLICATE KEY UPDATE id = id, which matches any
+// unique key) rather than INSERT IGNORE, which would also turn errors such
+// as a value too long for its column into warnings.
+func doNothingOn(column string) clause.OnConflict {
+	return clause.OnConflict{Columns: []clause.Column{{Name: column}}, DoNothing: true}
 }
 
-// upsertIgnore returns the clause that makes an INSERT do nothing when a
-// row with the same unique key exists. On MariaDB it is a no-op update
-// rather than INSERT IGNORE, which would also turn errors such as a value
-// too long for its column into warnings.
-func (d dialect) upsertIgnore(conflictColumn, anyColumn string) string {
-	if d == mysqlDialect {
-		return " ON DUPLICATE KEY UPDATE " + anyColumn + " = " + anyColumn
-	}
-	return " ON CONFLICT (" + conflictColumn + ") DO NOTHING"
-}
-
-// upsertReplace returns the clause that makes an INSERT overwrite columns
-// of the row with the same unique key.
-func (d dialect) upsertReplace(conflictColumn string, columns ...string) string {
-	var q string
-	if d == mysqlDialect {
-		q = " ON DUPLICATE KEY UPDATE "
-		for i, c := range columns {
-			if i > 0 {
-				q += ", "
-			}
-			q += c + " = VALUES(" + c + ")"
-		}
-		return q
-	}
-	q = " ON CONFLICT (" + conflictColumn + ") DO UPDATE SET "
-	for i, c := range columns {
-		if i > 0 {
-			q += ", "
-		}
-		q += c + " = excluded." + c
-	}
-	return q
+// replaceOn makes an INSERT overwrite columns of the row with the same
+// value of the unique column (ON CONFLICT … DO UPDATE, on MariaDB ON
+// DUPLICATE KEY UPDATE c = VALUES(c)).
+func replaceOn(column string, columns ...string) clause.OnConflict {
+	return clause.OnConflict{Columns: []clause.Column{{Name: column}}, DoUpdates: clause.AssignmentColumns(columns)}
 }
 
 // migrationLock serialises instances creating the tables together. On

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+
 	"github.com/ginsession/ginsession/store"
 )
 
@@ -43,12 +46,13 @@ type sessionRow struct {
 	// The metadata columns, added after the table's first version with
 	// defaults, so rows written before read as "" and false
 	// (addSessionMetadata adds them to such a table).
-	DeviceLabel        string `gorm:"column:device_label;not null;default:''"`
-	CreatedUserAgent   string `gorm:"column:created_user_agent;not null;default:''"`
-	CreatedIP          string `gorm:"column:created_ip;not null;default:''"`
-	RefreshedUserAgent string `gorm:"column:refreshed_user_agent;not null;default:''"`
-	RefreshedIP        string `gorm:"column:refreshed_ip;not null;default:''"`
-	BrowserSessionOnly bool   `gorm:"column:browser_session_only;not null;default:false"`
+	// Their NOT NULL and default are part of their types (metaText, flag).
+	DeviceLabel        metaText `gorm:"column:device_label"`
+	CreatedUserAgent   metaText `gorm:"column:created_user_agent"`
+	CreatedIP          metaText `gorm:"column:created_ip"`
+	RefreshedUserAgent metaText `gorm:"column:refreshed_user_agent"`
+	RefreshedIP        metaText `gorm:"column:refreshed_ip"`
+	BrowserSessionOnly flag     `gorm:"column:browser_session_only"`
 }
 
 // metadataFields are the Go names of sessionRow's metadata columns, in the
@@ -69,12 +73,12 @@ func newSessionRow(in *store.Session) *sessionRow {
 		Payload:         in.Payload,
 		Data:            in.Data,
 
-		DeviceLabel:        in.DeviceLabel,
-		CreatedUserAgent:   in.CreatedUserAgent,
-		CreatedIP:          in.CreatedIP,
-		RefreshedUserAgent: in.RefreshedUserAgent,
-		RefreshedIP:        in.RefreshedIP,
-		BrowserSessionOnly: in.BrowserSessionOnly,
+		DeviceLabel:        metaText(in.DeviceLabel),
+		CreatedUserAgent:   metaText(in.CreatedUserAgent),
+		CreatedIP:          metaText(in.CreatedIP),
+		RefreshedUserAgent: metaText(in.RefreshedUserAgent),
+		RefreshedIP:        metaText(in.RefreshedIP),
+		BrowserSessionOnly: flag(in.BrowserSessionOnly),
 	}
 }
 
@@ -91,12 +95,12 @@ func (r *sessionRow) session() *store.Session {
 		Payload:         r.Payload,
 		Data:            r.Data,
 
-		DeviceLabel:        r.DeviceLabel,
-		CreatedUserAgent:   r.CreatedUserAgent,
-		CreatedIP:          r.CreatedIP,
-		RefreshedUserAgent: r.RefreshedUserAgent,
-		RefreshedIP:        r.RefreshedIP,
-		BrowserSessionOnly: r.BrowserSessionOnly,
+		DeviceLabel:        string(r.DeviceLabel),
+		CreatedUserAgent:   string(r.CreatedUserAgent),
+		CreatedIP:          string(r.CreatedIP),
+		RefreshedUserAgent: string(r.RefreshedUserAgent),
+		RefreshedIP:        string(r.RefreshedIP),
+		BrowserSessionOnly: bool(r.BrowserSessionOnly),
 	}
 }
 
@@ -182,6 +186,83 @@ func (b *blob) Scan(v any) error {
 	}
 	return nil
 }
+
+// metaText is a session metadata text: NOT NULL DEFAULT ”, so rows
+// written before the column was added read as "". The default is part of the
+// type rather than a default tag, which GORM would write on SQLite as
+// DEFAULT "" (a double-quoted string, which SQLite reads as a literal only
+// while its legacy double-quoted-string setting is on).
+type metaText string
+
+// GormDBDataType is the column's type with its constraint and default.
+func (metaText) GormDBDataType(db *gorm.DB, _ *schema.Field) string {
+	switch db.Dialector.Name() {
+	case "sqlite":
+		return "TEXT NOT NULL DEFAULT ''"
+	case "postgres":
+		return "text NOT NULL DEFAULT ''"
+	}
+	return "" // MariaDB: hand-written DDL (mysqlMetadataColumns)
+}
+
+// Scan implements sql.Scanner.
+func (m *metaText) Scan(v any) error {
+	switch x := v.(type) {
+	case string:
+		*m = metaText(x)
+	case []byte:
+		*m = metaText(x)
+	default:
+		return fmt.Errorf("store: cannot read %T as text", v)
+	}
+	return nil
+}
+
+// Value implements driver.Valuer.
+func (m metaText) Value() (driver.Value, error) { return string(m), nil }
+
+// GormDataType tells GORM the field is text (metaText implements Valuer).
+func (metaText) GormDataType() string { return "string" }
+
+// flag is BrowserSessionOnly's column: NOT NULL DEFAULT false, as metaText.
+// On SQLite its type is INTEGER, as the tables have always had it, not
+// GORM's "numeric" (another affinity, though 0 and 1 read the same under
+// both).
+type flag bool
+
+// GormDBDataType is the column's type with its constraint and default.
+func (flag) GormDBDataType(db *gorm.DB, _ *schema.Field) string {
+	switch db.Dialector.Name() {
+	case "sqlite":
+		return "INTEGER NOT NULL DEFAULT 0"
+	case "postgres":
+		return "boolean NOT NULL DEFAULT false"
+	}
+	return ""
+}
+
+// Scan implements sql.Scanner: SQLite gives an integer, the others a bool.
+func (f *flag) Scan(v any) error {
+	switch x := v.(type) {
+	case bool:
+		*f = flag(x)
+	case int64:
+		*f = x != 0
+	default:
+		var b sql.NullBool
+		if err := b.Scan(v); err != nil {
+			return err
+		}
+		*f = flag(b.Bool)
+	}
+	return nil
+}
+
+// Value implements driver.Valuer.
+func (f flag) Value() (driver.Value, error) { return bool(f), nil }
+
+// GormDataType tells GORM the field is a boolean.
+func (flag) GormDataType() string { return "bool" }
 
 // GormDataType tells GORM the column holds bytes (blob implements Valuer,
 // which would otherwise hide its kind).

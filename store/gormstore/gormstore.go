@@ -8,10 +8,15 @@
 // application opened itself (to share its pool, or with its own driver
 // settings).
 //
-// The statements every request or refresh runs go through database/sql
-// directly, prepared once on SQLite. New creates the tables if they do not
-// exist, under an advisory lock on Postgres so instances starting together
-// do not race.
+// The rows are GORM models (models.go) and the ordinary reads and writes
+// go through GORM's query builder. Hand-written SQL remains where GORM
+// cannot say it or costs too much, each place saying why: the two
+// statements every request or refresh runs (hot.go: through database/sql,
+// prepared once on SQLite), the advisory and per-user locks, pg_notify, the
+// cleanup lease's guarded upserts on the database clock, the indexes, and
+// MariaDB's tables and probes. New creates the tables if they do not
+// exist (through GORM's Migrator on SQLite and Postgres), under an advisory
+// lock on Postgres so instances starting together do not race.
 //
 // Expired rows are removed by a background cleanup loop (Options.CleanupInterval)
 // in batches of at most Options.CleanupBatchSize rows, each batch its own

@@ -73,7 +73,7 @@ func replaceOn(column string, columns ...string) clause.OnConflict {
 // DDL commits implicitly and cannot sit in a transaction, so a named lock
 // is taken on the one connection the migration runs on (fn gets that
 // connection) and released after. SQLite's write transaction serialises
-// its writers itself.
+// its writers itself. The locks are hand-written: GORM has none.
 func (s *GORMStore) migrationLock(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	switch s.dialect {
 	case postgresDialect:
@@ -120,7 +120,8 @@ const migrationLockWait = 60 * time.Second
 // opened with another loc would write local times that instances in other
 // zones, and the lease's UTC_TIMESTAMP(), read as UTC. mysqlstore.Open and
 // mysqlstore.ParseDSN set both; this catches a *gorm.DB given to New
-// without them.
+// without them. Hand-written, as checkMySQLWrites: both ask MariaDB about
+// the connection itself, which no model does.
 func (s *GORMStore) checkMySQLTimes(ctx context.Context) error {
 	probe := time.Date(2001, 2, 3, 4, 5, 6, 789012000, time.UTC)
 	var sent string

@@ -129,6 +129,9 @@ func (s *GORMStore) deleteHandles(tx *gorm.DB, handles []string) error {
 //     caller's first statement is a write (CreateSessionLimited's insert,
 //     DeleteUserSessions' single DELETE), so the transaction holds the
 //     write lock from its start.
+//
+// Written by hand: GORM has no advisory locks, and the MariaDB row's upsert
+// is a MariaDB statement on a table only MariaDB has.
 func (s *GORMStore) lockUser(tx *gorm.DB, userID string) error {
 	switch s.dialect {
 	case postgresDialect:

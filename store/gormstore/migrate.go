@@ -150,7 +150,9 @@ func (s *GORMStore) addFollows(tx *gorm.DB) error {
 // could match another's. Handles, key ids, algorithms, follows and secret
 // names are at most 255 bytes (the engine's are far shorter); user ids up
 // to 64 KiB, indexed on their first 255 bytes. A longer value is refused
-// with an error (strict mode), never cut.
+// with an error (strict mode), never cut. That is why these tables are
+// hand-written and not GORM's: its MariaDB type for a Go string is a text
+// type under the table's collation, compared the way this avoids.
 //
 // Index names carry no TablePrefix: on MariaDB they belong to their table
 // (unlike Postgres, where they share the schema with the tables), and a
@@ -203,7 +205,7 @@ func (s *GORMStore) mysqlTables() []string {
 }
 
 // mysqlMetadataColumns are the MariaDB types of the session metadata
-// columns (sessionRow's DeviceLabel to BrowserSessionOnly, metadataFields),
+// columns (metadataFields),
 // added to the sessions table after its first version: with defaults, so
 // rows written before read as "" and false. The texts are bytes like the
 // other columns, sized to the bounds store.Session documents (strict mode
@@ -256,11 +258,11 @@ func (s *GORMStore) addSessionMetadata(tx *gorm.DB) error {
 		}
 		return tx.Exec("ALTER TABLE " + t + " " + strings.Join(add, ", ")).Error
 	}
-	for i, f := range metadataFields {
-		if slices.Contains(have, mysqlMetadataColumns[i].name) {
+	for _, f := range metadataFields {
+		if slices.Contains(have, f.column) {
 			continue
 		}
-		if err := s.table(tx, t).Migrator().AddColumn(&sessionRow{}, f); err != nil {
+		if err := s.table(tx, t).Migrator().AddColumn(&sessionRow{}, f.field); err != nil {
 			return err
 		}
 	}

@@ -55,9 +55,16 @@ type sessionRow struct {
 	BrowserSessionOnly flag     `gorm:"column:browser_session_only"`
 }
 
-// metadataFields are the Go names of sessionRow's metadata columns, in the
-// order they were added.
-var metadataFields = []string{"DeviceLabel", "CreatedUserAgent", "CreatedIP", "RefreshedUserAgent", "RefreshedIP", "BrowserSessionOnly"}
+// metadataFields are sessionRow's metadata columns, field and column names,
+// in the order they were added (addSessionMetadata).
+var metadataFields = []struct{ field, column string }{
+	{"DeviceLabel", "device_label"},
+	{"CreatedUserAgent", "created_user_agent"},
+	{"CreatedIP", "created_ip"},
+	{"RefreshedUserAgent", "refreshed_user_agent"},
+	{"RefreshedIP", "refreshed_ip"},
+	{"BrowserSessionOnly", "browser_session_only"},
+}
 
 // newSessionRow is the row of in, times in UTC.
 func newSessionRow(in *store.Session) *sessionRow {

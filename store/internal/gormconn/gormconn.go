@@ -1,7 +1,7 @@
 // Package gormconn hands the database handles an opener (sqlitestore,
-// postgresstore, mysqlstore, puresqlite) made over to gormstore, so the store can use a separate
-// read pool and close the handles on Close without an exported name that
-// applications would never call.
+// postgresstore, mysqlstore, puresqlite) made over to gormstore, so the
+// store can use a separate read pool and close the handles on Close, without
+// an exported name that applications would never call.
 package gormconn
 
 import (

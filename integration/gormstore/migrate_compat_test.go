@@ -345,3 +345,40 @@ func TestMigrateFromEarlierSchema(t *testing.T) {
 		})
 	}
 }
+
+// A TablePrefix with capitals names the same tables in the statements GORM
+// quotes and in the hand-written ones, which Postgres folds to lower case:
+// every kind of statement finds the rows the others wrote, and a second
+// store opens the tables the first created.
+func TestMixedCasePrefix(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+			where := b.newDB(t)
+			opts := gormstore.Options{CleanupInterval: -1, TablePrefix: "Mixed_Case_"}
+			s := b.openOn(t, where, opts)
+			b.openOn(t, where, opts)
+			sess := &store.Session{Handle: "h", UserID: "u", RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := s.CreateSession(ctx, sess); err != nil { // query builder
+				t.Fatal(err)
+			}
+			if _, err := s.GetSession(ctx, "h", now); err != nil { // hand-written
+				t.Fatal(err)
+			}
+			if _, err := s.RotateSession(ctx, "h", []byte("r"), store.Rotation{NewRefreshHash: []byte("r2"), RotatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			if list, err := s.ListUserSessions(ctx, "u", now); err != nil || len(list) != 1 || list[0].Generation != 1 {
+				t.Fatalf("ListUserSessions: %+v, %v", list, err)
+			}
+			if ev, err := s.CreateSessionLimited(ctx, &store.Session{Handle: "h2", UserID: "u", RefreshHash: []byte("r"), RotatedAt: now, CreatedAt: now.Add(time.Second), ExpiresAt: now.Add(time.Hour)},
+				now, store.SessionLimit{Max: 1, EvictOldest: true}); err != nil || !slices.Equal(ev, []string{"h"}) {
+				t.Fatalf("CreateSessionLimited: %q, %v", ev, err)
+			}
+			if n, err := s.DeleteExpired(ctx, now.Add(2*time.Hour)); err != nil || n != 1 {
+				t.Fatalf("DeleteExpired: %d, %v", n, err)
+			}
+		})
+	}
+}

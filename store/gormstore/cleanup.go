@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	mathrand "math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // DefaultCleanupBatchSize is the number of rows one cleanup statement deletes
@@ -72,20 +74,6 @@ func checkBatchSize(n int) (int, error) {
 	return n, nil
 }
 
-// leaseTable returns the statements that create the leases table: one row
-// per named lease, taken by a guarded upsert (takeLease), so it needs
-// neither session-level advisory locks nor LISTEN and works behind a
-// connection pooler in transaction mode.
-func (s *GORMStore) leaseTable() []string {
-	typ := s.dialect.timeType()
-	return []string{
-		`CREATE TABLE IF NOT EXISTS ` + s.tables.leases + ` (
-			name       text NOT NULL PRIMARY KEY,
-			holder     text NOT NULL,
-			expires_at ` + typ + ` NOT NULL)`,
-	}
-}
-
 // Lease times. On Postgres and MariaDB the database clock decides
 // (clock_timestamp(), UTC_TIMESTAMP(6): UTC whatever the session's
 // time_zone), so instances with skewed clocks still agree. A SQLite
@@ -122,11 +110,16 @@ func (s *GORMStore) takeLease(ctx context.Context, d time.Duration) (bool, error
 	until, uArgs := s.leaseUntil(d)
 	now, nArgs := s.leaseNow()
 	l := s.tables.leases
-	q := "INSERT INTO " + l + " (name, holder, expires_at) VALUES (?, ?, " + until + ")" +
-		" ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at" +
-		" WHERE " + l + ".expires_at <= " + now + " OR " + l + ".holder = excluded.holder"
-	args := append(append([]any{cleanupLeaseName, s.cleanup.holder}, uArgs...), nArgs...)
-	res := s.write.WithContext(ctx).Exec(q, args...)
+	if s.dialect == postgresDialect {
+		l = strings.ToLower(l) // as table() names it
+	}
+	res := s.table(s.write.WithContext(ctx), s.tables.leases).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"holder", "expires_at"}),
+		Where: clause.Where{Exprs: []clause.Expression{
+			gorm.Expr(l+".expires_at <= "+now+" OR "+l+".holder = excluded.holder", nArgs...),
+		}},
+	}).Create(map[string]any{"name": cleanupLeaseName, "holder": s.cleanup.holder, "expires_at": gorm.Expr(until, uArgs...)})
 	if res.Error != nil {
 		return false, res.Error
 	}
@@ -144,18 +137,20 @@ func (s *GORMStore) takeLease(ctx context.Context, d time.Duration) (bool, error
 func (s *GORMStore) takeLeaseMySQL(ctx context.Context, d time.Duration) (bool, error) {
 	until, uArgs := s.leaseUntil(d)
 	now, _ := s.leaseNow()
-	l := s.tables.leases
 	free := "(expires_at <= " + now + " OR holder = VALUES(holder))"
-	q := "INSERT INTO " + l + " (name, holder, expires_at) VALUES (?, ?, " + until + ")" +
-		" ON DUPLICATE KEY UPDATE holder = IF(" + free + ", VALUES(holder), holder)," +
-		" expires_at = IF(" + free + ", VALUES(expires_at), expires_at)"
+	upsert := clause.OnConflict{DoUpdates: []clause.Assignment{
+		{Column: clause.Column{Name: "holder"}, Value: gorm.Expr("IF(" + free + ", VALUES(holder), holder)")},
+		{Column: clause.Column{Name: "expires_at"}, Value: gorm.Expr("IF(" + free + ", VALUES(expires_at), expires_at)")},
+	}}
 	taken := false
 	err := s.transaction(s.write.WithContext(ctx), func(tx *gorm.DB) error {
-		if err := tx.Exec(q, append([]any{cleanupLeaseName, s.cleanup.holder}, uArgs...)...).Error; err != nil {
+		err := s.table(tx, s.tables.leases).Clauses(upsert).
+			Create(map[string]any{"name": cleanupLeaseName, "holder": s.cleanup.holder, "expires_at": gorm.Expr(until, uArgs...)}).Error
+		if err != nil {
 			return err
 		}
 		var holder []string
-		if err := tx.Raw("SELECT holder FROM "+l+" WHERE name = ?", cleanupLeaseName).Scan(&holder).Error; err != nil {
+		if err := s.table(tx, s.tables.leases).Where("name = ?", cleanupLeaseName).Pluck("holder", &holder).Error; err != nil {
 			return err
 		}
 		taken = len(holder) == 1 && holder[0] == s.cleanup.holder
@@ -168,26 +163,26 @@ func (s *GORMStore) takeLeaseMySQL(ctx context.Context, d time.Duration) (bool, 
 // reports false when the lease is no longer ours.
 func (s *GORMStore) extendLease(ctx context.Context, d time.Duration) (bool, error) {
 	until, args := s.leaseUntil(d)
-	q := "UPDATE " + s.tables.leases + " SET expires_at = " + until + " WHERE name = ? AND holder = ?"
-	args = append(args, cleanupLeaseName, s.cleanup.holder)
+	ours := func(db *gorm.DB) *gorm.DB {
+		return s.table(db, s.tables.leases).Where("name = ? AND holder = ?", cleanupLeaseName, s.cleanup.holder)
+	}
 	if s.dialect == mysqlDialect {
 		// MariaDB counts changed rows, not matched ones: an extension to
 		// the same instant would count 0. The statement matched if the
 		// row still names this holder.
 		held := false
 		err := s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Exec(q, args...).Error; err != nil {
+			if err := ours(tx).Update("expires_at", gorm.Expr(until, args...)).Error; err != nil {
 				return err
 			}
 			var n int64
-			err := tx.Raw("SELECT COUNT(*) FROM "+s.tables.leases+" WHERE name = ? AND holder = ?",
-				cleanupLeaseName, s.cleanup.holder).Scan(&n).Error
+			err := ours(tx).Count(&n).Error
 			held = n == 1
 			return err
 		})
 		return held, err
 	}
-	res := s.write.WithContext(ctx).Exec(q, args...)
+	res := ours(s.write.WithContext(ctx)).Update("expires_at", gorm.Expr(until, args...))
 	if res.Error != nil {
 		return false, res.Error
 	}
@@ -197,8 +192,8 @@ func (s *GORMStore) extendLease(ctx context.Context, d time.Duration) (bool, err
 // releaseLease gives the lease up if this store holds it (Close), so another
 // instance takes over at its next tick instead of when the lease expires.
 func (s *GORMStore) releaseLease(ctx context.Context) error {
-	return s.write.WithContext(ctx).Exec("DELETE FROM "+s.tables.leases+" WHERE name = ? AND holder = ?",
-		cleanupLeaseName, s.cleanup.holder).Error
+	return s.table(s.write.WithContext(ctx), s.tables.leases).
+		Where("name = ? AND holder = ?", cleanupLeaseName, s.cleanup.holder).Delete(&leaseRow{}).Error
 }
 
 // deleteExpired deletes the expired rows of every table in batches of at
@@ -213,27 +208,33 @@ func (s *GORMStore) releaseLease(ctx context.Context) error {
 // ends a table. On SQLite a statement runs alone under the write lock.
 func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between func(context.Context) error) (int64, error) {
 	var total int64
-	tables := []struct{ name, key string }{
-		{s.tables.sessions, "handle"},
-		{s.tables.keys, "id"},
-		{s.tables.revocations, "handle"},
+	tables := []struct {
+		name, key string
+		model     any
+	}{
+		{s.tables.sessions, "handle", &sessionRow{}},
+		{s.tables.keys, "id", &keyRow{}},
+		{s.tables.revocations, "handle", &revocationRow{}},
 	}
 	batch := s.cleanup.batch
+	at := utc(now)
 	for _, t := range tables {
-		// The outer expires_at test is not redundant: Postgres re-checks
-		// it on the row version it finally locks, so a row a concurrent
-		// write extended after the subquery picked it survives.
-		q := "DELETE FROM " + t.name + " WHERE " + t.key + " IN (SELECT " + t.key + " FROM " + t.name +
-			" WHERE expires_at <= ? LIMIT ?) AND expires_at <= ?"
-		args := []any{utc(now), batch, utc(now)}
-		if s.dialect == mysqlDialect {
-			// MariaDB refuses LIMIT in an IN subquery and a subquery on
-			// the table being deleted from, but its DELETE takes a LIMIT
-			// itself. It reads each row it deletes under the row's lock
-			// (the latest committed version), so the extended row
-			// survives here too.
-			q = "DELETE FROM " + t.name + " WHERE expires_at <= ? LIMIT ?"
-			args = []any{utc(now), batch}
+		// One batch: on SQLite and Postgres the keys of at most batch
+		// expired rows are picked in a subquery. The outer expires_at
+		// test is not redundant: Postgres re-checks it on the row version
+		// it finally locks, so a row a concurrent write extended after the
+		// subquery picked it survives. MariaDB refuses LIMIT in an IN
+		// subquery and a subquery on the table being deleted from, but its
+		// DELETE takes a LIMIT itself; it reads each row it deletes under
+		// the row's lock (the latest committed version), so the extended
+		// row survives there too.
+		deleteBatch := func(db *gorm.DB) *gorm.DB {
+			q := s.table(db, t.name).Where("expires_at <= ?", at)
+			if s.dialect == mysqlDialect {
+				return q.Limit(batch).Delete(t.model)
+			}
+			picked := s.table(db.Session(&gorm.Session{NewDB: true}), t.name).Select(t.key).Where("expires_at <= ?", at).Limit(batch)
+			return q.Where(t.key+" IN (?)", picked).Delete(t.model)
 		}
 		for {
 			if err := ctx.Err(); err != nil {
@@ -245,7 +246,7 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 			// MariaDB's index locks (retryDeadlock); a victim deleted
 			// nothing and runs again.
 			err := s.retryDeadlock(ctx, func() error {
-				res = s.write.WithContext(ctx).Exec(q, args...)
+				res = deleteBatch(s.write.WithContext(ctx))
 				return res.Error
 			})
 			if err != nil {

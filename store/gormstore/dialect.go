@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // dialect is the SQL a store writes. The three differ where SQL itself
@@ -50,52 +51,20 @@ func dialectOf(db *gorm.DB) (dialect, error) {
 	}
 }
 
-// timeType is the column type of every timestamp. All hold UTC with
-// microsecond precision or better (SQLite keeps the text the driver wrote).
-func (d dialect) timeType() string {
-	switch d {
-	case postgresDialect:
-		return "timestamptz"
-	case mysqlDialect:
-		return "DATETIME(6)"
-	default:
-		return "DATETIME"
-	}
+// doNothingOn makes an INSERT do nothing when a row with the same value of
+// the unique column exists. On MariaDB GORM writes it as a no-op update of
+// the primary key (ON DUPLICATE KEY UPDATE id = id, which matches any
+// unique key) rather than INSERT IGNORE, which would also turn errors such
+// as a value too long for its column into warnings.
+func doNothingOn(column string) clause.OnConflict {
+	return clause.OnConflict{Columns: []clause.Column{{Name: column}}, DoNothing: true}
 }
 
-// upsertIgnore returns the clause that makes an INSERT do nothing when a
-// row with the same unique key exists. On MariaDB it is a no-op update
-// rather than INSERT IGNORE, which would also turn errors such as a value
-// too long for its column into warnings.
-func (d dialect) upsertIgnore(conflictColumn, anyColumn string) string {
-	if d == mysqlDialect {
-		return " ON DUPLICATE KEY UPDATE " + anyColumn + " = " + anyColumn
-	}
-	return " ON CONFLICT (" + conflictColumn + ") DO NOTHING"
-}
-
-// upsertReplace returns the clause that makes an INSERT overwrite columns
-// of the row with the same unique key.
-func (d dialect) upsertReplace(conflictColumn string, columns ...string) string {
-	var q string
-	if d == mysqlDialect {
-		q = " ON DUPLICATE KEY UPDATE "
-		for i, c := range columns {
-			if i > 0 {
-				q += ", "
-			}
-			q += c + " = VALUES(" + c + ")"
-		}
-		return q
-	}
-	q = " ON CONFLICT (" + conflictColumn + ") DO UPDATE SET "
-	for i, c := range columns {
-		if i > 0 {
-			q += ", "
-		}
-		q += c + " = excluded." + c
-	}
-	return q
+// replaceOn makes an INSERT overwrite columns of the row with the same
+// value of the unique column (ON CONFLICT … DO UPDATE, on MariaDB ON
+// DUPLICATE KEY UPDATE c = VALUES(c)).
+func replaceOn(column string, columns ...string) clause.OnConflict {
+	return clause.OnConflict{Columns: []clause.Column{{Name: column}}, DoUpdates: clause.AssignmentColumns(columns)}
 }
 
 // migrationLock serialises instances creating the tables together. On
@@ -104,7 +73,7 @@ func (d dialect) upsertReplace(conflictColumn string, columns ...string) string 
 // DDL commits implicitly and cannot sit in a transaction, so a named lock
 // is taken on the one connection the migration runs on (fn gets that
 // connection) and released after. SQLite's write transaction serialises
-// its writers itself.
+// its writers itself. The locks are hand-written: GORM has none.
 func (s *GORMStore) migrationLock(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	switch s.dialect {
 	case postgresDialect:
@@ -151,7 +120,8 @@ const migrationLockWait = 60 * time.Second
 // opened with another loc would write local times that instances in other
 // zones, and the lease's UTC_TIMESTAMP(), read as UTC. mysqlstore.Open and
 // mysqlstore.ParseDSN set both; this catches a *gorm.DB given to New
-// without them.
+// without them. Hand-written, as checkMySQLWrites: both ask MariaDB about
+// the connection itself, which no model does.
 func (s *GORMStore) checkMySQLTimes(ctx context.Context) error {
 	probe := time.Date(2001, 2, 3, 4, 5, 6, 789012000, time.UTC)
 	var sent string

@@ -8,10 +8,15 @@
 // application opened itself (to share its pool, or with its own driver
 // settings).
 //
-// The statements every request or refresh runs go through database/sql
-// directly, prepared once on SQLite. New creates the tables if they do not
-// exist, under an advisory lock on Postgres so instances starting together
-// do not race.
+// The rows are GORM models (models.go) and the ordinary reads and writes
+// go through GORM's query builder. Hand-written SQL remains where GORM
+// cannot say it or costs too much, each place saying why: the two
+// statements every request or refresh runs (hot.go: through database/sql,
+// prepared once on SQLite), the advisory and per-user locks, pg_notify, the
+// cleanup lease's guarded upserts on the database clock, the indexes, and
+// MariaDB's tables and probes. New creates the tables if they do not
+// exist (through GORM's Migrator on SQLite and Postgres), under an advisory
+// lock on Postgres so instances starting together do not race.
 //
 // Expired rows are removed by a background cleanup loop (Options.CleanupInterval)
 // in batches of at most Options.CleanupBatchSize rows, each batch its own
@@ -30,19 +35,18 @@ package gormstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"regexp"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/internal/gormconn"
@@ -178,17 +182,20 @@ func New(db *gorm.DB, opts Options) (*GORMStore, error) {
 	if db == nil {
 		return nil, errors.New("store: New: nil *gorm.DB")
 	}
-	// An opener (sqlitestore, postgresstore) hands over its handles this
-	// way; a caller's *gorm.DB has none and stays the caller's.
-	c := gormconn.From(db)
-	if c == nil {
-		c = &gormconn.Conns{Read: db, Write: db}
-	}
-	return newStore(c, opts)
+	// The caller's *gorm.DB stays the caller's: nothing in Owned.
+	return newStore(&gormconn.Conns{Read: db, Write: db}, opts)
 }
 
+// The openers (sqlitestore, postgresstore, mysqlstore, puresqlite) hand
+// their handles over through gormconn.NewStore.
+func init() { gormconn.Register(newStore) }
+
 func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
-	s := &GORMStore{read: c.Read, write: c.Write, owned: c.Owned, singleWriter: c.SingleWriter, now: opts.Now, log: opts.Logger, listen: c.Listen}
+	// Sessions of their own: statements start from no conditions the
+	// handle may carry, and a single statement runs without the
+	// transaction GORM would open around a Create or Delete.
+	own := &gorm.Session{NewDB: true, SkipDefaultTransaction: true}
+	s := &GORMStore{read: c.Read.Session(own), write: c.Write.Session(own), owned: c.Owned, singleWriter: c.SingleWriter, now: opts.Now, log: opts.Logger, listen: c.Listen}
 	s.closing, s.stopWatch = context.WithCancel(context.Background())
 	var err error
 	if s.dialect, err = dialectOf(s.write); err != nil {
@@ -335,77 +342,22 @@ func checkMetaText(op, field, v string) error {
 	return nil
 }
 
-// blob passes a byte slice to GORM as one value. A bare []byte placed right
-// after "(" in raw SQL would be expanded by GORM into a list of its bytes.
-type blob []byte
-
-// Value implements driver.Valuer; nil is stored as NULL.
-func (b blob) Value() (driver.Value, error) {
-	if b == nil {
-		return nil, nil
-	}
-	return []byte(b), nil
-}
-
 func utc(t time.Time) time.Time { return t.UTC() }
 
-// sessionRow is the sessions table as GORM scans it. Column tags are explicit
-// so the caller's naming strategy (New) cannot change them.
-type sessionRow struct {
-	Handle          string    `gorm:"column:handle"`
-	UserID          string    `gorm:"column:user_id"`
-	RefreshHash     []byte    `gorm:"column:refresh_hash"`
-	PrevRefreshHash []byte    `gorm:"column:prev_refresh_hash"`
-	Generation      int64     `gorm:"column:generation"`
-	RotatedAt       time.Time `gorm:"column:rotated_at"`
-	ExpiresAt       time.Time `gorm:"column:expires_at"`
-	CreatedAt       time.Time `gorm:"column:created_at"`
-	Payload         []byte    `gorm:"column:payload"`
-	Data            []byte    `gorm:"column:data"`
-
-	DeviceLabel        string `gorm:"column:device_label"`
-	CreatedUserAgent   string `gorm:"column:created_user_agent"`
-	CreatedIP          string `gorm:"column:created_ip"`
-	RefreshedUserAgent string `gorm:"column:refreshed_user_agent"`
-	RefreshedIP        string `gorm:"column:refreshed_ip"`
-	BrowserSessionOnly bool   `gorm:"column:browser_session_only"`
-}
-
+// sessionColumns are the columns of sessionRow, in its order: the hot
+// statements (hot.go) name them.
 const sessionColumns = "handle, user_id, refresh_hash, prev_refresh_hash, generation, rotated_at, expires_at, created_at, payload, data, " +
 	"device_label, created_user_agent, created_ip, refreshed_user_agent, refreshed_ip, browser_session_only"
 
-func (r *sessionRow) session() *store.Session {
-	return &store.Session{
-		Handle:          r.Handle,
-		UserID:          r.UserID,
-		RefreshHash:     r.RefreshHash,
-		PrevRefreshHash: r.PrevRefreshHash,
-		Generation:      r.Generation,
-		RotatedAt:       utc(r.RotatedAt),
-		ExpiresAt:       utc(r.ExpiresAt),
-		CreatedAt:       utc(r.CreatedAt),
-		Payload:         r.Payload,
-		Data:            r.Data,
-
-		DeviceLabel:        r.DeviceLabel,
-		CreatedUserAgent:   r.CreatedUserAgent,
-		CreatedIP:          r.CreatedIP,
-		RefreshedUserAgent: r.RefreshedUserAgent,
-		RefreshedIP:        r.RefreshedIP,
-		BrowserSessionOnly: r.BrowserSessionOnly,
+// table returns db on the named table of this store. GORM quotes the name;
+// the hand-written statements name tables unquoted, which Postgres folds to
+// lower case (and the tables were created so, with any TablePrefix): on
+// Postgres the quoted name is folded the same way, so both reach one table.
+func (s *GORMStore) table(db *gorm.DB, name string) *gorm.DB {
+	if s.dialect == postgresDialect {
+		name = strings.ToLower(name)
 	}
-}
-
-type keyRow struct {
-	ID         string    `gorm:"column:id"`
-	Algorithm  string    `gorm:"column:algorithm"`
-	PrivateKey []byte    `gorm:"column:private_key"`
-	PublicKey  []byte    `gorm:"column:public_key"`
-	CreatedAt  time.Time `gorm:"column:created_at"`
-	SignFrom   time.Time `gorm:"column:sign_from"`
-	ExpiresAt  time.Time `gorm:"column:expires_at"`
-	// Follows is NULL on rows written by versions without it.
-	Follows sql.NullString `gorm:"column:follows"`
+	return db.Table(name)
 }
 
 // CreateSession implements store.Store. Handle and UserID must be non-empty valid
@@ -459,10 +411,7 @@ func checkSession(in *store.Session) error {
 
 // insertSession inserts in, every column, on db (a handle or a transaction).
 func (s *GORMStore) insertSession(db *gorm.DB, in *store.Session) error {
-	return db.Exec("INSERT INTO "+s.tables.sessions+" ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		in.Handle, in.UserID, blob(in.RefreshHash), blob(in.PrevRefreshHash), in.Generation,
-		utc(in.RotatedAt), utc(in.ExpiresAt), utc(in.CreatedAt), blob(in.Payload), blob(in.Data),
-		in.DeviceLabel, in.CreatedUserAgent, in.CreatedIP, in.RefreshedUserAgent, in.RefreshedIP, in.BrowserSessionOnly).Error
+	return s.table(db, s.tables.sessions).Create(newSessionRow(in)).Error
 }
 
 // GetSession implements store.Store.
@@ -540,16 +489,17 @@ func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.T
 			// A write first makes SQLite take its write lock now, even in a
 			// deferred transaction (New with the caller's settings), so the
 			// read below cannot go stale before the write.
-			if err := tx.Exec("UPDATE "+s.tables.sessions+" SET generation = generation WHERE handle = ?", handle).Error; err != nil {
+			err := s.table(tx, s.tables.sessions).Where("handle = ?", handle).Update("generation", gorm.Expr("generation")).Error
+			if err != nil {
 				return err
 			}
 		}
-		q := "SELECT " + sessionColumns + " FROM " + s.tables.sessions + " WHERE handle = ? AND expires_at > ?"
+		q := s.table(tx, s.tables.sessions).Where("handle = ? AND expires_at > ?", handle, utc(now))
 		if s.dialect != sqliteDialect {
-			q += " FOR UPDATE"
+			q = q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 		}
 		var rows []sessionRow
-		if err := tx.Raw(q, handle, utc(now)).Scan(&rows).Error; err != nil {
+		if err := q.Find(&rows).Error; err != nil {
 			return err
 		}
 		if len(rows) == 0 {
@@ -559,8 +509,8 @@ func (s *GORMStore) UpdateSession(ctx context.Context, handle string, now time.T
 		if err := fn(sess); err != nil {
 			return fnError{err}
 		}
-		return tx.Exec("UPDATE "+s.tables.sessions+" SET payload = ?, data = ? WHERE handle = ?",
-			blob(sess.Payload), blob(sess.Data), handle).Error
+		return s.table(tx, s.tables.sessions).Where("handle = ?", handle).
+			Updates(map[string]any{"payload": blob(sess.Payload), "data": blob(sess.Data)}).Error
 	})
 	var fe fnError
 	switch {
@@ -582,7 +532,7 @@ func (s *GORMStore) DeleteSession(ctx context.Context, handle string) (bool, err
 	}
 	var n int64
 	err := s.retryDeadlock(ctx, func() error {
-		res := s.write.WithContext(ctx).Exec("DELETE FROM "+s.tables.sessions+" WHERE handle = ?", handle)
+		res := s.table(s.write.WithContext(ctx), s.tables.sessions).Where("handle = ?", handle).Delete(&sessionRow{})
 		n = res.RowsAffected
 		return res.Error
 	})
@@ -610,14 +560,30 @@ func (s *GORMStore) DeleteUserSessions(ctx context.Context, userID string) ([]st
 			if err := s.lockUser(tx, userID); err != nil {
 				return err
 			}
-			return tx.Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).Scan(&handles).Error
+			handles, err = s.deleteReturningHandles(tx, userID)
+			return err
 		}, s.userTxOptions()...)
 	default:
-		err = s.write.WithContext(ctx).Raw("DELETE FROM "+s.tables.sessions+" WHERE user_id = ? RETURNING handle", userID).
-			Scan(&handles).Error
+		handles, err = s.deleteReturningHandles(s.write.WithContext(ctx), userID)
 	}
 	if err != nil {
 		return nil, s.fail("delete user sessions", err)
+	}
+	return handles, nil
+}
+
+// deleteReturningHandles deletes the user's sessions with DELETE …
+// RETURNING handle, one statement (SQLite, Postgres).
+func (s *GORMStore) deleteReturningHandles(db *gorm.DB, userID string) ([]string, error) {
+	var rows []sessionRow
+	err := s.table(db, s.tables.sessions).Clauses(clause.Returning{Columns: []clause.Column{{Name: "handle"}}}).
+		Where("user_id = ?", userID).Delete(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	handles := make([]string, len(rows))
+	for i := range rows {
+		handles[i] = rows[i].Handle
 	}
 	return handles, nil
 }
@@ -634,15 +600,12 @@ func (s *GORMStore) deleteUserSessionsLocked(ctx context.Context, userID string)
 		if err := s.lockUser(tx, userID); err != nil {
 			return err
 		}
-		if err := tx.Raw("SELECT handle FROM "+s.tables.sessions+" WHERE user_id = ? FOR UPDATE", userID).Scan(&handles).Error; err != nil {
+		err := s.table(tx, s.tables.sessions).Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
+			Where("user_id = ?", userID).Pluck("handle", &handles).Error
+		if err != nil {
 			return err
 		}
-		for chunk := range slices.Chunk(handles, 500) {
-			if err := tx.Exec("DELETE FROM "+s.tables.sessions+" WHERE handle IN ?", chunk).Error; err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.deleteHandles(tx, handles)
 	}, s.userTxOptions()...)
 	if err != nil {
 		return nil, err
@@ -656,8 +619,8 @@ func (s *GORMStore) ListUserSessions(ctx context.Context, userID string, now tim
 		return nil, store.ErrClosed
 	}
 	var rows []sessionRow
-	err := s.read.WithContext(ctx).Raw("SELECT "+sessionColumns+" FROM "+s.tables.sessions+
-		" WHERE user_id = ? AND expires_at > ? ORDER BY "+s.dialect.ageOrder(), userID, utc(now)).Scan(&rows).Error
+	err := s.table(s.read.WithContext(ctx), s.tables.sessions).Where("user_id = ? AND expires_at > ?", userID, utc(now)).
+		Order(s.dialect.ageOrder()).Find(&rows).Error
 	if err != nil {
 		return nil, s.fail("list user sessions", err)
 	}
@@ -695,13 +658,11 @@ func (s *GORMStore) AddSigningKey(ctx context.Context, k *store.SigningKey) erro
 	}
 	db := s.write.WithContext(ctx)
 	err := s.transaction(db, func(tx *gorm.DB) error {
-		if err := tx.Exec("DELETE FROM "+s.tables.keys+" WHERE follows = ? AND expires_at <= ?", k.Follows, utc(k.CreatedAt)).Error; err != nil {
+		err := s.table(tx, s.tables.keys).Where("follows = ? AND expires_at <= ?", k.Follows, utc(k.CreatedAt)).Delete(&keyRow{}).Error
+		if err != nil {
 			return err
 		}
-		res := tx.Exec("INSERT INTO "+s.tables.keys+
-			" (id, algorithm, private_key, public_key, created_at, sign_from, expires_at, follows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"+
-			s.dialect.upsertIgnore("follows", "id"),
-			k.ID, k.Algorithm, blob(k.PrivateKey), blob(k.PublicKey), utc(k.CreatedAt), utc(k.SignFrom), utc(k.ExpiresAt), k.Follows)
+		res := s.table(tx, s.tables.keys).Clauses(doNothingOn("follows")).Create(newKeyRow(k))
 		if res.Error != nil || res.RowsAffected > 0 {
 			return res.Error
 		}
@@ -709,7 +670,7 @@ func (s *GORMStore) AddSigningKey(ctx context.Context, k *store.SigningKey) erro
 		// update counts no changed row). The same ID stored
 		// already is the caller's duplicate, not a lost race.
 		var n int64
-		if err := tx.Raw("SELECT COUNT(*) FROM "+s.tables.keys+" WHERE id = ?", k.ID).Scan(&n).Error; err != nil {
+		if err := s.table(tx, s.tables.keys).Where("id = ?", k.ID).Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
@@ -736,23 +697,13 @@ func (s *GORMStore) SigningKeys(ctx context.Context, now time.Time) ([]store.Sig
 		return nil, store.ErrClosed
 	}
 	var rows []keyRow
-	err := s.read.WithContext(ctx).Raw("SELECT id, algorithm, private_key, public_key, created_at, sign_from, expires_at, follows FROM "+
-		s.tables.keys+" WHERE expires_at > ? ORDER BY sign_from, id", utc(now)).Scan(&rows).Error
+	err := s.table(s.read.WithContext(ctx), s.tables.keys).Where("expires_at > ?", utc(now)).Order("sign_from, id").Find(&rows).Error
 	if err != nil {
 		return nil, s.fail("signing keys", err)
 	}
 	out := make([]store.SigningKey, len(rows))
-	for i, r := range rows {
-		out[i] = store.SigningKey{
-			ID:         r.ID,
-			Algorithm:  r.Algorithm,
-			PrivateKey: r.PrivateKey,
-			PublicKey:  r.PublicKey,
-			CreatedAt:  utc(r.CreatedAt),
-			SignFrom:   utc(r.SignFrom),
-			ExpiresAt:  utc(r.ExpiresAt),
-			Follows:    r.Follows.String,
-		}
+	for i := range rows {
+		out[i] = rows[i].key()
 	}
 	return out, nil
 }
@@ -770,15 +721,13 @@ func (s *GORMStore) EnsureSecret(ctx context.Context, name string, value []byte)
 	if len(value) == 0 {
 		return nil, errors.New("store: ensure secret: empty value")
 	}
-	err := s.write.WithContext(ctx).Exec("INSERT INTO "+s.tables.secrets+" (name, value) VALUES (?, ?)"+
-		s.dialect.upsertIgnore("name", "name"), name, blob(value)).Error
+	db := s.write.WithContext(ctx)
+	err := s.table(db, s.tables.secrets).Clauses(doNothingOn("name")).Create(&secretRow{Name: name, Value: value}).Error
 	if err != nil {
 		return nil, s.fail("ensure secret", err)
 	}
-	var rows []struct {
-		Value []byte `gorm:"column:value"`
-	}
-	err = s.write.WithContext(ctx).Raw("SELECT value FROM "+s.tables.secrets+" WHERE name = ?", name).Scan(&rows).Error
+	var rows []secretRow
+	err = s.table(db, s.tables.secrets).Where("name = ?", name).Find(&rows).Error
 	if err != nil {
 		return nil, s.fail("ensure secret", err)
 	}
@@ -787,7 +736,7 @@ func (s *GORMStore) EnsureSecret(ctx context.Context, name string, value []byte)
 		// fault of the deployment, not "no secret".
 		return nil, s.fail("ensure secret", fmt.Errorf("secret %q vanished after insert", name))
 	}
-	return rows[0].Value, nil
+	return []byte(rows[0].Value), nil
 }
 
 // DeleteExpired implements store.Store. It deletes in batches of at most

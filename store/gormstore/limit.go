@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/ginsession/ginsession/store"
 )
@@ -60,12 +61,13 @@ func (s *GORMStore) CreateSessionLimited(ctx context.Context, in *store.Session,
 		if err := s.insertSession(tx, in); err != nil {
 			return err
 		}
-		q := "SELECT handle FROM " + s.tables.sessions + " WHERE user_id = ? AND expires_at > ? AND handle <> ? ORDER BY " + s.dialect.ageOrder()
+		q := s.table(tx, s.tables.sessions).Where("user_id = ? AND expires_at > ? AND handle <> ?", in.UserID, utc(now), in.Handle).
+			Order(s.dialect.ageOrder())
 		if s.dialect != sqliteDialect {
-			q += " FOR UPDATE"
+			q = q.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 		}
 		var others []string
-		if err := tx.Raw(q, in.UserID, utc(now), in.Handle).Scan(&others).Error; err != nil {
+		if err := q.Pluck("handle", &others).Error; err != nil {
 			return err
 		}
 		over := len(others) + 1 - l.Max
@@ -75,10 +77,8 @@ func (s *GORMStore) CreateSessionLimited(ctx context.Context, in *store.Session,
 		if !l.EvictOldest {
 			return store.ErrLimit
 		}
-		for chunk := range slices.Chunk(others[:over], 500) {
-			if err := tx.Exec("DELETE FROM "+s.tables.sessions+" WHERE handle IN ?", chunk).Error; err != nil {
-				return err
-			}
+		if err := s.deleteHandles(tx, others[:over]); err != nil {
+			return err
 		}
 		evicted = others[:over:over]
 		return nil
@@ -91,6 +91,17 @@ func (s *GORMStore) CreateSessionLimited(ctx context.Context, in *store.Session,
 	}
 	s.yieldWriter()
 	return evicted, nil
+}
+
+// deleteHandles deletes the sessions of handles, 500 to a statement (a
+// bound on its parameters).
+func (s *GORMStore) deleteHandles(tx *gorm.DB, handles []string) error {
+	for chunk := range slices.Chunk(handles, 500) {
+		if err := s.table(tx, s.tables.sessions).Where("handle IN ?", chunk).Delete(&sessionRow{}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lockUser takes, inside tx, a lock on userID that no other transaction
@@ -118,6 +129,9 @@ func (s *GORMStore) CreateSessionLimited(ctx context.Context, in *store.Session,
 //     caller's first statement is a write (CreateSessionLimited's insert,
 //     DeleteUserSessions' single DELETE), so the transaction holds the
 //     write lock from its start.
+//
+// Written by hand: GORM has no advisory locks, and the MariaDB row's upsert
+// is a MariaDB statement on a table only MariaDB has.
 func (s *GORMStore) lockUser(tx *gorm.DB, userID string) error {
 	switch s.dialect {
 	case postgresDialect:

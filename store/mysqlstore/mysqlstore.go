@@ -76,7 +76,7 @@ func Open(dsn string, opts gormstore.Options) (*gormstore.GORMStore, error) {
 		return nil, fmt.Errorf("mysqlstore: Open: %w", err)
 	}
 	c := &gormconn.Conns{Read: db, Write: db, Owned: []*sql.DB{sqlDB}}
-	s, err := gormstore.New(gormconn.Attach(c), opts)
+	s, err := gormconn.NewStore[gormstore.Options, *gormstore.GORMStore](c, opts)
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, err

@@ -66,7 +66,7 @@ func Open(dsn string, opts gormstore.Options) (*gormstore.GORMStore, error) {
 	default:
 		c.Listen = listener(opts.ListenDSN)
 	}
-	s, err := gormstore.New(gormconn.Attach(c), opts)
+	s, err := gormconn.NewStore[gormstore.Options, *gormstore.GORMStore](c, opts)
 	if err != nil {
 		_ = sqlDB.Close()
 		return nil, err

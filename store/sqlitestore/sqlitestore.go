@@ -81,7 +81,7 @@ func Open(path string, opts gormstore.Options) (*gormstore.GORMStore, error) {
 		sqlDB, _ := h.DB() // cannot fail: openHandle read it already
 		c.Owned = append(c.Owned, sqlDB)
 	}
-	s, err := gormstore.New(gormconn.Attach(c), opts)
+	s, err := gormconn.NewStore[gormstore.Options, *gormstore.GORMStore](c, opts)
 	if err != nil {
 		closeAll(write, read)
 		return nil, err

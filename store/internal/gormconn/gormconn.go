@@ -1,7 +1,7 @@
 // Package gormconn hands the database handles an opener (sqlitestore,
-// postgresstore) made over to gormstore.New, so the store can use a separate
-// read pool and close the handles on Close without an exported name that
-// applications would never call.
+// postgresstore, mysqlstore, puresqlite) made over to gormstore, so the
+// store can use a separate read pool and close the handles on Close, without
+// an exported name that applications would never call.
 package gormconn
 
 import (
@@ -26,18 +26,26 @@ type Conns struct {
 	Listen func(ctx context.Context, channel string, notify func()) error
 }
 
-// key names the GORM setting that carries Conns; only this package can make
-// the value, so a setting of that name made elsewhere is ignored.
-const key = "ginsession/store/internal/gormconn.Conns"
+// newStore is gormstore's constructor from Conns, of type
+// func(*Conns, O) (S, error), set by Register.
+var newStore any
 
-// Attach returns c.Write carrying c, to be passed to gormstore.New.
-func Attach(c *Conns) *gorm.DB { return c.Write.Set(key, c) }
+// Register is called by store/gormstore when it is initialised with its
+// constructor from Conns. It is handed over this way, not through the
+// *gorm.DB given to gormstore.New (a value in GORM's settings map would
+// travel with every session made from that handle), and not as an exported
+// function of gormstore, which applications would see and never call.
+func Register[O, S any](f func(*Conns, O) (S, error)) { newStore = f }
 
-// From returns the Conns Attach put on db, or nil.
-func From(db *gorm.DB) *Conns {
-	v, _ := db.Get(key)
-	c, _ := v.(*Conns)
-	return c
+// NewStore makes a store of the handles in c with opts through the
+// constructor gormstore registered. The opener imports gormstore (it returns
+// its type), so the constructor is registered before NewStore runs.
+func NewStore[O, S any](c *Conns, opts O) (S, error) {
+	f, ok := newStore.(func(*Conns, O) (S, error))
+	if !ok {
+		panic("gormconn: NewStore before store/gormstore registered its constructor, or with the wrong types")
+	}
+	return f(c, opts)
 }
 
 // Config is the GORM configuration for handles an opener makes: no SQL

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/store"
 )
@@ -37,11 +38,13 @@ type SessionInfo struct {
 	Current bool
 }
 
-func (e *Sessions) infoFromRow(row *store.Session) SessionInfo {
+// sessionInfo is what the app sees of a session row: its expiry never
+// after the session's absolute end (life).
+func sessionInfo(row *store.Session, life protocol.Lifetimes) SessionInfo {
 	info := SessionInfo{
 		Handle: row.Handle, UserID: row.UserID,
 		Payload: decodeObject(row.Payload), Data: decodeObject(row.Data),
-		CreatedAt: row.CreatedAt, ExpiresAt: e.sessionEnd(row.CreatedAt, row.ExpiresAt),
+		CreatedAt: row.CreatedAt, ExpiresAt: life.End(row.CreatedAt, row.ExpiresAt),
 		LastActiveAt: row.RotatedAt, DeviceLabel: row.DeviceLabel,
 		CreatedUserAgent: row.CreatedUserAgent, CreatedIP: row.CreatedIP,
 		LastUserAgent: row.RefreshedUserAgent, LastIP: row.RefreshedIP,
@@ -53,28 +56,6 @@ func (e *Sessions) infoFromRow(row *store.Session) SessionInfo {
 	return info
 }
 
-// sessionEnd is the earlier of a refresh expiry and the session's
-// absolute end (Config.MaxSessionAge).
-func (e *Sessions) sessionEnd(created, expires time.Time) time.Time {
-	if e.cfg.maxAge > 0 && created.Add(e.cfg.maxAge).Before(expires) {
-		return created.Add(e.cfg.maxAge)
-	}
-	return expires
-}
-
-// storedExpiry is the expiry a session's row gets when it is created or
-// refreshed at now: RefreshTokenTTL on, or BrowserSessionIdleTimeout for a
-// browser-session-only session (nobody can reach it once the browser has
-// closed, so it must not live, nor count towards the cap, for long), never
-// after the session's absolute end.
-func (e *Sessions) storedExpiry(created, now time.Time, sessionOnly bool) time.Time {
-	ttl := e.cfg.refreshTTL
-	if sessionOnly {
-		ttl = e.cfg.browserIdle
-	}
-	return e.sessionEnd(created, now.Add(ttl))
-}
-
 // GetSessionInfo returns one session, or ErrSessionNotFound.
 func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
 	ctx = stdCtx(ctx)
@@ -83,13 +64,13 @@ func (e *Sessions) GetSessionInfo(ctx context.Context, handle string) (*SessionI
 	}
 	now := e.cfg.now()
 	row, err := e.st.GetSession(ctx, handle, now)
-	if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, now) {
+	if errors.Is(err, store.ErrNotFound) || err == nil && e.life.PastMaxAge(row.CreatedAt, now) {
 		return nil, ErrSessionNotFound
 	}
 	if err != nil {
 		return nil, storageErr("reading a session", err)
 	}
-	info := e.infoFromRow(row)
+	info := sessionInfo(row, e.life)
 	return &info, nil
 }
 
@@ -103,19 +84,11 @@ func (e *Sessions) ListSessions(ctx context.Context, userID string) ([]SessionIn
 	}
 	out := make([]SessionInfo, 0, len(rows))
 	for i := range rows {
-		if !e.pastMaxAge(&rows[i], now) {
-			out = append(out, e.infoFromRow(&rows[i]))
+		if !e.life.PastMaxAge(rows[i].CreatedAt, now) {
+			out = append(out, sessionInfo(&rows[i], e.life))
 		}
 	}
 	return out, nil
-}
-
-// pastMaxAge reports a session past its absolute end (Config.MaxSessionAge).
-// Its row may outlive that end (a refresh slides the stored expiry without
-// reading the creation time first); no token of it works any more, the next
-// refresh deletes it, and the lists leave it out.
-func (e *Sessions) pastMaxAge(row *store.Session, now time.Time) bool {
-	return e.cfg.maxAge > 0 && !now.Before(row.CreatedAt.Add(e.cfg.maxAge))
 }
 
 // UpdateSessionData replaces the session data of a session by handle.
@@ -130,7 +103,7 @@ func (e *Sessions) UpdateSessionData(ctx context.Context, handle string, data ma
 	}
 	now := e.cfg.now()
 	err = e.st.UpdateSession(ctx, handle, now, func(row *store.Session) error {
-		if e.pastMaxAge(row, now) {
+		if e.life.PastMaxAge(row.CreatedAt, now) {
 			return store.ErrNotFound
 		}
 		row.Data = enc
@@ -169,7 +142,7 @@ func (e *Sessions) mergePayload(ctx context.Context, handle string, update map[s
 	out := &mergedSession{}
 	now := e.cfg.now()
 	err := e.st.UpdateSession(ctx, handle, now, func(row *store.Session) error {
-		if e.pastMaxAge(row, now) {
+		if e.life.PastMaxAge(row.CreatedAt, now) {
 			return store.ErrNotFound
 		}
 		out.created, out.sessionOnly = row.CreatedAt, row.BrowserSessionOnly

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/ginsession/ginsession/internal/accesstoken"
 	"github.com/ginsession/ginsession/internal/jose"
@@ -39,6 +40,60 @@ func antiCSRFTokenUnder(key []byte, handle string) string {
 	m.Write([]byte(handle))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
+
+// antiCSRF is the engine's anti-CSRF: the mode a request is held to, the
+// VIA_TOKEN tokens, and the checks session creation makes before it touches
+// the cookies a request carries (docs/protocol.md §4).
+type antiCSRF struct {
+	keys antiCSRFKeys
+	cfg  *settings
+	rk   *refreshtoken.Keys // names the sessions of carried refresh cookies
+	// viaTokenRoute is set when a route is built with
+	// Verify(WithAntiCSRF(AntiCSRFViaToken)) although the configured mode
+	// is not VIA_TOKEN: the token is then issued too. Only building a
+	// route sets it; no request does.
+	viaTokenRoute atomic.Bool
+}
+
+func newAntiCSRF(cfg *settings, rk *refreshtoken.Keys, current []byte, accepted [][]byte) *antiCSRF {
+	return &antiCSRF{keys: newAntiCSRFKeys(current, accepted), cfg: cfg, rk: rk}
+}
+
+// modeFor resolves the anti-CSRF mode for this request: override (a
+// route's WithAntiCSRF) over the configured mode; auto is
+// VIA_CUSTOM_HEADER when some frontend gets SameSite none cookies (a forged
+// request picks its own Origin, so the Origin cannot decide), else NONE.
+func (a *antiCSRF) modeFor(r *http.Request, override AntiCSRFMode) AntiCSRFMode {
+	mode := a.cfg.antiCSRF
+	if override != AntiCSRFAuto {
+		mode = override
+	}
+	if mode != AntiCSRFAuto {
+		return mode
+	}
+	if a.cfg.frontends.AnyCrossSite() {
+		return AntiCSRFViaCustomHeader
+	}
+	return AntiCSRFNone
+}
+
+// issues reports whether sessions carry the anti-csrf token: the
+// configured mode is VIA_TOKEN, or a route built with Verify demands it.
+func (a *antiCSRF) issues() bool {
+	return a.cfg.antiCSRF == AntiCSRFViaToken || a.viaTokenRoute.Load()
+}
+
+// header is the anti-csrf token to send with a session, or "" when
+// sessions carry none.
+func (a *antiCSRF) header(handle string) string {
+	if !a.issues() {
+		return ""
+	}
+	return a.keys.token(handle)
+}
+
+// matches reports whether got is the session's anti-csrf token.
+func (a *antiCSRF) matches(handle, got string) bool { return a.keys.matches(handle, got) }
 
 // token is the session's anti-csrf token under the current secret.
 func (k antiCSRFKeys) token(handle string) string { return antiCSRFTokenUnder(k.current, handle) }
@@ -74,11 +129,11 @@ func (k antiCSRFKeys) matches(handle, got string) bool {
 // frontend that lost its anti-csrf token while its HttpOnly cookies live
 // on (site data cleared on the website's domain only) could otherwise
 // never sign in again until they expire.
-func (e *Sessions) cookiesMayChange(r *http.Request) bool {
+func (a *antiCSRF) cookiesMayChange(r *http.Request) bool {
 	if safeMethod(r.Method) || !transport.HasSessionCookies(r) {
 		return true
 	}
-	switch e.cfg.antiCSRFFor(r, AntiCSRFAuto) {
+	switch a.modeFor(r, AntiCSRFAuto) {
 	case AntiCSRFViaCustomHeader:
 		return r.Header.Get(wire.HeaderRID) != ""
 	case AntiCSRFViaToken:
@@ -94,13 +149,13 @@ func (e *Sessions) cookiesMayChange(r *http.Request) bool {
 		var buf [protocol.MaxWider]string
 		access, _ := transport.CookieValues(r, wire.AccessCookie, buf[:0], jose.Shaped)
 		for _, v := range access {
-			if h, _ := accesstoken.PeekHandle(v); h != "" && e.csrf.matches(h, got) {
+			if h, _ := accesstoken.PeekHandle(v); h != "" && a.matches(h, got) {
 				return true
 			}
 		}
 		refresh, _ := transport.CookieValues(r, wire.RefreshCookie, buf[:0], refreshtoken.Shaped)
 		for _, v := range refresh {
-			if tok, ok := e.rk.Parse(v); ok && e.csrf.matches(tok.Handle, got) {
+			if tok, ok := a.rk.Parse(v); ok && a.matches(tok.Handle, got) {
 				return true
 			}
 		}
@@ -113,7 +168,7 @@ func (e *Sessions) cookiesMayChange(r *http.Request) bool {
 // origin than the API's and its configured frontends': its Origin header
 // names one ("null" included), or, without Origin, Sec-Fetch-Site says
 // cross-site. Requests from other clients carry neither.
-func (e *Sessions) foreignOrigin(r *http.Request) bool {
+func (a *antiCSRF) foreignOrigin(r *http.Request) bool {
 	if len(r.Header.Values("Origin")) > 1 {
 		return true // no browser sends two
 	}
@@ -121,5 +176,5 @@ func (e *Sessions) foreignOrigin(r *http.Request) bool {
 	if origin == "" {
 		return r.Header.Get("Sec-Fetch-Site") == "cross-site"
 	}
-	return !e.cfg.frontends.Ours(origin)
+	return !a.cfg.frontends.Ours(origin)
 }

@@ -74,7 +74,7 @@ func (e *Sessions) CORSConfig() cors.Config {
 func (e *Sessions) CORS() gin.HandlerFunc {
 	inner := corsMiddleware(e.CORSConfig())
 	return func(c *gin.Context) {
-		if e.isPublicPath(c.Request.URL.Path) && !e.cfg.frontends.AllowsExactly(c.Request.Header.Get("Origin")) {
+		if isPublicPath(e.cfg.basePath, c.Request.URL.Path) && !e.cfg.frontends.AllowsExactly(c.Request.Header.Get("Origin")) {
 			c.Writer.Header().Add("Vary", "Origin")
 			c.Next()
 			return
@@ -106,7 +106,7 @@ func corsMiddleware(cfg cors.Config) gin.HandlerFunc {
 	}
 }
 
-// routeCORS is the CORS answer the session routes carry in their own
+// CORS is the CORS answer the session routes carry in their own
 // handler chains, so a frontend of another origin can refresh and sign out
 // even when the app adds CORS after Register (Gin would apply that
 // middleware to its 404 handler, so the preflight would pass, but not to
@@ -116,7 +116,8 @@ func corsMiddleware(cfg cors.Config) gin.HandlerFunc {
 // aborted); then this adds nothing, so the headers are never doubled. nil
 // when every frontend is the API's own origin: no browser sends a
 // cross-origin request then.
-func (e *Sessions) routeCORS() gin.HandlerFunc {
+func (r routeEngine) CORS() gin.HandlerFunc {
+	e := r.e
 	if !e.cfg.frontends.CrossOrigin() {
 		return nil
 	}

@@ -99,7 +99,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		return nil, err
 	}
 	now := e.cfg.now()
-	userAgent, ip := e.clientMetadata(c)
+	userAgent, ip := clientMetadata(c, e.cfg.omitIP)
 	impersonation := internal[actorClaim] != nil
 	if impersonation {
 		ip = "" // the operator's address is not for the user's device list
@@ -109,7 +109,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		UserID:             userID,
 		RefreshHash:        rt.Hash(),
 		RotatedAt:          now,
-		ExpiresAt:          e.storedExpiry(now, now, o.sessionOnly),
+		ExpiresAt:          e.life.Stored(now, now, o.sessionOnly),
 		CreatedAt:          now,
 		Payload:            payloadJSON,
 		Data:               dataJSON,
@@ -127,7 +127,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	// cookies it carries alone (cookiesMayChange): in header mode they are
 	// kept, in cookie mode the session is refused, so a forged sign-in can
 	// neither sign the user out nor into another account.
-	mayChange := e.cookiesMayChange(c.Request)
+	mayChange := e.csrf.cookiesMayChange(c.Request)
 	if method == TransferCookie && !mayChange {
 		return nil, tryRefresh(errors.New("anti-csrf: a session cookie request without proof it came from the app cannot replace the session"))
 	}
@@ -135,7 +135,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	// whatever their SameSite, so with no cookies to protect a page of
 	// another origin could still sign the visitor into its own account
 	// (login CSRF), or over Lax cookies the form could not carry.
-	if method == TransferCookie && !safeMethod(c.Request.Method) && e.foreignOrigin(c.Request) {
+	if method == TransferCookie && !safeMethod(c.Request.Method) && e.csrf.foreignOrigin(c.Request) {
 		e.cfg.logger.Warn("ginsession: no cookie session created for a request from a page of another origin",
 			"origin", origin.TruncateForLog(c.Request.Header.Get("Origin")))
 		return nil, tryRefresh(errors.New("anti-csrf: a page of another origin cannot create a cookie session"))
@@ -167,7 +167,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	if err := e.out(c).Issue(transport.Method(method), transport.Issued{
 		UserID: userID, Access: access, AccessExp: exp, Payload: full,
-		Refresh: rt.String(), RefreshExp: row.ExpiresAt, AntiCSRF: e.antiCSRFHeader(rt.Handle),
+		Refresh: rt.String(), RefreshExp: row.ExpiresAt, AntiCSRF: e.csrf.header(rt.Handle),
 		SessionOnly: o.sessionOnly,
 	}); err != nil {
 		return nil, err
@@ -185,19 +185,4 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		e.cfg.hooks.Created(SessionEvent{Handle: rt.Handle, UserID: userID, Time: now})
 	}
 	return &Session{e: e, c: c, userID: userID, handle: rt.Handle, payload: full, exp: exp, method: method}, nil
-}
-
-// issuesAntiCSRFToken reports whether sessions carry the anti-csrf token:
-// the configured mode is VIA_TOKEN, or a route built with Verify demands it.
-func (e *Sessions) issuesAntiCSRFToken() bool {
-	return e.cfg.antiCSRF == AntiCSRFViaToken || e.viaTokenRoute.Load()
-}
-
-// antiCSRFHeader is the anti-csrf token to send, or "" when sessions carry
-// none.
-func (e *Sessions) antiCSRFHeader(handle string) string {
-	if !e.issuesAntiCSRFToken() {
-		return ""
-	}
-	return e.csrf.token(handle)
 }

@@ -89,9 +89,9 @@ func unsafeInText(r rune) bool { return isControl(r) || isInvisibleFormat(r) }
 // store's bounds. A header is
 // the client's text, so anything else is replaced, never refused: a refresh
 // must not fail over a strange User-Agent.
-func (e *Sessions) clientMetadata(c *gin.Context) (userAgent, ip string) {
+func clientMetadata(c *gin.Context, omitIP bool) (userAgent, ip string) {
 	userAgent = storableText(c.Request.UserAgent(), maxUserAgentLen)
-	if !e.cfg.omitIP {
+	if !omitIP {
 		ip = storableText(c.ClientIP(), maxIPLen)
 	}
 	return userAgent, ip
@@ -161,7 +161,7 @@ func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
 		}
 		// A session past its end was over already (and not listed): it
 		// goes, but it was not a device to sign out.
-		if ok && !s.e.pastMaxAge(&row, now) {
+		if ok && !s.e.life.PastMaxAge(row.CreatedAt, now) {
 			s.e.revoked(revokedByApp, row.Handle, row.UserID)
 			revoked = append(revoked, row.Handle)
 		}
@@ -215,8 +215,8 @@ func (e *Sessions) limitRefusal(ctx context.Context, userID string, now time.Tim
 	}
 	refusal = &SessionLimitError{UserID: userID, Sessions: make([]SessionInfo, 0, len(rows))}
 	for i := range rows {
-		if !e.pastMaxAge(&rows[i], now) {
-			refusal.Sessions = append(refusal.Sessions, e.infoFromRow(&rows[i]))
+		if !e.life.PastMaxAge(rows[i].CreatedAt, now) {
+			refusal.Sessions = append(refusal.Sessions, sessionInfo(&rows[i], e.life))
 			continue
 		}
 		ok, err := e.st.DeleteSession(ctx, rows[i].Handle)

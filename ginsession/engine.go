@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,21 +27,19 @@ type Sessions struct {
 	st   store.Store
 	keys *keyring.Keyring
 	rk   *refreshtoken.Keys
-	csrf antiCSRFKeys
+	csrf *antiCSRF
 	// tokens mints and verifies access tokens, with the verify cache.
 	tokens *accesstoken.Tokens
 	// machine decides refresh requests (internal/protocol).
 	machine *protocol.Machine
-	revs    *revocations
+	// life are the session lifetimes (Config: RefreshTokenTTL,
+	// BrowserSessionIdleTimeout, RefreshGracePeriod, MaxSessionAge).
+	life protocol.Lifetimes
+	revs *revocations
 	// metrics records through Config.MeterProvider (a no-op by default).
 	metrics *metrics
 	// cookies are the cookie settings internal/transport writes with.
 	cookies *transport.Cookies
-	// viaTokenRoute is set when a route is built with
-	// Verify(WithAntiCSRF(AntiCSRFViaToken)) although the configured mode
-	// is not VIA_TOKEN: the token is then issued too. Only building a
-	// route sets it; no request does.
-	viaTokenRoute atomic.Bool
 }
 
 // New validates cfg, loads (or creates) the signing keys and returns an
@@ -78,11 +75,12 @@ func New(cfg Config) (*Sessions, error) {
 		}
 	}
 	e.rk = refreshtoken.NewKeys(current, accepted...)
+	e.life = protocol.Lifetimes{Refresh: s.refreshTTL, BrowserIdle: s.browserIdle, Grace: s.grace, MaxAge: s.maxAge}
 	e.machine = &protocol.Machine{
 		Sessions: s.st, Keys: e.rk, Now: s.now,
-		Lifetimes: protocol.Lifetimes{Refresh: s.refreshTTL, BrowserIdle: s.browserIdle, Grace: s.grace, MaxAge: s.maxAge},
+		Lifetimes: e.life,
 	}
-	e.csrf = newAntiCSRFKeys(current, accepted)
+	e.csrf = newAntiCSRF(s, e.rk, current, accepted)
 	if e.keys, err = keyring.New(ctx, keyring.Options{
 		Store: s.st, MasterKey: s.masterKey, Algorithm: s.algorithm,
 		Rotation: s.keyRotation, AccessTTL: s.accessTTL, Now: s.now, Logger: s.logger,
@@ -167,8 +165,3 @@ func isNilRouter(r gin.IRouter) bool {
 
 // APIBasePath returns the path the session routes are mounted under.
 func (e *Sessions) APIBasePath() string { return e.cfg.basePath }
-
-// isRevoked reports whether a session was revoked (propagated revocations).
-func (e *Sessions) isRevoked(handle string) bool {
-	return e.revs.contains(handle)
-}

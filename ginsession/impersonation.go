@@ -82,14 +82,14 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 	if a == nil {
 		return nil
 	}
-	gone := e.isRevoked(a.Handle)
+	gone := e.revs.contains(a.Handle)
 	if !gone {
 		now := e.cfg.now()
 		row, err := e.st.GetSession(ctx, a.Handle, now)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return storageErr("checking the operator's session", err)
 		}
-		gone = err != nil || e.pastMaxAge(row, now)
+		gone = err != nil || e.life.PastMaxAge(row.CreatedAt, now)
 	}
 	if !gone {
 		return nil

@@ -45,7 +45,7 @@ func (r routeEngine) Reissue(ctx context.Context, rot *protocol.Rotation, method
 	}
 	return transport.Issued{
 		UserID: row.UserID, Access: access, AccessExp: exp, Payload: full,
-		Refresh: rot.Child.String(), RefreshExp: e.sessionEnd(row.CreatedAt, rot.Expires), AntiCSRF: e.antiCSRFHeader(row.Handle),
+		Refresh: rot.Child.String(), RefreshExp: e.life.End(row.CreatedAt, rot.Expires), AntiCSRF: e.csrf.header(row.Handle),
 		SessionOnly: row.BrowserSessionOnly,
 	}, nil
 }
@@ -82,10 +82,10 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 		FromCookies:   found.Method == transport.Cookie,
 		Overflow:      found.Overflow,
 		CookiesBeside: found.CookiesBeside,
-		CSRFProven:    e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != "",
+		CSRFProven:    e.csrf.modeFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != "",
 		AllCookies: func() []*refreshtoken.Token {
 			vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), authentic)
-			return e.parseRefreshTokens(vals)
+			return parseRefreshTokens(e.rk, vals)
 		},
 	}
 	for _, v := range found.Values() {
@@ -106,20 +106,20 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 	}
 	if in.FromCookies {
 		in.DuplicateAccess = transport.Duplicated(r, wire.AccessCookie)
-		if e.cfg.antiCSRFFor(r, AntiCSRFAuto) == AntiCSRFViaToken {
+		if e.csrf.modeFor(r, AntiCSRFAuto) == AntiCSRFViaToken {
 			got := r.Header.Get(wire.HeaderAntiCSRF)
 			in.AntiCSRF = func(handle string) bool { return e.csrf.matches(handle, got) }
 		}
 	}
-	in.Client.UserAgent, in.Client.IP = e.clientMetadata(c)
+	in.Client.UserAgent, in.Client.IP = clientMetadata(c, e.cfg.omitIP)
 	return in, found.Method
 }
 
 // parseRefreshTokens returns the tokens of vals that authenticate.
-func (e *Sessions) parseRefreshTokens(vals []string) []*refreshtoken.Token {
+func parseRefreshTokens(rk *refreshtoken.Keys, vals []string) []*refreshtoken.Token {
 	toks := make([]*refreshtoken.Token, 0, len(vals))
 	for _, v := range vals {
-		if tok, ok := e.rk.Parse(v); ok {
+		if tok, ok := rk.Parse(v); ok {
 			toks = append(toks, tok)
 		}
 	}

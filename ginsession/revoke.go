@@ -72,7 +72,7 @@ func (e *Sessions) RevokeUserSession(ctx context.Context, userID, handle string)
 	if err != nil {
 		return false, storageErr("revoking a session", err)
 	}
-	if !ok || e.pastMaxAge(row, now) {
+	if !ok || e.life.PastMaxAge(row.CreatedAt, now) {
 		return false, nil // it was over already: not a device signed out
 	}
 	e.revoked(revokedByApp, handle, userID)

@@ -20,7 +20,6 @@ type routeEngine struct{ e *Sessions }
 var _ routes.Engine = routeEngine{}
 
 func (r routeEngine) BasePath() string                           { return r.e.cfg.basePath }
-func (r routeEngine) CORS() gin.HandlerFunc                      { return r.e.routeCORS() }
 func (r routeEngine) HandleError(c *gin.Context, err error)      { r.e.HandleError(c, err) }
 func (r routeEngine) Response(c *gin.Context) transport.Response { return r.e.out(c) }
 func (r routeEngine) Protocol() *protocol.Machine                { return r.e.machine }
@@ -70,8 +69,8 @@ func (r routeEngine) SignOut(c *gin.Context) error {
 	return nil
 }
 
-// isPublicPath reports whether path is one of the documents any origin may
-// read (the JWKS and the discovery document).
-func (e *Sessions) isPublicPath(path string) bool {
-	return path == e.cfg.basePath+routes.JWKSPath || path == e.cfg.basePath+routes.DiscoveryPath
+// isPublicPath reports whether path is one of the documents under base any
+// origin may read (the JWKS and the discovery document).
+func isPublicPath(base, path string) bool {
+	return path == base+routes.JWKSPath || path == base+routes.DiscoveryPath
 }

@@ -77,9 +77,9 @@ func FromContext(c *gin.Context) *Session {
 // will ask for it): build such routes before serving, or set
 // Config.AntiCSRF.
 func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
-	o := e.verifyOptions(opts)
+	o := resolveVerifyOptions(opts, e.cfg.validators)
 	if o.antiCSRF == AntiCSRFViaToken {
-		e.viaTokenRoute.Store(true)
+		e.csrf.viaTokenRoute.Store(true)
 	}
 	return func(c *gin.Context) {
 		s, err := e.getSession(c, o)
@@ -109,8 +109,8 @@ func (e *Sessions) Verify(opts ...VerifyOption) gin.HandlerFunc {
 // HandleError) unless Config.AntiCSRF is AntiCSRFViaToken or some route
 // was built with Verify(WithAntiCSRF(AntiCSRFViaToken)).
 func (e *Sessions) GetSession(c *gin.Context, opts ...VerifyOption) (*Session, error) {
-	o := e.verifyOptions(opts)
-	if o.antiCSRF == AntiCSRFViaToken && !e.issuesAntiCSRFToken() {
+	o := resolveVerifyOptions(opts, e.cfg.validators)
+	if o.antiCSRF == AntiCSRFViaToken && !e.csrf.issues() {
 		return nil, errAntiCSRFNotIssued
 	}
 	return e.getSession(c, o)
@@ -120,16 +120,16 @@ func (e *Sessions) GetSession(c *gin.Context, opts ...VerifyOption) (*Session, e
 // engine that issues none.
 var errAntiCSRFNotIssued = errors.New("ginsession: GetSession(WithAntiCSRF(AntiCSRFViaToken)): sessions carry no anti-csrf token; set Config.AntiCSRF to AntiCSRFViaToken, or build a route with Verify(WithAntiCSRF(AntiCSRFViaToken)) before serving")
 
-// verifyOptions applies opts over the configured defaults. It changes
-// nothing in the engine.
-func (e *Sessions) verifyOptions(opts []VerifyOption) *verifyOptions {
+// resolveVerifyOptions applies opts over the configured claim validators.
+// It changes nothing in the engine.
+func resolveVerifyOptions(opts []VerifyOption, validators []ClaimValidator) *verifyOptions {
 	o := &verifyOptions{}
 	for _, opt := range opts {
 		opt(o)
 	}
-	o.validators = e.cfg.validators
+	o.validators = validators
 	if o.overrideClaims != nil {
-		o.validators = o.overrideClaims(append([]ClaimValidator{}, e.cfg.validators...))
+		o.validators = o.overrideClaims(append([]ClaimValidator{}, validators...))
 	}
 	return o
 }
@@ -173,11 +173,11 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	var err error
 	switch {
 	case found.Overflow:
-		err = errAmbiguous
+		err = accesstoken.ErrAmbiguous
 	case found.N == 1:
 		claims, err = e.tokens.Verify(r.Context(), found.First(), now)
 	default:
-		claims, err = e.pickAccess(r.Context(), found.Values(), now)
+		claims, err = e.tokens.Pick(r.Context(), found.Values(), now)
 	}
 	if e.cfg.hasOlder && (found.N > 1 || found.Overflow || transport.Duplicated(r, wire.AccessCookie)) {
 		// A copy on the older cookie domain (junk or not) goes.
@@ -190,7 +190,7 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		return nil, tryRefresh(err)
 	}
 	if found.Method == transport.Cookie && !safeMethod(r.Method) {
-		switch e.cfg.antiCSRFFor(r, o.antiCSRF) {
+		switch e.csrf.modeFor(r, o.antiCSRF) {
 		case AntiCSRFViaToken:
 			if !e.csrf.matches(claims.Handle, r.Header.Get(wire.HeaderAntiCSRF)) {
 				return nil, tryRefresh(errors.New("anti-csrf token mismatch"))
@@ -211,7 +211,7 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	if o.checkDatabase {
 		dbNow := e.cfg.now()
 		row, err := e.st.GetSession(r.Context(), claims.Handle, dbNow)
-		if errors.Is(err, store.ErrNotFound) || err == nil && e.pastMaxAge(row, dbNow) {
+		if errors.Is(err, store.ErrNotFound) || err == nil && e.life.PastMaxAge(row.CreatedAt, dbNow) {
 			return nil, unauthorised(true, TransferMethod(found.Method), errors.New("session revoked or past its maximum age"))
 		}
 		if err != nil {

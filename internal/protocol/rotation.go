@@ -125,7 +125,7 @@ func (m *Machine) rotate(ctx context.Context, tok *refreshtoken.Token, client Cl
 			return nil, storageErr("reading a session", err)
 		}
 		end = row.CreatedAt.Add(m.Lifetimes.MaxAge)
-		if !now.Before(end) {
+		if m.Lifetimes.PastMaxAge(row.CreatedAt, now) {
 			// Left by an instance without MaxSessionAge (a rolling deploy).
 			if _, err := m.Sessions.DeleteSession(ctx, row.Handle); err != nil {
 				return nil, storageErr("ending a session past its maximum age", err)
@@ -218,4 +218,34 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// End is the earlier of a session's refresh expiry and its absolute end
+// (MaxAge after created): no token outlives the session.
+func (l Lifetimes) End(created, expires time.Time) time.Time {
+	if l.MaxAge > 0 && created.Add(l.MaxAge).Before(expires) {
+		return created.Add(l.MaxAge)
+	}
+	return expires
+}
+
+// Stored is the expiry a session's row gets when it is created or
+// refreshed at now: the refresh lifetime on, or the browser-idle lifetime
+// for a browser-session-only session (nobody can reach it once the browser
+// has closed, so it must not live, nor count towards a per-user cap, for
+// long), never after the session's absolute end.
+func (l Lifetimes) Stored(created, now time.Time, sessionOnly bool) time.Time {
+	ttl := l.Refresh
+	if sessionOnly {
+		ttl = l.BrowserIdle
+	}
+	return l.End(created, now.Add(ttl))
+}
+
+// PastMaxAge reports a session created at created that is past its
+// absolute end at now. Its row may outlive that end (a refresh slides the
+// stored expiry without reading the creation time first); no token of it
+// works any more, the next refresh deletes it, and lists leave it out.
+func (l Lifetimes) PastMaxAge(created, now time.Time) bool {
+	return l.MaxAge > 0 && !now.Before(created.Add(l.MaxAge))
 }

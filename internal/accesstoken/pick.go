@@ -1,11 +1,9 @@
-package ginsession
+package accesstoken
 
 import (
 	"context"
 	"errors"
 	"time"
-
-	"github.com/ginsession/ginsession/internal/accesstoken"
 )
 
 // A request may carry several cookies of one name: an older cookie domain
@@ -17,33 +15,33 @@ import (
 // considered only when they have the structure of our tokens, and they must
 // all name the same session, or the request authenticates nobody.
 
-// errAmbiguous: the request's token candidates name different sessions.
-var errAmbiguous = errors.New("several session tokens naming different sessions")
+// ErrAmbiguous: the request's token candidates name different sessions.
+var ErrAmbiguous = errors.New("several session tokens naming different sessions")
 
-// pickAccess chooses among several access-token candidates. Every one that
+// Pick chooses among several access-token candidates. Every one that
 // names a session (verified or not: a token of A's that has expired, or was
 // signed by a retired key, still names A) must name the same one, or the
-// answer is errAmbiguous (the caller answers "try refresh token", and the
+// answer is ErrAmbiguous (the caller answers "try refresh token", and the
 // refresh route clears the strays). Among those, the first that verifies
 // wins. Values naming nobody (junk of a JWT's shape) are ignored.
-func (e *Sessions) pickAccess(ctx context.Context, vals []string, now time.Time) (*accesstoken.Claims, error) {
+func (t *Tokens) Pick(ctx context.Context, vals []string, now time.Time) (*Claims, error) {
 	var handle string
-	var chosen *accesstoken.Claims
-	var lastErr error = accesstoken.ErrMalformed
+	var chosen *Claims
+	var lastErr error = ErrMalformed
 	for _, v := range vals {
-		ac, err := e.tokens.Verify(ctx, v, now)
+		ac, err := t.Verify(ctx, v, now)
 		var h string
 		if err == nil {
 			h = ac.Handle
 		} else {
-			h, _ = accesstoken.PeekHandle(v)
-			if lastErr == accesstoken.ErrMalformed || !errors.Is(err, accesstoken.ErrMalformed) {
+			h, _ = PeekHandle(v)
+			if lastErr == ErrMalformed || !errors.Is(err, ErrMalformed) {
 				lastErr = err
 			}
 		}
 		if h != "" {
 			if handle != "" && h != handle {
-				return nil, errAmbiguous
+				return nil, ErrAmbiguous
 			}
 			handle = h
 		}

@@ -13,6 +13,7 @@ package revocation
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,7 +137,11 @@ func (r *Set) ContainsAt(handle string, now time.Time) bool {
 	if r == nil {
 		return false
 	}
-	if poll, wait := r.decide(now); poll {
+	age := time.Duration(math.MaxInt64) // never polled
+	if p := r.polledAt.Load(); p != nil {
+		age = now.Sub(*p)
+	}
+	if poll, wait := decide(age, r.interval); poll {
 		if call := r.startPoll(now); call != nil && wait {
 			call.wait()
 		}

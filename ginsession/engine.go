@@ -14,6 +14,7 @@ import (
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
+	"github.com/ginsession/ginsession/internal/revocation"
 	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/routes"
 	"github.com/ginsession/ginsession/store"
@@ -35,7 +36,7 @@ type Sessions struct {
 	// life are the session lifetimes (Config: RefreshTokenTTL,
 	// BrowserSessionIdleTimeout, RefreshGracePeriod, MaxSessionAge).
 	life protocol.Lifetimes
-	revs *revocations
+	revs *revocation.Set
 	// metrics records through Config.MeterProvider (a no-op by default).
 	metrics *metrics
 	// cookies are the cookie settings internal/transport writes with.
@@ -57,10 +58,9 @@ func New(cfg Config) (*Sessions, error) {
 	s.st = measure(s.st, m)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	e := &Sessions{cfg: s, st: s.st, revs: newRevocations(s.st, s), metrics: m}
-	if e.revs != nil {
-		e.revs.learned = m.learnedRevocation
-	}
+	// Whether the store can push revocations is known now, once.
+	watcher := store.Watcher(s.st)
+	e := &Sessions{cfg: s, st: s.st, revs: newRevocations(s.st, watcher, s, m), metrics: m}
 	e.cookies = cookieSettings(s, origin.StrayDomains(s.apiURL.Hostname(), s.cookieDomain, s.olderDomain, HostOnly))
 	current, accepted := s.masterKey, s.acceptMasterKeys
 	if len(current) == 0 || s.acceptStoredSecret {
@@ -92,11 +92,10 @@ func New(cfg Config) (*Sessions, error) {
 		MaxSessionAge: s.maxAge, CacheSize: s.cacheSize, Now: s.now,
 	})
 	if e.revs != nil {
-		// Whether the store can push is known now, once: say which way
-		// revocations reach this instance.
-		if w := store.Watcher(s.st); w != nil {
+		// Say which way revocations reach this instance.
+		if watcher != nil {
 			s.logger.Info("ginsession: revocations are pushed by the store, and polled as a fallback", "poll_interval", s.revocationPoll)
-			go e.revs.watch(w, s.logger) // ends when the store closes
+			go watchRevocations(e.revs, s.logger) // ends when the store closes
 		} else {
 			s.logger.Info("ginsession: revocations are polled: the store cannot push them", "poll_interval", s.revocationPoll)
 		}

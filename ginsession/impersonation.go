@@ -82,7 +82,7 @@ func (e *Sessions) actorAlive(ctx context.Context, payload map[string]any, metho
 	if a == nil {
 		return nil
 	}
-	gone := e.revs.contains(a.Handle)
+	gone := e.revs.Contains(a.Handle)
 	if !gone {
 		now := e.cfg.now()
 		row, err := e.st.GetSession(ctx, a.Handle, now)

@@ -14,7 +14,7 @@ import (
 func (e *Sessions) revoked(cause, handle, userID string) {
 	e.cfg.logger.Info("ginsession: session revoked", "session", handle)
 	e.metrics.revoked(cause, 1)
-	if err := e.revs.add(context.Background(), handle); err != nil {
+	if err := e.revs.Add(context.Background(), handle); err != nil {
 		e.cfg.logger.Warn("ginsession: revocation not propagated; other instances accept its access tokens until they expire", "session", handle, "err", err)
 	}
 	if e.cfg.hooks.Revoked != nil {

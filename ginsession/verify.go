@@ -201,10 +201,10 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 			}
 		}
 	}
-	if e.revs.containsAt(claims.Handle, now) {
+	if e.revs.ContainsAt(claims.Handle, now) {
 		return nil, unauthorised(true, TransferMethod(found.Method), errors.New("session revoked"))
 	}
-	if a := claims.Actor; a != nil && e.revs.containsAt(a.Handle, now) {
+	if a := claims.Actor; a != nil && e.revs.ContainsAt(a.Handle, now) {
 		return nil, unauthorised(true, TransferMethod(found.Method), errors.New("the operator's session was revoked"))
 	}
 	payload := claims.Payload // shared with the token cache: never modified

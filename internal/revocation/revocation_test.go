@@ -1,9 +1,8 @@
-package ginsession
+package revocation
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +21,6 @@ import (
 // revocationLog is a revocation log in memory: next is what the next
 // RevocationsSince answers (consumed), AddRevocations is counted.
 type revocationLog struct {
-	nopStore
 	mu    sync.Mutex
 	next  []store.Revocation
 	added int
@@ -45,10 +43,9 @@ func (l *revocationLog) RevocationsSince(context.Context, time.Time, time.Time) 
 
 // revocationsHolding returns a revocation set on log that holds n
 // revocations read by one poll, and the handles it holds.
-func revocationsHolding(tb testing.TB, log *revocationLog, n int, now func() time.Time) (*revocations, []string) {
+func revocationsHolding(tb testing.TB, log *revocationLog, n int, now func() time.Time) (*Set, []string) {
 	tb.Helper()
-	cfg := &settings{revocationPoll: time.Second, accessTTL: time.Hour, now: now, logger: slog.New(slog.DiscardHandler)}
-	r := newRevocations(log, cfg)
+	r := New(Options{Log: log, Interval: time.Second, TTL: time.Hour, Now: now})
 	at := now()
 	handles := make([]string, n)
 	revs := make([]store.Revocation, n)
@@ -58,7 +55,7 @@ func revocationsHolding(tb testing.TB, log *revocationLog, n int, now func() tim
 	}
 	log.next = revs
 	r.poll(&pollCall{done: make(chan struct{})})
-	if got := r.len(); got != n {
+	if got := r.Len(); got != n {
 		tb.Fatalf("the set holds %d revocations after the first poll, want %d", got, n)
 	}
 	return r, handles
@@ -90,7 +87,7 @@ func revocationAllocs(t *testing.T, n int) (add, poll float64) {
 	}
 	i := 0
 	add = testing.AllocsPerRun(runs, func() {
-		if err := r.add(ctx, local[i]); err != nil {
+		if err := r.Add(ctx, local[i]); err != nil {
 			t.Fatal(err)
 		}
 		i++
@@ -102,15 +99,15 @@ func revocationAllocs(t *testing.T, n int) (add, poll float64) {
 		i++
 	})
 	for _, h := range []string{existing[0], local[runs], remote[runs][1].Handle} {
-		if !r.containsAt(h, at) {
+		if !r.ContainsAt(h, at) {
 			t.Fatalf("%s is not refused after the measured revocations", h)
 		}
 	}
 	if log.added != runs+1 {
 		t.Fatalf("%d revocations written to the log, want %d", log.added, runs+1)
 	}
-	if want := n + 2*(runs+1); r.len() != want {
-		t.Fatalf("the set holds %d revocations, want %d", r.len(), want)
+	if want := n + 2*(runs+1); r.Len() != want {
+		t.Fatalf("the set holds %d revocations, want %d", r.Len(), want)
 	}
 	return add, poll
 }
@@ -146,7 +143,7 @@ func TestRevocationLearnedOnce(t *testing.T) {
 	r, _ := revocationsHolding(t, log, 0, now)
 	var lags []time.Duration
 	r.learned = func(lag time.Duration) { lags = append(lags, lag) }
-	if err := r.add(context.Background(), "own"); err != nil {
+	if err := r.Add(context.Background(), "own"); err != nil {
 		t.Fatal(err)
 	}
 	at = at.Add(time.Second)
@@ -179,16 +176,16 @@ func TestRevocationSetConcurrent(t *testing.T) {
 					return
 				default:
 				}
-				if !r.contains(handles[(i*7+g)%len(handles)]) {
+				if !r.Contains(handles[(i*7+g)%len(handles)]) {
 					t.Error("a revoked handle is not refused")
 					return
 				}
-				r.contains(fmt.Sprintf("other-%d", i))
+				r.Contains(fmt.Sprintf("other-%d", i))
 			}
 		})
 	}
 	for i := range 2000 {
-		if err := r.add(context.Background(), fmt.Sprintf("local-%d", i)); err != nil {
+		if err := r.Add(context.Background(), fmt.Sprintf("local-%d", i)); err != nil {
 			t.Fatal(err)
 		}
 		if i%100 == 0 {
@@ -241,13 +238,13 @@ func BenchmarkRevocationSet(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				at = t0.Add(time.Duration(i+1) * step)
-				if err := r.add(ctx, handles[i]); err != nil {
+				if err := r.Add(ctx, handles[i]); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.StopTimer()
-			if r.len() != n {
-				b.Fatalf("the set holds %d entries after %d ops, want %d", r.len(), b.N, n)
+			if r.Len() != n {
+				b.Fatalf("the set holds %d entries after %d ops, want %d", r.Len(), b.N, n)
 			}
 		})
 		b.Run(fmt.Sprintf("contains/existing=%d", n), func(b *testing.B) {
@@ -256,7 +253,7 @@ func BenchmarkRevocationSet(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if !r.containsAt(handles[i%len(handles)], t0) {
+				if !r.ContainsAt(handles[i%len(handles)], t0) {
 					b.Fatal("not refused")
 				}
 			}

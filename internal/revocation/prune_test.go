@@ -1,4 +1,4 @@
-package ginsession
+package revocation
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 )
 
 // Pruning of the set of revoked handles (revocation.go: publish, prune),
-// on the in-memory revocation log of revocation_internal_test.go.
+// on the in-memory revocation log of revocation_test.go.
 
 // TestRevocationSetPrunesExpired: expired entries are refused no more at
 // once, and removed a bounded number at a time, earliest first: a poll
@@ -31,19 +31,19 @@ func TestRevocationSetPrunesExpired(t *testing.T) {
 		t.Fatal("an expired entry is refused, or a live one is not")
 	}
 	r.poll(&pollCall{done: make(chan struct{})}) // nothing new
-	if got, want := r.len(), n+1-pollPruneBatch; got != want {
+	if got, want := r.Len(), n+1-pollPruneBatch; got != want {
 		t.Fatalf("after one poll the set holds %d entries, want %d", got, want)
 	}
-	if err := r.add(context.Background(), "local"); err != nil {
+	if err := r.Add(context.Background(), "local"); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := r.len(), n+2-pollPruneBatch-2; got != want {
+	if got, want := r.Len(), n+2-pollPruneBatch-2; got != want {
 		t.Fatalf("after one revocation the set holds %d entries, want %d", got, want)
 	}
 	for range n / pollPruneBatch {
 		r.poll(&pollCall{done: make(chan struct{})})
 	}
-	if got := r.len(); got != 2 {
+	if got := r.Len(); got != 2 {
 		t.Fatalf("the set holds %d entries once the expired are pruned, want 2", got)
 	}
 	if !r.set.contains("lasting", at.UnixNano()) || !r.set.contains("local", at.UnixNano()) {
@@ -68,13 +68,13 @@ func TestRevocationSetKeepsTheLaterExpiry(t *testing.T) {
 	}
 	at = at.Add(150 * time.Minute)
 	r.poll(&pollCall{done: make(chan struct{})})
-	if !r.set.contains("h", at.UnixNano()) || r.len() != 1 {
-		t.Fatalf("the handle revoked until +3h is gone at +2h30 (held: %d)", r.len())
+	if !r.set.contains("h", at.UnixNano()) || r.Len() != 1 {
+		t.Fatalf("the handle revoked until +3h is gone at +2h30 (held: %d)", r.Len())
 	}
 	at = at.Add(time.Hour)
 	r.poll(&pollCall{done: make(chan struct{})})
-	if r.set.contains("h", at.UnixNano()) || r.len() != 0 || len(r.expiries) != 0 {
-		t.Fatalf("past its last expiry the handle is held (%d entries, %d queued)", r.len(), len(r.expiries))
+	if r.set.contains("h", at.UnixNano()) || r.Len() != 0 || len(r.expiries) != 0 {
+		t.Fatalf("past its last expiry the handle is held (%d entries, %d queued)", r.Len(), len(r.expiries))
 	}
 }
 
@@ -103,7 +103,7 @@ func TestRevocationSetShrinks(t *testing.T) {
 	}
 
 	at = at.Add(2 * time.Hour)
-	for r.len() > len(lasting) {
+	for r.Len() > len(lasting) {
 		r.poll(&pollCall{done: make(chan struct{})})
 	}
 	for i := range r.set.shards {

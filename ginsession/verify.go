@@ -72,6 +72,11 @@ func FromContext(c *gin.Context) *Session {
 // success the handler reads the session with FromContext. It is GetSession
 // with the options resolved once and HandleError on failure.
 //
+// Verification writes to the response only where the protocol requires
+// it: a claim check that refetches its claim (missing, or older than its
+// MaxAge) re-issues the access token on this response, and duplicates of
+// the cookies on Config.OlderCookieDomain are expired.
+//
 // Building a Verify with WithAntiCSRF(AntiCSRFViaToken) makes the engine
 // issue the anti-csrf token with every session from then on (the route
 // will ask for it): build such routes before serving, or set
@@ -147,12 +152,21 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	r := c.Request
 	now := e.cfg.now()
 	var found transport.Found
-	ours := func(tok string) bool { return e.tokens.Recognises(tok, now) }
-	// A cookie that verified before (the cache) has the shape of a token
-	// by construction: one map lookup instead of the byte-by-byte shape
-	// check, which cost the cookie path most of its overhead over the
-	// header path (a seen token's lookup is repeated by Verify).
-	shaped := func(tok string) bool { return e.tokens.Seen(tok, now) || jose.Shaped(tok) }
+	// A token that verified before (the cache) is ours and has a token's
+	// shape by construction: one map lookup instead of the byte-by-byte
+	// shape check, and the first hit is kept, so that a seen token (the
+	// common case) costs one lookup in all, not one here and one in Verify.
+	var hit *accesstoken.Claims
+	var hitTok string
+	cached := func(tok string) bool {
+		ac := e.tokens.Cached(tok, now)
+		if ac != nil && hit == nil {
+			hit, hitTok = ac, tok
+		}
+		return ac != nil
+	}
+	ours := func(tok string) bool { return cached(tok) || e.tokens.Recognises(tok, now) }
+	shaped := func(tok string) bool { return cached(tok) || jose.Shaped(tok) }
 	transport.Find(r, wire.AccessCookie, transport.Method(e.cfg.transferMethod(c, false)), ours, shaped, &found)
 	if found.N == 0 && !found.Overflow {
 		if o.optional {
@@ -174,6 +188,8 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 	switch {
 	case found.Overflow:
 		err = accesstoken.ErrAmbiguous
+	case found.N == 1 && hit != nil && hitTok == found.First():
+		claims = hit
 	case found.N == 1:
 		claims, err = e.tokens.Verify(r.Context(), found.First(), now)
 	default:

@@ -22,7 +22,7 @@ import (
 // instances. Like the SDK, a tab that finds the access token changed since
 // its call failed does not refresh (the other tab did).
 //
-// What each must get, by ginsession/rotation.go: the first refresh to
+// What each must get, by internal/protocol/rotation.go: the first refresh to
 // reach the database rotates R (one guarded write makes child(R) current);
 // the second finds R as the previous token within the grace window and is
 // answered child(R) again, without a write. child(R) is derived from R

@@ -54,7 +54,7 @@ func (s *Session) IsAnonymous() bool {
 func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload map[string]any, carry func(anonData map[string]any) map[string]any, opts ...CreateOption) (*Session, error) {
 	current, err := e.getSession(c, &verifyOptions{optional: true, skipClaims: true})
 	switch {
-	case errors.Is(err, ErrTryRefreshToken) && !e.claimsAnonymous(c):
+	case errors.Is(err, ErrTryRefreshToken) && !claimsAnonymous(c):
 		// An expired token of a signed-in user: nothing to carry, and a
 		// sign-in must not fail for it.
 		current, err = nil, nil
@@ -94,7 +94,7 @@ func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload ma
 // anonymous, without verifying it: it only decides whether sign-in asks the
 // frontend to refresh first (so an anonymous cart is not lost), never
 // whom to trust.
-func (e *Sessions) claimsAnonymous(c *gin.Context) bool {
+func claimsAnonymous(c *gin.Context) bool {
 	var found transport.Found
 	transport.Find(c.Request, wire.AccessCookie, transport.Any, jose.Shaped, jose.Shaped, &found)
 	for _, v := range found.Values() {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"time"
 )
 
 // Payload is an access-token payload with typed getters, so handlers need no
@@ -150,7 +151,7 @@ func (s *Session) AssertClaims(ctx context.Context, validators ...ClaimValidator
 // payload and issues a new access token on this response.
 func (s *Session) FetchClaim(ctx context.Context, c Claim) error {
 	ctx = stdCtx(ctx)
-	update, err := s.e.fetchClaims(ctx, s.userID, Payload(s.payload), []Claim{c})
+	update, err := fetchClaims(ctx, []Claim{c}, s.userID, Payload(s.payload), s.e.cfg.now())
 	if err != nil {
 		return err
 	}
@@ -160,8 +161,7 @@ func (s *Session) FetchClaim(ctx context.Context, c Claim) error {
 // fetchClaims runs the claims' fetch functions and returns the payload
 // update: each key set to its {"v","t"} entry, or nil (remove) when the
 // claim has no value.
-func (e *Sessions) fetchClaims(ctx context.Context, userID string, current Payload, claims []Claim) (map[string]any, error) {
-	now := e.cfg.now()
+func fetchClaims(ctx context.Context, claims []Claim, userID string, current Payload, now time.Time) (map[string]any, error) {
 	update := make(map[string]any, len(claims))
 	for _, c := range claims {
 		v, ok, err := c.fetchAny(ctx, userID, current)

@@ -54,7 +54,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		}
 	}
 	if len(e.cfg.claims) > 0 {
-		fetched, err := e.fetchClaims(c.Request.Context(), userID, Payload(payload), e.cfg.claims)
+		fetched, err := fetchClaims(c.Request.Context(), e.cfg.claims, userID, Payload(payload), e.cfg.now())
 		if err != nil {
 			return nil, err
 		}
@@ -148,7 +148,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	// An impersonation session is not one of the user's devices: the cap
 	// neither counts it nor lets it sign the user out.
-	if err := e.createRow(ctx, row, !impersonation); err != nil {
+	if err := e.cap.create(ctx, row, !impersonation); err != nil {
 		return nil, err
 	}
 	// Tokens the request carried in the other method belong to an older

@@ -2,16 +2,12 @@ package ginsession
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/ginsession/ginsession/store"
 )
 
 // Bounds of the session metadata, in bytes (the store contract's).
@@ -167,63 +163,4 @@ func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
 		}
 	}
 	return revoked, nil
-}
-
-// createRow stores a new session, under the per-user cap when one is
-// configured and capped is set; sessions the cap evicts are revoked
-// everywhere. A refusal is a *SessionLimitError listing the sessions that
-// counted.
-func (e *Sessions) createRow(ctx context.Context, row *store.Session, capped bool) error {
-	if e.cfg.maxPerUser == 0 || !capped {
-		if err := e.st.CreateSession(ctx, row); err != nil {
-			return storageErr("creating a session", err)
-		}
-		return nil
-	}
-	limit := store.SessionLimit{Max: e.cfg.maxPerUser, EvictOldest: !e.cfg.refuseOverLimit}
-	for attempt := 0; ; attempt++ {
-		evicted, err := e.st.CreateSessionLimited(ctx, row, row.CreatedAt, limit)
-		if errors.Is(err, store.ErrLimit) {
-			refusal, cleared, err := e.limitRefusal(ctx, row.UserID, row.CreatedAt)
-			if err != nil {
-				return err
-			}
-			if cleared && attempt == 0 {
-				continue // sessions that were over held places: once more without them
-			}
-			return refusal
-		}
-		if err != nil {
-			return storageErr("creating a session", err)
-		}
-		for _, h := range evicted {
-			e.revoked(revokedLimit, h, row.UserID)
-		}
-		return nil
-	}
-}
-
-// limitRefusal reads the sessions of a user the cap refused a session to.
-// Sessions past MaxSessionAge still count in the store when their stored
-// expiry is later (rows written before MaxSessionAge was set or shortened)
-// but are over and not listed: nobody could sign them out to make room, so
-// they are deleted here, and cleared reports that a place was freed.
-func (e *Sessions) limitRefusal(ctx context.Context, userID string, now time.Time) (refusal *SessionLimitError, cleared bool, err error) {
-	rows, err := e.st.ListUserSessions(ctx, userID, now)
-	if err != nil {
-		return nil, false, storageErr("listing the sessions of a user at the session limit", err)
-	}
-	refusal = &SessionLimitError{UserID: userID, Sessions: make([]SessionInfo, 0, len(rows))}
-	for i := range rows {
-		if !e.life.PastMaxAge(rows[i].CreatedAt, now) {
-			refusal.Sessions = append(refusal.Sessions, sessionInfo(&rows[i], e.life))
-			continue
-		}
-		ok, err := e.st.DeleteSession(ctx, rows[i].Handle)
-		if err != nil {
-			return nil, false, storageErr("deleting a session past its maximum age", err)
-		}
-		cleared = cleared || ok
-	}
-	return refusal, cleared, nil
 }

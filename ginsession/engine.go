@@ -37,6 +37,8 @@ type Sessions struct {
 	// BrowserSessionIdleTimeout, RefreshGracePeriod, MaxSessionAge).
 	life protocol.Lifetimes
 	revs *revocation.Set
+	// cap stores new sessions under Config.MaxSessionsPerUser.
+	cap *sessionCap
 	// metrics records through Config.MeterProvider (a no-op by default).
 	metrics *metrics
 	// cookies are the cookie settings internal/transport writes with.
@@ -76,6 +78,7 @@ func New(cfg Config) (*Sessions, error) {
 	}
 	e.rk = refreshtoken.NewKeys(current, accepted...)
 	e.life = protocol.Lifetimes{Refresh: s.refreshTTL, BrowserIdle: s.browserIdle, Grace: s.grace, MaxAge: s.maxAge}
+	e.cap = &sessionCap{st: s.st, max: s.maxPerUser, refuse: s.refuseOverLimit, life: e.life, revoked: e.revoked}
 	e.machine = &protocol.Machine{
 		Sessions: s.st, Keys: e.rk, Now: s.now,
 		Lifetimes: e.life,

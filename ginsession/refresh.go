@@ -26,7 +26,7 @@ func (r routeEngine) Reissue(ctx context.Context, rot *protocol.Rotation, method
 		return transport.Issued{}, err
 	}
 	if len(e.cfg.claims) > 0 {
-		fetched, err := e.fetchClaims(ctx, row.UserID, appPayload, e.cfg.claims)
+		fetched, err := fetchClaims(ctx, e.cfg.claims, row.UserID, appPayload, e.cfg.now())
 		if err != nil {
 			return transport.Issued{}, err
 		}

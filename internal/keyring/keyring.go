@@ -18,12 +18,9 @@ import (
 	"github.com/ginsession/ginsession/store"
 )
 
-// KeyStore is the part of the store the keyring uses (see store.Store for
-// each method's guarantees).
-type KeyStore interface {
-	AddSigningKey(ctx context.Context, k *store.SigningKey) error
-	SigningKeys(ctx context.Context, now time.Time) ([]store.SigningKey, error)
-}
+// KeyStore is the part of the store the keyring uses: the store contract's
+// signing-key concern (store.Keys says each method's guarantees).
+type KeyStore = store.Keys
 
 // Options is what a Keyring runs on. Every field is required except
 // MasterKey and Logger.

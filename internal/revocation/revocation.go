@@ -21,15 +21,9 @@ import (
 	"github.com/ginsession/ginsession/store"
 )
 
-// Log is the revocation log the instances share: what this package needs
-// of a store.
-type Log interface {
-	// AddRevocations records revocations for the other instances.
-	AddRevocations(ctx context.Context, revs []store.Revocation) error
-	// RevocationsSince returns the revocations with RevokedAt at or after
-	// since and ExpiresAt after now.
-	RevocationsSince(ctx context.Context, since, now time.Time) ([]store.Revocation, error)
-}
+// Log is the revocation log the instances share: the store contract's
+// revocation concern (store.RevocationLog says each method's guarantees).
+type Log = store.RevocationLog
 
 // Options is what a Set needs; Log, Interval, TTL and Now are required.
 type Options struct {

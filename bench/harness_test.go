@@ -224,8 +224,8 @@ func (e *gsEnv) signIn(tb testing.TB, user string) (access, refresh string) {
 	return access, refresh
 }
 
-// tokenMinter signs access tokens exactly as ginsession's mintAccess does
-// (same private key taken from the store, same header with kid, same claim
+// tokenMinter signs access tokens exactly as internal/accesstoken's
+// Tokens.Mint does (same private key taken from the store, same header with kid, same claim
 // set encoded from jwt.MapClaims), so benchmarks can make many distinct
 // tokens, or tokens for seeded sessions, without a database write each.
 // The template comes from a token Create issued, so the shape cannot drift

@@ -184,10 +184,10 @@ func hashOf(i int) []byte {
 	return h[:]
 }
 
-// BenchmarkSign is access-token signing per algorithm, as ginsession's
-// mintAccess does it: a jwt.MapClaims of the app payload plus sub, iat, exp,
-// sessionHandle and iss, kid in the header, SignedString with the private
-// key ginsession generated and stored for that algorithm. mintAccess is not
+// BenchmarkSign is access-token signing per algorithm, as
+// internal/accesstoken's Tokens.Mint does it: a jwt.MapClaims of the app
+// payload plus sub, iat, exp, sessionHandle and iss, kid in the header, SignedString with the private
+// key ginsession generated and stored for that algorithm. Tokens.Mint is not
 // exported, and measuring it through Create or refresh would add a database
 // write to every op; tokenMinter takes its template from a token Create
 // issued, so the claims and header are the ones ginsession signs.

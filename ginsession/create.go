@@ -142,9 +142,9 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}
 	// Minted before the row is stored: a token that cannot be issued (too
 	// large) must not leave a session behind.
-	access, full, exp, err := e.mintAccess(ctx, userID, rt.Handle, decodeObject(payloadJSON), now)
+	access, full, exp, err := e.tokens.Mint(ctx, userID, rt.Handle, decodeObject(payloadJSON), now)
 	if err != nil {
-		return nil, err
+		return nil, mintError(err)
 	}
 	// An impersonation session is not one of the user's devices: the cap
 	// neither counts it nor lets it sign the user out.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
 	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
@@ -265,4 +266,13 @@ func stdCtx(ctx context.Context) context.Context {
 		return gc.Request.Context()
 	}
 	return ctx
+}
+
+// mintError is the caller's error for a failed access-token mint: a payload
+// too large for the frontend to carry is the caller's ErrInvalidInput.
+func mintError(err error) error {
+	if tooLong := (*accesstoken.TooLongError)(nil); errors.As(err, &tooLong) {
+		return fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	return err
 }

@@ -39,9 +39,9 @@ func (r routeEngine) Reissue(ctx context.Context, rot *protocol.Rotation, method
 		}
 		appPayload = merged.payload
 	}
-	access, full, exp, err := e.mintAccess(ctx, row.UserID, row.Handle, appPayload, row.CreatedAt)
+	access, full, exp, err := e.tokens.Mint(ctx, row.UserID, row.Handle, appPayload, row.CreatedAt)
 	if err != nil {
-		return transport.Issued{}, err
+		return transport.Issued{}, mintError(err)
 	}
 	return transport.Issued{
 		UserID: row.UserID, Access: access, AccessExp: exp, Payload: full,

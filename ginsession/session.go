@@ -49,9 +49,9 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 	if err != nil {
 		return s.gone(err)
 	}
-	access, full, exp, err := s.e.mintAccess(ctx, s.userID, s.handle, merged.payload, merged.created)
+	access, full, exp, err := s.e.tokens.Mint(ctx, s.userID, s.handle, merged.payload, merged.created)
 	if err != nil {
-		return err
+		return mintError(err)
 	}
 	if err := s.e.out(s.c).Issue(transport.Method(s.responseMethod()), transport.Issued{UserID: s.userID, Access: access, AccessExp: exp, Payload: full, SessionOnly: merged.sessionOnly}); err != nil {
 		return err

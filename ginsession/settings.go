@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/clock"
 	"github.com/ginsession/ginsession/internal/keyring"
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/store"
@@ -295,7 +296,7 @@ func newSettings(cfg Config) (*settings, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
-		s.now = time.Now
+		s.now = clock.Now
 	}
 	if s.revocationPoll == 0 {
 		s.revocationPoll = 250 * time.Millisecond

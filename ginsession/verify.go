@@ -140,15 +140,9 @@ func resolveVerifyOptions(opts []VerifyOption, validators []ClaimValidator) *ver
 }
 
 // getSession is the verification path shared by Verify, GetSession and
-// sign-out.
-func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (*Session, error) {
-	s, err := e.verifySession(c, o)
-	e.metrics.verified(s, err)
-	return s, err
-}
-
-// verifySession is getSession without the metrics.
-func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, error) {
+// sign-out. Every outcome is counted in the metrics.
+func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (verified *Session, failed error) {
+	defer func() { e.metrics.verified(verified, failed) }()
 	r := c.Request
 	now := e.cfg.now()
 	var found transport.Found
@@ -174,7 +168,7 @@ func (e *Sessions) verifySession(c *gin.Context, o *verifyOptions) (*Session, er
 		}
 		return nil, unauthorised(false, "", errors.New("no access token"))
 	}
-	if transport.HasCookie(r, wire.LegacyIDRefreshCookie) {
+	if found.Legacy {
 		// An older SDK's sIdRefreshToken beside a session token: the
 		// SuperTokens backends send such a request to the refresh route
 		// whatever its token, and the refresh expires the cookie

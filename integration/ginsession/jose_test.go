@@ -206,7 +206,7 @@ func TestJOSEMintedTokensVerify(t *testing.T) {
 			}
 		})
 	}
-	// The genuine sign-in token and one the fixture signs like mintAccess.
+	// The genuine sign-in token and one the fixture signs like accesstoken.Tokens.Mint.
 	f.expectOK(t, f.access)
 	claims := f.claims()
 	claims["deep"] = map[string]any{"x": []any{map[string]any{"x": 1}, []any{}}, "y": map[string]any{}}

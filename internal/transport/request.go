@@ -34,6 +34,10 @@ type Found struct {
 	// CookiesBeside is set when the token came from the header while the
 	// request also carried session cookies (they get cleared).
 	CookiesBeside bool
+	// Legacy is set when a token was found and the request also carried
+	// an older SDK's sIdRefreshToken cookie (docs/protocol.md §3). It is
+	// learnt in the same pass over the Cookie header as the tokens.
+	Legacy bool
 }
 
 // Values returns the candidates: one, or several duplicate cookies.
@@ -62,15 +66,30 @@ func Bearer(r *http.Request) string {
 // the shape of a token are skipped, so junk cookies cannot push the real
 // one out of the candidates.
 func CookieValues(r *http.Request, name string, dst []string, shaped func(string) bool) (vals []string, overflow bool) {
+	vals, overflow, _ = scanCookies(r, name, dst, shaped, "")
+	return vals, overflow
+}
+
+// scanCookies is CookieValues that also reports, in the same pass, whether
+// a non-empty cookie named also came (always false for also ""). After an
+// overflow the rest of the header is not read, so sawAlso may miss it.
+func scanCookies(r *http.Request, name string, dst []string, shaped func(string) bool, also string) (vals []string, overflow, sawAlso bool) {
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
 			part = strings.TrimSpace(part)
 			k, v, ok := strings.Cut(part, "=")
+			if !ok {
+				continue
+			}
 			// The name is trimmed as net/http's parser trims it, so both
 			// see the same cookies ("sAccessToken =x" included).
-			if !ok || strings.TrimSpace(k) != name {
+			k = strings.TrimSpace(k)
+			if k != name {
+				if also != "" && k == also && strings.Trim(v, "\"") != "" {
+					sawAlso = true
+				}
 				continue
 			}
 			v = strings.Trim(v, "\"")
@@ -78,12 +97,12 @@ func CookieValues(r *http.Request, name string, dst []string, shaped func(string
 				continue
 			}
 			if len(dst) == cap(dst) {
-				return dst, true
+				return dst, true, sawAlso
 			}
 			dst = append(dst, v)
 		}
 	}
-	return dst, false
+	return dst, false, sawAlso
 }
 
 // HasCookie reports whether the request carries a non-empty cookie name.
@@ -120,15 +139,22 @@ func Find(r *http.Request, name string, allowed Method, bearerOK, cookieOK func(
 		if b := Bearer(r); b != "" && bearerOK(b) {
 			f.buf[0], f.N = b, 1
 			f.Method = Header
-			f.CookiesBeside = HasSessionCookies(r)
+			if len(r.Header["Cookie"]) > 0 {
+				f.CookiesBeside = HasSessionCookies(r)
+				f.Legacy = HasCookie(r, wire.LegacyIDRefreshCookie)
+			}
 			return
 		}
 	}
 	if allowed != Header {
 		var vals []string
-		vals, f.Overflow = CookieValues(r, name, f.buf[:0], cookieOK)
+		vals, f.Overflow, f.Legacy = scanCookies(r, name, f.buf[:0], cookieOK, wire.LegacyIDRefreshCookie)
 		if f.N = len(vals); f.N > 0 || f.Overflow {
 			f.Method = Cookie
+		}
+		if f.Overflow && !f.Legacy {
+			// The scan stopped early: look at the rest.
+			f.Legacy = HasCookie(r, wire.LegacyIDRefreshCookie)
 		}
 	}
 }

@@ -157,7 +157,7 @@ func TestWriterTransactionsBeginImmediate(t *testing.T) {
 // moment all succeed, round after round, and each store writes and reads.
 // Each Open makes connections of its own, which SQLite locks against each
 // other as it would other processes', so the switch of the new file to WAL
-// is contended (see switchToWAL). With that switch not retried, one open
+// is contended (see switchToWAL in store/internal/sqliteconn). With that switch not retried, one open
 // of the 200 failed with SQLITE_BUSY in one run of two.
 func TestOpenTogetherInProcess(t *testing.T) {
 	const opens, rounds = 8, 25

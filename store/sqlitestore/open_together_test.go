@@ -199,7 +199,7 @@ func (p *helperProc) next(t *testing.T, deadline time.Time) string {
 // Each round uses a fresh file; each process opens it, writes and reads a
 // session, and closes it.
 //
-// Before switchToWAL, Open failed with "writer: database is locked" in 7
+// Before the WAL switch was retried (store/internal/sqliteconn, switchToWAL), Open failed with "writer: database is locked" in 7
 // or 8 of the 80 rounds of every run (9 to 24 of the 640 opens: several
 // processes of a round often failed together). With 6 processes × 40
 // rounds it failed in only 2 to 6 of the 240 opens, and with 8 × 40 one
@@ -256,7 +256,7 @@ func TestOpenTogetherProcesses(t *testing.T) {
 // TestOpenTogetherInProcess: goroutines of one process that call Open on
 // the same new file at once all succeed (each Open makes connections of its
 // own, which SQLite locks against each other as it does other processes').
-// Before switchToWAL, 1 or 2 of the 800 opens failed as across processes
+// Before the WAL switch was retried (store/internal/sqliteconn, switchToWAL), 1 or 2 of the 800 opens failed as across processes
 // in 5 of 6 runs (once 10); the test across processes is the surer check.
 func TestOpenTogetherInProcess(t *testing.T) {
 	opens, rounds := 8, 100

@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,5 +30,28 @@ func TestCacheBoundedAndExpiring(t *testing.T) {
 	disabled.put("x", &Claims{Expires: now.Add(time.Hour)}, now)
 	if disabled.get("x", now) != nil || disabled.len() != 0 {
 		t.Fatal("disabled cache stored something")
+	}
+}
+
+// TestCacheHitNeedsTheWholeToken: the cache is keyed on the end of the
+// signature, but a token that shares that end and differs anywhere before
+// it (a payload changed under a copied signature) is a miss.
+func TestCacheHitNeedsTheWholeToken(t *testing.T) {
+	c := newCache(100)
+	now := time.Now()
+	tok := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9." + strings.Repeat("s", 86)
+	c.put(tok, &Claims{UserID: "alice", Expires: now.Add(time.Hour)}, now)
+	if got := c.get(tok, now); got == nil || got.UserID != "alice" {
+		t.Fatalf("the token itself: %+v", got)
+	}
+	for i := 0; i < len(tok)-keyLen; i++ {
+		b := []byte(tok)
+		b[i] ^= 1
+		if got := c.get(string(b), now); got != nil {
+			t.Fatalf("byte %d changed: a hit", i)
+		}
+	}
+	if got := c.get("x"+tok, now); got != nil {
+		t.Fatal("a longer token with the same end: a hit")
 	}
 }

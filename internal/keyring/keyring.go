@@ -159,7 +159,7 @@ func (k *Keyring) Lookup(ctx context.Context, kid string) *Key {
 	if key, ok := ks.byID[kid]; ok {
 		return key
 	}
-	if len(kid) != 32 { // our kids are 32 hex characters
+	if !ourKid(kid) {
 		return nil
 	}
 	now := k.opts.Now().UnixNano()

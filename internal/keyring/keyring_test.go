@@ -3,6 +3,7 @@ package keyring
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,6 +234,19 @@ func TestUnknownKidReloads(t *testing.T) {
 	if _, after := st.count(); after != before+2 {
 		t.Fatalf("%d store reads after %v, want 2", after-before, unknownKidReload)
 	}
+	// The prefixed shape (KidPrefix and 32 hex characters) reloads too;
+	// the prefix before anything else does not.
+	c.advance(unknownKidReload)
+	k.Lookup(ctx, KidPrefix+"0123456789abcdef0123456789abcdef")
+	if _, after := st.count(); after != before+3 {
+		t.Fatalf("%d store reads after a prefixed kid, want 3", after-before)
+	}
+	c.advance(unknownKidReload)
+	k.Lookup(ctx, KidPrefix+"0123456789abcdef0123456789abcdeg")
+	k.Lookup(ctx, "s-0123456789abcdef0123456789abcdef")
+	if _, after := st.count(); after != before+3 {
+		t.Fatalf("%d store reads after kids not of our shape, want still 3", after-before)
+	}
 }
 
 // TestAlgorithms: every supported algorithm makes keys that sign, and the
@@ -261,5 +275,22 @@ func TestAlgorithms(t *testing.T) {
 	}
 	if Supported("HS256") || Supported("none") {
 		t.Fatal("a symmetric or empty algorithm is supported")
+	}
+}
+
+// TestNewKeysAreNamedDynamic: a key the ring makes has a kid of KidPrefix
+// and 32 hex characters, the shape supertokens-node takes for a rotating
+// key, and verifies under that kid.
+func TestNewKeysAreNamedDynamic(t *testing.T) {
+	k := newTestRing(t, &memKeys{}, &clock{t: t0}, nil)
+	key, err := k.Signer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(key.ID, "d-") || len(key.ID) != 34 || !ourKid(key.ID) {
+		t.Fatalf("kid %q, want d- and 32 hex characters", key.ID)
+	}
+	if got := k.Lookup(context.Background(), key.ID); got != key {
+		t.Fatalf("Lookup(%q) = %v, want the signer", key.ID, got)
 	}
 }

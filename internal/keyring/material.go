@@ -6,11 +6,32 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ginsession/ginsession/internal/keycrypto"
 	"github.com/ginsession/ginsession/store"
 )
+
+// KidPrefix starts the kid of every key generate makes: "d-", which is
+// how the SuperTokens core names the keys it rotates ("dynamic" keys).
+// supertokens-node, in its default setting, refuses a token whose kid does
+// not start with it (docs/supertokens-node-coexistence.md); to everything
+// else a kid is opaque. Keys made before the prefix (32 hex characters)
+// keep verifying until they expire.
+const KidPrefix = "d-"
+
+// ourKid reports whether kid has the shape of a kid generate makes, now
+// (KidPrefix and 32 hex characters) or before the prefix (32 hex
+// characters): only those may cost a reload from the store on a miss.
+func ourKid(kid string) bool {
+	kid = strings.TrimPrefix(kid, KidPrefix)
+	if len(kid) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(kid)
+	return err == nil
+}
 
 // generate makes a new key of the configured algorithm as a store row: the
 // private half in PKCS #8 (sealed under the master key when there is one,
@@ -33,7 +54,7 @@ func (k *Keyring) generate(signFrom time.Time, follows string) (*store.SigningKe
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
-	kid := hex.EncodeToString(id)
+	kid := KidPrefix + hex.EncodeToString(id)
 	if k.wrapKey != nil {
 		if privDER, err = keycrypto.Seal(k.wrapKey, privDER, []byte(kid)); err != nil {
 			return nil, err

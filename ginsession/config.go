@@ -256,6 +256,26 @@ type Config struct {
 	// time.Now on the request paths (a step of the system clock shows after
 	// at most a second). Tests inject their own.
 	Now func() time.Time
+
+	// CoreCompat lets backends still on supertokens-node (SuperTokens'
+	// backend SDK for Node.js) verify this engine's sessions while an app
+	// moves off the SuperTokens core: access tokens take the core's token
+	// version 5 shape (three more claims: tId, rsub, refreshTokenHash1),
+	// and MountCoreCompat serves what the SDK asks its core when it
+	// verifies. Nothing there creates or refreshes a session.
+	// docs/supertokens-node-coexistence.md. Default nil: off.
+	CoreCompat *CoreCompat
+}
+
+// CoreCompat configures what ginsession answers in place of the SuperTokens
+// core to backends on supertokens-node (Config.CoreCompat).
+type CoreCompat struct {
+	// APIKey is the core API key those backends are configured with
+	// (supertokens.apiKey in the SDK's init). When set, the API version
+	// and the session verification answer only requests that carry it;
+	// the JWKS stays public, as the core's is. Default "": no key is asked
+	// for, which suits only a path no one outside the backends can reach.
+	APIKey string
 }
 
 // SessionLimitPolicy is what a sign-in beyond Config.MaxSessionsPerUser

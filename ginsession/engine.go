@@ -93,6 +93,7 @@ func New(cfg Config) (*Sessions, error) {
 	e.tokens = accesstoken.New(accesstoken.Options{
 		Keys: e.keys, Algorithm: s.algorithm, Issuer: s.issuer, TTL: s.accessTTL,
 		MaxSessionAge: s.maxAge, CacheSize: s.cacheSize, Now: s.now,
+		CoreShape: s.coreCompat != nil,
 	})
 	if e.revs != nil {
 		// Say which way revocations reach this instance.

@@ -39,7 +39,8 @@ type settings struct {
 	frontends      *origin.Frontends // with the default frontend and the request guard (For)
 	secure         bool
 	partitioned    bool
-	exposeAccess   bool // ExposeAccessTokenInCookieMode
+	exposeAccess   bool        // ExposeAccessTokenInCookieMode
+	coreCompat     *CoreCompat // a copy of Config.CoreCompat; nil: off
 	cookieDomain   string
 	olderDomain    string // "" none, HostOnly, or a domain
 	hasOlder       bool
@@ -137,6 +138,10 @@ func newSettings(cfg Config) (*settings, error) {
 
 	s.partitioned = cfg.CookiePartitioned
 	s.exposeAccess = cfg.ExposeAccessTokenInCookieMode
+	if cfg.CoreCompat != nil {
+		cc := *cfg.CoreCompat
+		s.coreCompat = &cc
+	}
 	if s.partitioned {
 		if !s.secure {
 			bad("CookiePartitioned", "Partitioned cookies must be Secure (an https APIDomain or CookieSecure)")

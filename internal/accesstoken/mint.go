@@ -10,6 +10,12 @@ import (
 	"github.com/ginsession/ginsession/internal/jose"
 )
 
+// The core's access-token version and tenant a CoreShape token names.
+const (
+	CoreTokenVersion = "5"
+	CoreTenant       = "public"
+)
+
 // TooLongError: the token minted would be over jose.MaxTokenLen, so
 // verification would refuse it as malformed.
 type TooLongError struct{ Len int }
@@ -29,7 +35,7 @@ func (t *Tokens) Mint(ctx context.Context, userID, handle string, appPayload map
 	}
 	now := t.opts.Now()
 	exp := t.sessionEnd(created, now.Add(t.opts.TTL))
-	claims := make(jwt.MapClaims, len(appPayload)+5)
+	claims := make(jwt.MapClaims, len(appPayload)+8)
 	for k, v := range appPayload {
 		claims[k] = v
 	}
@@ -38,8 +44,23 @@ func (t *Tokens) Mint(ctx context.Context, userID, handle string, appPayload map
 	claims["exp"] = exp.Unix()
 	claims["sessionHandle"] = handle
 	claims["iss"] = t.opts.Issuer
+	if t.opts.CoreShape {
+		// What supertokens-node requires of a version 5 token besides the
+		// claims above: the tenant (ginsession has one, the core's
+		// "public"), the recipe user (the user itself: ginsession does not
+		// link accounts) and refreshTokenHash1, which the SDK only requires
+		// to be a string. The core puts a hash of the refresh token there
+		// for its own verify call; nothing reads it here, so it is empty
+		// rather than a value that looks meaningful and is not.
+		claims["tId"] = CoreTenant
+		claims["rsub"] = userID
+		claims["refreshTokenHash1"] = ""
+	}
 	tok := jwt.NewWithClaims(key.Method, claims)
 	tok.Header["kid"] = key.ID
+	if t.opts.CoreShape {
+		tok.Header["version"] = CoreTokenVersion
+	}
 	signed, err := tok.SignedString(key.Private)
 	if err != nil {
 		return "", nil, time.Time{}, fmt.Errorf("ginsession: signing an access token: %w", err)

@@ -23,7 +23,7 @@ type Keys interface {
 }
 
 // Options is what Tokens runs on. Every field is required but
-// MaxSessionAge and CacheSize.
+// MaxSessionAge, CacheSize and CoreShape.
 type Options struct {
 	Keys Keys
 	// Algorithm is the only JWS "alg" verification accepts.
@@ -37,6 +37,11 @@ type Options struct {
 	MaxSessionAge time.Duration
 	// CacheSize bounds the verify cache; 0 or less disables it.
 	CacheSize int
+	// CoreShape mints tokens in the shape of the SuperTokens core's access
+	// token version 5, which supertokens-node verifies: the header says
+	// "version": "5" and the payload carries tId, rsub and
+	// refreshTokenHash1 (see Mint).
+	CoreShape bool
 	Now       func() time.Time
 }
 

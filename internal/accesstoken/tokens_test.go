@@ -85,6 +85,44 @@ func TestMintClaims(t *testing.T) {
 	}
 }
 
+// TestMintCoreShape: with CoreShape the header names version 5 and the
+// payload has what supertokens-node requires of such a token (tId, rsub,
+// refreshTokenHash1, each a string) beside the usual claims; without it,
+// none of them. Either token verifies here.
+func TestMintCoreShape(t *testing.T) {
+	ctx := context.Background()
+	for _, core := range []bool{false, true} {
+		o := harnessOptions(t)
+		o.CoreShape = core
+		tk := New(o)
+		tok, payload, _, err := tk.Mint(ctx, "u1", "h1", map[string]any{"role": "admin"}, fuzzNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, p := segment(t, tok, 0), segment(t, tok, 1)
+		if h["typ"] != "JWT" || h["kid"] != fuzzKid {
+			t.Fatalf("core %v: header %v", core, h)
+		}
+		want := map[string]any{"tId": CoreTenant, "rsub": "u1", "refreshTokenHash1": ""}
+		for k, v := range want {
+			got, has := p[k]
+			if core && got != v || !core && has {
+				t.Fatalf("core %v: claim %s = %v (present %v)", core, k, got, has)
+			}
+			if _, inPayload := payload[k]; inPayload != core {
+				t.Fatalf("core %v: returned payload has %s: %v", core, k, inPayload)
+			}
+		}
+		if v, has := h["version"]; core && v != CoreTokenVersion || !core && has {
+			t.Fatalf("core %v: header version %v", core, v)
+		}
+		ac, err := tk.Verify(ctx, tok, fuzzNow)
+		if err != nil || ac.UserID != "u1" || ac.Handle != "h1" || ac.Payload["role"] != "admin" {
+			t.Fatalf("core %v: verify %+v, %v", core, ac, err)
+		}
+	}
+}
+
 func TestMintTooLong(t *testing.T) {
 	tk, _ := fuzzTokens(t)
 	_, _, _, err := tk.Mint(context.Background(), "u", "h", map[string]any{"big": strings.Repeat("x", 16<<10)}, fuzzNow)

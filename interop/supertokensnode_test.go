@@ -57,7 +57,7 @@ func (s *coreService) takeCalls() []coreCall {
 	return c
 }
 
-func startCoreService(t *testing.T) *coreService {
+func startCoreService(t *testing.T, mutate func(*ginsession.Config)) *coreService {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "sessions.db"), gormstore.Options{CleanupInterval: -1})
 	if err != nil {
@@ -68,12 +68,16 @@ func startCoreService(t *testing.T) *coreService {
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	svc := &coreService{url: srv.URL}
-	svc.sessions, err = ginsession.Register(r, ginsession.Config{
+	cfg := ginsession.Config{
 		Store:          st,
 		APIDomain:      srv.URL,
 		AccessTokenTTL: 10 * time.Minute,
 		CoreCompat:     &ginsession.CoreCompat{APIKey: nodeCoreAPIKey},
-	})
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	svc.sessions, err = ginsession.Register(r, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +275,7 @@ func algNone(t *testing.T, tok string) string {
 // (under ginsession's kid or its own), and an unsigned one.
 func TestSupertokensNodeVerifiesGinsessionSessions(t *testing.T) {
 	dir := nodeDir(t)
-	svc := startCoreService(t)
+	svc := startCoreService(t, nil)
 	coreURI := svc.url + "/st-core"
 
 	alice, aliceHandle := svc.signIn(t, "alice")
@@ -366,7 +370,7 @@ func TestSupertokensNodeVerifiesGinsessionSessions(t *testing.T) {
 // the public JWKS still serves offline verification.
 func TestSupertokensNodeNeedsTheCoreAPIKey(t *testing.T) {
 	dir := nodeDir(t)
-	svc := startCoreService(t)
+	svc := startCoreService(t, nil)
 	alice, _ := svc.signIn(t, "alice")
 	got := runNode(t, dir, svc.url+"/st-core", "not-the-key", []nodeCase{
 		{Name: "offline", Token: alice},
@@ -392,5 +396,27 @@ func TestSupertokensNodeNeedsTheCoreAPIKey(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s %s without an api key: %d, want 401", method, path, resp.StatusCode)
 		}
+	}
+}
+
+// TestSupertokensNodeVerifiesEverySigningAlgorithm: the SDK's key set
+// (the jose library) takes ginsession's JWKS and tokens in each algorithm
+// it can sign with.
+func TestSupertokensNodeVerifiesEverySigningAlgorithm(t *testing.T) {
+	dir := nodeDir(t)
+	for _, alg := range []string{"ES256", "RS256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			svc := startCoreService(t, func(cfg *ginsession.Config) { cfg.SigningAlgorithm = alg })
+			tok, handle := svc.signIn(t, "alice")
+			got := runNode(t, dir, svc.url+"/st-core", nodeCoreAPIKey, []nodeCase{
+				{Name: "offline", Token: tok},
+				{Name: "checkDatabase", Token: tok, CheckDatabase: true},
+			})
+			for name, r := range got {
+				if !r.OK || r.UserID != "alice" || r.Handle != handle {
+					t.Errorf("%s: %+v", name, r)
+				}
+			}
+		})
 	}
 }

@@ -48,21 +48,25 @@ func (e *Sessions) MountCoreCompat(r gin.IRouter) error {
 	if e.cfg.coreCompat == nil {
 		return errors.New("ginsession: MountCoreCompat: set Config.CoreCompat (the access tokens must take the core's shape for supertokens-node to accept them)")
 	}
-	key := e.coreAPIKey()
+	cc := coreCompat{e}
+	key := cc.apiKey()
 	r.GET(coreAPIVersionPath, key, func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"versions": coreCDIVersions})
 	})
 	r.GET(coreJWKSPath, func(c *gin.Context) {
 		wire.JWKS(c, e.keys.Snapshot(c.Request.Context()).JWKS(), keyring.JWKSMaxAge)
 	})
-	r.POST(coreVerifyPath, key, e.coreVerify)
+	r.POST(coreVerifyPath, key, cc.verify)
 	return nil
 }
 
-// coreAPIKey refuses a request without the configured api-key header, as
+// coreCompat is the engine as the routes of MountCoreCompat see it.
+type coreCompat struct{ e *Sessions }
+
+// apiKey refuses a request without the configured api-key header, as
 // the core does (401, a text body); with no key configured it lets all by.
-func (e *Sessions) coreAPIKey() gin.HandlerFunc {
-	want := []byte(e.cfg.coreCompat.APIKey)
+func (cc coreCompat) apiKey() gin.HandlerFunc {
+	want := []byte(cc.e.cfg.coreCompat.APIKey)
 	return func(c *gin.Context) {
 		if len(want) == 0 {
 			return
@@ -92,18 +96,19 @@ type coreSession struct {
 	TenantID      string         `json:"tenantId"`
 }
 
-// coreVerify answers the SDK's verification call: it comes when the SDK's
+// verify answers the SDK's verification call: it comes when the SDK's
 // getSession has checkDatabase (or for a token it cannot verify alone).
 // The answer's status is what the SDK acts on: "OK", "UNAUTHORISED" (the
 // session is gone) or "TRY_REFRESH_TOKEN" (the token is not valid now).
 // It never issues a new access token.
-func (e *Sessions) coreVerify(c *gin.Context) {
+func (cc coreCompat) verify(c *gin.Context) {
+	e := cc.e
 	var req coreVerifyRequest
 	if err := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)).Decode(&req); err != nil || req.AccessToken == "" {
 		c.AbortWithStatus(http.StatusBadRequest)
 		return
 	}
-	s, err := e.coreVerifyToken(c.Request.Context(), &req)
+	s, err := cc.verifyToken(c.Request.Context(), &req)
 	switch {
 	case err == nil:
 		c.JSON(http.StatusOK, gin.H{"status": "OK", "session": s})
@@ -117,10 +122,11 @@ func (e *Sessions) coreVerify(c *gin.Context) {
 	}
 }
 
-// coreVerifyToken is the verification of GetSession for a token alone (no
+// verifyToken is the verification of GetSession for a token alone (no
 // request, no cookies): the signature and claims, anti-CSRF when asked,
 // the revocation set, and the store with CheckDatabase.
-func (e *Sessions) coreVerifyToken(ctx context.Context, req *coreVerifyRequest) (*coreSession, error) {
+func (cc coreCompat) verifyToken(ctx context.Context, req *coreVerifyRequest) (*coreSession, error) {
+	e := cc.e
 	now := e.cfg.now()
 	claims, err := e.tokens.Verify(ctx, req.AccessToken, now)
 	if err != nil {

@@ -102,7 +102,7 @@ func TestDependencyBoundaries(t *testing.T) {
 // state machine runs and is tested without a request or a server.
 func TestProtocolCoreWithoutHTTP(t *testing.T) {
 	forbidden := append([]string{"net/http", "github.com/gin-gonic/"}, drivers...)
-	for _, pkg := range []string{module + "/internal/protocol", module + "/internal/refreshtoken", module + "/internal/sessionhandle", module + "/internal/keycrypto"} {
+	for _, pkg := range []string{module + "/internal/protocol", module + "/internal/refreshtoken", module + "/internal/sessionhandle", module + "/internal/keycrypto", module + "/internal/stcore"} {
 		d := deps(t, pkg)
 		if !slicesContains(d, pkg) {
 			t.Fatalf("go list printed no %s: the check below proves nothing", pkg)

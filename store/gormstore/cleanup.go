@@ -215,6 +215,8 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 		{s.tables.sessions, "handle", &sessionRow{}},
 		{s.tables.keys, "id", &keyRow{}},
 		{s.tables.revocations, "handle", &revocationRow{}},
+		{s.tables.importedKeys, "id", &importedKeyRow{}},
+		{s.tables.importedSessions, "handle", &importedSessionRow{}},
 	}
 	batch := s.cleanup.batch
 	at := utc(now)

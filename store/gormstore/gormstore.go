@@ -165,6 +165,7 @@ var _ store.Store = (*GORMStore)(nil)
 type tableNames struct {
 	prefix, sessions, keys, secrets, revocations, leases string
 	userLocks                                            string // MariaDB only (lockUser)
+	importedKeys, importedSessions                       string // store.Importer (imports.go)
 }
 
 // New returns a Store that uses db, an already opened *gorm.DB whose dialect
@@ -217,6 +218,9 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 		revocations: prefix + "revocations",
 		leases:      prefix + "leases",
 		userLocks:   prefix + "user_locks",
+
+		importedKeys:     prefix + "imported_keys",
+		importedSessions: prefix + "imported_sessions",
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -66,6 +66,8 @@ func (s *GORMStore) createTables(tx *gorm.DB) error {
 		{t.secrets, &secretRow{}},
 		{t.revocations, &revocationRow{}},
 		{t.leases, &leaseRow{}},
+		{t.importedKeys, &importedKeyRow{}},
+		{t.importedSessions, &importedSessionRow{}},
 	} {
 		mig := s.table(tx, m.table).Migrator()
 		if mig.HasTable(m.model) {
@@ -107,6 +109,8 @@ func (s *GORMStore) indexes() []string {
 		`CREATE UNIQUE INDEX IF NOT EXISTS ` + t.prefix + `signing_keys_follows_idx ON ` + t.keys + ` (follows)`,
 		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `revocations_revoked_at_idx ON ` + t.revocations + ` (revoked_at)`,
 		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `revocations_expires_at_idx ON ` + t.revocations + ` (expires_at)`,
+		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `imported_keys_expires_at_idx ON ` + t.importedKeys + ` (expires_at)`,
+		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `imported_sessions_expires_at_idx ON ` + t.importedSessions + ` (expires_at)`,
 	}
 }
 
@@ -162,7 +166,7 @@ func (s *GORMStore) addFollows(tx *gorm.DB) error {
 func (s *GORMStore) mysqlTables() []string {
 	t := s.tables
 	const opts = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
-	return []string{
+	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS ` + t.sessions + ` (
 			handle            VARBINARY(255) NOT NULL PRIMARY KEY,
 			user_id           BLOB           NOT NULL,
@@ -202,6 +206,7 @@ func (s *GORMStore) mysqlTables() []string {
 			expires_at DATETIME(6)    NOT NULL)` + opts,
 		s.userLocksTable(),
 	}
+	return append(stmts, s.mysqlImportTables(opts)...)
 }
 
 // mysqlMetadataColumns are the MariaDB types of the session metadata

@@ -31,5 +31,6 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 			n++
 		}
 	}
+	n += s.deleteExpiredImports(now)
 	return n, nil
 }

@@ -55,6 +55,7 @@ type Store struct {
 	keys     map[string]*store.SigningKey   // by ID
 	secrets  map[string][]byte
 	revs     map[string]store.Revocation // by handle
+	imported imports                     // store.Importer's (imports.go)
 
 	watchers map[int]func() // WatchRevocations callers, told after each AddRevocations
 	nextSub  int

@@ -9,7 +9,7 @@
 // concern has an entry point of its own for a backend (or a change) that
 // wants one: RunSessions, RunRotation, RunUserSessions, RunMetadata,
 // RunKeys, RunSecrets, RunRevocations, RunLifecycle (expiry cleanup, a
-// canceled context, Close). Optional capabilities are checked only where
+// canceled context, Close), RunImports (store.Importer). Optional capabilities are checked only where
 // the store has them (store.Watcher); RunWatch checks pushing revocations
 // and fails when the store cannot, for a backend that means to push.
 //
@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	for _, checks := range [][]check{
 		sessionChecks, rotationChecks, userChecks, metadataChecks,
 		keyChecks, secretChecks, revocationChecks, lifecycleChecks,
+		importChecks, // each skips when the store has no store.Importer
 	} {
 		runChecks(t, open, checks)
 	}

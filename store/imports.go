@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// ImportedKey is a public key of another issuer of access tokens (a
+// SuperTokens core) that tokens it issued before the switch are verified
+// with until ExpiresAt. It never signs anything: it has no private half,
+// and it is kept apart from the Keys ginsession signs with.
+type ImportedKey struct {
+	ID        string // the kid the issuer's tokens name ("d-1712345678901", "s-<uuid>"); primary key
+	Issuer    string // where it came from, e.g. "supertokens-core:public" (the core's app id)
+	Algorithm string // "RS256"
+	PublicKey []byte // X.509 SubjectPublicKeyInfo, DER
+	CreatedAt time.Time
+	ExpiresAt time.Time // after this the key verifies nothing and may be deleted
+}
+
+// Importer is an optional capability: taking over the sessions and the
+// verification keys of another session service (the SuperTokens core:
+// package migrate/supertokens), so that its users stay signed in. Find it
+// with ImporterOf. memstore and gormstore (SQLite, Postgres, MariaDB) have
+// it.
+type Importer interface {
+	// ImportSessions stores each session whose handle has never been
+	// imported before (the store remembers every handle it imported until
+	// the session's ExpiresAt, even after the session is deleted, so that
+	// importing again never brings back a session its user has signed out
+	// of since), and leaves the others as they are. A handle that is
+	// already a session of this store is not overwritten either. It returns
+	// how many sessions it stored; the rest were already there. Sessions
+	// are checked as CreateSession checks them, and the whole call is one
+	// transaction.
+	ImportSessions(ctx context.Context, sessions []Session) (int, error)
+
+	// ImportKey stores k unless a key with its ID is already imported, and
+	// reports whether it stored it.
+	ImportKey(ctx context.Context, k *ImportedKey) (bool, error)
+
+	// ImportedKeys returns every imported key whose ExpiresAt is after now,
+	// ordered by ID.
+	ImportedKeys(ctx context.Context, now time.Time) ([]ImportedKey, error)
+}
+
+// ImporterOf returns s's Importer, or nil when s cannot import.
+func ImporterOf(s Store) Importer {
+	if i, ok := s.(Importer); ok {
+		return i
+	}
+	return nil
+}

@@ -5,17 +5,18 @@ import (
 	"time"
 )
 
-// ImportedKey is a public key of another issuer of access tokens (a
-// SuperTokens core) that tokens it issued before the switch are verified
-// with until ExpiresAt. It never signs anything: it has no private half,
-// and it is kept apart from the Keys ginsession signs with.
+// ImportedKey is a key of another session service (a SuperTokens core)
+// that ginsession uses, until ExpiresAt, to accept the tokens that service
+// issued before the switch: a public key its access tokens are verified
+// with, or the key its refresh tokens are decrypted with. It never signs
+// anything, and it is kept apart from the Keys ginsession signs with.
 type ImportedKey struct {
 	ID        string // the kid the issuer's tokens name ("d-1712345678901", "s-<uuid>"); primary key
 	Issuer    string // where it came from, e.g. "supertokens-core:public" (the core's app id)
-	Algorithm string // "RS256"
-	PublicKey []byte // X.509 SubjectPublicKeyInfo, DER
+	Algorithm string // what Key is for: "RS256" (a public key), or the issuer's name of a refresh-token format
+	Key       []byte // the public key as X.509 SubjectPublicKeyInfo DER, or the refresh-token key
 	CreatedAt time.Time
-	ExpiresAt time.Time // after this the key verifies nothing and may be deleted
+	ExpiresAt time.Time // after this the key is of no use and may be deleted
 }
 
 // Importer is an optional capability: taking over the sessions and the

@@ -15,7 +15,7 @@ type importedKeyRow struct {
 	ID        string    `gorm:"column:id;primaryKey;not null"`
 	Issuer    string    `gorm:"column:issuer;not null"`
 	Algorithm string    `gorm:"column:algorithm;not null"`
-	PublicKey blob      `gorm:"column:public_key;not null"`
+	Material  blob      `gorm:"column:material;not null"`
 	CreatedAt time.Time `gorm:"column:created_at;not null;autoCreateTime:false"`
 	ExpiresAt time.Time `gorm:"column:expires_at;not null"`
 }
@@ -113,10 +113,10 @@ func (s *GORMStore) ImportKey(ctx context.Context, k *store.ImportedKey) (bool, 
 			return false, err
 		}
 	}
-	if len(k.PublicKey) == 0 {
-		return false, errors.New("store: import key: empty public key")
+	if len(k.Key) == 0 {
+		return false, errors.New("store: import key: empty key")
 	}
-	row := &importedKeyRow{ID: k.ID, Issuer: k.Issuer, Algorithm: k.Algorithm, PublicKey: k.PublicKey, CreatedAt: utc(k.CreatedAt), ExpiresAt: utc(k.ExpiresAt)}
+	row := &importedKeyRow{ID: k.ID, Issuer: k.Issuer, Algorithm: k.Algorithm, Material: k.Key, CreatedAt: utc(k.CreatedAt), ExpiresAt: utc(k.ExpiresAt)}
 	res := s.table(s.write.WithContext(ctx), s.tables.importedKeys).Clauses(doNothingOn("id")).Create(row)
 	s.yieldWriter()
 	if res.Error != nil {
@@ -137,7 +137,7 @@ func (s *GORMStore) ImportedKeys(ctx context.Context, now time.Time) ([]store.Im
 	}
 	out := make([]store.ImportedKey, len(rows))
 	for i, r := range rows {
-		out[i] = store.ImportedKey{ID: r.ID, Issuer: r.Issuer, Algorithm: r.Algorithm, PublicKey: r.PublicKey, CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt)}
+		out[i] = store.ImportedKey{ID: r.ID, Issuer: r.Issuer, Algorithm: r.Algorithm, Key: r.Material, CreatedAt: utc(r.CreatedAt), ExpiresAt: utc(r.ExpiresAt)}
 	}
 	return out, nil
 }
@@ -151,7 +151,7 @@ func (s *GORMStore) mysqlImportTables(opts string) []string {
 			id         VARBINARY(255) NOT NULL PRIMARY KEY,
 			issuer     VARBINARY(255) NOT NULL,
 			algorithm  VARBINARY(255) NOT NULL,
-			public_key BLOB           NOT NULL,
+			material   BLOB           NOT NULL,
 			created_at DATETIME(6)    NOT NULL,
 			expires_at DATETIME(6)    NOT NULL,
 			INDEX imported_keys_expires_at_idx (expires_at))` + opts,

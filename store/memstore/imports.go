@@ -67,8 +67,8 @@ func (s *Store) ImportKey(ctx context.Context, k *store.ImportedKey) (bool, erro
 			return false, err
 		}
 	}
-	if len(k.PublicKey) == 0 {
-		return false, errors.New("memstore: import key: empty public key")
+	if len(k.Key) == 0 {
+		return false, errors.New("memstore: import key: empty key")
 	}
 	if s.imported.keys == nil {
 		s.imported.keys = map[string]store.ImportedKey{}
@@ -77,7 +77,7 @@ func (s *Store) ImportKey(ctx context.Context, k *store.ImportedKey) (bool, erro
 		return false, nil
 	}
 	c := *k
-	c.PublicKey = slices.Clone(k.PublicKey)
+	c.Key = slices.Clone(k.Key)
 	c.CreatedAt, c.ExpiresAt = k.CreatedAt.UTC(), k.ExpiresAt.UTC()
 	s.imported.keys[k.ID] = c
 	return true, nil
@@ -92,7 +92,7 @@ func (s *Store) ImportedKeys(ctx context.Context, now time.Time) ([]store.Import
 	var out []store.ImportedKey
 	for _, k := range s.imported.keys {
 		if k.ExpiresAt.After(now) {
-			k.PublicKey = slices.Clone(k.PublicKey)
+			k.Key = slices.Clone(k.Key)
 			out = append(out, k)
 		}
 	}

@@ -148,16 +148,16 @@ func testImportKeys(t *testing.T, s store.Store) {
 	imp := importer(t, s)
 	ctx := context.Background()
 	k := &store.ImportedKey{ID: "d-1700000000000", Issuer: "supertokens-core:public", Algorithm: "RS256",
-		PublicKey: randBytes(t, 294), CreatedAt: base.Add(-time.Hour), ExpiresAt: base.Add(time.Hour)}
+		Key: randBytes(t, 294), CreatedAt: base.Add(-time.Hour), ExpiresAt: base.Add(time.Hour)}
 	static := &store.ImportedKey{ID: "s-0b8ad1f4", Issuer: "supertokens-core:public", Algorithm: "RS256",
-		PublicKey: randBytes(t, 294), CreatedAt: base.Add(-1000 * time.Hour), ExpiresAt: base.Add(1000 * time.Hour)}
+		Key: randBytes(t, 294), CreatedAt: base.Add(-1000 * time.Hour), ExpiresAt: base.Add(1000 * time.Hour)}
 	for _, key := range []*store.ImportedKey{k, static} {
 		if added, err := imp.ImportKey(ctx, key); err != nil || !added {
 			t.Fatalf("ImportKey(%s): %v %v", key.ID, added, err)
 		}
 	}
 	again := *k
-	again.PublicKey = randBytes(t, 10)
+	again.Key = randBytes(t, 10)
 	if added, err := imp.ImportKey(ctx, &again); err != nil || added {
 		t.Fatalf("ImportKey of a present id: added %v, %v", added, err)
 	}
@@ -168,7 +168,7 @@ func testImportKeys(t *testing.T, s store.Store) {
 	if len(got) != 2 || got[0].ID != k.ID || got[1].ID != static.ID {
 		t.Fatalf("ImportedKeys = %+v", got)
 	}
-	checkBytes(t, "PublicKey", got[0].PublicKey, k.PublicKey)
+	checkBytes(t, "Key", got[0].Key, k.Key)
 	checkTime(t, "ExpiresAt", got[0].ExpiresAt, k.ExpiresAt)
 	checkTime(t, "CreatedAt", got[1].CreatedAt, static.CreatedAt)
 	if got[0].Issuer != k.Issuer || got[0].Algorithm != "RS256" {
@@ -185,6 +185,6 @@ func testImportKeys(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteExpired = %d, %v; want the expired imported key", n, err)
 	}
 	if _, err := imp.ImportKey(ctx, &store.ImportedKey{ID: "x", Issuer: "i", Algorithm: "RS256"}); err == nil {
-		t.Fatal("a key without a public key was accepted")
+		t.Fatal("a key without key material was accepted")
 	}
 }

@@ -289,7 +289,14 @@ func importSessions(ctx context.Context, src Source, w *writer) error {
 			base = append(base, t)
 		}
 	}
-	q += " AND (tenant_id > ? OR (tenant_id = ? AND session_handle > ?)) ORDER BY tenant_id, session_handle LIMIT " + strconv.Itoa(o.BatchSize)
+	// The position after the cursor: a row comparison on Postgres, which
+	// its primary-key index answers as a range; the same test spelled out
+	// on MySQL, whose optimiser may not.
+	after := " AND (tenant_id, session_handle) > (?, ?)"
+	if src.Dialect == MySQL {
+		after = " AND (tenant_id > ? OR (tenant_id = ? AND session_handle > ?))"
+	}
+	q += after + " ORDER BY tenant_id, session_handle LIMIT " + strconv.Itoa(o.BatchSize)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -297,7 +304,11 @@ func importSessions(ctx context.Context, src Source, w *writer) error {
 		cur := w.r.Cursor
 		var batch []store.Session
 		read := 0
-		err := src.query(ctx, q, append(base[:len(base):len(base)], cur.Tenant, cur.Tenant, cur.Handle), func(rows *sql.Rows) error {
+		args := append(base[:len(base):len(base)], cur.Tenant, cur.Handle)
+		if src.Dialect == MySQL {
+			args = append(base[:len(base):len(base)], cur.Tenant, cur.Tenant, cur.Handle)
+		}
+		err := src.query(ctx, q, args, func(rows *sql.Rows) error {
 			var c coreRow
 			if err := rows.Scan(&c.tenant, &c.handle, &c.user, &c.hash2, &c.data, &c.expires, &c.created, &c.payload); err != nil {
 				return err

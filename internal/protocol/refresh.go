@@ -45,6 +45,30 @@ type Request struct {
 	// DuplicateAccess: the access-token cookie came more than once.
 	DuplicateAccess bool
 	Client          Client
+	// Adopted is a refresh token of the issuer whose sessions ginsession
+	// took over (the SuperTokens core), opened and authenticated by the
+	// caller. It counts only when no token of ours came (Tokens is empty).
+	Adopted *Adopted
+}
+
+// Adopted is a refresh token another issuer made for a session ginsession
+// took over. It refreshes once, by that issuer's rule: while the row holds
+// its hash or its parent's (the issuer had not promoted it yet), a rotation
+// moves the row to Child, the first token of our lineage for the session,
+// and the session goes on as ours. The same token again inside the grace
+// window is answered the same Child; after that, or any older token of the
+// issuer's, is stale: theft.
+type Adopted struct {
+	Handle string
+	// From are the row values it may refresh from, in order: its own
+	// hash, then its parent's.
+	From [][]byte
+	// Child is our token that continues it (refreshtoken.Keys.Adopt).
+	Child *refreshtoken.Token
+	// CSRFMatches, when set, reports whether the request carried the
+	// anti-CSRF token the issuer sealed in it (VIA_TOKEN for a cookie
+	// request); nil: no token check applies.
+	CSRFMatches func() bool
 }
 
 // Refresh decides one refresh request: which token counts, the rotation,
@@ -79,6 +103,11 @@ func (m *Machine) Refresh(ctx context.Context, in Request) (out Outcome) {
 			out.Err = err
 			return out
 		}
+	}
+	if len(in.Tokens) == 0 && in.Adopted != nil {
+		out.Rotation, out.Err = m.rotateAdopted(ctx, in, &out)
+		out.ClearCookiesBeside = out.Err == nil && in.CookiesBeside
+		return out
 	}
 	if len(in.Tokens) == 0 {
 		out.Err = refuse(ClearFound, errors.New("refresh token not ours"))
@@ -133,7 +162,7 @@ func (m *Machine) rotateAny(ctx context.Context, toks []*refreshtoken.Token, cli
 	var first *stale
 	var lastErr error
 	for _, tok := range toks {
-		rot, err := m.rotate(ctx, tok, client)
+		rot, err := m.rotate(ctx, m.ourLineage(tok), client)
 		if err == nil {
 			return rot, nil
 		}
@@ -216,4 +245,20 @@ func (m *Machine) theftInShadowedCookies(ctx context.Context, in Request, out *O
 		}
 	}
 	return nil
+}
+
+// rotateAdopted decides the refresh of a token of the issuer ginsession
+// took the session over from. A stale one is theft, as the issuer itself
+// would have judged it.
+func (m *Machine) rotateAdopted(ctx context.Context, in Request, out *Outcome) (*Rotation, error) {
+	a := in.Adopted
+	if a.CSRFMatches != nil && !a.CSRFMatches() {
+		return nil, refuse(ClearNothing, errors.New("refresh without the session's anti-csrf token"))
+	}
+	rot, err := m.rotate(ctx, lineage{handle: a.Handle, from: a.From, child: a.Child}, in.Client)
+	var st *stale
+	if errors.As(err, &st) {
+		return nil, m.theft(ctx, st, ClearFound, out)
+	}
+	return rot, err
 }

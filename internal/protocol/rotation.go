@@ -98,18 +98,51 @@ const maxRotateAttempts = 4
 // the caller decides whether it is theft (rotateAny).
 type stale struct {
 	row *store.Session
-	tok *refreshtoken.Token
+	gen int64 // the presented token's generation
 }
 
 func (s *stale) Error() string { return "stale refresh token" }
 
+// lineage is a presented refresh token as the state machine sees it: the
+// session it names, the row values it may rotate from (ours: its own hash;
+// an adopted token: its own, then its parent's), its generation and the
+// child a rotation makes current. The child is a function of the token
+// alone: the same on every path, and again on every retry of the token.
+type lineage struct {
+	handle string
+	from   [][]byte
+	gen    int64
+	child  *refreshtoken.Token
+}
+
+// ourLineage is the lineage of one of our tokens.
+func (m *Machine) ourLineage(tok *refreshtoken.Token) lineage {
+	return lineage{handle: tok.Handle, from: [][]byte{tok.Hash()}, gen: tok.Generation, child: m.Keys.Child(tok)}
+}
+
+// classify is Classify over every row value l may rotate from: Current
+// or Retry when one of them is, else Restored or Stale.
+func (l lineage) classify(row *store.Session, now time.Time, grace time.Duration) Verdict {
+	v := Stale
+	for _, h := range l.from {
+		switch Classify(row, h, l.gen, now, grace) {
+		case Current:
+			return Current
+		case Retry:
+			v = Retry
+		case Restored:
+			if v == Stale {
+				v = Restored
+			}
+		}
+	}
+	return v
+}
+
 // rotate runs the state machine for one authenticated token. Errors: a
 // *Refusal, a *stale, or a *StorageError.
-func (m *Machine) rotate(ctx context.Context, tok *refreshtoken.Token, client Client) (*Rotation, error) {
-	h := tok.Hash()
-	// The child is derived from the token alone: the same on every path
-	// below, and again on every retry of the same token.
-	child := m.Keys.Child(tok)
+func (m *Machine) rotate(ctx context.Context, tok lineage, client Client) (*Rotation, error) {
+	child := tok.child
 	childHash := child.Hash()
 	var end time.Time // the session's absolute end; zero: none
 	if m.Lifetimes.MaxAge > 0 {
@@ -117,7 +150,7 @@ func (m *Machine) rotate(ctx context.Context, tok *refreshtoken.Token, client Cl
 		// outlive the session and count as live (the per-user cap, database
 		// checks, by-handle updates); its creation time is in the row.
 		now := m.Now()
-		row, err := m.Sessions.GetSession(ctx, tok.Handle, now)
+		row, err := m.Sessions.GetSession(ctx, tok.handle, now)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, refuse(ClearFound, errSessionNotFound)
 		}
@@ -144,28 +177,30 @@ func (m *Machine) rotate(ctx context.Context, tok *refreshtoken.Token, client Cl
 		if !end.IsZero() {
 			expires, onlyExpires = earliest(expires, end), earliest(onlyExpires, end)
 		}
-		row, err := m.Sessions.RotateSession(ctx, tok.Handle, h, store.Rotation{
-			NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires,
-			UserAgent: client.UserAgent, IP: client.IP,
-			BrowserSessionExpiresAt: onlyExpires,
-		})
-		switch {
-		case err == nil:
-			if row.BrowserSessionOnly {
-				expires = onlyExpires
+		for _, h := range tok.from {
+			row, err := m.Sessions.RotateSession(ctx, tok.handle, h, store.Rotation{
+				NewRefreshHash: childHash, RotatedAt: now, ExpiresAt: expires,
+				UserAgent: client.UserAgent, IP: client.IP,
+				BrowserSessionExpiresAt: onlyExpires,
+			})
+			switch {
+			case err == nil:
+				if row.BrowserSessionOnly {
+					expires = onlyExpires
+				}
+				return &Rotation{Row: row, Child: child, Expires: expires}, nil
+			case !errors.Is(err, store.ErrConflict):
+				return nil, storageErr("rotating a refresh token", err)
 			}
-			return &Rotation{Row: row, Child: child, Expires: expires}, nil
-		case !errors.Is(err, store.ErrConflict):
-			return nil, storageErr("rotating a refresh token", err)
 		}
-		row, err = m.Sessions.GetSession(ctx, tok.Handle, now)
+		row, err := m.Sessions.GetSession(ctx, tok.handle, now)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, refuse(ClearFound, errSessionNotFound)
 		}
 		if err != nil {
 			return nil, storageErr("reading a session", err)
 		}
-		switch Classify(row, h, tok.Generation, now, m.Lifetimes.Grace) {
+		switch tok.classify(row, now, m.Lifetimes.Grace) {
 		case Current:
 			continue // current again (the row changed between the write and the read): rotate again
 		case Retry:
@@ -177,7 +212,7 @@ func (m *Machine) rotate(ctx context.Context, tok *refreshtoken.Token, client Cl
 		case Restored:
 			return nil, refuse(ClearFound, errors.New("refresh token newer than the session"))
 		default:
-			return nil, &stale{row: row, tok: tok}
+			return nil, &stale{row: row, gen: tok.gen}
 		}
 	}
 	return nil, storageErr("rotating a refresh token", errors.New("too much contention"))
@@ -199,7 +234,7 @@ func (m *Machine) staleCheck(ctx context.Context, tok *refreshtoken.Token) (st *
 	if Classify(row, tok.Hash(), tok.Generation, now, m.Lifetimes.Grace) != Stale {
 		return nil, false, nil
 	}
-	return &stale{row: row, tok: tok}, false, nil
+	return &stale{row: row, gen: tok.Generation}, false, nil
 }
 
 // theft revokes the session of a stale token and records it in out. The
@@ -208,7 +243,7 @@ func (m *Machine) theft(ctx context.Context, st *stale, clear Clear, out *Outcom
 	if _, err := m.Sessions.DeleteSession(ctx, st.row.Handle); err != nil {
 		return storageErr("revoking a session after theft", err)
 	}
-	t := &Theft{Handle: st.row.Handle, UserID: st.row.UserID, Generation: st.tok.Generation, CurrentGeneration: st.row.Generation, Clear: clear}
+	t := &Theft{Handle: st.row.Handle, UserID: st.row.UserID, Generation: st.gen, CurrentGeneration: st.row.Generation, Clear: clear}
 	out.Thefts = append(out.Thefts, *t)
 	return t
 }

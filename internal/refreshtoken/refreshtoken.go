@@ -100,6 +100,25 @@ func (k *Keys) Child(parent *Token) *Token {
 	return &t
 }
 
+// Adopt makes the first token of our lineage for the session h, which
+// continues a token another issuer made for it (foreign: its text; the
+// SuperTokens core's, for a session taken over). Like Child it is a function
+// of its inputs alone, so a retry of the foreign token is answered the same
+// token. Its generation is 1: the foreign token counts as generation 0.
+func (k *Keys) Adopt(h [16]byte, foreign string) *Token {
+	var t Token
+	t.raw[0] = version
+	copy(t.raw[1:17], h[:])
+	binary.BigEndian.PutUint64(t.raw[17:25], 1)
+	m := hmac.New(sha256.New, k.derive)
+	m.Write([]byte("adopt\x00"))
+	m.Write(h[:])
+	m.Write([]byte(foreign))
+	copy(t.raw[25:57], m.Sum(nil))
+	k.seal(&t)
+	return &t
+}
+
 func (k *Keys) seal(t *Token) {
 	m := hmac.New(sha256.New, k.mac)
 	m.Write(t.raw[:macOffset])

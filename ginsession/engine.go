@@ -43,6 +43,9 @@ type Sessions struct {
 	metrics *metrics
 	// cookies are the cookie settings internal/transport writes with.
 	cookies *transport.Cookies
+	// adopt accepts the tokens of a SuperTokens core whose sessions were
+	// imported into the store; nil when none were.
+	adopt *adoption
 }
 
 // New validates cfg, loads (or creates) the signing keys and returns an
@@ -56,6 +59,8 @@ func New(cfg Config) (*Sessions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ginsession: Config.MeterProvider: %w", err)
 	}
+	// Read before the store is wrapped for the metrics.
+	importer := store.ImporterOf(s.st)
 	// Every store call from here on is timed.
 	s.st = measure(s.st, m)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -90,11 +95,19 @@ func New(cfg Config) (*Sessions, error) {
 	}); err != nil {
 		return nil, err
 	}
-	e.tokens = accesstoken.New(accesstoken.Options{
+	if e.adopt, err = loadAdoption(ctx, importer, s.now()); err != nil {
+		return nil, err
+	}
+	topts := accesstoken.Options{
 		Keys: e.keys, Algorithm: s.algorithm, Issuer: s.issuer, TTL: s.accessTTL,
 		MaxSessionAge: s.maxAge, CacheSize: s.cacheSize, Now: s.now,
 		CoreShape: s.coreCompat != nil,
-	})
+	}
+	if e.adopt != nil {
+		topts.Adopted = e.adopt.verifyAccess
+		s.logger.Info("ginsession: accepting the tokens of the imported SuperTokens sessions", "access_token_keys", len(e.adopt.keys), "refresh_tokens", e.adopt.refreshKey != "")
+	}
+	e.tokens = accesstoken.New(topts)
 	if e.revs != nil {
 		// Say which way revocations reach this instance.
 		if watcher != nil {

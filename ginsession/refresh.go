@@ -8,6 +8,7 @@ import (
 
 	"github.com/ginsession/ginsession/internal/protocol"
 	"github.com/ginsession/ginsession/internal/refreshtoken"
+	"github.com/ginsession/ginsession/internal/stcore"
 	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/internal/wire"
 )
@@ -100,6 +101,11 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 	if forged {
 		e.cfg.logger.Warn("ginsession: refresh token failed authentication", "client_ip", c.ClientIP())
 	}
+	if in.Found == 0 && !in.Overflow && e.adopt != nil {
+		if m, ok := re.readAdopted(c, &in); ok {
+			return in, m
+		}
+	}
 	if in.Found == 0 && !in.Overflow {
 		in.SessionCookies = transport.HasSessionCookies(r)
 		return in, transport.Cookie
@@ -113,6 +119,35 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 	}
 	in.Client.UserAgent, in.Client.IP = clientMetadata(c, e.cfg.omitIP)
 	return in, found.Method
+}
+
+// readAdopted reads a refresh token of the SuperTokens core whose sessions
+// were imported, for a request that presented none of ours. Only the first
+// candidate that opens counts: the core's backend SDKs set one cookie.
+func (re routeEngine) readAdopted(c *gin.Context, in *protocol.Request) (transport.Method, bool) {
+	e, r := re.e, c.Request
+	var found transport.Found
+	transport.Find(r, wire.RefreshCookie, transport.Method(e.cfg.transferMethod(c, false)), stcore.LooksLikeRefreshToken, stcore.LooksLikeRefreshToken, &found)
+	for _, v := range found.Values() {
+		a, rt, ok := e.adopt.openRefresh(e.rk, v)
+		if !ok {
+			continue
+		}
+		in.Found = 1
+		in.FromCookies = found.Method == transport.Cookie
+		in.CookiesBeside = found.CookiesBeside
+		in.Adopted = a
+		if in.FromCookies && rt.AntiCSRFToken != "" && e.csrf.modeFor(r, AntiCSRFAuto) == AntiCSRFViaToken {
+			want, got := rt.AntiCSRFToken, r.Header.Get(wire.HeaderAntiCSRF)
+			a.CSRFMatches = func() bool { return adoptedCSRFMatches(want, got) }
+		}
+		in.Client.UserAgent, in.Client.IP = clientMetadata(c, e.cfg.omitIP)
+		return found.Method, true
+	}
+	if found.N > 0 {
+		e.cfg.logger.Warn("ginsession: a SuperTokens refresh token did not open under the imported key", "client_ip", c.ClientIP())
+	}
+	return "", false
 }
 
 // parseRefreshTokens returns the tokens of vals that authenticate.

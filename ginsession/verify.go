@@ -202,7 +202,8 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (verified *Sessi
 	if found.Method == transport.Cookie && !safeMethod(r.Method) {
 		switch e.csrf.modeFor(r, o.antiCSRF) {
 		case AntiCSRFViaToken:
-			if !e.csrf.matches(claims.Handle, r.Header.Get(wire.HeaderAntiCSRF)) {
+			got := r.Header.Get(wire.HeaderAntiCSRF)
+			if claims.AntiCSRF != "" && !adoptedCSRFMatches(claims.AntiCSRF, got) || claims.AntiCSRF == "" && !e.csrf.matches(claims.Handle, got) {
 				return nil, tryRefresh(errors.New("anti-csrf token mismatch"))
 			}
 		case AntiCSRFViaCustomHeader:

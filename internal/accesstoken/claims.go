@@ -33,6 +33,10 @@ type Claims struct {
 	Expires  time.Time
 	Payload  map[string]any // the whole JWT payload
 	Actor    *Actor         // from the "act" claim; nil unless impersonating
+	// AntiCSRF is the anti-CSRF token an adopted token carries (the
+	// SuperTokens core put one in when its VIA_TOKEN was on); "" for ours,
+	// whose anti-CSRF token is derived from the handle.
+	AntiCSRF string
 }
 
 // Actor identifies who acts in an impersonation session.

@@ -43,6 +43,11 @@ type Options struct {
 	// refreshTokenHash1 (see Mint).
 	CoreShape bool
 	Now       func() time.Time
+	// Adopted, when set, verifies the access tokens of the issuer whose
+	// sessions ginsession took over (the SuperTokens core's). It answers
+	// ok false for a token that is not that issuer's, which is then
+	// verified as ours; its verified claims are cached like ours.
+	Adopted func(tok string, now time.Time) (c *Claims, ok bool, err error)
 }
 
 // Tokens mints and verifies access tokens.

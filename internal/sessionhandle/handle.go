@@ -55,3 +55,28 @@ func Format(b []byte) string {
 	}
 	return string(out)
 }
+
+// Bytes returns the 16 bytes of a valid handle (ok false for any other
+// text): the inverse of Format.
+func Bytes(h string) (b [16]byte, ok bool) {
+	if !Valid(h) {
+		return b, false
+	}
+	j := 0
+	for i := 0; i < len(h); i += 2 {
+		if h[i] == '-' {
+			i--
+			continue
+		}
+		b[j] = unhex(h[i])<<4 | unhex(h[i+1])
+		j++
+	}
+	return b, true
+}
+
+func unhex(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}

@@ -35,3 +35,23 @@ func TestValidRefusesOtherText(t *testing.T) {
 		t.Error("a well-formed handle is refused")
 	}
 }
+
+// TestBytesInvertsFormat: Bytes gives back what Format wrote, and refuses
+// what Valid refuses.
+func TestBytesInvertsFormat(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		b, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := Bytes(Format(b[:]))
+		if !ok || got != b {
+			t.Fatalf("Bytes(Format(%x)) = %x, %v", b, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "not a handle", "0123456789ab-cdef-0123-456789abcdef0", "ABCDEF01-2345-4678-9abc-def012345678"} {
+		if _, ok := Bytes(bad); ok {
+			t.Fatalf("Bytes(%q) accepted", bad)
+		}
+	}
+}

@@ -67,15 +67,26 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 	e, r := re.e, c.Request
 	var found transport.Found
 	forged := false
+	// The cookie candidates are authenticated as the transport finds them;
+	// the tokens parsed then are kept, in the transport's order, so that
+	// none is parsed (an HMAC) twice.
+	var parsed [transport.MaxCandidates]*refreshtoken.Token
+	var parsedFrom [transport.MaxCandidates]string
+	n := 0
 	authentic := func(v string) bool {
 		if !refreshtoken.Shaped(v) {
 			return false
 		}
-		if e.rk.Authentic(v) {
-			return true
+		tok, ok := e.rk.Parse(v)
+		if !ok {
+			forged = true
+			return false
 		}
-		forged = true
-		return false
+		if n < len(parsed) {
+			parsed[n], parsedFrom[n] = tok, v
+			n++
+		}
+		return true
 	}
 	transport.Find(r, wire.RefreshCookie, transport.Method(e.cfg.transferMethod(c, false)), refreshtoken.Shaped, authentic, &found)
 	in := protocol.Request{
@@ -89,8 +100,12 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 			return parseRefreshTokens(e.rk, vals)
 		},
 	}
-	for _, v := range found.Values() {
-		tok, ok := e.rk.Parse(v)
+	for i, v := range found.Values() {
+		if i < n && parsedFrom[i] == v {
+			in.Tokens = append(in.Tokens, parsed[i])
+			continue
+		}
+		tok, ok := e.rk.Parse(v) // the bearer value, judged by its shape only
 		if !ok {
 			// A bearer value of the right shape that is not ours.
 			forged = true

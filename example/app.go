@@ -153,6 +153,12 @@ type Options struct {
 	// 0: ginsession's default, 7 days.
 	KeyRotation time.Duration
 
+	// RefreshGrace is how long a rotated-away refresh token still yields
+	// the same new tokens (ginsession.Config.RefreshGracePeriod). Default
+	// 0: ginsession's default, 30 seconds. The browser suite shortens it to
+	// replay an old token as theft without waiting half a minute.
+	RefreshGrace time.Duration
+
 	// TestHooks mounts GET /test/stats, POST /test/revoke-all and
 	// GET /test/invalid-claim. They are for automated tests only: never
 	// enable them on a real deployment (revoke-all logs everybody out,
@@ -283,6 +289,7 @@ func (a *App) init() error {
 		APIDomain:           a.opts.APIDomain,
 		AccessTokenTTL:      a.opts.AccessTTL,
 		KeyRotationInterval: a.opts.KeyRotation,
+		RefreshGracePeriod:  a.opts.RefreshGrace,
 		MaxSessionsPerUser:  a.opts.MaxSessionsPerUser,
 		SessionLimitPolicy:  a.opts.SessionLimitPolicy,
 		Logger:              a.log,

@@ -188,6 +188,7 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 	fs.StringVar(&opts.StaticDir, "static-dir", "", "serve the files of this directory under /static/ (a frontend built elsewhere, on the API's origin)")
 	fs.StringVar(&opts.ListenDSN, "listen-dsn", "", "Postgres: where to LISTEN for revocations other instances announce, on one connection of its own; behind pgbouncer in transaction mode the server's direct DSN, or \"off\" to poll only (default: -db)")
 	fs.DurationVar(&opts.KeyRotation, "key-rotation", 0, "how long each signing key signs before the next takes over, at least 1m (default 0: ginsession's 7 days)")
+	fs.DurationVar(&opts.RefreshGrace, "refresh-grace", 0, "how long a rotated-away refresh token still gets the same new tokens (two tabs refreshing at once), e.g. 1s in tests that replay an old token (default 0: ginsession's 30s)")
 	fs.IntVar(&opts.MaxSessionsPerUser, "max-sessions", 0, "the most sessions one user may have at once (default 0: no cap)")
 	fs.Func("session-limit-policy", "what a sign-in beyond -max-sessions does: evict-oldest (sign out the oldest session) or refuse-new (answer 409 with the user's devices, one of which POST /signin/replace signs out) (default evict-oldest)", func(v string) error {
 		switch v {
@@ -236,6 +237,9 @@ func parseFlags(args []string, getenv func(string) string) (Options, error) {
 	}
 	if opts.KeyRotation != 0 && opts.KeyRotation < time.Minute {
 		return Options{}, fmt.Errorf("-key-rotation %v: must be at least 1m", opts.KeyRotation)
+	}
+	if opts.RefreshGrace < 0 {
+		return Options{}, fmt.Errorf("-refresh-grace %v: must not be negative", opts.RefreshGrace)
 	}
 
 	for _, o := range strings.Split(*origins, ",") {

@@ -359,3 +359,44 @@ func TestParseFlagsListenDSNKeyRotation(t *testing.T) {
 	_, base := startApp(t, Options{KeyRotation: time.Minute})
 	wantField(t, "signup with a one-minute rotation", newClient(t, base, "header").signUp("rot@example.com", "rot password"), "status", "OK")
 }
+
+// -refresh-grace reaches ginsession's RefreshGracePeriod: inside it a
+// rotated-away refresh token gets the same new tokens, after it the same
+// token is theft. The browser suite shortens it to replay an old token.
+func TestRefreshGraceFlag(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	opts, err := parseFlags([]string{"-refresh-grace", "1s"}, noEnv)
+	if err != nil || opts.RefreshGrace != time.Second {
+		t.Fatalf("-refresh-grace 1s: %v, %v", opts.RefreshGrace, err)
+	}
+	if opts, err := parseFlags(nil, noEnv); err != nil || opts.RefreshGrace != 0 {
+		t.Fatalf("default: %v, %v", opts.RefreshGrace, err)
+	}
+	for _, bad := range []string{"-1s", "soon"} {
+		if _, err := parseFlags([]string{"-refresh-grace", bad}, noEnv); err == nil {
+			t.Errorf("-refresh-grace %q accepted", bad)
+		}
+	}
+
+	const grace = 300 * time.Millisecond
+	_, base := startApp(t, Options{RefreshGrace: grace})
+	c := newClient(t, base, "header")
+	wantField(t, "signup", c.signUp("grace@example.com", "grace password"), "status", "OK")
+	old := c.fresh
+	wantStatus(t, "refresh", c.refresh(), http.StatusOK)
+	rotated := time.Now()
+	next := c.fresh
+	replay := newClient(t, base, "header")
+	replay.fresh = old
+	if r := replay.refresh(); r.status != http.StatusOK || replay.fresh != next {
+		if time.Since(rotated) < grace {
+			t.Fatalf("inside the grace window: %d, same token %v", r.status, replay.fresh == next)
+		}
+		t.Skipf("the machine took %v between two requests; the grace window had passed", time.Since(rotated))
+	}
+	time.Sleep(grace + 100*time.Millisecond)
+	replay.fresh = old
+	r := replay.refresh()
+	wantStatus(t, "the old token after the grace window", r, http.StatusUnauthorized)
+	wantField(t, "the old token after the grace window", r, "message", "token theft detected")
+}

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,9 @@ type driverConfig struct {
 	Servers     map[string]*server `json:"servers"`
 	Only        string             `json:"only,omitempty"`
 	Sequential  bool               `json:"sequential,omitempty"`
+	// Core is the base URL of the harness's SuperTokens core routes
+	// (takeover_test.go); empty when no core could be made (no Postgres).
+	Core string `json:"core,omitempty"`
 }
 
 func TestRealBrowser(t *testing.T) {
@@ -100,6 +104,12 @@ func TestRealBrowser(t *testing.T) {
 		defer wg.Done()
 		bundleErr = runLogged(t, here, buildLimit, "node", "build.mjs")
 	}()
+	// Meanwhile the SuperTokens core of scenario 29, imported into the
+	// stores its servers will open (takeover_test.go).
+	var core *coreTakeover
+	if only := os.Getenv("E2E_ONLY"); only == "" || slices.Contains(strings.Split(only, ","), "29") {
+		core = prepareTakeover(t, tmp, []string{"cookie", "header"})
+	}
 	wg.Wait()
 	if buildErr != nil {
 		t.Fatalf("go build ./example: %v", buildErr)
@@ -132,7 +142,12 @@ func TestRealBrowser(t *testing.T) {
 
 	pagePort, servers := plan(t, tmp, site)
 
-	pageSrv := &http.Server{Handler: noCache(http.FileServer(http.Dir(site))), ReadHeaderTimeout: 5 * time.Second}
+	pageMux := http.NewServeMux()
+	pageMux.Handle("/", noCache(http.FileServer(http.Dir(site))))
+	if core != nil {
+		pageMux.Handle("/e2e-core/", core.handler())
+	}
+	pageSrv := &http.Server{Handler: pageMux, ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(pagePort))
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +182,9 @@ func TestRealBrowser(t *testing.T) {
 		Servers:    map[string]*server{},
 		Only:       os.Getenv("E2E_ONLY"),
 		Sequential: os.Getenv("E2E_SEQUENTIAL") == "1",
+	}
+	if core != nil {
+		cfg.Core = fmt.Sprintf("http://127.0.0.1:%d/e2e-core", pagePort)
 	}
 	for _, s := range servers {
 		cfg.Servers[s.Name] = s
@@ -263,6 +281,10 @@ func plan(t *testing.T, tmp, site string) (pagePort int, servers []*server) {
 			// 17, 23: the example's own demo page (?mode=header in header
 			// mode); 23's second device is the SDK page, same origin.
 			spec{name: "demo" + m, host: "localhost", db: "demo" + m, flags: []string{"-static-dir", site}},
+			// 29: the SuperTokens core's sessions, imported into this
+			// database before the server starts (takeoverDB).
+			spec{name: "takeover" + m, host: "localhost", db: "takeover" + m, flags: []string{
+				"-origins", pageOrigin("localhost"), "-refresh-grace", takeoverGrace.String()}},
 		)
 	}
 	// 18, 19: cookie tossing from a sibling subdomain (cookie mode only).

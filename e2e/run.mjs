@@ -2055,6 +2055,171 @@ async function partitionedPlantOnPlainAPI(t) {
   return `partitioned plant on an unpartitioned API: ${wire.join(" → ")}`;
 }
 
+// 29. Leaving the SuperTokens core (issue 24): a browser signed in under
+// the core's cookies when the traffic moves to ginsession. The harness
+// (takeover_test.go) made a core's tables on Postgres with the generator
+// stcoretest, imported them into this server's store before it started,
+// and stopped Postgres; it hands over the lane's core session as the
+// browser holds it. The context gets the cookies supertokens-node and the
+// SDK would have left (cookie mode: sAccessToken and sRefreshToken on the
+// API, percent-encoded as the node SDK writes them; header mode: the SDK's
+// st-access-token and st-refresh-token; both: sFrontToken and
+// st-last-access-token-update). With no sign-in the SDK sees the session
+// and the core access token is accepted; once it expires the SDK
+// refreshes once, through ginsession, with the core refresh token, and the
+// session goes on as ginsession's (same user, same handle, the core's
+// payload). A copy of the old core cookies in a second context, replayed
+// after the grace window, is theft: 401, the session is deleted, and the
+// first page finds itself signed out. Server side: /test/stats and the
+// session row in the store (the harness's /e2e-core/row).
+const CORE_ACCESS_TTL = 6000; // the core access token's remaining life when the scenario starts (ms)
+const TAKEOVER_GRACE = 1000; // the takeover servers' -refresh-grace
+
+async function coreGet(t, what, query) {
+  const r = await fetch(`${t.core}/${what}?lane=${t.mode}${query || ""}`);
+  const text = await r.text();
+  check(r.status === 200, `GET /e2e-core/${what}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+// putCoreCookies gives a context the cookies of a browser signed in under
+// the core (before the switch).
+async function putCoreCookies(t, c, core) {
+  const forever = 253402300799; // the SDK's "Fri, 31 Dec 9999 23:59:59 GMT"
+  const front = (name, value) => ({ name, value, domain: "localhost", path: "/", expires: forever, httpOnly: false, secure: false, sameSite: "Lax" });
+  const cookies = [front("sFrontToken", core.frontToken), front("st-last-access-token-update", String(core.lastTokenWrite))];
+  if (t.mode === "cookie") {
+    const api = (name, value, path) => ({ name, value, domain: "localhost", path, expires: Math.floor(core.refreshExpiry / 1000), httpOnly: true, secure: false, sameSite: "Lax" });
+    cookies.push(api("sAccessToken", core.accessToken, "/"), api("sRefreshToken", core.refreshCookie, "/auth/session/refresh"));
+  } else {
+    cookies.push(front("st-access-token", core.accessToken), front("st-refresh-token", core.refreshToken));
+  }
+  await c.context.addCookies(cookies);
+}
+
+// carried returns the session token a request sent: the cookie's value
+// (cookie mode) or the bearer token (header mode).
+function carried(t, e, cookieName) {
+  if (t.mode === "cookie") return cookieValues(e.cookie, cookieName);
+  const a = e.headers["authorization"] || "";
+  return a.startsWith("Bearer ") ? [a.slice(7)] : [];
+}
+
+async function coreTakeover(t) {
+  if (!t.core) throw new NotApplicable("no SuperTokens core was made (the harness found no Postgres)");
+  const api = t.server("takeover");
+  // The page first: its load and the SDK's init (which sends nothing)
+  // do not eat into the core access token's life on a loaded machine.
+  const c = await t.newContext();
+  const w = await statsWindow(api);
+  const page = await sdkPage(c, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const core = await coreGet(t, "session", `&ttl=${CORE_ACCESS_TTL}`);
+  const app = (p) => Object.fromEntries(Object.keys(core.appPayload).map((k) => [k, p && p[k]]));
+  const row0 = await coreGet(t, "row");
+  eq([row0.found, row0.userId, row0.coreHash], [true, core.userId, true], "server: the imported row holds the core's refresh hash");
+
+  // 1. Under the core's cookies, no sign-in.
+  await putCoreCookies(t, c, core);
+  let m = c.mark();
+  const seen = {
+    exists: await exists(page),
+    userId: await ev(page, () => e2e.getUserId()),
+    payload: await ev(page, () => e2e.getAccessTokenPayloadSecurely()),
+  };
+  let r = await call(page, api.origin + "/api/me");
+  await c.settled();
+  let sent = c.net.slice(m).filter((e) => e.origin === api.origin);
+  const me = sent.find((e) => e.path === "/api/me");
+  check(me && me.answeredAt < core.accessExpiry, `GET /api/me was answered ${me && me.answeredAt - core.accessExpiry} ms after the core access token expired (machine too slow?)`);
+  eq(await c.api(api.origin, m), ["GET /api/me 200"], "requests on the wire under the core's cookies (no refresh)");
+  eq([seen.exists, seen.userId], [{ ok: true, value: true }, { ok: true, value: core.userId }], "doesSessionExist() and getUserId() under the core's cookies");
+  const corePayload = value(seen.payload, "getAccessTokenPayloadSecurely() under the core's cookies");
+  eq([corePayload.sessionHandle, corePayload.tId, corePayload.rsub, app(corePayload)], [core.handle, "public", core.userId, core.appPayload], "the core's claims as the SDK reads them");
+  eq(carried(t, me, "sAccessToken"), [core.accessToken], "GET /api/me carried the core's access token");
+  eq([r.status, r.body.userId, r.body.sessionHandle, app(r.body.payload)], [200, core.userId, core.handle, core.appPayload], "GET /api/me with the core access token");
+
+  // 2. The core access token expires: one refresh, through ginsession,
+  // with the core refresh token.
+  await waitExpiry(page);
+  const w1 = await statsWindow(api);
+  m = c.mark();
+  r = await call(page, api.origin + "/api/me");
+  eq(await c.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 200", "GET /api/me 200"], "requests on the wire after the core access token expired");
+  const d1 = await w1.delta();
+  // (The counts by path include CORS preflights: the page is on another port.)
+  eq(
+    [d1.count("/api/me", 401), d1.count("/auth/session/refresh", 200), d1.count("/auth/session/refresh", 401), d1.event("refreshed"), d1.count("/api/me", 200)],
+    [1, 1, 0, 1, 1],
+    "server: /api/me 401, one refresh answered 200, none 401, refreshed event, /api/me 200",
+  );
+  const refresh = c.net.slice(m).find((e) => e.path === "/auth/session/refresh");
+  eq(carried(t, refresh, "sRefreshToken"), [t.mode === "cookie" ? core.refreshCookie : core.refreshToken], "the refresh carried the core's refresh token");
+  eq([r.status, r.body.userId, r.body.sessionHandle, app(r.body.payload)], [200, core.userId, core.handle, core.appPayload], "GET /api/me after the refresh");
+  const ours = await readRefresh(t, c, page);
+  if (t.mode === "cookie") {
+    const jar = (await allCookies(c)).filter((k) => k.name === "sAccessToken" || k.name === "sRefreshToken").map((k) => `${k.name}@${k.domain}${k.path}`).sort();
+    eq(jar, ["sAccessToken@localhost/", "sRefreshToken@localhost/auth/session/refresh"], "session cookies after the refresh (ginsession's replaced the core's)");
+  }
+  const raw = (v) => (typeof v === "string" ? v : v.value);
+  check(!/\.V2$/.test(decodeURIComponent(raw(ours))), `the browser still holds a core refresh token: ${raw(ours)}`);
+  const ft = await ev(page, () => e2e.frontToken());
+  eq([ft.uid, ft.up.sub, ft.up.sessionHandle, app(ft.up), ft.ate > core.accessExpiry], [core.userId, core.userId, core.handle, core.appPayload, true], "ginsession's front token");
+  const row1 = await coreGet(t, "row");
+  eq([row1.found, row1.coreHash, row1.generation > row0.generation], [true, false, true], `server: the row moved to ginsession's lineage (${js(row0)} → ${js(row1)})`);
+
+  // 3. The session goes on.
+  m = c.mark();
+  eq((await call(page, api.origin + "/api/notes", { method: "POST", body: { text: "after the core" } })).status, 201, "POST /api/notes");
+  r = await call(page, api.origin + "/api/notes");
+  eq([r.status, r.body.notes.map((n) => n.text)], [200, ["after the core"]], "GET /api/notes");
+  eq(withoutExpiry(await c.api(api.origin, m)), ["POST /api/notes 201", "GET /api/notes 200"], "requests on the wire after the switch");
+  eq(await exists(page), { ok: true, value: true }, "doesSessionExist() after the switch");
+  let d = await w.delta();
+  eq(
+    [d.event("created"), d.event("theftDetected"), d.event("revoked"), d.count("/auth/session/refresh", 401), d.count("/auth/session/refresh", 200) === d.event("refreshed")],
+    [0, 0, 0, 0, true],
+    "server: no sign-in, no theft, refreshes all answered 200",
+  );
+  check(d.event("refreshed") >= 1, "server: no refresh");
+
+  // 4. A copy of the old core cookies, replayed from a second context
+  // after the grace window: theft.
+  const wait = refresh.answeredAt + TAKEOVER_GRACE + 300 - Date.now();
+  if (wait > 0) await sleep(wait);
+  const thief = await t.newContext();
+  await putCoreCookies(t, thief, core);
+  const tp = await sdkPage(thief, t.pages.localhost + t.pagePath, { apiDomain: api.origin, tokenTransferMethod: t.mode });
+  const w2 = await statsWindow(api);
+  const m2 = thief.mark();
+  eq(await ev(tp, () => e2e.attemptRefreshingSession()), { ok: true, value: false }, "attemptRefreshingSession() with the old core refresh token");
+  await thief.settled();
+  const tries = thief.net.slice(m2).filter((e) => e.path === "/auth/session/refresh");
+  eq(tries.map((e) => [e.status, JSON.parse(e.body || "{}").message]), [[401, "token theft detected"]], "the replay's answers");
+  eq(carried(t, tries[0], "sRefreshToken"), [t.mode === "cookie" ? core.refreshCookie : core.refreshToken], "the replay carried the old core refresh token");
+  eq(tries[0].respHeaders["front-token"], "remove", "the replay's answer front-token");
+  d = await w2.delta();
+  eq([d.event("theftDetected"), d.event("revoked")], [1, 1], "server: theftDetected/revoked events");
+  eq((await coreGet(t, "row")).found, false, "server: the session row after the theft");
+
+  // 5. The first page finds itself signed out; ginsession's newest
+  // refresh token is dead too. (After its access token expired: while it
+  // lives, the revoked handle is refused at once and the SDK may not
+  // refresh, which would make the wire depend on timing.)
+  await waitExpiry(page);
+  m = c.mark();
+  r = await call(page, api.origin + "/api/me");
+  eq(r.status, 401, "the first page's next call");
+  eq(await c.api(api.origin, m), ["GET /api/me 401", "POST /auth/session/refresh 401"], "requests on the wire after the theft");
+  eq((await events(page)).filter((e) => e.action === "UNAUTHORISED").map((e) => e.sessionExpiredOrRevoked), [true], "UNAUTHORISED events (sessionExpiredOrRevoked)");
+  eq(await exists(page), { ok: true, value: false }, "doesSessionExist() after the theft");
+  const headers = { rid: "session", "fdi-version": "4.1", "st-auth-mode": t.mode };
+  if (t.mode === "cookie") headers.cookie = "sRefreshToken=" + raw(ours);
+  else headers.authorization = "Bearer " + raw(ours);
+  const last = await fetch(api.direct + "/auth/session/refresh", { method: "POST", headers });
+  eq([last.status, (await last.json()).message], [401, "unauthorised"], "ginsession's newest refresh token after the theft");
+  return `core access token 200 with no sign-in; expiry → 1 refresh (core V2 token) → 200, same user/handle/payload; old core token replayed → 401 token theft detected, row gone, first page signed out`;
+}
+
 const scenarios = [
   { id: "01", name: "fresh page: one refresh probe, 401", fn: freshPage },
   { id: "02", name: "sign up / sign in, token storage", fn: signUpSignIn },
@@ -2084,6 +2249,7 @@ const scenarios = [
   { id: "25", name: "forged sign-in forms leave the session", fn: forgedForms, timeout: 120_000 },
   { id: "26", name: "legacy sIdRefreshToken: one refresh clears it", fn: legacyIdRefreshToken },
   { id: "27", name: "Partitioned clears vs unpartitioned strays", fn: partitionedStrays },
+  { id: "29", name: "SuperTokens core cookies across the switch", fn: coreTakeover },
 ];
 
 // ---- runner ---------------------------------------------------------------------
@@ -2097,6 +2263,7 @@ async function runScenario(browser, mode, s) {
   const t = {
     mode,
     pages: cfg.pages,
+    core: cfg.core,
     pagePath: s.pagePath || "/sdk.html",
     quick: process.env.E2E_QUICK === "1",
     contexts: [],

@@ -55,7 +55,6 @@ func run(args []string) error {
 	after := fs.String("after", "", "resume after this cursor (tenant/handle, as a report printed it)")
 	atv := fs.Duration("access-token-validity", time.Hour, "the core's access_token_validity")
 	interval := fs.Duration("key-interval", 168*time.Hour, "the core's access_token_dynamic_signing_key_update_interval")
-	staticFor := fs.Duration("static-keys-for", 7*24*time.Hour, "how long to keep verifying with the core's static keys")
 	progress := fs.Bool("progress", false, "print the cursor after each batch (to standard error)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -66,7 +65,7 @@ func run(args []string) error {
 	}
 	o := supertokens.Options{
 		AppID: *app, DryRun: *dryRun, BatchSize: *batch,
-		AccessTokenValidity: *atv, DynamicKeyInterval: *interval, StaticKeysFor: *staticFor,
+		AccessTokenValidity: *atv, DynamicKeyInterval: *interval,
 	}
 	for _, t := range strings.Split(*tenants, ",") {
 		if t = strings.TrimSpace(t); t != "" {

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ginsession/ginsession/internal/sessionhandle"
 	"github.com/ginsession/ginsession/internal/stcore"
 	"github.com/ginsession/ginsession/store"
 )
@@ -39,15 +40,13 @@ type Options struct {
 	Now time.Time
 	// AccessTokenValidity and DynamicKeyInterval are the core's
 	// access_token_validity and access_token_dynamic_signing_key_update_interval
-	// (1 hour and 168 hours when 0): a dynamic key verifies tokens for
-	// DynamicKeyInterval + 2·AccessTokenValidity after its creation.
+	// (1 hour and 168 hours when 0). Every imported access-token key is
+	// kept until the core's last tokens have expired: AccessTokenValidity
+	// (and a minute) after Now, since the core signs nothing after the
+	// import; a dynamic key the core retired before that (DynamicKeyInterval
+	// + 2·AccessTokenValidity after its creation) goes when it did.
 	AccessTokenValidity time.Duration
 	DynamicKeyInterval  time.Duration
-	// StaticKeysFor is how long after the import static keys (which the
-	// core never retires) are kept for verifying (7 days when 0): the core
-	// may sign with them until the traffic moves, and its tokens live
-	// AccessTokenValidity after that.
-	StaticKeysFor time.Duration
 	// Progress, when set, is called after each batch is written, with the
 	// report so far (its Cursor says where to resume).
 	Progress func(*Report)
@@ -71,9 +70,6 @@ func (o *Options) defaults() {
 	}
 	if o.DynamicKeyInterval <= 0 {
 		o.DynamicKeyInterval = 168 * time.Hour
-	}
-	if o.StaticKeysFor <= 0 {
-		o.StaticKeysFor = 7 * 24 * time.Hour
 	}
 }
 
@@ -170,7 +166,15 @@ func importKeys(ctx context.Context, src Source, w *writer) error {
 	o := w.o
 	issuer := stcore.KeyIssuer(o.AppID)
 	verifyFor := o.DynamicKeyInterval + 2*o.AccessTokenValidity
+	// The core, stopped before the import, signs nothing after it: its last
+	// access tokens expire one validity after the import (and a minute of
+	// clock skew). No key is kept longer, so a key that leaks with the
+	// core's database later signs nothing ginsession accepts.
+	lastToken := o.Now.Add(o.AccessTokenValidity + time.Minute)
 	publicKey := func(id, text string, created, expires time.Time, what string) error {
+		if expires.After(lastToken) {
+			expires = lastToken
+		}
 		kp, err := stcore.ParseKeyPair(text)
 		if err != nil {
 			w.badKey(what, "key does not parse: "+err.Error())
@@ -208,7 +212,7 @@ func importKeys(ctx context.Context, src Source, w *writer) error {
 				return nil
 			}
 			created := time.UnixMilli(ms.Int64)
-			keys = append(keys, func() error { return publicKey(id, text, created, o.Now.Add(o.StaticKeysFor), what) })
+			keys = append(keys, func() error { return publicKey(id, text, created, lastToken, what) })
 			return nil
 		})
 	if err != nil {
@@ -376,6 +380,12 @@ func (c *coreRow) session(now time.Time) (*store.Session, string) {
 	}
 	if !validText(c.handle) || !validText(c.user) {
 		return nil, "session handle or user id is not valid text"
+	}
+	if !sessionhandle.Valid(c.handle) {
+		// The core names a session of another tenant "<uuid>_<tenant>":
+		// ginsession's tokens, routes and admin calls take a UUID, so its
+		// refresh token could never be accepted.
+		return nil, "session handle is not a UUID (a tenant other than public): cannot be taken over"
 	}
 	hash, err := hex.DecodeString(c.hash2)
 	if err != nil || len(hash) != 32 {

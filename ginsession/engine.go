@@ -100,7 +100,7 @@ func New(cfg Config) (*Sessions, error) {
 	}
 	topts := accesstoken.Options{
 		Keys: e.keys, Algorithm: s.algorithm, Issuer: s.issuer, TTL: s.accessTTL,
-		MaxSessionAge: s.maxAge, CacheSize: s.cacheSize, Now: s.now,
+		SessionEnd: e.life.End, CacheSize: s.cacheSize, Now: s.now,
 		CoreShape: s.coreCompat != nil,
 	}
 	if e.adopt != nil {

@@ -73,8 +73,8 @@ func (t *Tokens) Mint(ctx context.Context, userID, handle string, appPayload map
 
 // sessionEnd caps expires at the session's absolute end.
 func (t *Tokens) sessionEnd(created, expires time.Time) time.Time {
-	if t.opts.MaxSessionAge > 0 && created.Add(t.opts.MaxSessionAge).Before(expires) {
-		return created.Add(t.opts.MaxSessionAge)
+	if t.opts.SessionEnd == nil {
+		return expires
 	}
-	return expires
+	return t.opts.SessionEnd(created, expires)
 }

@@ -23,7 +23,7 @@ type Keys interface {
 }
 
 // Options is what Tokens runs on. Every field is required but
-// MaxSessionAge, CacheSize and CoreShape.
+// SessionEnd, CacheSize, CoreShape and Adopted.
 type Options struct {
 	Keys Keys
 	// Algorithm is the only JWS "alg" verification accepts.
@@ -32,9 +32,10 @@ type Options struct {
 	Issuer string
 	// TTL is the access tokens' lifetime.
 	TTL time.Duration
-	// MaxSessionAge, when positive, is the sessions' absolute lifetime: no
-	// token outlives its session's creation plus this.
-	MaxSessionAge time.Duration
+	// SessionEnd, when set, is the end of a session created at created
+	// whose token would expire at expires (internal/protocol's
+	// Lifetimes.End, which knows MaxSessionAge): no token outlives it.
+	SessionEnd func(created, expires time.Time) time.Time
 	// CacheSize bounds the verify cache; 0 or less disables it.
 	CacheSize int
 	// CoreShape mints tokens in the shape of the SuperTokens core's access

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ginsession/ginsession/internal/keyring"
+	"github.com/ginsession/ginsession/internal/protocol"
 )
 
 // countingKeys counts the lookups of the Keys it wraps.
@@ -54,7 +55,7 @@ func TestMintClaims(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := harnessOptions(t)
-			o.MaxSessionAge = tc.maxAge
+			o.SessionEnd = protocol.Lifetimes{MaxAge: tc.maxAge}.End
 			tk := New(o)
 			tok, payload, exp, err := tk.Mint(ctx, "u1", "h1", map[string]any{"role": "admin"}, tc.created)
 			if err != nil {

@@ -217,6 +217,7 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 		{s.tables.revocations, "handle", &revocationRow{}},
 		{s.tables.importedKeys, "id", &importedKeyRow{}},
 		{s.tables.importedSessions, "handle", &importedSessionRow{}},
+		{s.tables.challenges, "hash", &challengeRow{}},
 	}
 	batch := s.cleanup.batch
 	at := utc(now)
@@ -269,7 +270,8 @@ func (s *GORMStore) deleteExpired(ctx context.Context, now time.Time, between fu
 			}
 		}
 	}
-	return total, nil
+	n, err := s.deleteOrphanBindings(ctx)
+	return total + n, err
 }
 
 // cleanupLoop runs a cleanup round every interval, the first one at a random

@@ -160,12 +160,16 @@ type GORMStore struct {
 	loopDone  chan struct{}
 }
 
-var _ store.Store = (*GORMStore)(nil)
+var (
+	_ store.Store          = (*GORMStore)(nil)
+	_ store.DeviceBindings = (*GORMStore)(nil)
+)
 
 type tableNames struct {
 	prefix, sessions, keys, secrets, revocations, leases string
 	userLocks                                            string // MariaDB only (lockUser)
 	importedKeys, importedSessions                       string // store.Importer (imports.go)
+	challenges, bindings                                 string // store.DeviceBindings (devicebindings.go)
 }
 
 // New returns a Store that uses db, an already opened *gorm.DB whose dialect
@@ -221,6 +225,8 @@ func newStore(c *gormconn.Conns, opts Options) (*GORMStore, error) {
 
 		importedKeys:     prefix + "imported_keys",
 		importedSessions: prefix + "imported_sessions",
+		challenges:       prefix + "dbsc_challenges",
+		bindings:         prefix + "dbsc_bindings",
 	}
 	if s.now == nil {
 		s.now = time.Now

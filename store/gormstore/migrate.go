@@ -68,6 +68,8 @@ func (s *GORMStore) createTables(tx *gorm.DB) error {
 		{t.leases, &leaseRow{}},
 		{t.importedKeys, &importedKeyRow{}},
 		{t.importedSessions, &importedSessionRow{}},
+		{t.challenges, &challengeRow{}},
+		{t.bindings, &bindingRow{}},
 	} {
 		mig := s.table(tx, m.table).Migrator()
 		if mig.HasTable(m.model) {
@@ -111,6 +113,7 @@ func (s *GORMStore) indexes() []string {
 		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `revocations_expires_at_idx ON ` + t.revocations + ` (expires_at)`,
 		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `imported_keys_expires_at_idx ON ` + t.importedKeys + ` (expires_at)`,
 		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `imported_sessions_expires_at_idx ON ` + t.importedSessions + ` (expires_at)`,
+		`CREATE INDEX IF NOT EXISTS ` + t.prefix + `dbsc_challenges_expires_at_idx ON ` + t.challenges + ` (expires_at)`,
 	}
 }
 
@@ -205,6 +208,16 @@ func (s *GORMStore) mysqlTables() []string {
 			holder     VARBINARY(255) NOT NULL,
 			expires_at DATETIME(6)    NOT NULL)` + opts,
 		s.userLocksTable(),
+		`CREATE TABLE IF NOT EXISTS ` + t.challenges + ` (
+			hash       VARBINARY(64)  NOT NULL PRIMARY KEY,
+			handle     VARBINARY(255) NOT NULL,
+			register   BOOLEAN        NOT NULL DEFAULT 0,
+			expires_at DATETIME(6)    NOT NULL,
+			INDEX dbsc_challenges_expires_at_idx (expires_at))` + opts,
+		`CREATE TABLE IF NOT EXISTS ` + t.bindings + ` (
+			handle     VARBINARY(255) NOT NULL PRIMARY KEY,
+			public_key BLOB           NOT NULL,
+			created_at DATETIME(6)    NOT NULL)` + opts,
 	}
 	return append(stmts, s.mysqlImportTables(opts)...)
 }

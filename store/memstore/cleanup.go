@@ -32,5 +32,11 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		}
 	}
 	n += s.deleteExpiredImports(now)
+	for k, c := range s.challenges {
+		if !c.ExpiresAt.After(now) {
+			delete(s.challenges, k)
+			n++
+		}
+	}
 	return n, nil
 }

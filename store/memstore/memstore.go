@@ -56,6 +56,9 @@ type Store struct {
 	secrets  map[string][]byte
 	revs     map[string]store.Revocation // by handle
 	imported imports                     // store.Importer's (imports.go)
+	// challenges (by hash) and bindings (by handle): store.DeviceBindings.
+	challenges map[string]store.Challenge
+	bindings   map[string]store.Binding
 
 	watchers map[int]func() // WatchRevocations callers, told after each AddRevocations
 	nextSub  int
@@ -65,18 +68,21 @@ type Store struct {
 var (
 	_ store.Store             = (*Store)(nil)
 	_ store.RevocationWatcher = (*Store)(nil)
+	_ store.DeviceBindings    = (*Store)(nil)
 )
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{
-		sessions: map[string]*store.Session{},
-		byUser:   map[string]map[string]struct{}{},
-		keys:     map[string]*store.SigningKey{},
-		secrets:  map[string][]byte{},
-		revs:     map[string]store.Revocation{},
-		watchers: map[int]func(){},
-		closing:  make(chan struct{}),
+		sessions:   map[string]*store.Session{},
+		byUser:     map[string]map[string]struct{}{},
+		keys:       map[string]*store.SigningKey{},
+		secrets:    map[string][]byte{},
+		revs:       map[string]store.Revocation{},
+		challenges: map[string]store.Challenge{},
+		bindings:   map[string]store.Binding{},
+		watchers:   map[int]func(){},
+		closing:    make(chan struct{}),
 	}
 }
 
@@ -91,6 +97,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	close(s.closing)
 	s.sessions, s.byUser, s.keys, s.secrets, s.revs = nil, nil, nil, nil, nil
+	s.challenges, s.bindings = nil, nil
 	return nil
 }
 

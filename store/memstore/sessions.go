@@ -75,6 +75,7 @@ func (s *Store) remove(handle string) bool {
 		return false
 	}
 	delete(s.sessions, handle)
+	delete(s.bindings, handle) // the binding ends with its session
 	if hs := s.byUser[row.UserID]; hs != nil {
 		delete(hs, handle)
 		if len(hs) == 0 {

@@ -10,8 +10,9 @@
 // wants one: RunSessions, RunRotation, RunUserSessions, RunMetadata,
 // RunKeys, RunSecrets, RunRevocations, RunLifecycle (expiry cleanup, a
 // canceled context, Close), RunImports (store.Importer). Optional capabilities are checked only where
-// the store has them (store.Watcher); RunWatch checks pushing revocations
-// and fails when the store cannot, for a backend that means to push.
+// the store has them (store.Watcher, store.Bindings); RunWatch checks pushing revocations
+// and fails when the store cannot, for a backend that means to push;
+// RunDeviceBindings does the same for store.DeviceBindings.
 //
 // The suite uses fixed times (never the wall clock) with microsecond
 // precision, and expects them back exactly, in UTC.
@@ -74,6 +75,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	if canWatch(t, open) {
 		t.Run("WatchRevocations", func(t *testing.T) { s := open(t); testWatchRevocationsAcross(t, s, s) })
 	}
+	if hasBindings(t, open) {
+		runChecks(t, open, bindingChecks)
+	}
 }
 
 // RunShared runs the tests that need two stores on one database (two
@@ -88,6 +92,10 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 	t.Run("RevocationsVisibleAcross", func(t *testing.T) { a, b := open(t); testRevocationsVisibleAcross(t, a, b) })
 	if canWatch(t, func(t *testing.T) store.Store { a, _ := open(t); return a }) {
 		t.Run("WatchRevocationsAcross", func(t *testing.T) { a, b := open(t); testWatchRevocationsAcross(t, a, b) })
+	}
+	if hasBindings(t, func(t *testing.T) store.Store { a, _ := open(t); return a }) {
+		t.Run("DeviceBindingsAcross", func(t *testing.T) { a, b := open(t); testBindingsVisibleAcross(t, a, b) })
+		t.Run("ChallengeTakeRaceAcross", func(t *testing.T) { a, b := open(t); testChallengeRace(t, a, b) })
 	}
 	t.Run("SigningKeyTurnRaceAcross", func(t *testing.T) { a, b := open(t); testKeyTurnRace(t, a, b) })
 	t.Run("CreateSessionLimitedRaceAcross", func(t *testing.T) { a, b := open(t); testLimitRace(t, a, b) })

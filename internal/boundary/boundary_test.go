@@ -117,13 +117,13 @@ func TestProtocolCoreWithoutHTTP(t *testing.T) {
 	}
 }
 
-// TestTokenMechanismsStandAlone: the JOSE checks, the keyring and the
-// access tokens take their inputs as small options values; they compile
+// TestTokenMechanismsStandAlone: the JOSE checks, the keyring, the
+// access tokens and the DBSC proofs (internal/dbsc) take their inputs as small options values; they compile
 // neither Gin nor net/http nor a database, nor the engine or the routes,
 // so each is tested on its own (an in-memory key store, a fixed key).
 func TestTokenMechanismsStandAlone(t *testing.T) {
 	forbidden := append([]string{"net/http", "github.com/gin-gonic/", module + "/ginsession", module + "/routes"}, drivers...)
-	for _, pkg := range []string{module + "/internal/jose", module + "/internal/keyring", module + "/internal/accesstoken"} {
+	for _, pkg := range []string{module + "/internal/jose", module + "/internal/keyring", module + "/internal/accesstoken", module + "/internal/dbsc"} {
 		d := deps(t, pkg)
 		if !slicesContains(d, pkg) {
 			t.Fatalf("go list printed no %s: the check below proves nothing", pkg)

@@ -233,6 +233,16 @@ type Config struct {
 	// hit). Default 10000 entries (a few MB); negative disables the cache.
 	VerifyCacheSize int
 
+	// DeviceBoundSessions binds cookie sessions to a key the browser keeps
+	// and never exports (Device Bound Session Credentials, W3C
+	// webappsec-dbsc): a browser that supports it registers at sign-in, and
+	// from then on its session refreshes only with a short-lived cookie the
+	// browser renews by signing a challenge, so cookies copied to another
+	// machine stop refreshing within CookieMaxAge. Browsers without it, and
+	// header-mode clients, are unaffected. docs/device-bound-sessions.md
+	// says what it protects against and what not. Default: off.
+	DeviceBoundSessions DeviceBoundSessions
+
 	// Logger receives structured security events; it never gets raw tokens.
 	// Default: discard.
 	Logger *slog.Logger
@@ -291,3 +301,23 @@ const (
 	// the app can offer to sign one out (RevokeUserSession) and continue.
 	SessionLimitRefuseNew SessionLimitPolicy = "refuse-new"
 )
+
+// DeviceBoundSessions configures Device Bound Session Credentials
+// (Config.DeviceBoundSessions).
+type DeviceBoundSessions struct {
+	// Enabled offers binding at every cookie sign-in (the
+	// Secure-Session-Registration header on the response of Create) and
+	// mounts the registration and DBSC refresh routes under APIBasePath.
+	// It needs Secure cookies (browsers do DBSC only over HTTPS),
+	// unpartitioned cookies (DBSC refuses Partitioned ones) and a store
+	// with store.DeviceBindings (every store of this module has it).
+	// Default false.
+	Enabled bool
+
+	// CookieMaxAge is the bound cookie's lifetime: how long a copy of it
+	// taken from the browser still lets a thief refresh. The browser
+	// renews it with a signed challenge when the frontend refreshes after
+	// it expired, so a shorter one costs one extra round trip per refresh,
+	// never a sign-out. Default 2 minutes; between 10 seconds and 1 hour.
+	CookieMaxAge time.Duration
+}

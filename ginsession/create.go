@@ -172,6 +172,9 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	}); err != nil {
 		return nil, err
 	}
+	if method == TransferCookie && e.bind != nil {
+		e.offerBinding(c, rt.Handle)
+	}
 	e.cfg.logger.Info("ginsession: session created", "session", rt.Handle)
 	kind := createdUser
 	switch {

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/internal/accesstoken"
+	"github.com/ginsession/ginsession/internal/dbsc"
 	"github.com/ginsession/ginsession/internal/keyring"
 	"github.com/ginsession/ginsession/internal/origin"
 	"github.com/ginsession/ginsession/internal/protocol"
@@ -46,6 +47,8 @@ type Sessions struct {
 	// adopt accepts the tokens of a SuperTokens core whose sessions were
 	// imported into the store; nil when none were.
 	adopt *adoption
+	// bind is Device Bound Session Credentials, nil when off.
+	bind *dbsc.Binder
 }
 
 // New validates cfg, loads (or creates) the signing keys and returns an
@@ -82,6 +85,7 @@ func New(cfg Config) (*Sessions, error) {
 		}
 	}
 	e.rk = refreshtoken.NewKeys(current, accepted...)
+	e.bind = newBinder(s, current)
 	e.life = protocol.Lifetimes{Refresh: s.refreshTTL, BrowserIdle: s.browserIdle, Grace: s.grace, MaxAge: s.maxAge}
 	e.cap = &sessionCap{st: s.st, max: s.maxPerUser, refuse: s.refuseOverLimit, life: e.life, revoked: e.revoked}
 	e.machine = &protocol.Machine{

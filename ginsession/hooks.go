@@ -21,6 +21,14 @@ type Hooks struct {
 	// TheftDetected runs when a rotated-out refresh token is presented; the
 	// session has already been revoked.
 	TheftDetected func(TheftEvent)
+	// DeviceBound runs after a browser registered a key for its session
+	// (Config.DeviceBoundSessions).
+	DeviceBound func(SessionEvent)
+	// DeviceBindingFailed runs when a DBSC registration or proof is
+	// refused, and when a bound session's refresh comes without its bound
+	// cookie: a copy of the cookies used elsewhere, or a browser that lost
+	// its key.
+	DeviceBindingFailed func(DeviceBindingEvent)
 }
 
 // ErrorHandlers replace the responses HandleError writes. Each is optional.
@@ -59,5 +67,22 @@ type TheftEvent struct {
 	// proxies the engine trusts, and by default trusts every peer: call
 	// router.SetTrustedProxies(nil), or name your proxies, or any client
 	// can write this value.
+	ClientIP string
+}
+
+// DeviceBindingEvent describes a refused DBSC registration, proof or
+// bound-session refresh.
+type DeviceBindingEvent struct {
+	// SessionEvent names the session when it is known (UserID is empty:
+	// these paths do not read the session row).
+	SessionEvent
+	// Stage is "register" (the registration route), "proof" (the DBSC
+	// refresh route) or "refresh" (the session refresh route, for a bound
+	// session whose bound cookie is missing or invalid).
+	Stage string
+	// Reason says why, e.g. "proof signature does not verify"; never a
+	// token or proof.
+	Reason string
+	// ClientIP is Gin's c.ClientIP() (see TheftEvent.ClientIP).
 	ClientIP string
 }

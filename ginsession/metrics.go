@@ -22,6 +22,7 @@ const (
 	metricRevocations     = "ginsession.revocations"
 	metricRevocationLag   = "ginsession.revocation.propagation"
 	metricStoreDuration   = "ginsession.store.duration"
+	metricDeviceBindings  = "ginsession.device_bindings"
 )
 
 // Outcomes and kinds, the values of the metrics' attributes.
@@ -47,6 +48,16 @@ const (
 	revokedByApp   = "revoked"
 	revokedTheft   = "theft"
 	revokedLimit   = "limit" // evicted by Config.MaxSessionsPerUser
+
+	// Config.DeviceBoundSessions: what happened at which step.
+	bindOffered         = "offered"          // a sign-in response offered registration
+	bindRegistered      = "registered"       // a browser registered its key
+	bindChallenged      = "challenged"       // the DBSC refresh route asked for a proof
+	bindProven          = "proven"           // a proof was accepted and a bound cookie issued
+	bindRefusedRegister = "refused_register" // a registration was refused
+	bindRefusedProof    = "refused_proof"    // a refresh proof was refused
+	bindRefusedRefresh  = "refused_refresh"  // a bound session's refresh came without its bound cookie
+	bindError           = "error"            // the store failed
 )
 
 // metrics holds the engine's instruments. With the default no-op provider
@@ -58,13 +69,14 @@ type metrics struct {
 	revocations   metric.Int64Counter
 	lag           metric.Float64Histogram
 	storeDuration metric.Float64Histogram
+	bindings      metric.Int64Counter
 
 	// Attribute sets by value, built once, so recording allocates nothing:
 	// the outcome of refreshes and verifications, the kind of created
 	// sessions, the cause of revocations.
 	// Kept as ready slices: passing one with ... allocates nothing, where a
 	// variadic argument list would be copied to the heap on every call.
-	outcome, kind, cause map[string][]metric.AddOption
+	outcome, kind, cause, bindOutcome map[string][]metric.AddOption
 
 	// off: no MeterProvider was configured, so nothing is recorded and the
 	// verify path, which runs on every request, skips even the no-op calls.
@@ -89,6 +101,8 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 		kind:  attributeSets("kind", createdUser, createdAnonymous, createdImpersonation),
 		cause: attributeSets("cause", revokedSignOut, revokedByApp, revokedTheft, revokedLimit),
 		off:   off,
+		bindOutcome: attributeSets("outcome", bindOffered, bindRegistered, bindChallenged, bindProven,
+			bindRefusedRegister, bindRefusedProof, bindRefusedRefresh, bindError),
 	}
 	var err error
 	out.created, err = m.Int64Counter(metricSessionsCreated, metric.WithUnit("{session}"),
@@ -111,10 +125,17 @@ func newMetrics(mp metric.MeterProvider) (*metrics, error) {
 		metric.WithDescription("Duration of store calls, by operation and outcome (ok, error)."),
 		metric.WithExplicitBucketBoundaries(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 	check(err)
+	out.bindings, err = m.Int64Counter(metricDeviceBindings, metric.WithUnit("{event}"),
+		metric.WithDescription("Device Bound Session Credentials events, by outcome: offered, registered, challenged, proven, refused_register, refused_proof, refused_refresh (a bound session refreshing without its bound cookie), error."))
+	check(err)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+func (m *metrics) binding(outcome string) {
+	m.bindings.Add(context.Background(), 1, m.bindOutcome[outcome]...)
 }
 
 // attributeSets builds the options of key=v for every value.

@@ -73,6 +73,12 @@ type settings struct {
 
 	revocationPoll time.Duration
 	cacheSize      int
+
+	// Device Bound Session Credentials: on, the bound cookie's lifetime,
+	// and the hosts of the frontends, which may start a DBSC refresh.
+	dbsc           bool
+	dbscCookieTTL  time.Duration
+	dbscInitiators []string
 }
 
 // isNilPointer reports a nil pointer inside a non-nil interface (a
@@ -297,6 +303,30 @@ func newSettings(cfg Config) (*settings, error) {
 			bad(fmt.Sprintf("ClaimValidators[%d]", i), "nil validator or empty ID")
 		}
 	}
+	if cfg.DeviceBoundSessions.Enabled {
+		s.dbsc = true
+		s.dbscCookieTTL = cfg.DeviceBoundSessions.CookieMaxAge
+		if s.dbscCookieTTL == 0 {
+			s.dbscCookieTTL = 2 * time.Minute
+		}
+		if s.dbscCookieTTL < 10*time.Second || s.dbscCookieTTL > time.Hour {
+			bad("DeviceBoundSessions.CookieMaxAge", "%v: want between 10s and 1h (0 for the default 2m)", s.dbscCookieTTL)
+		}
+		if !s.secure {
+			bad("DeviceBoundSessions", "browsers bind sessions only over HTTPS: cookies must be Secure (an https APIDomain or CookieSecure)")
+		}
+		if s.partitioned {
+			bad("DeviceBoundSessions", "DBSC refuses partitioned cookies: it cannot be combined with CookiePartitioned")
+		}
+		if cfg.Store != nil && !isNilPointer(cfg.Store) && store.Bindings(cfg.Store) == nil {
+			bad("DeviceBoundSessions", "the store (%T) has no store.DeviceBindings", cfg.Store)
+		}
+		for _, o := range append([]string{cfg.WebsiteDomain}, cfg.Origins...) {
+			if h := hostOf(o); h != "" && !slices.Contains(s.dbscInitiators, h) {
+				s.dbscInitiators = append(s.dbscInitiators, h)
+			}
+		}
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -325,4 +355,17 @@ func notPathChar(r rune) bool {
 		return false
 	}
 	return !strings.ContainsRune("-._~/", r)
+}
+
+// hostOf is the host of an origin or origin pattern ("https://*.a.example"
+// gives "*.a.example", DBSC's own pattern form); "" for "".
+func hostOf(o string) string {
+	_, rest, ok := strings.Cut(o, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, ":/"); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.ToLower(rest)
 }

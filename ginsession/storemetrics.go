@@ -157,3 +157,8 @@ func answerIsOK(err, answer error) error {
 	}
 	return err
 }
+
+// DeviceBindings hands out the wrapped store's store.DeviceBindings (not
+// timed), or nil when it has none: the wrapper neither adds nor hides the
+// capability.
+func (s *measuredStore) DeviceBindings() store.DeviceBindings { return store.Bindings(s.Store) }

@@ -25,6 +25,15 @@ func refresh(e Engine) gin.HandlerFunc {
 // written whatever the outcome; on success the new tokens follow them.
 func refreshTokens(e Engine, c *gin.Context) (*protocol.Rotation, error) {
 	in, method := e.ReadRefresh(c)
+	if b := e.Binding(); b != nil {
+		// A bound session refreshes only with its bound cookie: checked
+		// before the protocol decides, so a copy of the cookies replayed
+		// elsewhere rotates nothing (and the browser's own next refresh
+		// still works).
+		if err := b.CheckRefresh(c, in, method); err != nil {
+			return nil, err
+		}
+	}
 	decided := e.Protocol().Refresh(c.Request.Context(), in)
 	for _, t := range decided.Thefts {
 		e.AnnounceTheft(t, c.ClientIP())

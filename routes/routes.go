@@ -57,6 +57,10 @@ type Engine interface {
 	// SignOut revokes the request's session and clears its tokens.
 	SignOut(c *gin.Context) error
 
+	// Binding is the Device Bound Session Credentials side, nil when
+	// the engine does not bind sessions.
+	Binding() Binding
+
 	// JWKS is the public signing keys as a JWKS document.
 	JWKS(ctx context.Context) []byte
 	// Discovery is the OpenID discovery document (issuer, jwks_uri).
@@ -86,6 +90,10 @@ func Mount(r gin.IRouter, e Engine) {
 	g.POST(SignOutPath, chain(signOut(e))...)
 	g.GET(JWKSPath, chain(jwks(e))...)
 	g.GET(DiscoveryPath, chain(discovery(e))...)
+	if b := e.Binding(); b != nil {
+		g.POST(DBSCRegisterPath, dbscRegister(b))
+		g.POST(DBSCRefreshPath, dbscRefresh(b))
+	}
 	// The frontends' preflights of the session routes: the engine's CORS
 	// answers them (and refuses other origins); without it no frontend is
 	// cross-origin.

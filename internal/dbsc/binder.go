@@ -197,3 +197,15 @@ func (b *Binder) Refresh(ctx context.Context, handle, text string) error {
 	}
 	return nil
 }
+
+// Refused reports whether err is one of this package's refusals (a bad
+// proof, challenge or session), as opposed to a failure of the store.
+func Refused(err error) bool {
+	for _, r := range []error{ErrMalformed, ErrType, ErrAlgorithm, ErrKey, ErrKeyInRefresh, ErrSignature,
+		ErrClaims, ErrAuthorization, ErrChallenge, ErrNoSession, ErrAlreadyBound} {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}

@@ -24,6 +24,11 @@ const CookieName = "sDeviceBound"
 
 const cookieMACLen = 32
 
+// CookieSlack is how much longer the MAC accepts a bound cookie than the
+// browser keeps it (its Max-Age is CookieTTL): a browser sends a cookie up
+// to its last second, and instances' clocks differ by a little.
+const CookieSlack = 5 * time.Second
+
 func deriveCookieKey(secret []byte) []byte {
 	return keycrypto.Derive(secret, "ginsession dbsc bound cookie v1")
 }
@@ -37,10 +42,11 @@ func (b *Binder) mac(handle string, exp int64) []byte {
 	return m.Sum(nil)[:cookieMACLen]
 }
 
-// Cookie is a new bound cookie's value for the session handle, and when it
-// expires (now + CookieTTL, to the second).
+// Cookie is a new bound cookie's value for the session handle, and when
+// its MAC stops being accepted (now + CookieTTL + CookieSlack, to the
+// second); the browser is told to keep it CookieTTL.
 func (b *Binder) Cookie(handle string) (value string, expires time.Time) {
-	exp := b.o.Now().Add(b.o.CookieTTL).Unix()
+	exp := b.o.Now().Add(b.o.CookieTTL + CookieSlack).Unix()
 	buf := make([]byte, 8, 8+cookieMACLen)
 	binary.BigEndian.PutUint64(buf, uint64(exp))
 	buf = append(buf, b.mac(handle, exp)...)

@@ -265,3 +265,18 @@ func (w Response) expireAs(name, path, domain string, partitioned bool) {
 	}
 	w.h.Add("Set-Cookie", ck.String())
 }
+
+// SetBound writes a cookie the session cookies' way (HttpOnly, Secure,
+// SameSite of the frontend, CookieDomain) on the refresh path, kept maxAge
+// seconds: the DBSC bound cookie. It returns the cookie's attributes as
+// DBSC's credentials list names them (Path, Domain, Secure, HttpOnly,
+// SameSite; no lifetime), which must be exactly the Set-Cookie's.
+func (w Response) SetBound(name, value string, maxAge int) (attributes string) {
+	c := w.cookie(name, value, w.c.RefreshPath, w.c.Domain, time.Time{})
+	c.Partitioned = false // DBSC refuses partitioned credentials
+	c.MaxAge = maxAge
+	w.h.Add("Set-Cookie", c.String())
+	c.Value, c.MaxAge = "", 0
+	_, attributes, _ = strings.Cut(c.String(), "; ")
+	return attributes
+}

@@ -15,6 +15,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +53,8 @@ type server struct {
 	after  string // start only once this server is up (they share a database)
 	cmd    *exec.Cmd
 	Log    string `json:"log"` // its stdout and stderr, which the driver may read
+	// tlsConfig, for a server on HTTPS, trusts its certificate (waitReady).
+	tlsConfig *tls.Config
 }
 
 // driverConfig is what run.mjs reads from $E2E_CONFIG.
@@ -90,44 +93,15 @@ func TestRealBrowser(t *testing.T) {
 	started := time.Now()
 	tmp := t.TempDir()
 
-	// The example binary and the SDK bundles, concurrently.
-	bin := filepath.Join(tmp, "example")
-	var wg sync.WaitGroup
-	var buildErr, bundleErr error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		// example/ is a module of its own: built from its directory.
-		buildErr = runLogged(t, filepath.Join(root, "example"), buildLimit, goTool(), "build", "-o", bin, ".")
-	}()
-	go func() {
-		defer wg.Done()
-		bundleErr = runLogged(t, here, buildLimit, "node", "build.mjs")
-	}()
-	// Meanwhile the SuperTokens core of scenario 29, imported into the
+	// The example binary and the SDK bundles; meanwhile the SuperTokens
+	// core of scenario 29, imported into the
 	// stores its servers will open (takeover_test.go).
 	var core *coreTakeover
-	if only := os.Getenv("E2E_ONLY"); only == "" || slices.Contains(strings.Split(only, ","), "29") {
-		core = prepareTakeover(t, tmp, []string{"cookie", "header"})
-	}
-	wg.Wait()
-	if buildErr != nil {
-		t.Fatalf("go build ./example: %v", buildErr)
-	}
-	if bundleErr != nil {
-		t.Fatalf("node build.mjs: %v", bundleErr)
-	}
-
-	// One directory of pages and bundles, served both by the test's own
-	// static server (other origins) and by the example (-static-dir, same
-	// origin).
-	site := filepath.Join(tmp, "site")
-	if err := copyDir(filepath.Join(here, "pages"), site); err != nil {
-		t.Fatal(err)
-	}
-	if err := copyDir(filepath.Join(here, "dist"), filepath.Join(site, "dist")); err != nil {
-		t.Fatal(err)
-	}
+	bin, site := buildSite(t, root, here, tmp, func() {
+		if only := os.Getenv("E2E_ONLY"); only == "" || slices.Contains(strings.Split(only, ","), "29") {
+			core = prepareTakeover(t, tmp, []string{"cookie", "header"})
+		}
+	})
 
 	artifacts := os.Getenv("E2E_ARTIFACTS")
 	if artifacts == "" {
@@ -207,6 +181,47 @@ func TestRealBrowser(t *testing.T) {
 		}
 		t.Fatalf("driver: %v", err)
 	}
+}
+
+// buildSite builds the example binary and the SDK bundles (concurrently)
+// into tmp, and returns the binary and one directory of pages and bundles,
+// served both by the test's own static server (other origins) and by the
+// example (-static-dir, same origin).
+//
+// meanwhile, when not nil, runs while they build.
+func buildSite(t *testing.T, root, here, tmp string, meanwhile func()) (bin, site string) {
+	t.Helper()
+	bin = filepath.Join(tmp, "example")
+	var wg sync.WaitGroup
+	var buildErr, bundleErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		// example/ is a module of its own: built from its directory.
+		buildErr = runLogged(t, filepath.Join(root, "example"), buildLimit, goTool(), "build", "-o", bin, ".")
+	}()
+	go func() {
+		defer wg.Done()
+		bundleErr = runLogged(t, here, buildLimit, "node", "build.mjs")
+	}()
+	if meanwhile != nil {
+		meanwhile()
+	}
+	wg.Wait()
+	if buildErr != nil {
+		t.Fatalf("go build ./example: %v", buildErr)
+	}
+	if bundleErr != nil {
+		t.Fatalf("node build.mjs: %v", bundleErr)
+	}
+	site = filepath.Join(tmp, "site")
+	if err := copyDir(filepath.Join(here, "pages"), site); err != nil {
+		t.Fatal(err)
+	}
+	if err := copyDir(filepath.Join(here, "dist"), filepath.Join(site, "dist")); err != nil {
+		t.Fatal(err)
+	}
+	return bin, site
 }
 
 // prerequisites lists what is missing to run the suite.
@@ -449,6 +464,9 @@ func startServers(t *testing.T, bin string, servers []*server) {
 func waitReady(s *server, exited <-chan struct{}) error {
 	deadline := time.Now().Add(readyLimit)
 	client := &http.Client{Timeout: time.Second}
+	if s.tlsConfig != nil {
+		client.Transport = &http.Transport{TLSClientConfig: s.tlsConfig}
+	}
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
@@ -486,9 +504,14 @@ func stop(t *testing.T, s *server, exited <-chan struct{}) {
 // output into the test log. On timeout the whole group (node and the
 // Chromium it started) is killed by the group id, which is node's PID.
 func runDriver(t *testing.T, dir string, cfg []byte) error {
+	return runDriverScript(t, dir, "run.mjs", cfg)
+}
+
+// runDriverScript is runDriver for any driver script of dir.
+func runDriverScript(t *testing.T, dir, script string, cfg []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), driverLimit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "run.mjs")
+	cmd := exec.CommandContext(ctx, "node", script)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "E2E_CONFIG="+string(cfg))
 	out := &lineLogger{t: t}

@@ -159,6 +159,23 @@ type Options struct {
 	// replay an old token as theft without waiting half a minute.
 	RefreshGrace time.Duration
 
+	// DeviceBoundSessions binds cookie sessions to a key the browser keeps
+	// (ginsession.Config.DeviceBoundSessions, Device Bound Session
+	// Credentials): Chromium registers at sign-in, and a copy of the
+	// cookies stops refreshing within DBSCCookieMaxAge. Needs an https
+	// APIDomain (TLSCert and TLSKey, or a proxy that terminates TLS).
+	// Default false.
+	DeviceBoundSessions bool
+
+	// DBSCCookieMaxAge is the bound cookie's lifetime
+	// (ginsession.DeviceBoundSessions.CookieMaxAge). Default 0:
+	// ginsession's 2 minutes.
+	DBSCCookieMaxAge time.Duration
+
+	// TLSCert and TLSKey, both set, make main serve HTTPS with this
+	// certificate and key (PEM files). Default "": plain HTTP.
+	TLSCert, TLSKey string
+
 	// TestHooks mounts GET /test/stats, POST /test/revoke-all and
 	// GET /test/invalid-claim. They are for automated tests only: never
 	// enable them on a real deployment (revoke-all logs everybody out,
@@ -303,6 +320,10 @@ func (a *App) init() error {
 		MeterProvider:     a.metrics.provider,
 
 		ExposeAccessTokenInCookieMode: a.opts.ExposeAccessToken,
+
+		DeviceBoundSessions: ginsession.DeviceBoundSessions{
+			Enabled: a.opts.DeviceBoundSessions, CookieMaxAge: a.opts.DBSCCookieMaxAge,
+		},
 	}
 	if len(a.opts.Origins) > 0 {
 		cfg.WebsiteDomain = a.opts.Origins[0]

@@ -51,9 +51,13 @@ func run(opts Options, logger *slog.Logger) error {
 	}
 	defer ln.Close()
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	scheme := "http"
+	if opts.TLSCert != "" {
+		scheme = "https"
+	}
 	if opts.APIDomain == "" {
 		// -addr with port 0: the port is known only now.
-		opts.APIDomain = "http://localhost:" + port
+		opts.APIDomain = scheme + "://localhost:" + port
 	}
 	app, err := NewApp(opts)
 	if err != nil {
@@ -65,7 +69,7 @@ func run(opts Options, logger *slog.Logger) error {
 		}
 	}()
 
-	logger.Info("listening on http://localhost:"+port, "api_domain", opts.APIDomain,
+	logger.Info("listening on "+scheme+"://localhost:"+port, "api_domain", opts.APIDomain,
 		"database", describeDB(opts.DB), "access_ttl", opts.AccessTTL.String(),
 		"origins", strings.Join(opts.Origins, ","), "cookie_partitioned", opts.CookiePartitioned, "test_hooks", opts.TestHooks)
 	if opts.TestHooks {
@@ -76,7 +80,13 @@ func run(opts Options, logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if opts.TLSCert != "" {
+			served <- srv.ServeTLS(ln, opts.TLSCert, opts.TLSKey)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 
 	select {
 	case err := <-served:
@@ -201,6 +211,10 @@ func newFlagSet(opts *Options, dbFlag *string) (*flag.FlagSet, *string) {
 		}
 		return nil
 	})
+	fs.BoolVar(&opts.DeviceBoundSessions, "device-bound-sessions", false, "bind cookie sessions to a key the browser keeps (Device Bound Session Credentials, Chromium): a copy of the cookies stops refreshing within -dbsc-cookie-max-age; needs an https -api-domain (see -tls-cert)")
+	fs.DurationVar(&opts.DBSCCookieMaxAge, "dbsc-cookie-max-age", 0, "with -device-bound-sessions, the bound cookie's lifetime, 10s to 1h (default 0: 2m)")
+	fs.StringVar(&opts.TLSCert, "tls-cert", "", "serve HTTPS with this certificate (PEM file; needs -tls-key)")
+	fs.StringVar(&opts.TLSKey, "tls-key", "", "the private key of -tls-cert (PEM file)")
 	fs.BoolVar(&opts.TestHooks, "test-hooks", false, "TEST ONLY: mount GET /test/stats, POST /test/revoke-all and GET /test/invalid-claim (unauthenticated)")
 	return fs, origins
 }
@@ -251,6 +265,10 @@ func parseFlags(args []string, getenv func(string) string) (Options, error) {
 		return Options{}, fmt.Errorf("-origins %q: the first entry is the default frontend and must be an origin, not a pattern", opts.Origins[0])
 	}
 
+	if (opts.TLSCert == "") != (opts.TLSKey == "") {
+		return Options{}, fmt.Errorf("-tls-cert and -tls-key go together")
+	}
+
 	if opts.OlderCookieDomain == hostOnlyFlag {
 		opts.OlderCookieDomain = ginsession.HostOnly
 	}
@@ -269,7 +287,11 @@ func parseFlags(args []string, getenv func(string) string) (Options, error) {
 			return Options{}, fmt.Errorf("-addr %q: no port", opts.Addr)
 		}
 		if port != "0" { // port 0: run sets it once the listener has a port
-			opts.APIDomain = "http://localhost:" + port
+			scheme := "http"
+			if opts.TLSCert != "" {
+				scheme = "https"
+			}
+			opts.APIDomain = scheme + "://localhost:" + port
 		}
 	}
 	return opts, nil

@@ -72,7 +72,7 @@ type stats struct {
 func newStats() *stats {
 	return &stats{
 		requests: map[string]*pathStats{},
-		events:   map[string]int{"created": 0, "refreshed": 0, "revoked": 0, "theftDetected": 0},
+		events:   map[string]int{"created": 0, "refreshed": 0, "revoked": 0, "theftDetected": 0, "deviceBound": 0, "deviceBindingFailed": 0},
 	}
 }
 
@@ -114,6 +114,11 @@ func (s *stats) hooks() ginsession.Hooks {
 		Refreshed:     func(ginsession.SessionEvent) { s.event("refreshed") },
 		Revoked:       func(ginsession.SessionEvent) { s.event("revoked") },
 		TheftDetected: func(ginsession.TheftEvent) { s.event("theftDetected") },
+		DeviceBound:   func(ginsession.SessionEvent) { s.event("deviceBound") },
+		DeviceBindingFailed: func(ev ginsession.DeviceBindingEvent) {
+			s.event("deviceBindingFailed")
+			s.event("deviceBindingFailed:" + ev.Stage)
+		},
 	}
 }
 

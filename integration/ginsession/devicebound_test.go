@@ -112,6 +112,8 @@ type dbscBrowser struct {
 	jar  http.CookieJar
 	key  *ecdsa.PrivateKey // nil: no DBSC support
 	id   string            // the DBSC session identifier once registered
+	// initiators are the allowed_refresh_initiators of the registration.
+	initiators []string
 }
 
 func (e *dbscEnv) browser(withDBSC bool) *dbscBrowser {
@@ -179,10 +181,22 @@ func (b *dbscBrowser) signIn(user string, hdr ...string) (offer string) {
 	var in struct {
 		SessionIdentifier string `json:"session_identifier"`
 		RefreshURL        string `json:"refresh_url"`
-		Credentials       []struct{ Type, Name, Attributes string }
+		Scope             struct {
+			Origin      string `json:"origin"`
+			IncludeSite bool   `json:"include_site"`
+		}
+		Credentials []struct{ Type, Name, Attributes string }
+		Initiators  []string `json:"allowed_refresh_initiators"`
 	}
 	if err := json.Unmarshal([]byte(body), &in); err != nil {
 		b.t.Fatalf("registration answer %s: %v", body, err)
+	}
+	b.initiators = in.Initiators
+	if in.Scope.Origin != b.env.server.URL || in.Scope.IncludeSite {
+		b.t.Fatalf("scope %+v, want the API's origin only", in.Scope)
+	}
+	if a := in.Credentials[0].Attributes; a != "Path=/auth/session/refresh; HttpOnly; Secure; SameSite=Lax" && a != "Path=/auth/session/refresh; HttpOnly; Secure; SameSite=None" {
+		b.t.Fatalf("credential attributes %q", a)
 	}
 	if in.RefreshURL != "/auth"+"/session/dbsc/refresh" || len(in.Credentials) != 1 || in.Credentials[0].Name != dbsc.CookieName {
 		b.t.Fatalf("registration answer %s", body)
@@ -505,5 +519,21 @@ func TestDeviceBoundSessionsConfigIsChecked(t *testing.T) {
 		if strings.Contains(rt.Path, "dbsc") {
 			t.Fatalf("route %s %s mounted with DeviceBoundSessions off", rt.Method, rt.Path)
 		}
+	}
+}
+
+// TestDeviceBoundSessionFrontendsMayStartARefresh: the frontends' pages
+// call the refresh route, so their hosts (a pattern as DBSC's own
+// wildcard) are the session's allowed refresh initiators.
+func TestDeviceBoundSessionFrontendsMayStartARefresh(t *testing.T) {
+	e := newDBSCEnv(t, openSQLite(t), newClock(), func(c *ginsession.Config) {
+		c.WebsiteDomain = "https://app.example.test"
+		c.Origins = []string{"https://*.tenants.example.test", "https://other.example.test:8443"}
+	})
+	b := e.browser(true)
+	b.signIn("alice")
+	want := []string{"app.example.test", "*.tenants.example.test", "other.example.test"}
+	if strings.Join(b.initiators, ",") != strings.Join(want, ",") {
+		t.Fatalf("allowed_refresh_initiators %v, want %v", b.initiators, want)
 	}
 }

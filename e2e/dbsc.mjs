@@ -118,6 +118,18 @@ async function cdpEvents(p, page, log) {
   return events;
 }
 
+// describeCDP names the device-bound session events seen so far by their
+// details' kind (creation, refresh, …) and success.
+function describeCDP(events) {
+  if (events.length === 0) return "no events";
+  return events
+    .map((e) => {
+      const kind = Object.keys(e).find((k) => k.endsWith("EventDetails")) || "event";
+      return `${kind.replace(/EventDetails$/, "")}${e.succeeded === false ? " failed" : ""}`;
+    })
+    .join(", ");
+}
+
 async function signUp(page, server, tag) {
   const email = `${tag}-${Date.now().toString(36)}@example.com`;
   const r = await call(page, server.origin + "/signup", { method: "POST", body: { email, password: PASSWORD } });
@@ -169,7 +181,7 @@ async function lane(name, server, log) {
       const jar = await browser.context.cookies(server.origin + "/auth/session/refresh");
       const bc = jar.find((c) => c.name === "sDeviceBound");
       check(bc && bc.httpOnly && bc.secure && bc.path === "/auth/session/refresh", `bound cookie: ${js(bc)}`);
-      notes.push(`registered (CDP events: ${cdp.map((e) => e.type || e.eventType || Object.keys(e).join("/")).join(",") || "none"})`);
+      notes.push(`registered (CDP: ${describeCDP(cdp)})`);
     } else {
       await sleep(1000);
       const d = await w();
@@ -186,9 +198,20 @@ async function lane(name, server, log) {
     let d = await w();
     eq([d.count("/api/me", 401), d.count("/auth/session/refresh", 200), d.count("/auth/session/refresh", 401)], [1, 1, 0], "server: one 401, one refresh 200, no refused refresh");
     if (bound) {
-      check(d.count("/auth/session/dbsc/refresh", 200) >= 1, `server: no DBSC refresh answered 200 (${js(browser.wire.slice(mark))})`);
+      const challenged = d.count("/auth/session/dbsc/refresh", 403);
+      const proven = d.count("/auth/session/dbsc/refresh", 200);
+      // A challenge and a proof, each answered: Chromium 156 also renews a
+      // bound cookie with under about two minutes left when a request in
+      // scope goes out, so with this lane's 10 s cookie the released
+      // refresh request itself triggers a second, non-blocking round
+      // (measured: 403 and 200 twice). The scope is the refresh route, so
+      // no other request does.
+      if (process.env.DBSC_DEBUG) for (const e of cdp) console.log("CDP " + js(e));
+      check(challenged === proven && proven >= 1 && proven <= 2, `server: DBSC refresh 403 ×${challenged}, 200 ×${proven}: want one or two rounds, each a challenge and a proof`);
       eq(d.event("deviceBindingFailed"), 0, "server: binding failures");
-      notes.push(`refresh after expiry: ${browser.wire.slice(mark).join(", ")}`);
+      const renewed = (await browser.context.cookies(server.origin + "/auth/session/refresh")).find((c) => c.name === "sDeviceBound");
+      check(renewed && renewed.expires * 1000 > Date.now(), `no live bound cookie after the DBSC refresh: ${js(renewed)}`);
+      notes.push(`refresh after expiry: ${browser.wire.slice(mark).join(", ")}, DBSC refresh 403 ×${challenged} then 200 ×${proven} (CDP: ${describeCDP(cdp)})`);
     }
 
     // 3. The cookies, copied now (the refresh token is current), into a

@@ -141,9 +141,15 @@ type instructions struct {
 }
 
 type scopeJSON struct {
-	Origin        string `json:"origin"`
-	IncludeSite   bool   `json:"include_site"`
-	Specification []any  `json:"scope_specification"`
+	Origin        string      `json:"origin"`
+	IncludeSite   bool        `json:"include_site"`
+	Specification []scopeRule `json:"scope_specification"`
+}
+
+type scopeRule struct {
+	Type   string `json:"type"`
+	Domain string `json:"domain"`
+	Path   string `json:"path"`
 }
 
 type credentials struct {
@@ -152,11 +158,13 @@ type credentials struct {
 	Attributes string `json:"attributes"`
 }
 
-// Issue implements routes.Binding: a new bound cookie on the refresh path
-// (so the browser asks for a proof only before a session refresh, never on
-// other requests), and the instructions: the API's origin, the DBSC
-// refresh URL, the cookie, and the frontends as refresh initiators (their
-// pages call the refresh route).
+// Issue implements routes.Binding: a new bound cookie on the refresh path,
+// and the instructions: the DBSC refresh URL, the cookie, the frontends as
+// refresh initiators (their pages call the refresh route), and as the
+// scope the API's origin narrowed to the refresh route. The browser then
+// asks for a proof only before a session refresh: Chromium otherwise
+// renews a short-lived bound cookie ahead of its expiry on any request in
+// scope, which would be nearly every API call.
 func (b bindingEngine) Issue(c *gin.Context, handle string) []byte {
 	e := b.e
 	value, _ := e.bind.Cookie(handle)
@@ -165,9 +173,14 @@ func (b bindingEngine) Issue(c *gin.Context, handle string) []byte {
 	body, err := json.Marshal(instructions{
 		SessionIdentifier: handle,
 		RefreshURL:        e.cfg.basePath + routes.DBSCRefreshPath,
-		Scope:             scopeJSON{Origin: origin.Canonical(e.cfg.apiURL), Specification: []any{}},
-		Credentials:       []credentials{{Type: "cookie", Name: dbsc.CookieName, Attributes: attrs}},
-		Initiators:        append([]string{}, e.cfg.dbscInitiators...),
+		Scope: scopeJSON{Origin: origin.Canonical(e.cfg.apiURL), Specification: []scopeRule{
+			// Rules are read last to first: the refresh route is in, the
+			// rest of the origin out.
+			{Type: "exclude", Domain: e.cfg.apiURL.Hostname(), Path: "/"},
+			{Type: "include", Domain: e.cfg.apiURL.Hostname(), Path: e.cfg.refreshPath},
+		}},
+		Credentials: []credentials{{Type: "cookie", Name: dbsc.CookieName, Attributes: attrs}},
+		Initiators:  append([]string{}, e.cfg.dbscInitiators...),
 	})
 	if err != nil {
 		panic(err) // strings only: cannot fail

@@ -457,30 +457,47 @@ func TestDeviceBoundSessionRefusedProofsAreEvents(t *testing.T) {
 
 // TestDeviceBoundSessionEveryInstanceAcceptsTheProof: registered through
 // one instance, proven to and refreshed by another, on two stores sharing
-// one SQLite file with one MasterKey.
+// one database (an SQLite file, Postgres, MariaDB) with one MasterKey.
 func TestDeviceBoundSessionEveryInstanceAcceptsTheProof(t *testing.T) {
-	clk := newClock()
-	path := filepath.Join(t.TempDir(), "shared.db")
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		t.Fatal(err)
+	run := func(t *testing.T, open func() store.Store) {
+		clk := newClock()
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			t.Fatal(err)
+		}
+		withKey := func(c *ginsession.Config) { c.MasterKey = key }
+		a := newDBSCEnv(t, open(), clk, withKey)
+		b := newDBSCEnv(t, open(), clk, withKey)
+		br := a.browser(true)
+		br.signIn("alice")
+		clk.Advance(40 * time.Second)
+		// The same browser now talks to instance b (a load balancer's
+		// choice): cookies ignore the port, and httptest's servers share
+		// one certificate.
+		br.env = b
+		if got := br.dbscRefresh(); got != 200 {
+			t.Fatalf("DBSC refresh on the other instance: %d", got)
+		}
+		if got := br.refresh(); got != 200 {
+			t.Fatalf("session refresh on the other instance with its bound cookie: %d", got)
+		}
+		// Signed out through b, the binding is gone for a as well.
+		if res, body := br.send("POST", "/auth/signout", ""); res.StatusCode != 200 {
+			t.Fatalf("sign-out on the other instance: %d %s", res.StatusCode, body)
+		}
+		br.env = a
+		if got := br.dbscRefresh(); got != 401 {
+			t.Fatalf("DBSC refresh on the first instance after sign-out: %d, want 401", got)
+		}
 	}
-	withKey := func(c *ginsession.Config) { c.MasterKey = key }
-	a := newDBSCEnv(t, openSQLiteAt(t, path), clk, withKey)
-	b := newDBSCEnv(t, openSQLiteAt(t, path), clk, withKey)
-	br := a.browser(true)
-	br.signIn("alice")
-	clk.Advance(40 * time.Second)
-	// The same browser now talks to instance b (a load balancer's
-	// choice): cookies ignore the port, and httptest's servers share one
-	// certificate.
-	br.env = b
-	if got := br.dbscRefresh(); got != 200 {
-		t.Fatalf("DBSC refresh on the other instance: %d", got)
-	}
-	if got := br.refresh(); got != 200 {
-		t.Fatalf("session refresh on the other instance with its bound cookie: %d", got)
-	}
+	t.Run("SQLite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "shared.db")
+		run(t, func() store.Store { return openSQLiteAt(t, path) })
+	})
+	onSharedDatabases(t, func(t *testing.T, db sharedDatabase) {
+		dsn := db.newDB(t)
+		run(t, func() store.Store { return db.open(t, dsn) })
+	})
 }
 
 // plainStore is a store without store.DeviceBindings: only store.Store's

@@ -173,7 +173,7 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 		return nil, err
 	}
 	if method == TransferCookie && e.bind != nil {
-		e.offerBinding(c, rt.Handle)
+		bindingEngine{e}.offer(c, rt.Handle)
 	}
 	e.cfg.logger.Info("ginsession: session created", "session", rt.Handle)
 	kind := createdUser

@@ -18,7 +18,7 @@ import (
 
 // Device Bound Session Credentials (Config.DeviceBoundSessions): the
 // engine's side of internal/dbsc. The offer goes on the sign-in response
-// (offerBinding, from create); routes/dbsc.go serves the registration and
+// (bindingEngine.offer, from create); routes/dbsc.go serves the registration and
 // DBSC refresh endpoints through bindingEngine, and routes/refresh.go asks
 // CheckRefresh before the protocol core.
 
@@ -46,10 +46,11 @@ func newBinder(s *settings, secret []byte) *dbsc.Binder {
 	})
 }
 
-// offerBinding puts the registration offer for a new cookie session on
+// offer puts the registration offer for a new cookie session on
 // the response. A store failure here costs the binding, not the sign-in:
 // it is logged and counted, and the session works unbound.
-func (e *Sessions) offerBinding(c *gin.Context, handle string) {
+func (b bindingEngine) offer(c *gin.Context, handle string) {
+	e := b.e
 	challenge, err := e.bind.Offer(c.Request.Context(), handle)
 	if err != nil {
 		e.metrics.binding(bindError)

@@ -29,7 +29,9 @@ import (
 // the traffic over.
 type adoption struct {
 	keys []stcore.VerifyKey
-	kids map[string]bool
+	// kids holds each imported access-token key's ExpiresAt: after it the
+	// key verifies nothing, however long the engine has been running.
+	kids map[string]time.Time
 	// refreshKey is the core's refresh-token key of its public app: the
 	// password its refresh tokens are sealed under.
 	refreshKey string
@@ -48,7 +50,7 @@ func loadAdoption(ctx context.Context, imp store.Importer, now time.Time) (*adop
 	if err != nil {
 		return nil, fmt.Errorf("ginsession: reading the imported SuperTokens keys: %w", err)
 	}
-	a := &adoption{kids: map[string]bool{}}
+	a := &adoption{kids: map[string]time.Time{}}
 	for _, k := range keys {
 		switch {
 		case k.Issuer != stcore.KeyIssuer(coreApp):
@@ -60,7 +62,7 @@ func loadAdoption(ctx context.Context, imp store.Importer, now time.Time) (*adop
 				return nil, fmt.Errorf("ginsession: imported SuperTokens key %q: %w", k.ID, err)
 			}
 			a.keys = append(a.keys, stcore.VerifyKey{ID: k.ID, Public: pub})
-			a.kids[k.ID] = true
+			a.kids[k.ID] = k.ExpiresAt
 		}
 	}
 	if len(a.keys) == 0 && a.refreshKey == "" {
@@ -72,14 +74,25 @@ func loadAdoption(ctx context.Context, imp store.Importer, now time.Time) (*adop
 // verifyAccess is accesstoken.Options.Adopted: a core access token (version
 // 3 or later, naming an imported key) verified, its claims in our terms.
 func (a *adoption) verifyAccess(tok string, now time.Time) (*accesstoken.Claims, bool, error) {
-	if kid := jose.HeaderKid(tok); kid == "" || !a.kids[kid] {
+	kid := jose.HeaderKid(tok)
+	retires, ok := a.kids[kid]
+	if kid == "" || !ok {
 		return nil, false, nil
+	}
+	if !now.Before(retires) {
+		// The core's last tokens have expired: what this key signs now was
+		// signed with a copy of it (the core's old database), not by the
+		// core.
+		return nil, true, errors.New("SuperTokens access token signed with a retired imported key")
 	}
 	at, err := stcore.VerifyAccessToken(tok, a.keys, now)
 	if err != nil {
-		if errors.Is(err, stcore.ErrMalformed) {
+		if errors.Is(err, stcore.ErrMalformed) && !jose.WellFormed(tok) && !jose.Unsigned(tok) {
 			return nil, true, accesstoken.ErrMalformed
 		}
+		// A JWS whose header is not the core's (another alg, none): a
+		// signature that does not verify, "try refresh" as for ours
+		// (SECURITY.md A).
 		return nil, true, err
 	}
 	if at.Version < 3 || !sessionhandle.Valid(at.SessionHandle) {
@@ -103,8 +116,13 @@ func (a *adoption) verifyAccess(tok string, now time.Time) (*accesstoken.Claims,
 	payload["sessionHandle"] = at.SessionHandle
 	payload["iat"] = at.IssuedAt.Unix()
 	payload["exp"] = at.Expiry.Unix()
+	// Accepted no longer than its key: the cache re-checks Expires.
+	expires := at.Expiry
+	if retires.Before(expires) {
+		expires = retires
+	}
 	return &accesstoken.Claims{
-		UserID: at.UserID, Handle: at.SessionHandle, IssuedAt: at.IssuedAt, Expires: at.Expiry,
+		UserID: at.UserID, Handle: at.SessionHandle, IssuedAt: at.IssuedAt, Expires: expires,
 		Payload: payload, AntiCSRF: at.AntiCSRFToken,
 	}, true, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ginsession/ginsession/internal/pgtest"
 	"github.com/ginsession/ginsession/internal/stcore/stcoretest"
 	"github.com/ginsession/ginsession/migrate/supertokens"
+	"github.com/ginsession/ginsession/store"
 )
 
 // takeover is a SuperTokens core's database on a real Postgres, with
@@ -25,6 +26,9 @@ type takeover struct {
 	gen      *stcoretest.Gen
 	key      *stcoretest.Key
 	sessions []*stcoretest.Session
+	src      supertokens.Source // the core's database, for a second import
+	store    store.Store
+	now      time.Time // the time of the import
 }
 
 func newTakeover(t *testing.T, mutate func(*ginsession.Config), opts ...stcoretest.SessionOptions) *takeover {
@@ -64,6 +68,7 @@ func newTakeover(t *testing.T, mutate func(*ginsession.Config), opts ...stcorete
 	if rep.Sessions.Imported != len(opts) {
 		t.Fatalf("imported %d sessions, want %d: %+v", rep.Sessions.Imported, len(opts), rep)
 	}
+	tk.src, tk.store, tk.now = src, st, clk.Now()
 	tk.env = newEnvOn(t, st, clk, mutate)
 	return tk
 }

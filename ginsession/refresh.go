@@ -137,26 +137,40 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 }
 
 // readAdopted reads a refresh token of the SuperTokens core whose sessions
-// were imported, for a request that presented none of ours. Only the first
-// candidate that opens counts: the core's backend SDKs set one cookie.
+// were imported, for a request that presented none of ours. The first
+// candidate that opens counts; the core's backend SDKs set one cookie, and
+// tokens of other sessions beside it are left to the protocol to decide
+// (theft, or a request that is nobody's).
 func (re routeEngine) readAdopted(c *gin.Context, in *protocol.Request) (transport.Method, bool) {
 	e, r := re.e, c.Request
 	var found transport.Found
 	transport.Find(r, wire.RefreshCookie, transport.Method(e.cfg.transferMethod(c, false)), stcore.LooksLikeRefreshToken, stcore.LooksLikeRefreshToken, &found)
+	viaToken := e.csrf.modeFor(r, AntiCSRFAuto) == AntiCSRFViaToken
+	got := r.Header.Get(wire.HeaderAntiCSRF)
 	for _, v := range found.Values() {
 		a, rt, ok := e.adopt.openRefresh(e.rk, v)
 		if !ok {
+			continue
+		}
+		if found.Method == transport.Cookie && rt.AntiCSRFToken != "" && viaToken {
+			want := rt.AntiCSRFToken
+			a.CSRFMatches = func() bool { return adoptedCSRFMatches(want, got) }
+		}
+		if in.Adopted != nil {
+			// Tokens of other sessions beside the first: the protocol
+			// decides them together (protocol.Request.OtherAdopted).
+			if a.Handle != in.Adopted.Handle {
+				in.OtherAdopted = append(in.OtherAdopted, a)
+			}
 			continue
 		}
 		in.Found = 1
 		in.FromCookies = found.Method == transport.Cookie
 		in.CookiesBeside = found.CookiesBeside
 		in.Adopted = a
-		if in.FromCookies && rt.AntiCSRFToken != "" && e.csrf.modeFor(r, AntiCSRFAuto) == AntiCSRFViaToken {
-			want, got := rt.AntiCSRFToken, r.Header.Get(wire.HeaderAntiCSRF)
-			a.CSRFMatches = func() bool { return adoptedCSRFMatches(want, got) }
-		}
 		in.Client.UserAgent, in.Client.IP = clientMetadata(c, e.cfg.omitIP)
+	}
+	if in.Adopted != nil {
 		return found.Method, true
 	}
 	if found.N > 0 {

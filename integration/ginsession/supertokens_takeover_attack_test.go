@@ -298,6 +298,29 @@ func TestSuperTokensTakeOverMixedTokens(t *testing.T) {
 	expectSessionAlive(t, tk.env, c.Handle)
 }
 
+// TestSuperTokensTakeOverCoreTokensOfTwoSessions: a request carrying the
+// core refresh tokens of two different sessions (a planted cookie of the
+// attacker's own session beside the victim's) must not swap the victim into
+// the attacker's session, nor let a stale token of either go unnoticed.
+func TestSuperTokensTakeOverCoreTokensOfTwoSessions(t *testing.T) {
+	tk := newTakeover(t, nil, stcoretest.SessionOptions{Rotations: 2}, stcoretest.SessionOptions{})
+	victim, attacker := tk.sessions[0], tk.sessions[1]
+	r := tk.refreshRaw(t, "Cookie", "sRefreshToken="+url.QueryEscape(attacker.Refresh)+"; sRefreshToken="+url.QueryEscape(victim.Refresh))
+	if r.status == 200 {
+		t.Fatalf("two sessions' core tokens were answered 200 (%s): the browser would be switched to one of them", r.raw)
+	}
+	tk.expectNoTheft(t)
+	expectSessionAlive(t, tk.env, victim.Handle)
+	expectSessionAlive(t, tk.env, attacker.Handle)
+	// A stale core token of the victim's behind the attacker's current
+	// one: theft of the victim's session, as it would be alone.
+	r = tk.refreshRaw(t, "Cookie", "sRefreshToken="+url.QueryEscape(attacker.Refresh)+"; sRefreshToken="+url.QueryEscape(victim.Stale[0]))
+	if r.status != 401 {
+		t.Fatalf("a stale core token behind another session's: %d %s", r.status, r.raw)
+	}
+	expectSessionGone(t, tk.env, victim.Handle)
+}
+
 // coreJWT signs header and claims as a JWS with sign.
 func coreJWT(header, claims map[string]any, sign func(string) string) string {
 	h, _ := json.Marshal(header)

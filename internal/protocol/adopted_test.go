@@ -128,3 +128,57 @@ func TestAdoptedTokenRefusals(t *testing.T) {
 	w.rows.mu.Unlock()
 	refusal(t, w.refresh(gone.present("T1", "T0", nil)), ClearFound)
 }
+
+// TestAdoptedTokensOfSeveralSessions: the issuer's tokens of two live
+// sessions in one request (a planted cookie beside the user's) rotate
+// neither and are refused as nobody's; a stale one among them is theft of
+// its session, whichever comes first; one of a session that is gone is
+// dropped and the other refreshes.
+func TestAdoptedTokensOfSeveralSessions(t *testing.T) {
+	t.Run("two live sessions", func(t *testing.T) {
+		w := newWorld(t)
+		a, b := w.adoptedSession("A1"), w.adoptedSession("B1")
+		in := a.present("A1", "", nil)
+		in.OtherAdopted = []*Adopted{b.present("B1", "", nil).Adopted}
+		refusal(t, w.refresh(in), ClearFound)
+		for _, s := range []*foreignChain{a, b} {
+			if row, ok := w.rows.get(s.handle); !ok || row.Generation != 0 {
+				t.Fatalf("session %s rotated or gone", s.handle)
+			}
+		}
+	})
+	t.Run("a stale one second", func(t *testing.T) {
+		w := newWorld(t)
+		a, b := w.adoptedSession("A1"), w.adoptedSession("B2")
+		in := a.present("A1", "", nil)
+		in.OtherAdopted = []*Adopted{b.present("B1", "B0", nil).Adopted}
+		theft(t, w.refresh(in), b.handle, ClearFound)
+		if row, _ := w.rows.get(a.handle); row.Generation != 0 {
+			t.Fatal("the other session rotated")
+		}
+	})
+	t.Run("a session that is gone", func(t *testing.T) {
+		w := newWorld(t)
+		a, b := w.adoptedSession("A1"), w.adoptedSession("B1")
+		w.rows.mu.Lock()
+		delete(w.rows.m, a.handle)
+		w.rows.mu.Unlock()
+		in := a.present("A1", "", nil)
+		in.OtherAdopted = []*Adopted{b.present("B1", "", nil).Adopted}
+		out := w.refresh(in)
+		if out.Err != nil || out.Rotation.Row.Handle != b.handle {
+			t.Fatalf("the live session's token: %v", out.Err)
+		}
+	})
+	t.Run("no anti-csrf token of any", func(t *testing.T) {
+		w := newWorld(t)
+		a, b := w.adoptedSession("A1"), w.adoptedSession("B2")
+		no := func() bool { return false }
+		in := a.present("A1", "", no)
+		in.OtherAdopted = []*Adopted{b.present("B1", "B0", no).Adopted}
+		refusal(t, w.refresh(in), ClearNothing)
+		if _, ok := w.rows.get(b.handle); !ok {
+			t.Fatal("a request without the anti-csrf token revoked a session")
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/ginsession/ginsession/internal/refreshtoken"
+	"github.com/ginsession/ginsession/store"
 )
 
 // MaxWider bounds the refresh cookies looked at on the rare paths that look
@@ -49,6 +50,11 @@ type Request struct {
 	// took over (the SuperTokens core), opened and authenticated by the
 	// caller. It counts only when no token of ours came (Tokens is empty).
 	Adopted *Adopted
+	// OtherAdopted are the issuer's further tokens the request carried
+	// that name other sessions than Adopted (a planted cookie of another
+	// session beside the user's): the request is decided as one carrying
+	// our tokens of several sessions is (resolveMixed).
+	OtherAdopted []*Adopted
 }
 
 // Adopted is a refresh token another issuer made for a session ginsession
@@ -105,6 +111,14 @@ func (m *Machine) Refresh(ctx context.Context, in Request) (out Outcome) {
 		}
 	}
 	if len(in.Tokens) == 0 && in.Adopted != nil {
+		if len(in.OtherAdopted) > 0 {
+			a, err := m.resolveAdoptedMixed(ctx, append([]*Adopted{in.Adopted}, in.OtherAdopted...), &out)
+			if err != nil {
+				out.Err = err
+				return out
+			}
+			in.Adopted = a
+		}
 		out.Rotation, out.Err = m.rotateAdopted(ctx, in, &out)
 		out.ClearCookiesBeside = out.Err == nil && in.CookiesBeside
 		return out
@@ -261,4 +275,54 @@ func (m *Machine) rotateAdopted(ctx context.Context, in Request, out *Outcome) (
 		return nil, m.theft(ctx, st, ClearFound, out)
 	}
 	return rot, err
+}
+
+// resolveAdoptedMixed decides a request carrying the issuer's tokens of
+// more than one session, without rotating anything, as resolveMixed does
+// ours: every stale one is theft, as it would be alone; those of sessions
+// that are gone are dropped; the live ones left must name one session,
+// whose first token is returned, else the request is nobody's. Like the
+// anti-CSRF check of ours, a request that carries none of the tokens'
+// anti-CSRF values is refused quietly first.
+func (m *Machine) resolveAdoptedMixed(ctx context.Context, all []*Adopted, out *Outcome) (*Adopted, error) {
+	proven := false
+	for _, a := range all {
+		proven = proven || a.CSRFMatches == nil || a.CSRFMatches()
+	}
+	if !proven {
+		return nil, refuse(ClearNothing, errors.New("refresh without the session's anti-csrf token"))
+	}
+	var theft error
+	var live []*Adopted
+	now := m.Now()
+	for _, a := range all {
+		row, err := m.Sessions.GetSession(ctx, a.Handle, now)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, storageErr("reading a session", err)
+		}
+		if (lineage{handle: a.Handle, from: a.From, child: a.Child}).classify(row, now, m.Lifetimes.Grace) == Stale {
+			err := m.theft(ctx, &stale{row: row}, ClearFound, out)
+			var se *StorageError
+			if theft == nil || errors.As(err, &se) {
+				theft = err
+			}
+			continue
+		}
+		live = append(live, a)
+	}
+	if theft != nil {
+		return nil, theft
+	}
+	for _, a := range live {
+		if a.Handle != live[0].Handle {
+			return nil, refuse(ClearFound, ErrAmbiguous)
+		}
+	}
+	if len(live) == 0 {
+		return nil, refuse(ClearFound, errSessionNotFound)
+	}
+	return live[0], nil
 }

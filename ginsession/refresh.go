@@ -132,8 +132,29 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 			in.AntiCSRF = func(handle string) bool { return e.csrf.matches(handle, got) }
 		}
 	}
+	if e.adopt != nil {
+		// The core's refresh cookies beside ours: a stale one is theft.
+		in.ShadowedAdopted = re.coreCookies(c)
+	}
 	in.Client.UserAgent, in.Client.IP = clientMetadata(c, e.cfg.omitIP)
 	return in, found.Method
+}
+
+// coreCookies opens the core refresh tokens among the request's refresh
+// cookies, for the theft check on those beside the token that counts.
+func (re routeEngine) coreCookies(c *gin.Context) []*protocol.Adopted {
+	e, r := re.e, c.Request
+	if len(r.Header["Cookie"]) == 0 {
+		return nil
+	}
+	vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, transport.MaxCandidates), stcore.LooksLikeRefreshToken)
+	var out []*protocol.Adopted
+	for _, v := range vals {
+		if a, _, ok := e.adopt.openRefresh(e.rk, v); ok {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // readAdopted reads a refresh token of the SuperTokens core whose sessions
@@ -171,6 +192,9 @@ func (re routeEngine) readAdopted(c *gin.Context, in *protocol.Request) (transpo
 		in.Client.UserAgent, in.Client.IP = clientMetadata(c, e.cfg.omitIP)
 	}
 	if in.Adopted != nil {
+		if found.Method == transport.Header && found.CookiesBeside {
+			in.ShadowedAdopted = re.coreCookies(c)
+		}
 		return found.Method, true
 	}
 	if found.N > 0 {

@@ -60,7 +60,7 @@ func coreNonce(g *stcoretest.Gen) string {
 // with 401, revoke nothing, detect no theft and leave the session's row as
 // it was: the genuine token still refreshes afterwards.
 func TestSuperTokensTakeOverForgedRefreshTokensSignNobodyOut(t *testing.T) {
-	tk := newTakeover(t, nil, stcoretest.SessionOptions{Rotations: 1}, stcoretest.SessionOptions{})
+	tk := newTakeover(t, func(c *ginsession.Config) { c.AntiCSRF = ginsession.AntiCSRFViaCustomHeader }, stcoretest.SessionOptions{Rotations: 1}, stcoretest.SessionOptions{})
 	s, first := tk.sessions[0], tk.sessions[1]
 	otherKey := tk.gen.RefreshKey()
 	iv := tk.gen.Bytes(12)
@@ -110,6 +110,12 @@ func TestSuperTokensTakeOverForgedRefreshTokensSignNobodyOut(t *testing.T) {
 		if r.status != 401 {
 			t.Fatalf("header mode, %s: %d %s, want 401", c.name, r.status, r.raw)
 		}
+	}
+	// The genuine token in a cross-site form (no rid header, under
+	// VIA_CUSTOM_HEADER): refused, nothing cleared, nothing rotated.
+	r := sendRaw(t, tk.env.server.URL, "POST", refreshPath, "", "Cookie", "sRefreshToken="+url.QueryEscape(first.Refresh))
+	if r.status != 401 || len(r.header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("the genuine token without rid: %d %s %q", r.status, r.raw, r.header.Values("Set-Cookie"))
 	}
 	tk.expectNoTheft(t)
 	expectSessionAlive(t, tk.env, s.Handle)
@@ -552,4 +558,44 @@ func TestSuperTokensTakeOverEngineWithoutImportedKeys(t *testing.T) {
 		}
 	}
 	expectSessionAlive(t, tk.env, s.Handle)
+}
+
+// TestSuperTokensTakeOverStaleCoreTokenBesideTheOneThatCounts: a stale
+// core refresh token of another session is theft of that session even when
+// another token counts for the request (one of ours in a cookie, or a core
+// token by bearer), as a stale token of ours is; a leftover core token of
+// the very session that refreshes is not (the browser kept it on another
+// domain or path).
+func TestSuperTokensTakeOverStaleCoreTokenBesideTheOneThatCounts(t *testing.T) {
+	tk := newTakeover(t, nil, stcoretest.SessionOptions{}, stcoretest.SessionOptions{Rotations: 2},
+		stcoretest.SessionOptions{}, stcoretest.SessionOptions{Rotations: 2})
+	mine, victim, bearer, victim2 := tk.sessions[0], tk.sessions[1], tk.sessions[2], tk.sessions[3]
+	r := tk.refreshRaw(t, "Cookie", "sRefreshToken="+url.QueryEscape(mine.Refresh))
+	if r.status != 200 {
+		t.Fatalf("mine: %d %s", r.status, r.raw)
+	}
+	ours := issuedRefresh(r)
+	tk.env.clock.Advance(time.Minute)
+	// The leftover core token of my own session (now stale) beside ours:
+	// ours refreshes, nobody is signed out.
+	r = tk.refreshRaw(t, "Cookie", "sRefreshToken="+ours+"; sRefreshToken="+url.QueryEscape(mine.Refresh))
+	if r.status != 200 {
+		t.Fatalf("ours with my own leftover core token: %d %s", r.status, r.raw)
+	}
+	ours = issuedRefresh(r)
+	tk.expectNoTheft(t)
+	// The victim's core token the core had rotated away, beside ours.
+	r = tk.refreshRaw(t, "Cookie", "sRefreshToken="+ours+"; sRefreshToken="+url.QueryEscape(victim.Stale[0]))
+	if r.status != 401 {
+		t.Fatalf("a stale core token beside ours: %d %s", r.status, r.raw)
+	}
+	expectSessionGone(t, tk.env, victim.Handle)
+	// A core token by bearer, a stale core token of another session in the
+	// cookie.
+	r = sendRaw(t, tk.env.server.URL, "POST", refreshPath, "", "rid", "session", "fdi-version", "4.1", "st-auth-mode", "header",
+		"Authorization", "Bearer "+bearer.Refresh, "Cookie", "sRefreshToken="+url.QueryEscape(victim2.Stale[0]))
+	if r.status != 401 {
+		t.Fatalf("a stale core cookie beside a core bearer token: %d %s", r.status, r.raw)
+	}
+	expectSessionGone(t, tk.env, victim2.Handle)
 }

@@ -182,3 +182,29 @@ func TestAdoptedTokensOfSeveralSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestAdoptedTokenBesideTheOneThatCounts: an issuer's token that came
+// beside the counted one is theft when it is stale and names another
+// session, and ignored when it names the counted session (a leftover) or
+// is current.
+func TestAdoptedTokenBesideTheOneThatCounts(t *testing.T) {
+	w := newWorld(t)
+	counted, leftover, live, victim := w.adoptedSession("C1"), w.adoptedSession("L2"), w.adoptedSession("V1"), w.adoptedSession("S2")
+	in := counted.present("C1", "", nil)
+	in.ShadowedAdopted = []*Adopted{
+		counted.present("C0", "", nil).Adopted,    // stale, but the counted session's
+		live.present("V1", "", nil).Adopted,       // current
+		leftover.present("L3", "L2", nil).Adopted, // its unpromoted child: not stale
+	}
+	out := w.refresh(in)
+	if out.Err != nil || out.Rotation.Row.Handle != counted.handle {
+		t.Fatalf("leftovers and live tokens beside: %v", out.Err)
+	}
+	w.now = w.now.Add(grace + time.Second)
+	in = live.present("V1", "", nil)
+	in.ShadowedAdopted = []*Adopted{victim.present("S1", "S0", nil).Adopted}
+	theft(t, w.refresh(in), victim.handle, ClearFound)
+	if row, _ := w.rows.get(live.handle); row.Generation != 0 {
+		t.Fatal("the counted token rotated although the request was theft")
+	}
+}

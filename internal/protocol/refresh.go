@@ -55,6 +55,11 @@ type Request struct {
 	// session beside the user's): the request is decided as one carrying
 	// our tokens of several sessions is (resolveMixed).
 	OtherAdopted []*Adopted
+	// ShadowedAdopted are the issuer's tokens that came in cookies beside
+	// the token that counts (one of ours, or the issuer's by bearer): a
+	// stale one of another session is theft, as a stale token of ours
+	// would be; those of a session that counts are leftovers.
+	ShadowedAdopted []*Adopted
 }
 
 // Adopted is a refresh token another issuer made for a session ginsession
@@ -100,6 +105,12 @@ func (m *Machine) Refresh(ctx context.Context, in Request) (out Outcome) {
 		// nothing cleared (that would let any site sign the user out).
 		out.Err = refuse(ClearNothing, errors.New("refresh without the rid header"))
 		return out
+	}
+	if len(in.ShadowedAdopted) > 0 {
+		if err := m.theftInShadowedAdopted(ctx, in, &out); err != nil {
+			out.Err = err
+			return out
+		}
 	}
 	if !in.FromCookies && in.CookiesBeside {
 		// The bearer won, but refresh cookies came too: a stale one among
@@ -325,4 +336,42 @@ func (m *Machine) resolveAdoptedMixed(ctx context.Context, all []*Adopted, out *
 		return nil, refuse(ClearFound, errSessionNotFound)
 	}
 	return live[0], nil
+}
+
+// theftInShadowedAdopted runs the theft check on the issuer's tokens that
+// came beside the token that counts. Those of a session a counted token
+// names are left to the rotation (a leftover of the session that
+// refreshes, kept by the browser on another domain or path).
+func (m *Machine) theftInShadowedAdopted(ctx context.Context, in Request, out *Outcome) error {
+	counted := map[string]bool{}
+	for _, tok := range in.Tokens {
+		counted[tok.Handle] = true
+	}
+	if in.Adopted != nil {
+		counted[in.Adopted.Handle] = true
+	}
+	for _, a := range in.OtherAdopted {
+		counted[a.Handle] = true
+	}
+	clear := ClearFound
+	if !in.FromCookies {
+		clear = ClearEverywhere
+	}
+	now := m.Now()
+	for _, a := range in.ShadowedAdopted {
+		if counted[a.Handle] {
+			continue
+		}
+		row, err := m.Sessions.GetSession(ctx, a.Handle, now)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return storageErr("reading a session", err)
+		}
+		if (lineage{handle: a.Handle, from: a.From, child: a.Child}).classify(row, now, m.Lifetimes.Grace) == Stale {
+			return m.theft(ctx, &stale{row: row}, clear, out)
+		}
+	}
+	return nil
 }

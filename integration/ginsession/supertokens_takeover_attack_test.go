@@ -599,3 +599,41 @@ func TestSuperTokensTakeOverStaleCoreTokenBesideTheOneThatCounts(t *testing.T) {
 	}
 	expectSessionGone(t, tk.env, victim2.Handle)
 }
+
+// TestSuperTokensTakeOverAccessTokenStateChanges: under VIA_TOKEN, sign-out
+// with the core's access token but another anti-csrf value is refused and
+// signs nobody out; a core access token beside one of ours naming another
+// session (a tossed cookie) is nobody's.
+func TestSuperTokensTakeOverAccessTokenStateChanges(t *testing.T) {
+	tk := newTakeover(t, func(c *ginsession.Config) { c.AntiCSRF = ginsession.AntiCSRFViaToken },
+		stcoretest.SessionOptions{Rotations: 1, AntiCSRF: true}, stcoretest.SessionOptions{})
+	s, other := tk.sessions[0], tk.sessions[1]
+	b := tk.browser(s, s.Refresh)
+	b.csrf = "someone else's token"
+	if r := b.do("POST", "/auth/signout", ""); r.status != 401 {
+		t.Fatalf("sign-out with the wrong anti-csrf token: %d %s", r.status, r.raw)
+	}
+	expectSessionAlive(t, tk.env, s.Handle)
+	b.csrf = ""
+	if r := b.do("POST", "/auth/signout", "", "anti-csrf", ""); r.status != 401 {
+		t.Fatalf("sign-out without an anti-csrf token: %d %s", r.status, r.raw)
+	}
+	expectSessionAlive(t, tk.env, s.Handle)
+
+	mine := tk.env.newClient("cookie")
+	mine.signIn("tossed")
+	now := tk.env.clock.Now()
+	core := tk.gen.AccessToken(5, tk.key, other, now.Add(-time.Minute), now.Add(time.Hour))
+	r := sendRaw(t, tk.env.server.URL, "GET", "/api/me", "", "rid", "anti-csrf", "st-auth-mode", "cookie",
+		"Cookie", "sAccessToken="+core+"; sAccessToken="+mine.accessToken())
+	if r.status != 401 || r.message() != "try refresh token" {
+		t.Fatalf("a core access token beside ours of another session: %d %s", r.status, r.raw)
+	}
+	expectSessionAlive(t, tk.env, other.Handle)
+
+	ok := tk.browser(s, s.Refresh)
+	if r := ok.do("POST", "/auth/signout", ""); r.status != 200 {
+		t.Fatalf("sign-out with the core's anti-csrf token: %d %s", r.status, r.raw)
+	}
+	expectSessionGone(t, tk.env, s.Handle)
+}

@@ -147,7 +147,7 @@ func (re routeEngine) coreCookies(c *gin.Context) []*protocol.Adopted {
 	if len(r.Header["Cookie"]) == 0 {
 		return nil
 	}
-	vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, transport.MaxCandidates), stcore.LooksLikeRefreshToken)
+	vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), stcore.LooksLikeRefreshToken)
 	var out []*protocol.Adopted
 	for _, v := range vals {
 		if a, _, ok := e.adopt.openRefresh(e.rk, v); ok {
@@ -168,7 +168,14 @@ func (re routeEngine) readAdopted(c *gin.Context, in *protocol.Request) (transpo
 	transport.Find(r, wire.RefreshCookie, transport.Method(e.cfg.transferMethod(c, false)), stcore.LooksLikeRefreshToken, stcore.LooksLikeRefreshToken, &found)
 	viaToken := e.csrf.modeFor(r, AntiCSRFAuto) == AntiCSRFViaToken
 	got := r.Header.Get(wire.HeaderAntiCSRF)
-	for _, v := range found.Values() {
+	vals := found.Values()
+	if found.Overflow {
+		// More than the transport keeps: every one is looked at (up to a
+		// bound), so that copies of another session's token sent first
+		// cannot push the user's out of view.
+		vals, _ = transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), stcore.LooksLikeRefreshToken)
+	}
+	for _, v := range vals {
 		a, rt, ok := e.adopt.openRefresh(e.rk, v)
 		if !ok {
 			continue

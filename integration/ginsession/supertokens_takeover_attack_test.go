@@ -637,3 +637,25 @@ func TestSuperTokensTakeOverAccessTokenStateChanges(t *testing.T) {
 	}
 	expectSessionGone(t, tk.env, s.Handle)
 }
+
+// TestSuperTokensTakeOverOverflowDoesNotHideCoreTokens: more core refresh
+// cookies than the candidates kept (four copies of the attacker's own
+// before the victim's) do not push the victim's out of view: two live
+// sessions are nobody's, and a stale token is theft.
+func TestSuperTokensTakeOverOverflowDoesNotHideCoreTokens(t *testing.T) {
+	tk := newTakeover(t, nil, stcoretest.SessionOptions{Rotations: 2}, stcoretest.SessionOptions{})
+	victim, attacker := tk.sessions[0], tk.sessions[1]
+	four := strings.Repeat("sRefreshToken="+url.QueryEscape(attacker.Refresh)+"; ", 4)
+	r := tk.refreshRaw(t, "Cookie", four+"sRefreshToken="+url.QueryEscape(victim.Refresh))
+	if r.status == 200 {
+		t.Fatalf("the victim's core token behind four of the attacker's was answered 200 (%s)", r.raw)
+	}
+	expectSessionAlive(t, tk.env, victim.Handle)
+	tk.expectNoTheft(t)
+	r = tk.refreshRaw(t, "Cookie", four+"sRefreshToken="+url.QueryEscape(victim.Stale[0]))
+	if r.status != 401 {
+		t.Fatalf("a stale core token behind four of another session's: %d %s", r.status, r.raw)
+	}
+	expectSessionGone(t, tk.env, victim.Handle)
+	expectSessionAlive(t, tk.env, attacker.Handle)
+}

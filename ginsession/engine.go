@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,6 +48,9 @@ type Sessions struct {
 	// adopt accepts the tokens of a SuperTokens core whose sessions were
 	// imported into the store; nil when none were.
 	adopt *adoption
+	// coreTokenWarned is when (Unix seconds) a core token last came to an
+	// engine without adopt (routeEngine.warnCoreToken).
+	coreTokenWarned atomic.Int64
 	// bind is Device Bound Session Credentials, nil when off.
 	bind *dbsc.Binder
 }

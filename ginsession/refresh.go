@@ -121,6 +121,9 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 			return in, m
 		}
 	}
+	if in.Found == 0 && !in.Overflow && e.adopt == nil {
+		re.warnCoreToken(c)
+	}
 	if in.Found == 0 && !in.Overflow {
 		in.SessionCookies = transport.HasSessionCookies(r)
 		return in, transport.Cookie
@@ -138,6 +141,25 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 	}
 	in.Client.UserAgent, in.Client.IP = clientMetadata(c, e.cfg.omitIP)
 	return in, found.Method
+}
+
+// warnCoreToken logs, at most once a minute, a SuperTokens core's refresh
+// token presented to an engine that accepts none: the import ran after the
+// engine started (it reads the imported keys once, at New), or not at all.
+// The request is refused as any unknown token; the log says what to do.
+func (re routeEngine) warnCoreToken(c *gin.Context) {
+	e := re.e
+	var found transport.Found
+	transport.Find(c.Request, wire.RefreshCookie, transport.Any, stcore.LooksLikeRefreshToken, stcore.LooksLikeRefreshToken, &found)
+	if found.N == 0 {
+		return
+	}
+	now := e.cfg.now().Unix()
+	last := e.coreTokenWarned.Load()
+	if now-last < 60 || !e.coreTokenWarned.CompareAndSwap(last, now) {
+		return
+	}
+	e.cfg.logger.Warn("ginsession: a SuperTokens core refresh token came, but no imported SuperTokens keys were loaded: run the import (docs/migrating-from-supertokens.md) before starting the instances, then restart them")
 }
 
 // coreCookies opens the core refresh tokens among the request's refresh

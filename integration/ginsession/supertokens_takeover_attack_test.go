@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -537,7 +538,11 @@ func TestSuperTokensTakeOverEngineWithoutImportedKeys(t *testing.T) {
 		"a wrapper without Importer":    storeOnly{tk.store},
 		"a store with nothing imported": openSQLite(t),
 	} {
-		e := newEnvOn(t, st, tk.env.clock, func(c *ginsession.Config) { c.AntiCSRF = ginsession.AntiCSRFViaToken })
+		logs := &lockedBuffer{}
+		e := newEnvOn(t, st, tk.env.clock, func(c *ginsession.Config) {
+			c.AntiCSRF = ginsession.AntiCSRFViaToken
+			c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		})
 		for _, mode := range modes {
 			r := sendWithToken(t, e.server.URL, mode, "GET", "/api/me", "sAccessToken", access)
 			if r.status != 401 || r.message() != "try refresh token" {
@@ -556,6 +561,11 @@ func TestSuperTokensTakeOverEngineWithoutImportedKeys(t *testing.T) {
 		}
 		if n := e.events.count(&e.events.theft); n != 0 {
 			t.Fatalf("%s: %d thefts", name, n)
+		}
+		// The operator learns why (an import after the start, or none),
+		// once a minute however many come.
+		if n := strings.Count(logs.String(), "no imported SuperTokens keys were loaded"); n != 1 {
+			t.Fatalf("%s: the warning about the core's token was logged %d times, want 1:\n%s", name, n, logs.String())
 		}
 	}
 	expectSessionAlive(t, tk.env, s.Handle)

@@ -276,25 +276,43 @@ func TestCleanupLoopLease(t *testing.T) {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
-			var holder string
-			if err := insts[0].s.DB().Raw("SELECT holder FROM ginsession_leases WHERE name = 'cleanup'").Row().Scan(&holder); err != nil {
-				t.Fatal(err)
-			}
-			var dead *inst
-			for _, in := range insts {
-				if LeaseHolderForTest(in.s) == holder {
-					dead = in
+			holderNow := func() *inst {
+				var holder string
+				if err := insts[0].s.DB().Raw("SELECT holder FROM ginsession_leases WHERE name = 'cleanup'").Row().Scan(&holder); err != nil {
+					t.Fatal(err)
 				}
-			}
-			if dead == nil {
+				for _, in := range insts {
+					if LeaseHolderForTest(in.s) == holder {
+						return in
+					}
+				}
 				t.Fatalf("lease holder %q is none of the stores", holder)
+				return nil
 			}
 			// The holder dies in the middle of a run: its loop stops, and the
-			// lease it took for the run stays in the table.
-			KillLoopForTest(dead.s)
+			// lease it took for the run stays in the table. The lease may
+			// pass to another store between reading the holder and the kill
+			// (a run that ended just then); that store renews it at every
+			// tick, so the one killed is not the holder. Then the holder is
+			// killed too, until the store killed is the one the lease names.
+			killed := map[*inst]bool{}
+			var dead *inst
+			for dead == nil {
+				h := holderNow()
+				if killed[h] {
+					dead = h
+					break
+				}
+				if len(killed) == len(insts)-1 {
+					t.Fatal("the lease kept moving: no store is left to take over")
+				}
+				KillLoopForTest(h.s)
+				killed[h] = true
+				if holderNow() == h {
+					dead = h
+				}
+			}
 			const lease = 500 * time.Millisecond
-			// (Another store may have taken the lease since; the dead one
-			// gets it back once that store's hold of one interval ends.)
 			for {
 				ok, err := TakeLeaseForTest(context.Background(), dead.s, lease)
 				if err != nil {
@@ -309,8 +327,16 @@ func TestCleanupLoopLease(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 			died := time.Now()
-			before := total() - dead.runs.Load()
-			for total()-dead.runs.Load() == before {
+			live := func() (n int64) {
+				for _, in := range insts {
+					if !killed[in] {
+						n += in.runs.Load()
+					}
+				}
+				return n
+			}
+			before := live()
+			for live() == before {
 				if time.Since(died) > 20*time.Second {
 					t.Fatal("no store took over the lease of the dead holder")
 				}
@@ -318,7 +344,7 @@ func TestCleanupLoopLease(t *testing.T) {
 			}
 			var takeover time.Time
 			for _, in := range insts {
-				if in != dead && in.last.Load() > takeover.UnixNano() {
+				if !killed[in] && in.last.Load() > takeover.UnixNano() {
 					takeover = time.Unix(0, in.last.Load())
 				}
 			}

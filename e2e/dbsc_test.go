@@ -47,32 +47,17 @@ type dbscConfig struct {
 // cookies copied into another profile, which has no key, cannot refresh,
 // where the same copy refreshes on the control server.
 func TestRealBrowserDeviceBound(t *testing.T) {
-	ci := os.Getenv("CI") == "true"
-	if testing.Short() && !ci {
-		t.Skip("real-browser suite skipped in -short mode")
-	}
 	if only := os.Getenv("E2E_ONLY"); only != "" && !strings.Contains(only, "dbsc") {
 		t.Skip("E2E_ONLY does not name dbsc")
 	}
-	here, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Dir(here)
-	if missing := prerequisites(here); len(missing) > 0 {
-		msg := "real-browser suite needs " + strings.Join(missing, ", ") +
-			" (install Debian's chromium and Node.js with npm, then run npm ci in e2e/)"
-		if ci {
-			t.Fatal("CI=true: " + msg)
-		}
-		t.Skip(msg)
-	}
+	here, root := browserSuite(t)
 	tmp := t.TempDir()
 	certFile, keyFile, spki, pool := selfSignedCert(t, tmp)
 	bin, site := buildSite(t, root, here, tmp, nil)
 
 	artifacts := os.Getenv("E2E_ARTIFACTS")
 	if artifacts == "" {
+		var err error
 		if artifacts, err = os.MkdirTemp("", "ginsession-e2e-dbsc-"); err != nil {
 			t.Fatal(err)
 		}

@@ -72,7 +72,11 @@ type driverConfig struct {
 	Core string `json:"core,omitempty"`
 }
 
-func TestRealBrowser(t *testing.T) {
+// browserSuite skips a browser test in -short mode (unless CI=true) and
+// when node, Chromium or e2e/node_modules are missing (failing instead
+// under CI=true), and returns e2e/ and the repository root.
+func browserSuite(t *testing.T) (here, root string) {
+	t.Helper()
 	ci := os.Getenv("CI") == "true"
 	if testing.Short() && !ci {
 		t.Skip("real-browser suite skipped in -short mode")
@@ -81,7 +85,7 @@ func TestRealBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := filepath.Dir(here)
+	root = filepath.Dir(here)
 	if missing := prerequisites(here); len(missing) > 0 {
 		msg := "real-browser suite needs " + strings.Join(missing, ", ") +
 			" (install Debian's chromium and Node.js with npm, then run npm ci in e2e/)"
@@ -90,6 +94,11 @@ func TestRealBrowser(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
+	return here, root
+}
+
+func TestRealBrowser(t *testing.T) {
+	here, root := browserSuite(t)
 	started := time.Now()
 	tmp := t.TempDir()
 
@@ -106,6 +115,7 @@ func TestRealBrowser(t *testing.T) {
 	artifacts := os.Getenv("E2E_ARTIFACTS")
 	if artifacts == "" {
 		// Kept after the test, so screenshots can be looked at.
+		var err error
 		if artifacts, err = os.MkdirTemp("", "ginsession-e2e-"); err != nil {
 			t.Fatal(err)
 		}

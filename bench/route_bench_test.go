@@ -105,6 +105,63 @@ func BenchmarkVerifySeen(b *testing.B) {
 	})
 }
 
+// BenchmarkVerifySeenOverFloor is BenchmarkVerifySeen's ratio to
+// BenchmarkContextHandoff measured in one loop: the seen-token route and
+// the hand-off floor serve alternating blocks of 1000 requests, each block
+// timed, and the row reports both times per request and their ratio
+// (seen/floor). On a shared machine whose speed drifts from one second to
+// the next, two benchmarks run seconds apart can differ by more than the
+// whole verify path costs; blocks a millisecond apart see the same machine.
+// Which route goes first alternates, so neither always pays for the
+// other's garbage.
+func BenchmarkVerifySeenOverFloor(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		header func(access string) http.Header
+	}{
+		{"header", func(a string) http.Header { return http.Header{"Authorization": {"Bearer " + a}} }},
+		{"cookie", func(a string) http.Header { return http.Header{"Cookie": {"sAccessToken=" + a}} }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			env := newGS(b, b.TempDir(), ginsession.Config{})
+			access, _ := env.signIn(b, benchUser)
+			seen, seenReq := env.engine, newGET("/api/me", tc.header(access))
+			floor, floorReq := handoffEngine(), newGET("/api/me", nil)
+			rec := newRecorder()
+			serve := func(h http.Handler, req *http.Request, n int) time.Duration {
+				start := time.Now()
+				for i := 0; i < n; i++ {
+					serveOnce(h, rec, req)
+					if rec.code != http.StatusOK {
+						b.Fatalf("answered %d", rec.code)
+					}
+				}
+				return time.Since(start)
+			}
+			serve(seen, seenReq, 1) // a seen-before token is seen here
+			serve(floor, floorReq, 1)
+			const block = 1000
+			var inSeen, inFloor time.Duration
+			b.ReportAllocs()
+			resetTimers(b)
+			for done, i := 0, 0; done < b.N; i++ {
+				n := min(block, b.N-done)
+				if i%2 == 0 {
+					inFloor += serve(floor, floorReq, n)
+					inSeen += serve(seen, seenReq, n)
+				} else {
+					inSeen += serve(seen, seenReq, n)
+					inFloor += serve(floor, floorReq, n)
+				}
+				done += n
+			}
+			b.ReportMetric(float64(inSeen)/float64(b.N), "seen-ns/op")
+			b.ReportMetric(float64(inFloor)/float64(b.N), "floor-ns/op")
+			b.ReportMetric(float64(inSeen)/float64(inFloor), "seen/floor")
+		})
+	}
+}
+
 // BenchmarkVerifyUnseen presents a never-seen token on every op: b.N
 // distinct tokens are signed before the timer starts (with ginsession's own
 // key and claim set, see tokenMinter), so no op is a cache hit.

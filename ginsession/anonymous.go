@@ -79,12 +79,12 @@ func (e *Sessions) CreateFromAnonymous(c *gin.Context, userID string, payload ma
 		return nil, err
 	}
 	if current != nil && current.IsAnonymous() {
-		if _, err := e.st.DeleteSession(c.Request.Context(), current.handle); err != nil {
+		if _, err := e.st.DeleteSession(c.Request.Context(), current.id.Handle); err != nil {
 			// Not fatal: the user is signed in; the anonymous session
 			// expires on its own.
-			e.cfg.logger.Warn("ginsession: revoking the anonymous session after sign-in failed", "session", current.handle, "err", err)
+			e.cfg.logger.Warn("ginsession: revoking the anonymous session after sign-in failed", "session", current.id.Handle, "err", err)
 		} else {
-			e.revoked(revokedByApp, current.handle, current.userID)
+			e.revoked(revokedByApp, current.id.Handle, current.id.UserID)
 		}
 	}
 	return s, nil

@@ -131,9 +131,9 @@ func (s *Session) checkClaims(ctx context.Context, validators []ClaimValidator) 
 		for i, f := range failures {
 			ids[i] = f.ID
 		}
-		s.e.cfg.logger.Info("ginsession: claim validation failed", "session", s.handle, "claims", ids)
+		s.e.cfg.logger.Info("ginsession: claim validation failed", "session", s.id.Handle, "claims", ids)
 		if s.e.cfg.hooks.ClaimFailed != nil {
-			s.e.cfg.hooks.ClaimFailed(ClaimEvent{SessionEvent: SessionEvent{Handle: s.handle, UserID: s.userID, Time: now}, Failures: failures})
+			s.e.cfg.hooks.ClaimFailed(ClaimEvent{SessionEvent: SessionEvent{Handle: s.id.Handle, UserID: s.id.UserID, Time: now}, Failures: failures})
 		}
 		return &ClaimValidationError{Failures: failures}
 	}
@@ -151,7 +151,7 @@ func (s *Session) AssertClaims(ctx context.Context, validators ...ClaimValidator
 // payload and issues a new access token on this response.
 func (s *Session) FetchClaim(ctx context.Context, c Claim) error {
 	ctx = stdCtx(ctx)
-	update, err := fetchClaims(ctx, []Claim{c}, s.userID, Payload(s.payload), s.e.cfg.now())
+	update, err := fetchClaims(ctx, []Claim{c}, s.id.UserID, Payload(s.payload), s.e.cfg.now())
 	if err != nil {
 		return err
 	}

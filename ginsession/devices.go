@@ -123,12 +123,12 @@ func storableText(s string, limit int) string {
 // ListSessions returns the caller's user's live sessions, oldest first,
 // with the caller's own marked Current: the "where am I signed in" list.
 func (s *Session) ListSessions(ctx context.Context) ([]SessionInfo, error) {
-	list, err := s.e.ListSessions(ctx, s.userID)
+	list, err := s.e.ListSessions(ctx, s.id.UserID)
 	if err != nil {
 		return nil, err
 	}
 	for i := range list {
-		list[i].Current = list[i].Handle == s.handle
+		list[i].Current = list[i].Handle == s.id.Handle
 	}
 	return list, nil
 }
@@ -141,14 +141,14 @@ func (s *Session) ListSessions(ctx context.Context) ([]SessionInfo, error) {
 // left; call it again to be sure.
 func (s *Session) RevokeOtherSessions(ctx context.Context) ([]string, error) {
 	ctx = stdCtx(ctx)
-	rows, err := s.e.st.ListUserSessions(ctx, s.userID, s.e.cfg.now())
+	rows, err := s.e.st.ListUserSessions(ctx, s.id.UserID, s.e.cfg.now())
 	if err != nil {
 		return nil, storageErr("listing sessions", err)
 	}
 	var revoked []string
 	now := s.e.cfg.now()
 	for _, row := range rows {
-		if row.Handle == s.handle {
+		if row.Handle == s.id.Handle {
 			continue
 		}
 		ok, err := s.e.st.DeleteSession(ctx, row.Handle)

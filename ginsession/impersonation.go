@@ -33,7 +33,7 @@ func (e *Sessions) Impersonate(c *gin.Context, operator *Session, targetUserID s
 	}
 	// An operator who signed in without "remember me" gets an impersonation
 	// session that ends with the same browser session.
-	opRow, err := e.st.GetSession(c.Request.Context(), operator.handle, e.cfg.now())
+	opRow, err := e.st.GetSession(c.Request.Context(), operator.id.Handle, e.cfg.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, unauthorised(true, operator.method, errors.New("the operator's session is gone"))
 	}
@@ -44,12 +44,12 @@ func (e *Sessions) Impersonate(c *gin.Context, operator *Session, targetUserID s
 	if opRow.BrowserSessionOnly {
 		opts = append(opts, BrowserSessionOnly())
 	}
-	act := map[string]any{"sub": operator.userID, "sessionHandle": operator.handle}
+	act := map[string]any{"sub": operator.id.UserID, "sessionHandle": operator.id.Handle}
 	s, err := e.create(c, targetUserID, payload, nil, map[string]any{actorClaim: act}, opts)
 	if err != nil {
 		return nil, err
 	}
-	e.cfg.logger.Warn("ginsession: impersonation started", "operator", operator.userID, "operator_session", operator.handle, "user", targetUserID, "session", s.handle)
+	e.cfg.logger.Warn("ginsession: impersonation started", "operator", operator.id.UserID, "operator_session", operator.id.Handle, "user", targetUserID, "session", s.id.Handle)
 	return s, nil
 }
 

@@ -61,10 +61,10 @@ func (r routeEngine) SignOut(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.st.DeleteSession(c.Request.Context(), s.handle); err != nil {
+	if _, err := e.st.DeleteSession(c.Request.Context(), s.id.Handle); err != nil {
 		return storageErr("revoking a session", err)
 	}
-	e.revoked(revokedSignOut, s.handle, s.userID)
+	e.revoked(revokedSignOut, s.id.Handle, s.id.UserID)
 	e.out(c).ClearTokens(transport.Method(s.method))
 	return nil
 }

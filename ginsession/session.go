@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginsession/ginsession/internal/accesstoken"
 	"github.com/ginsession/ginsession/internal/transport"
 	"github.com/ginsession/ginsession/store"
 )
@@ -16,23 +17,26 @@ import (
 // Create. It belongs to that request: methods that change tokens write them
 // on its response, so call them before the response body is written.
 type Session struct {
-	e       *Sessions
-	c       *gin.Context
-	userID  string
-	handle  string
+	e *Sessions
+	c *gin.Context
+	// id names the user and the session and says when the access token
+	// expires. On the verify path it is the token cache's own value, shared
+	// by every request carrying that token (one pointer instead of copies
+	// of its fields keeps the per-request allocation small): never modify
+	// it, replace it.
+	id      *accesstoken.Claims
 	payload map[string]any // the whole access-token payload
-	exp     time.Time
 	method  TransferMethod
 }
 
 // UserID is the session's user.
-func (s *Session) UserID() string { return s.userID }
+func (s *Session) UserID() string { return s.id.UserID }
 
 // Handle identifies the session (for revocation and listing).
-func (s *Session) Handle() string { return s.handle }
+func (s *Session) Handle() string { return s.id.Handle }
 
 // AccessTokenExpiry is when the current access token expires.
-func (s *Session) AccessTokenExpiry() time.Time { return s.exp }
+func (s *Session) AccessTokenExpiry() time.Time { return s.id.Expires }
 
 // Payload returns a copy of the access-token payload: the app's claims plus
 // sub, iat, exp, iss and sessionHandle. The copy is shallow: treat nested
@@ -45,25 +49,27 @@ func (s *Session) Payload() Payload { return maps.Clone(s.payload) }
 // refused with ErrInvalidInput.
 func (s *Session) MergePayload(ctx context.Context, update map[string]any) error {
 	ctx = stdCtx(ctx)
-	merged, err := s.e.mergePayload(ctx, s.handle, update)
+	merged, err := s.e.mergePayload(ctx, s.id.Handle, update)
 	if err != nil {
 		return s.gone(err)
 	}
-	access, full, exp, err := s.e.tokens.Mint(ctx, s.userID, s.handle, merged.payload, merged.created)
+	access, full, exp, err := s.e.tokens.Mint(ctx, s.id.UserID, s.id.Handle, merged.payload, merged.created)
 	if err != nil {
 		return mintError(err)
 	}
-	if err := s.e.out(s.c).Issue(transport.Method(s.responseMethod()), transport.Issued{UserID: s.userID, Access: access, AccessExp: exp, Payload: full, SessionOnly: merged.sessionOnly}); err != nil {
+	if err := s.e.out(s.c).Issue(transport.Method(s.responseMethod()), transport.Issued{UserID: s.id.UserID, Access: access, AccessExp: exp, Payload: full, SessionOnly: merged.sessionOnly}); err != nil {
 		return err
 	}
-	s.payload, s.exp = full, exp
+	id := *s.id
+	id.Expires = exp
+	s.payload, s.id = full, &id
 	return nil
 }
 
 // Data returns the session data kept in the database.
 func (s *Session) Data(ctx context.Context) (map[string]any, error) {
 	ctx = stdCtx(ctx)
-	row, err := s.e.st.GetSession(ctx, s.handle, s.e.cfg.now())
+	row, err := s.e.st.GetSession(ctx, s.id.Handle, s.e.cfg.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, s.gone(ErrSessionNotFound)
 	}
@@ -76,23 +82,23 @@ func (s *Session) Data(ctx context.Context) (map[string]any, error) {
 // UpdateData replaces the session data kept in the database.
 func (s *Session) UpdateData(ctx context.Context, data map[string]any) error {
 	ctx = stdCtx(ctx)
-	return s.gone(s.e.UpdateSessionData(ctx, s.handle, data))
+	return s.gone(s.e.UpdateSessionData(ctx, s.id.Handle, data))
 }
 
 // Info returns the stored session: creation time, refresh expiry, data.
 func (s *Session) Info(ctx context.Context) (*SessionInfo, error) {
 	ctx = stdCtx(ctx)
-	info, err := s.e.GetSessionInfo(ctx, s.handle)
+	info, err := s.e.GetSessionInfo(ctx, s.id.Handle)
 	return info, s.gone(err)
 }
 
 // Revoke ends the session and clears its tokens on this response.
 func (s *Session) Revoke(ctx context.Context) error {
 	ctx = stdCtx(ctx)
-	if _, err := s.e.st.DeleteSession(ctx, s.handle); err != nil {
+	if _, err := s.e.st.DeleteSession(ctx, s.id.Handle); err != nil {
 		return storageErr("revoking a session", err)
 	}
-	s.e.revoked(revokedByApp, s.handle, s.userID)
+	s.e.revoked(revokedByApp, s.id.Handle, s.id.UserID)
 	s.e.out(s.c).ClearTokens(transport.Method(s.method))
 	return nil
 }

@@ -241,7 +241,7 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (verified *Sessi
 		}
 		payload = fresh
 	}
-	s := &Session{e: e, c: c, userID: claims.UserID, handle: claims.Handle, payload: payload, exp: claims.Expires, method: TransferMethod(found.Method)}
+	s := &Session{e: e, c: c, id: claims, payload: payload, method: TransferMethod(found.Method)}
 	if !o.skipClaims {
 		if err := s.checkClaims(r.Context(), o.validators); err != nil {
 			return nil, err

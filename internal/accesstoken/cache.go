@@ -1,70 +1,81 @@
 package accesstoken
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // cache remembers access tokens whose signature has been verified, so a
-// token seen before costs a map lookup instead of a signature check. It is
+// token seen before costs a lookup instead of a signature check. It is
 // bounded, and re-checks exp on every hit. Entries are immutable: callers
 // must not modify a cached Claims.
 //
-// The map is keyed on the token's last keyLen bytes (the end of its
-// signature, random for ES256 and a function of the whole token for RS256
-// and EdDSA): hashing those instead of the whole token (300 bytes and more)
-// halves the cost of a hit. A hit still compares the whole token, so a
-// changed byte anywhere is a miss.
+// It is a set-associative table: a token's hash picks a bucket of `ways`
+// slots, each an atomic pointer. A hit reads at most `ways` pointers and
+// takes no lock, so the requests of every core carrying the same token (a
+// user's tabs, a busy client) do not queue on a lock's cache line, and a
+// seen token costs a few nanoseconds. Inserts take a lock for their bucket
+// and fill an empty slot, else one whose token has expired, else the one
+// expiring soonest.
+//
+// The hash covers the token's last keyLen bytes (the end of its signature,
+// random for ES256 and a function of the whole token for RS256 and EdDSA):
+// hashing those instead of the whole token (300 bytes and more) halves the
+// cost of a hit. A hit still compares the whole token, so a changed byte
+// anywhere is a miss. The hash is seeded per cache, so which tokens share a
+// bucket cannot be chosen from outside.
 type cache struct {
-	shards []cacheShard
-	per    int
-}
-
-type cacheShard struct {
-	mu sync.RWMutex
-	m  map[string]*cacheEntry
+	seed  maphash.Seed
+	mask  uint64 // buckets - 1; the bucket count is a power of two
+	slots []atomic.Pointer[cacheEntry]
+	locks [cacheLocks]sync.Mutex // bucket b is guarded by locks[b%cacheLocks]
 }
 
 // cacheEntry is one verified token and its claims.
 type cacheEntry struct {
+	hash   uint64 // cache.hash(tok): most misses stop here, before comparing tokens
 	tok    string
 	claims *Claims
 }
 
-// keyLen is how many of a token's last bytes key the cache: 32 base64url
-// characters are 192 bits of signature.
-const keyLen = 32
+const (
+	// ways is the number of slots in a bucket: the most a lookup reads.
+	ways = 8
+	// cacheLocks bounds the locks of a cache; inserts into buckets that
+	// share one wait for each other, lookups never wait.
+	cacheLocks = 64
+	// keyLen is how many of a token's last bytes are hashed: 32 base64url
+	// characters are 192 bits of signature.
+	keyLen = 32
+)
 
-// cacheKey is the part of tok the map is keyed on.
-func cacheKey(tok string) string {
-	if len(tok) <= keyLen {
-		return tok
-	}
-	return tok[len(tok)-keyLen:]
-}
-
-const cacheShards = 16
-
+// newCache holds at least size tokens (the bucket count is rounded up to a
+// power of two); nil, the disabled cache, when size is not positive.
 func newCache(size int) *cache {
 	if size <= 0 {
 		return nil
 	}
-	per := (size + cacheShards - 1) / cacheShards
-	c := &cache{shards: make([]cacheShard, cacheShards), per: per}
-	for i := range c.shards {
-		c.shards[i].m = make(map[string]*cacheEntry)
+	buckets := 1
+	for buckets*ways < size {
+		buckets <<= 1
 	}
-	return c
+	return &cache{seed: maphash.MakeSeed(), mask: uint64(buckets - 1), slots: make([]atomic.Pointer[cacheEntry], buckets*ways)}
 }
 
-// shard picks a shard from the token's last bytes (its signature: random).
-func (c *cache) shard(tok string) *cacheShard {
-	var h uint32 = 2166136261
-	for i := len(tok) - 1; i >= 0 && i >= len(tok)-8; i-- {
-		h = (h ^ uint32(tok[i])) * 16777619
+func (c *cache) hash(tok string) uint64 {
+	if len(tok) > keyLen {
+		tok = tok[len(tok)-keyLen:]
 	}
-	return &c.shards[h%cacheShards]
+	return maphash.String(c.seed, tok)
+}
+
+// bucket returns the slots of the bucket for hash h and its index.
+func (c *cache) bucket(h uint64) ([]atomic.Pointer[cacheEntry], uint64) {
+	b := h & c.mask
+	return c.slots[b*ways : (b+1)*ways : (b+1)*ways], b
 }
 
 // get returns the cached claims if the token is known and not expired.
@@ -72,53 +83,60 @@ func (c *cache) get(tok string, now time.Time) *Claims {
 	if c == nil {
 		return nil
 	}
-	s := c.shard(tok)
-	s.mu.RLock()
-	e := s.m[cacheKey(tok)]
-	s.mu.RUnlock()
-	if e == nil || e.tok != tok || !now.Before(e.claims.Expires) {
-		return nil
+	h := c.hash(tok)
+	slots, _ := c.bucket(h)
+	for i := range slots {
+		if e := slots[i].Load(); e != nil && e.hash == h && e.tok == tok {
+			if !now.Before(e.claims.Expires) {
+				return nil
+			}
+			return e.claims
+		}
 	}
-	return e.claims
+	return nil
 }
 
-// evictSample bounds the work of an insert into a full shard: a few entries
-// from the map's random iteration start are looked at, expired ones go, and
-// if none had expired the one expiring soonest goes.
-const evictSample = 8
-
-// put stores verified claims. The key is cloned so the cache does not keep
-// the whole request header (a Cookie line) alive.
+// put stores verified claims. The entry keeps its own copy of the token,
+// so the cache does not keep the whole request header (a Cookie line)
+// alive.
 func (c *cache) put(tok string, ac *Claims, now time.Time) {
 	if c == nil {
 		return
 	}
-	s := c.shard(tok)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.m) >= c.per {
-		var victim string
-		var victimExp time.Time
-		seen, evicted := 0, 0
-		for k, v := range s.m {
-			if !now.Before(v.claims.Expires) {
-				delete(s.m, k)
-				evicted++
-			} else if victim == "" || v.claims.Expires.Before(victimExp) {
-				victim, victimExp = k, v.claims.Expires
-			}
-			if seen++; seen == evictSample {
-				break
+	h := c.hash(tok)
+	slots, b := c.bucket(h)
+	mu := &c.locks[b%cacheLocks]
+	mu.Lock()
+	defer mu.Unlock()
+	victim, rank := 0, 0
+	var victimExp time.Time
+	for i := range slots {
+		e := slots[i].Load()
+		// The best slot to take, by rank: the token's own (another request
+		// verified it meanwhile) 4, an empty one 3, an expired one 2, else
+		// the one expiring soonest 1.
+		var r int
+		switch {
+		case e != nil && e.hash == h && e.tok == tok:
+			r = 4
+		case e == nil:
+			r = 3
+		case !now.Before(e.claims.Expires):
+			r = 2
+		default:
+			r = 1
+		}
+		if r > rank || r == 1 && rank == 1 && e.claims.Expires.Before(victimExp) {
+			victim, rank = i, r
+			if r == 1 {
+				victimExp = e.claims.Expires
 			}
 		}
-		if evicted == 0 && victim != "" {
-			delete(s.m, victim)
+		if r == 4 {
+			break
 		}
 	}
-	// The entry keeps its own copy of the token (not the whole request
-	// header a Cookie line came in), and the key is a part of that copy.
-	own := strings.Clone(tok)
-	s.m[cacheKey(own)] = &cacheEntry{tok: own, claims: ac}
+	slots[victim].Store(&cacheEntry{hash: h, tok: strings.Clone(tok), claims: ac})
 }
 
 // len reports the number of cached tokens (for tests).
@@ -127,10 +145,10 @@ func (c *cache) len() int {
 		return 0
 	}
 	n := 0
-	for i := range c.shards {
-		c.shards[i].mu.RLock()
-		n += len(c.shards[i].m)
-		c.shards[i].mu.RUnlock()
+	for i := range c.slots {
+		if c.slots[i].Load() != nil {
+			n++
+		}
 	}
 	return n
 }

@@ -70,3 +70,73 @@ func BenchmarkCacheHit(b *testing.B) {
 		}
 	}
 }
+
+// TestCacheEvictsByExpiry: a full bucket gives up an expired entry before a
+// live one, and of live ones the one expiring soonest; the token being put
+// replaces its own entry.
+func TestCacheEvictsByExpiry(t *testing.T) {
+	c := newCache(ways) // one bucket: every token shares it
+	now := time.Unix(1_700_000_000, 0)
+	toks := make([]string, ways)
+	for i := range toks {
+		toks[i] = fmt.Sprintf("token-%d", i)
+		// token-3 expires soonest, token-5 has expired.
+		exp := now.Add(time.Hour + time.Duration(i)*time.Minute)
+		switch i {
+		case 3:
+			exp = now.Add(time.Minute)
+		case 5:
+			exp = now.Add(-time.Second)
+		}
+		c.put(toks[i], &Claims{Expires: exp}, now.Add(-time.Hour))
+	}
+	if n := c.len(); n != ways {
+		t.Fatalf("%d entries, want %d", n, ways)
+	}
+	c.put("new-1", &Claims{Expires: now.Add(time.Hour)}, now)
+	if c.get("new-1", now) == nil || c.get(toks[3], now) == nil {
+		t.Fatal("the first insert into the full bucket did not take the expired slot")
+	}
+	c.put("new-2", &Claims{Expires: now.Add(time.Hour)}, now)
+	if c.get("new-2", now) == nil || c.get(toks[3], now) != nil {
+		t.Fatal("the second insert did not evict the entry expiring soonest")
+	}
+	for _, i := range []int{0, 1, 2, 4, 6, 7} {
+		if c.get(toks[i], now) == nil {
+			t.Fatalf("%s was evicted", toks[i])
+		}
+	}
+	c.put("new-2", &Claims{UserID: "again", Expires: now.Add(2 * time.Hour)}, now)
+	if got := c.get("new-2", now); got == nil || got.UserID != "again" || c.len() != ways {
+		t.Fatalf("a second put of the same token: %+v, %d entries", got, c.len())
+	}
+}
+
+// TestCacheConcurrentUse: lookups take no lock, so gets and puts of
+// overlapping tokens from many goroutines run together (the race detector
+// checks the publication), and every hit is the claims put for its token.
+func TestCacheConcurrentUse(t *testing.T) {
+	c := newCache(64)
+	now := time.Unix(1_700_000_000, 0)
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 2000; i++ {
+				tok := fmt.Sprintf("token-%d", (i*7+g)%200)
+				if g%2 == 0 {
+					c.put(tok, &Claims{UserID: tok, Expires: now.Add(time.Hour)}, now)
+				} else if got := c.get(tok, now); got != nil && got.UserID != tok {
+					t.Errorf("%s hit the claims of %s", tok, got.UserID)
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	if n := c.len(); n == 0 || n > 64 {
+		t.Fatalf("%d entries, bound 64", n)
+	}
+}

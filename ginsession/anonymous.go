@@ -38,7 +38,7 @@ func (e *Sessions) CreateAnonymous(c *gin.Context, payload, data map[string]any)
 
 // IsAnonymous reports whether the session was made by CreateAnonymous.
 func (s *Session) IsAnonymous() bool {
-	v, _ := s.payload[anonymousClaim].(bool)
+	v, _ := s.id.Payload[anonymousClaim].(bool)
 	return v
 }
 

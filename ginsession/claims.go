@@ -107,14 +107,14 @@ func (s *Session) checkClaims(ctx context.Context, validators []ClaimValidator) 
 	}
 	now := s.e.cfg.now()
 	for _, v := range validators {
-		if cc, ok := v.(*ClaimCheck); ok && cc.shouldRefetch(s.payload, now) {
+		if cc, ok := v.(*ClaimCheck); ok && cc.shouldRefetch(s.id.Payload, now) {
 			if err := s.FetchClaim(ctx, cc.claim); err != nil {
 				return err
 			}
 		}
 	}
 	var failures []ClaimFailure
-	p := Payload(maps.Clone(s.payload)) // the original may be shared with the token cache
+	p := Payload(maps.Clone(s.id.Payload)) // the original may be shared with the token cache
 	for _, v := range validators {
 		var reason any
 		if cc, ok := v.(*ClaimCheck); ok {
@@ -151,7 +151,7 @@ func (s *Session) AssertClaims(ctx context.Context, validators ...ClaimValidator
 // payload and issues a new access token on this response.
 func (s *Session) FetchClaim(ctx context.Context, c Claim) error {
 	ctx = stdCtx(ctx)
-	update, err := fetchClaims(ctx, []Claim{c}, s.id.UserID, Payload(s.payload), s.e.cfg.now())
+	update, err := fetchClaims(ctx, []Claim{c}, s.id.UserID, Payload(s.id.Payload), s.e.cfg.now())
 	if err != nil {
 		return err
 	}

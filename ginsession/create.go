@@ -187,5 +187,5 @@ func (e *Sessions) create(c *gin.Context, userID string, payload, data, internal
 	if e.cfg.hooks.Created != nil {
 		e.cfg.hooks.Created(SessionEvent{Handle: rt.Handle, UserID: userID, Time: now})
 	}
-	return &Session{e: e, c: c, id: &accesstoken.Claims{UserID: userID, Handle: rt.Handle, Expires: exp}, payload: full, method: method}, nil
+	return &Session{e: e, c: c, id: &accesstoken.Claims{UserID: userID, Handle: rt.Handle, Expires: exp, Payload: full}, cookie: method == TransferCookie}, nil
 }

@@ -35,7 +35,7 @@ func (e *Sessions) Impersonate(c *gin.Context, operator *Session, targetUserID s
 	// session that ends with the same browser session.
 	opRow, err := e.st.GetSession(c.Request.Context(), operator.id.Handle, e.cfg.now())
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, unauthorised(true, operator.method, errors.New("the operator's session is gone"))
+		return nil, unauthorised(true, operator.method(), errors.New("the operator's session is gone"))
 	}
 	if err != nil {
 		return nil, storageErr("reading the operator's session", err)
@@ -62,7 +62,7 @@ type Actor struct {
 // Actor returns who is acting when this is an impersonation session, or
 // nil. Log it with every action taken in such a session.
 func (s *Session) Actor() *Actor {
-	return actorOf(s.payload)
+	return actorOf(s.id.Payload)
 }
 
 // actorOf is the Actor of a payload's "act" claim, or nil.

@@ -65,7 +65,7 @@ func (r routeEngine) SignOut(c *gin.Context) error {
 		return storageErr("revoking a session", err)
 	}
 	e.revoked(revokedSignOut, s.id.Handle, s.id.UserID)
-	e.out(c).ClearTokens(transport.Method(s.method))
+	e.out(c).ClearTokens(transport.Method(s.method()))
 	return nil
 }
 

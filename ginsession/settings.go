@@ -25,9 +25,12 @@ import (
 // not embed Config: a raw field and its resolved value must never be
 // mistaken for one another (the engine reads only these).
 type settings struct {
-	st     store.Store
-	now    func() time.Time
-	logger *slog.Logger
+	st  store.Store
+	now func() time.Time
+	// verifyNow is the clock of the verify path: Config.Now when set, else
+	// clock.Coarse (an atomic load instead of a clock read per request).
+	verifyNow func() time.Time
+	logger    *slog.Logger
 
 	// Where the API is.
 	apiURL      *url.URL
@@ -330,8 +333,9 @@ func newSettings(cfg Config) (*settings, error) {
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
+	s.verifyNow = s.now
 	if s.now == nil {
-		s.now = clock.Now
+		s.now, s.verifyNow = clock.Now, clock.Coarse
 	}
 	if s.revocationPoll == 0 {
 		s.revocationPoll = 250 * time.Millisecond

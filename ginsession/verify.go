@@ -144,7 +144,10 @@ func resolveVerifyOptions(opts []VerifyOption, validators []ClaimValidator) *ver
 func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (verified *Session, failed error) {
 	defer func() { e.metrics.verified(verified, failed) }()
 	r := c.Request
-	now := e.cfg.now()
+	// One reading for the whole verification, about a millisecond behind
+	// the clock with the default Config.Now (clock.Coarse): expiries are
+	// whole seconds.
+	now := e.cfg.verifyNow()
 	var found transport.Found
 	// A token that verified before (the cache) is ours and has a token's
 	// shape by construction: one map lookup instead of the byte-by-byte
@@ -218,7 +221,6 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (verified *Sessi
 	if a := claims.Actor; a != nil && e.revs.ContainsAt(a.Handle, now) {
 		return nil, unauthorised(true, TransferMethod(found.Method), errors.New("the operator's session was revoked"))
 	}
-	payload := claims.Payload // shared with the token cache: never modified
 	if o.checkDatabase {
 		dbNow := e.cfg.now()
 		row, err := e.st.GetSession(r.Context(), claims.Handle, dbNow)
@@ -239,9 +241,12 @@ func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (verified *Sessi
 				fresh[k] = v
 			}
 		}
-		payload = fresh
+		// claims is shared with the token cache: never modified.
+		withFresh := *claims
+		withFresh.Payload = fresh
+		claims = &withFresh
 	}
-	s := &Session{e: e, c: c, id: claims, payload: payload, method: TransferMethod(found.Method)}
+	s := &Session{e: e, c: c, id: claims, cookie: found.Method == transport.Cookie}
 	if !o.skipClaims {
 		if err := s.checkClaims(r.Context(), o.validators); err != nil {
 			return nil, err

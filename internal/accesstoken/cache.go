@@ -16,22 +16,35 @@ import (
 // It is a set-associative table: a token's hash picks a bucket of `ways`
 // slots, each an atomic pointer. A hit reads at most `ways` pointers and
 // takes no lock, so the requests of every core carrying the same token (a
-// user's tabs, a busy client) do not queue on a lock's cache line, and a
-// seen token costs a few nanoseconds. Inserts take a lock for their bucket
-// and fill an empty slot, else one whose token has expired, else the one
-// expiring soonest.
+// user's tabs, a busy client) do not queue on a lock's cache line. Inserts
+// (one per signature check, which costs a thousand times more) take one
+// lock and fill an empty slot, else one whose token has expired, else the
+// one expiring soonest.
 //
-// The hash covers the token's last keyLen bytes (the end of its signature,
-// random for ES256 and a function of the whole token for RS256 and EdDSA):
-// hashing those instead of the whole token (300 bytes and more) halves the
-// cost of a hit. A hit still compares the whole token, so a changed byte
-// anywhere is a miss. The hash is seeded per cache, so which tokens share a
-// bucket cannot be chosen from outside.
+// The table starts small and doubles when a bucket fills, up to the
+// configured size: its slots are pointers the garbage collector reads at
+// every cycle, and a process that sees a few tokens should not pay for ten
+// thousand slots. Lookups load the table once; a lookup racing a growth
+// reads the old table, whose entries stay valid.
+//
+// The hash covers the token's last 16 bytes (the end of its signature):
+// hashing those instead of the whole token (300 bytes and more) is most of
+// what makes a hit cheap. A hit still compares the whole token, so a
+// changed byte anywhere is a miss. The hash is keyed per cache, so which
+// tokens share a bucket cannot be known from outside.
 type cache struct {
-	seed  maphash.Seed
-	mask  uint64 // buckets - 1; the bucket count is a power of two
+	seed    maphash.Seed // for tokens shorter than 16 bytes
+	key     [2]uint64    // the secret mixed into a token's last 16 bytes
+	buckets int          // the most buckets the table grows to (a power of two)
+	mu      sync.Mutex   // serialises inserts and growth
+	t       atomic.Pointer[cacheTable]
+}
+
+// cacheTable is one generation of the table. Its slots change (atomically)
+// under cache.mu; the table itself is replaced, never resized.
+type cacheTable struct {
+	mask  uint64 // buckets - 1
 	slots []atomic.Pointer[cacheEntry]
-	locks [cacheLocks]sync.Mutex // bucket b is guarded by locks[b%cacheLocks]
 }
 
 // cacheEntry is one verified token and its claims.
@@ -44,16 +57,14 @@ type cacheEntry struct {
 const (
 	// ways is the number of slots in a bucket: the most a lookup reads.
 	ways = 8
-	// cacheLocks bounds the locks of a cache; inserts into buckets that
-	// share one wait for each other, lookups never wait.
-	cacheLocks = 64
-	// keyLen is how many of a token's last bytes are hashed: 32 base64url
-	// characters are 192 bits of signature.
-	keyLen = 32
+	// firstBuckets is the table's size before it first grows.
+	firstBuckets = 8
+	// tailLen is how many of a token's last bytes are hashed.
+	tailLen = 16
 )
 
-// newCache holds at least size tokens (the bucket count is rounded up to a
-// power of two); nil, the disabled cache, when size is not positive.
+// newCache holds up to at least size tokens (the bucket count is rounded up
+// to a power of two); nil, the disabled cache, when size is not positive.
 func newCache(size int) *cache {
 	if size <= 0 {
 		return nil
@@ -62,20 +73,38 @@ func newCache(size int) *cache {
 	for buckets*ways < size {
 		buckets <<= 1
 	}
-	return &cache{seed: maphash.MakeSeed(), mask: uint64(buckets - 1), slots: make([]atomic.Pointer[cacheEntry], buckets*ways)}
+	c := &cache{seed: maphash.MakeSeed(), buckets: buckets}
+	c.key[0], c.key[1] = maphash.Comparable(c.seed, 1), maphash.Comparable(c.seed, 2)
+	c.t.Store(newCacheTable(min(firstBuckets, buckets)))
+	return c
+}
+
+func newCacheTable(buckets int) *cacheTable {
+	return &cacheTable{mask: uint64(buckets - 1), slots: make([]atomic.Pointer[cacheEntry], buckets*ways)}
 }
 
 func (c *cache) hash(tok string) uint64 {
-	if len(tok) > keyLen {
-		tok = tok[len(tok)-keyLen:]
+	if len(tok) < tailLen {
+		return maphash.String(c.seed, tok)
 	}
-	return maphash.String(c.seed, tok)
+	// The last 16 bytes, mixed with the cache's secret: the end of a
+	// signature is already random (ES256) or a hash of the whole token
+	// (RS256, EdDSA), so a multiply-xorshift spreads it over the buckets at
+	// a third of maphash's cost, and only tokens this process verified are
+	// ever stored, so no one can fill a bucket with tails of their choice.
+	t := tok[len(tok)-tailLen:]
+	a := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+	b := uint64(t[8]) | uint64(t[9])<<8 | uint64(t[10])<<16 | uint64(t[11])<<24 |
+		uint64(t[12])<<32 | uint64(t[13])<<40 | uint64(t[14])<<48 | uint64(t[15])<<56
+	h := (a^c.key[0])*0x9e3779b97f4a7c15 ^ (b^c.key[1])*0xc2b2ae3d27d4eb4f
+	return h ^ h>>31
 }
 
-// bucket returns the slots of the bucket for hash h and its index.
-func (c *cache) bucket(h uint64) ([]atomic.Pointer[cacheEntry], uint64) {
-	b := h & c.mask
-	return c.slots[b*ways : (b+1)*ways : (b+1)*ways], b
+// bucket returns the slots of the bucket for hash h.
+func (t *cacheTable) bucket(h uint64) []atomic.Pointer[cacheEntry] {
+	b := h & t.mask
+	return t.slots[b*ways : (b+1)*ways : (b+1)*ways]
 }
 
 // get returns the cached claims if the token is known and not expired.
@@ -84,7 +113,7 @@ func (c *cache) get(tok string, now time.Time) *Claims {
 		return nil
 	}
 	h := c.hash(tok)
-	slots, _ := c.bucket(h)
+	slots := c.t.Load().bucket(h)
 	for i := range slots {
 		if e := slots[i].Load(); e != nil && e.hash == h && e.tok == tok {
 			if !now.Before(e.claims.Expires) {
@@ -103,40 +132,70 @@ func (c *cache) put(tok string, ac *Claims, now time.Time) {
 	if c == nil {
 		return
 	}
-	h := c.hash(tok)
-	slots, b := c.bucket(h)
-	mu := &c.locks[b%cacheLocks]
-	mu.Lock()
-	defer mu.Unlock()
+	e := &cacheEntry{hash: c.hash(tok), tok: strings.Clone(tok), claims: ac}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.t.Load()
+	slot, rank := t.pick(e, now)
+	if rank == rankLive && len(t.slots) < c.buckets*ways {
+		// The bucket is full of live tokens and the table may grow: double
+		// it rather than evict.
+		t = t.grow(now)
+		c.t.Store(t)
+		slot, _ = t.pick(e, now)
+	}
+	slot.Store(e)
+}
+
+// Ranks of a slot for an insert, best last.
+const (
+	rankLive    = iota + 1 // a live entry: the one expiring soonest is taken
+	rankExpired            // an entry past its expiry
+	rankEmpty              // an empty slot
+	rankOwn                // the token's own entry (another request verified it meanwhile)
+)
+
+// pick returns the slot of e's bucket an insert of e takes, and its rank.
+func (t *cacheTable) pick(e *cacheEntry, now time.Time) (*atomic.Pointer[cacheEntry], int) {
+	slots := t.bucket(e.hash)
 	victim, rank := 0, 0
 	var victimExp time.Time
 	for i := range slots {
-		e := slots[i].Load()
-		// The best slot to take, by rank: the token's own (another request
-		// verified it meanwhile) 4, an empty one 3, an expired one 2, else
-		// the one expiring soonest 1.
+		old := slots[i].Load()
 		var r int
 		switch {
-		case e != nil && e.hash == h && e.tok == tok:
-			r = 4
-		case e == nil:
-			r = 3
-		case !now.Before(e.claims.Expires):
-			r = 2
+		case old != nil && old.hash == e.hash && old.tok == e.tok:
+			return &slots[i], rankOwn
+		case old == nil:
+			r = rankEmpty
+		case !now.Before(old.claims.Expires):
+			r = rankExpired
 		default:
-			r = 1
+			r = rankLive
 		}
-		if r > rank || r == 1 && rank == 1 && e.claims.Expires.Before(victimExp) {
+		if r > rank || r == rankLive && rank == rankLive && old.claims.Expires.Before(victimExp) {
 			victim, rank = i, r
-			if r == 1 {
-				victimExp = e.claims.Expires
+			if r == rankLive {
+				victimExp = old.claims.Expires
 			}
 		}
-		if r == 4 {
-			break
+	}
+	return &slots[victim], rank
+}
+
+// grow returns a table of twice the buckets holding t's unexpired entries
+// (an entry whose new bucket is already full is dropped: a cache may
+// forget).
+func (t *cacheTable) grow(now time.Time) *cacheTable {
+	bigger := newCacheTable(2 * int(t.mask+1))
+	for i := range t.slots {
+		if e := t.slots[i].Load(); e != nil && now.Before(e.claims.Expires) {
+			if slot, rank := bigger.pick(e, now); rank >= rankEmpty {
+				slot.Store(e)
+			}
 		}
 	}
-	slots[victim].Store(&cacheEntry{hash: h, tok: strings.Clone(tok), claims: ac})
+	return bigger
 }
 
 // len reports the number of cached tokens (for tests).
@@ -144,9 +203,10 @@ func (c *cache) len() int {
 	if c == nil {
 		return 0
 	}
+	t := c.t.Load()
 	n := 0
-	for i := range c.slots {
-		if c.slots[i].Load() != nil {
+	for i := range t.slots {
+		if t.slots[i].Load() != nil {
 			n++
 		}
 	}

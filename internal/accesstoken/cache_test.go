@@ -44,7 +44,7 @@ func TestCacheHitNeedsTheWholeToken(t *testing.T) {
 	if got := c.get(tok, now); got == nil || got.UserID != "alice" {
 		t.Fatalf("the token itself: %+v", got)
 	}
-	for i := 0; i < len(tok)-keyLen; i++ {
+	for i := 0; i < len(tok)-tailLen; i++ {
 		b := []byte(tok)
 		b[i] ^= 1
 		if got := c.get(string(b), now); got != nil {
@@ -113,10 +113,11 @@ func TestCacheEvictsByExpiry(t *testing.T) {
 }
 
 // TestCacheConcurrentUse: lookups take no lock, so gets and puts of
-// overlapping tokens from many goroutines run together (the race detector
-// checks the publication), and every hit is the claims put for its token.
+// overlapping tokens from many goroutines run together, through the
+// table's growth (the race detector checks the publication), and every hit
+// is the claims put for its token.
 func TestCacheConcurrentUse(t *testing.T) {
-	c := newCache(64)
+	c := newCache(1024)
 	now := time.Unix(1_700_000_000, 0)
 	done := make(chan struct{})
 	for g := 0; g < 4; g++ {
@@ -136,7 +137,43 @@ func TestCacheConcurrentUse(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		<-done
 	}
-	if n := c.len(); n == 0 || n > 64 {
-		t.Fatalf("%d entries, bound 64", n)
+	if n := c.len(); n < 100 || n > 200 {
+		t.Fatalf("%d entries of 200 tokens", n)
+	}
+}
+
+// TestCacheGrows: the table starts with firstBuckets and doubles as
+// buckets fill, keeping what it held, up to the configured size and no
+// further.
+func TestCacheGrows(t *testing.T) {
+	c := newCache(4096)
+	now := time.Unix(1_700_000_000, 0)
+	if got := len(c.t.Load().slots); got != firstBuckets*ways {
+		t.Fatalf("a new cache has %d slots, want %d", got, firstBuckets*ways)
+	}
+	for i := 0; i < 2000; i++ {
+		c.put(fmt.Sprintf("token-%d", i), &Claims{Expires: now.Add(time.Hour)}, now)
+	}
+	slots := len(c.t.Load().slots)
+	if slots <= firstBuckets*ways || slots > 4096 {
+		t.Fatalf("after 2000 tokens the table has %d slots", slots)
+	}
+	held := 0
+	for i := 0; i < 2000; i++ {
+		if c.get(fmt.Sprintf("token-%d", i), now) != nil {
+			held++
+		}
+	}
+	// Growth drops nothing unless a bucket of the bigger table fills, and
+	// a full bucket below the bound grows instead of evicting: nearly all
+	// stay.
+	if held < 1900 || held != c.len() {
+		t.Fatalf("%d of 2000 tokens held, len %d", held, c.len())
+	}
+	for i := 2000; i < 20000; i++ {
+		c.put(fmt.Sprintf("token-%d", i), &Claims{Expires: now.Add(time.Hour)}, now)
+	}
+	if slots, n := len(c.t.Load().slots), c.len(); slots != 4096 || n > 4096 || n < 3000 {
+		t.Fatalf("after 20000 tokens: %d slots, %d entries; bound 4096", slots, n)
 	}
 }

@@ -51,9 +51,62 @@ func BenchmarkNow(b *testing.B) {
 			Now()
 		}
 	})
+	b.Run("clock.Coarse", func(b *testing.B) {
+		for b.Loop() {
+			Coarse()
+		}
+	})
 	b.Run("time.Now", func(b *testing.B) {
 		for b.Loop() {
 			time.Now()
 		}
 	})
+}
+
+// TestCoarseFollowsNow: a Coarse reading is never ahead of the clock and
+// never behind it by more than a few ticks (a loaded test machine may keep
+// the ticking goroutine waiting; 50 ticks is far beyond any tick of a
+// working process, and far below the second that expiries are given in).
+func TestCoarseFollowsNow(t *testing.T) {
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for n := 0; time.Now().Before(deadline); n++ {
+		got := Coarse()
+		after := time.Now()
+		if got.After(after) {
+			t.Fatalf("reading %d: Coarse() = %v is after time.Now() = %v", n, got, after)
+		}
+		if lag := after.Sub(got); lag > 50*Tick {
+			t.Fatalf("reading %d: Coarse() is %v behind", n, lag)
+		}
+		time.Sleep(Tick / 4)
+	}
+}
+
+// TestCoarseParks: unused for parkAfter ticks, the ticking stops (no
+// goroutine wakes an idle process); the next call answers at once with a
+// fresh reading and starts it again.
+func TestCoarseParks(t *testing.T) {
+	Coarse()
+	if !running.Load() {
+		t.Fatal("Coarse did not start the ticking")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for running.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the ticking did not stop in 5 s without a call")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if coarse.Load() != nil {
+		t.Fatal("parked, but a reading is left for callers to take")
+	}
+	time.Sleep(20 * time.Millisecond)
+	before := time.Now()
+	got := Coarse()
+	if got.Before(before) {
+		t.Fatalf("the first call after parking answered %v, older than %v", got, before)
+	}
+	if !running.Load() {
+		t.Fatal("the first call after parking did not start the ticking again")
+	}
 }

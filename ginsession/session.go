@@ -66,7 +66,7 @@ func (s *Session) MergePayload(ctx context.Context, update map[string]any) error
 	if err != nil {
 		return mintError(err)
 	}
-	if err := s.e.out(s.c).Issue(transport.Method(s.responseMethod()), transport.Issued{UserID: s.id.UserID, Access: access, AccessExp: exp, Payload: full, SessionOnly: merged.sessionOnly}); err != nil {
+	if err := s.e.out(s.c).Issue(transport.Method(s.method()), transport.Issued{UserID: s.id.UserID, Access: access, AccessExp: exp, Payload: full, SessionOnly: merged.sessionOnly}); err != nil {
 		return err
 	}
 	id := *s.id
@@ -119,13 +119,6 @@ func (s *Session) gone(err error) error {
 		return unauthorised(true, s.method(), err)
 	}
 	return err
-}
-
-func (s *Session) responseMethod() TransferMethod {
-	if s.cookie {
-		return TransferCookie
-	}
-	return TransferHeader
 }
 
 // TimeCreated is when the session was created (read from the store).

@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,7 @@ import (
 // one expiring soonest.
 //
 // The table starts small and doubles when a bucket fills, up to the
-// configured size: its slots are pointers the garbage collector reads at
+// configured size (rounded up to a whole bucket): its slots are pointers the garbage collector reads at
 // every cycle, and a process that sees a few tokens should not pay for ten
 // thousand slots. Lookups load the table once; a lookup racing a growth
 // reads the old table, whose entries stay valid.
@@ -35,7 +36,7 @@ import (
 type cache struct {
 	seed    maphash.Seed // for tokens shorter than 16 bytes
 	key     [2]uint64    // the secret mixed into a token's last 16 bytes
-	buckets int          // the most buckets the table grows to (a power of two)
+	buckets int          // the most buckets the table grows to: size/ways, rounded up
 	mu      sync.Mutex   // serialises inserts and growth
 	t       atomic.Pointer[cacheTable]
 }
@@ -43,7 +44,7 @@ type cache struct {
 // cacheTable is one generation of the table. Its slots change (atomically)
 // under cache.mu; the table itself is replaced, never resized.
 type cacheTable struct {
-	mask  uint64 // buckets - 1
+	n     uint64 // buckets
 	slots []atomic.Pointer[cacheEntry]
 }
 
@@ -63,16 +64,13 @@ const (
 	tailLen = 16
 )
 
-// newCache holds up to at least size tokens (the bucket count is rounded up
-// to a power of two); nil, the disabled cache, when size is not positive.
+// newCache holds up to size tokens (rounded up to a multiple of ways);
+// nil, the disabled cache, when size is not positive.
 func newCache(size int) *cache {
 	if size <= 0 {
 		return nil
 	}
-	buckets := 1
-	for buckets*ways < size {
-		buckets <<= 1
-	}
+	buckets := (size + ways - 1) / ways
 	c := &cache{seed: maphash.MakeSeed(), buckets: buckets}
 	c.key[0], c.key[1] = maphash.Comparable(c.seed, 1), maphash.Comparable(c.seed, 2)
 	c.t.Store(newCacheTable(min(firstBuckets, buckets)))
@@ -80,7 +78,7 @@ func newCache(size int) *cache {
 }
 
 func newCacheTable(buckets int) *cacheTable {
-	return &cacheTable{mask: uint64(buckets - 1), slots: make([]atomic.Pointer[cacheEntry], buckets*ways)}
+	return &cacheTable{n: uint64(buckets), slots: make([]atomic.Pointer[cacheEntry], buckets*ways)}
 }
 
 func (c *cache) hash(tok string) uint64 {
@@ -103,7 +101,8 @@ func (c *cache) hash(tok string) uint64 {
 
 // bucket returns the slots of the bucket for hash h.
 func (t *cacheTable) bucket(h uint64) []atomic.Pointer[cacheEntry] {
-	b := h & t.mask
+	// h scaled to [0, n): any bucket count, no division.
+	b, _ := bits.Mul64(h, t.n)
 	return t.slots[b*ways : (b+1)*ways : (b+1)*ways]
 }
 
@@ -137,10 +136,10 @@ func (c *cache) put(tok string, ac *Claims, now time.Time) {
 	defer c.mu.Unlock()
 	t := c.t.Load()
 	slot, rank := t.pick(e, now)
-	if rank == rankLive && len(t.slots) < c.buckets*ways {
+	if rank == rankLive && int(t.n) < c.buckets {
 		// The bucket is full of live tokens and the table may grow: double
-		// it rather than evict.
-		t = t.grow(now)
+		// it (up to the bound) rather than evict.
+		t = t.grow(min(2*int(t.n), c.buckets), now)
 		c.t.Store(t)
 		slot, _ = t.pick(e, now)
 	}
@@ -183,11 +182,11 @@ func (t *cacheTable) pick(e *cacheEntry, now time.Time) (*atomic.Pointer[cacheEn
 	return &slots[victim], rank
 }
 
-// grow returns a table of twice the buckets holding t's unexpired entries
+// grow returns a table of the given buckets holding t's unexpired entries
 // (an entry whose new bucket is already full is dropped: a cache may
 // forget).
-func (t *cacheTable) grow(now time.Time) *cacheTable {
-	bigger := newCacheTable(2 * int(t.mask+1))
+func (t *cacheTable) grow(buckets int, now time.Time) *cacheTable {
+	bigger := newCacheTable(buckets)
 	for i := range t.slots {
 		if e := t.slots[i].Load(); e != nil && now.Before(e.claims.Expires) {
 			if slot, rank := bigger.pick(e, now); rank >= rankEmpty {

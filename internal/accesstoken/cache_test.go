@@ -16,6 +16,15 @@ func TestCacheBoundedAndExpiring(t *testing.T) {
 	if n := c.len(); n > 64 || n < 16 {
 		t.Fatalf("cache holds %d entries, bound 64", n)
 	}
+	// A size that is not a power of two is the bound too (rounded up to a
+	// whole bucket of 8), not the next power of two.
+	odd := newCache(100)
+	for i := 0; i < 1000; i++ {
+		odd.put(fmt.Sprintf("token-%d", i), &Claims{Expires: now.Add(time.Hour)}, now)
+	}
+	if n := odd.len(); n > 104 || n < 64 {
+		t.Fatalf("cache of size 100 holds %d entries", n)
+	}
 	c.put("short", &Claims{Expires: now.Add(time.Second)}, now)
 	if c.get("short", now) == nil {
 		t.Fatal("fresh entry missing")

@@ -264,7 +264,10 @@ type Config struct {
 
 	// Now is the clock. Default: the wall clock, read at half the cost of
 	// time.Now on the request paths (a step of the system clock shows after
-	// at most a second). Tests inject their own.
+	// at most a second); the verification of a request reads a reading
+	// refreshed every 10 ms instead, so an access token is accepted up to
+	// about 10 ms past its exp. Tests inject their own, which every path
+	// then uses.
 	Now func() time.Time
 
 	// CoreCompat lets backends still on supertokens-node (SuperTokens'

@@ -144,7 +144,7 @@ func resolveVerifyOptions(opts []VerifyOption, validators []ClaimValidator) *ver
 func (e *Sessions) getSession(c *gin.Context, o *verifyOptions) (verified *Session, failed error) {
 	defer func() { e.metrics.verified(verified, failed) }()
 	r := c.Request
-	// One reading for the whole verification, about a millisecond behind
+	// One reading for the whole verification, about a tick (10 ms) behind
 	// the clock with the default Config.Now (clock.Coarse): expiries are
 	// whole seconds.
 	now := e.cfg.verifyNow()

@@ -8,8 +8,8 @@ import (
 // Tick is how often the reading Coarse returns advances while it is in use.
 const Tick = 10 * time.Millisecond
 
-// parkAfter is how many ticks without a Coarse call stop the ticking: an
-// idle process has no goroutine waking a thousand times a second.
+// parkAfter is how many ticks (a second) without a Coarse call stop the
+// ticking: an idle process has no goroutine waking a hundred times a second.
 const parkAfter = 100
 
 var (

@@ -30,15 +30,7 @@ func FuzzAntiCSRF(f *testing.F) {
 	ok := func(c *gin.Context) { c.Status(http.StatusNoContent) }
 	r.Any("/token", e.Verify(), ok)
 	r.Any("/header", e.Verify(WithAntiCSRF(AntiCSRFViaCustomHeader)), ok)
-	r.POST("/signin", func(c *gin.Context) {
-		if _, err := e.Create(c, "fuzz-user", nil, nil); err != nil {
-			e.HandleError(c, err)
-		}
-	})
-	req := httptest.NewRequest("POST", "/signin", nil)
-	req.Header.Set("st-auth-mode", "cookie")
-	w := httptest.NewRecorder()
-	r.ServeHTTP(w, req)
+	w := signInOn(f, e, "fuzz-user", "cookie")
 	want := w.Header().Get("anti-csrf")
 	var access string
 	for _, ck := range (&http.Response{Header: w.Header()}).Cookies() {

@@ -5,8 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/store"
 	"github.com/ginsession/ginsession/store/memstore"
@@ -66,4 +70,25 @@ func fuzzEngine(tb testing.TB, mutate func(*Config)) (*Sessions, *ecdsa.PrivateK
 		tb.Fatal(err)
 	}
 	return e, priv
+}
+
+// signInOn creates a session for user on e through a real Gin route, in
+// the st-auth-mode given ("cookie" or "header"), and returns the response:
+// its tokens are in the cookies or the st-*-token headers.
+func signInOn(tb testing.TB, e *Sessions, user, mode string) *httptest.ResponseRecorder {
+	tb.Helper()
+	r := gin.New()
+	r.POST("/signin", func(c *gin.Context) {
+		if _, err := e.Create(c, user, nil, nil); err != nil {
+			e.HandleError(c, err)
+		}
+	})
+	req := httptest.NewRequest("POST", "/signin", nil)
+	req.Header.Set("st-auth-mode", mode)
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		tb.Fatalf("sign-in (%s mode): %d %s", mode, w.Code, w.Body)
+	}
+	return w
 }

@@ -19,19 +19,9 @@ import (
 func BenchmarkGetSessionSeen(b *testing.B) {
 	gin.SetMode(gin.TestMode)
 	e, _ := fuzzEngine(b, func(c *Config) { c.Now = nil })
-	r := gin.New()
-	r.POST("/signin", func(c *gin.Context) {
-		if _, err := e.Create(c, "bench-user", nil, nil); err != nil {
-			e.HandleError(c, err)
-		}
-	})
-	req := httptest.NewRequest("POST", "/signin", nil)
-	req.Header.Set(wire.HeaderAuthMode, "header")
-	w := httptest.NewRecorder()
-	r.ServeHTTP(w, req)
-	access := w.Header().Get(wire.HeaderAccessToken)
-	if w.Code != http.StatusOK || access == "" {
-		b.Fatalf("sign-in: %d %s", w.Code, w.Body)
+	access := signInOn(b, e, "bench-user", "header").Header().Get(wire.HeaderAccessToken)
+	if access == "" {
+		b.Fatal("sign-in issued no access token")
 	}
 	for _, tc := range []struct {
 		name   string

@@ -3,6 +3,7 @@ package transport
 import (
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ginsession/ginsession/internal/wire"
 )
@@ -77,22 +78,25 @@ func scanCookies(r *http.Request, name string, dst []string, shaped func(string)
 	for _, line := range r.Header["Cookie"] {
 		for len(line) > 0 {
 			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			k, v, ok := strings.Cut(part, "=")
-			if !ok {
+			if i := strings.IndexByte(line, ';'); i >= 0 {
+				part, line = line[:i], line[i+1:]
+			} else {
+				part, line = line, ""
+			}
+			part = trimSpace(part)
+			eq := strings.IndexByte(part, '=')
+			if eq < 0 {
 				continue
 			}
 			// The name is trimmed as net/http's parser trims it, so both
 			// see the same cookies ("sAccessToken =x" included).
-			k = strings.TrimSpace(k)
+			k, v := trimSpace(part[:eq]), unquote(part[eq+1:])
 			if k != name {
-				if also != "" && k == also && strings.Trim(v, "\"") != "" {
+				if also != "" && k == also && v != "" {
 					sawAlso = true
 				}
 				continue
 			}
-			v = strings.Trim(v, "\"")
 			if v == "" || (shaped != nil && !shaped(v)) {
 				continue
 			}
@@ -103,6 +107,27 @@ func scanCookies(r *http.Request, name string, dst []string, shaped func(string)
 		}
 	}
 	return dst, false, sawAlso
+}
+
+// trimSpace is strings.TrimSpace without its call when neither end of s
+// can be white space (a byte above ' ' and below utf8.RuneSelf): most
+// cookie parts, on every verified request.
+func trimSpace(s string) string {
+	if len(s) == 0 || isPlain(s[0]) && isPlain(s[len(s)-1]) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+func isPlain(b byte) bool { return b > ' ' && b < utf8.RuneSelf }
+
+// unquote strips the double quotes a cookie value may be wrapped in, as
+// many as there are on either end (strings.Trim's rule, kept from before).
+func unquote(v string) string {
+	if len(v) == 0 || v[0] != '"' && v[len(v)-1] != '"' {
+		return v
+	}
+	return strings.Trim(v, "\"")
 }
 
 // HasCookie reports whether the request carries a non-empty cookie name.

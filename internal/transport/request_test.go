@@ -51,3 +51,18 @@ func TestFindLegacyCookie(t *testing.T) {
 		})
 	}
 }
+
+// The cookie scan's shortcuts answer as the strings functions they skip.
+func TestScanShortcutsMatchStrings(t *testing.T) {
+	for _, s := range []string{
+		"", " ", "a", " a", "a ", "\ta\r\n", "\va\f", "\u00a0a\u0085", "a\u2003",
+		"\x01a\x7f", `"`, `""`, `"a"`, `""a""`, `a"`, `"a`, ` "a" `,
+	} {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, strings.TrimSpace says %q", s, got, want)
+		}
+		if got, want := unquote(s), strings.Trim(s, `"`); got != want {
+			t.Errorf("unquote(%q) = %q, strings.Trim says %q", s, got, want)
+		}
+	}
+}

@@ -95,8 +95,17 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 		Overflow:      found.Overflow,
 		CookiesBeside: found.CookiesBeside,
 		CSRFProven:    e.csrf.modeFor(r, AntiCSRFAuto) == AntiCSRFNone || r.Header.Get(wire.HeaderRID) != "",
+		// The wider search has its own filter: one that shared authentic's
+		// variables would move them all to the heap on every refresh, since
+		// this function outlives ReadRefresh.
 		AllCookies: func() []*refreshtoken.Token {
-			vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), authentic)
+			vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), func(v string) bool {
+				if !refreshtoken.Shaped(v) {
+					return false
+				}
+				_, ok := e.rk.Parse(v)
+				return ok
+			})
 			return parseRefreshTokens(e.rk, vals)
 		},
 	}

@@ -3,8 +3,9 @@ package ginsession
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -147,11 +148,12 @@ func storedSecret(ctx context.Context, st store.Store) ([]byte, error) {
 // GET {base}/jwt/jwks.json and GET {base}/.well-known/openid-configuration,
 // with the CORS preflights its frontends need. Pass the engine itself (or a
 // group at "/"): APIBasePath is a path from the root of APIDomain, and the
-// refresh cookie's Path depends on it. A nil r is an error, like any bad
-// setting.
+// refresh cookie's Path depends on it. To serve the routes under /api, set
+// APIBasePath to "/api/auth". A nil r, a group at another path, or an engine
+// the routes are already mounted on is an error, like any bad setting.
 func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
-	if isNilRouter(r) {
-		return nil, errors.New("ginsession: Register: the router is nil (pass the *gin.Engine the app serves)")
+	if err := checkRouter(r, "Register"); err != nil {
+		return nil, err
 	}
 	e, err := New(cfg)
 	if err != nil {
@@ -164,12 +166,44 @@ func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
 }
 
 // Mount mounts the session routes on r under APIBasePath (the routes
-// Register lists). A nil r is an error and mounts nothing.
-func (e *Sessions) Mount(r gin.IRouter) error {
-	if isNilRouter(r) {
-		return errors.New("ginsession: Mount: the router is nil (pass the *gin.Engine the app serves)")
+// Register lists). A nil r, a group at a path other than "/", and an engine
+// that already has the refresh route are errors and mount nothing. A route
+// of the app's own in the way (say its own POST /auth/signout) is an error
+// too, which Gin finds as it adds the routes: the ones added before it stay.
+func (e *Sessions) Mount(r gin.IRouter) (err error) {
+	if err := checkRouter(r, "Mount"); err != nil {
+		return err
 	}
+	if eng, ok := r.(*gin.Engine); ok {
+		for _, route := range eng.Routes() {
+			if route.Method == http.MethodPost && route.Path == e.cfg.refreshPath {
+				return fmt.Errorf("ginsession: Mount: this engine already has POST %s: the session routes are mounted once (Register or Mount was called twice?)", e.cfg.refreshPath)
+			}
+		}
+	}
+	defer func() {
+		// Gin refuses a route that clashes with one the app has by
+		// panicking; an app learns it from the error like any other.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("ginsession: Mount: Gin refused a session route under %s, so the app has a route there of its own: %v", e.cfg.basePath+"/", p)
+		}
+	}()
 	routes.Mount(r, routeEngine{e})
+	return nil
+}
+
+// checkRouter refuses what the session routes cannot be mounted on: nil,
+// and a group at another path than the root, whose routes would not be
+// where APIBasePath (and with it the refresh cookie's Path and the SDK's
+// apiBasePath) says they are.
+func checkRouter(r gin.IRouter, who string) error {
+	if isNilRouter(r) {
+		return fmt.Errorf("ginsession: %s: the router is nil (pass the *gin.Engine the app serves)", who)
+	}
+	if g, ok := r.(interface{ BasePath() string }); ok && g.BasePath() != "/" {
+		base := g.BasePath()
+		return fmt.Errorf("ginsession: %s: the router is a group at %q, but APIBasePath is a path from the root of APIDomain (the refresh cookie's Path follows it): pass the engine, and set Config.APIBasePath to %q to serve the routes under that group", who, base, strings.TrimSuffix(base, "/")+"/auth")
+	}
 	return nil
 }
 

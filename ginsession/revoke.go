@@ -22,9 +22,13 @@ func (e *Sessions) revoked(cause, handle, userID string) {
 	}
 }
 
-// RevokeSession deletes a session. Its refresh token stops working at once;
-// its access tokens stop working on routes that check the database, and
-// elsewhere when they expire. It reports whether the session existed.
+// RevokeSession deletes a session. Its refresh token stops working at once,
+// and so do its access tokens on this instance; the other instances refuse
+// them within about Config.RevocationPollInterval (at once where the store
+// pushes revocations), and CheckDatabase routes at once everywhere. With
+// propagation disabled (a negative RevocationPollInterval) its access
+// tokens work on the other instances until they expire. It reports whether
+// the session existed.
 func (e *Sessions) RevokeSession(ctx context.Context, handle string) (bool, error) {
 	ctx = stdCtx(ctx)
 	if !sessionhandle.Valid(handle) {

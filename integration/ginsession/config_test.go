@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -488,5 +489,65 @@ func TestConfigNilRouter(t *testing.T) {
 	}
 	if err := s.Mount(gin.New()); err != nil {
 		t.Errorf("Mount(a router): %v", err)
+	}
+}
+
+// The session routes are mounted from the root of the API, where
+// APIBasePath (and the refresh cookie's Path with it) says they are: a group
+// at another path is refused before anything is created or mounted, since
+// its routes would answer at /api/auth/... while the refresh cookie is sent
+// only to /auth/session/refresh. Mounting twice, or over a route of the
+// app's own, is an error too, not Gin's panic. Found by a newcomer's trial:
+// Register(r.Group("/api"), cfg) returned no error, and a second Register
+// panicked.
+func TestRegisterWhereTheRoutesCanBe(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	cfg := ginsession.Config{Store: openSQLite(t), APIDomain: "https://api.example.com"}
+
+	r := gin.New()
+	s, err := ginsession.Register(r.Group("/api"), cfg)
+	if err == nil || s != nil || !strings.Contains(err.Error(), `group at "/api"`) || !strings.Contains(err.Error(), `"/api/auth"`) {
+		t.Errorf("Register(a group at /api): %v, %v", s, err)
+	}
+	if n := len(r.Routes()); n != 0 {
+		t.Errorf("the refused Register mounted %d routes", n)
+	}
+
+	// A group at "/" is the root.
+	if _, err := ginsession.Register(r.Group("/"), cfg); err != nil {
+		t.Fatalf("Register(a group at /): %v", err)
+	}
+	mounted := len(r.Routes())
+	if mounted == 0 {
+		t.Fatal("Register(a group at /) mounted nothing")
+	}
+
+	// Twice on one engine.
+	s, err = ginsession.Register(r, cfg)
+	if err == nil || s != nil || !strings.Contains(err.Error(), "already has POST /auth/session/refresh") {
+		t.Errorf("a second Register: %v, %v", s, err)
+	}
+	if n := len(r.Routes()); n != mounted {
+		t.Errorf("the refused Register changed the routes: %d, was %d", n, mounted)
+	}
+
+	// Over the app's own route.
+	r = gin.New()
+	r.POST("/auth/signout", func(c *gin.Context) {})
+	s, err = ginsession.Register(r, cfg)
+	if err == nil || s != nil || !strings.Contains(err.Error(), "Gin refused a session route under /auth/") {
+		t.Errorf("Register over the app's POST /auth/signout: %v, %v", s, err)
+	}
+
+	// With APIBasePath set, the routes are under the path it names.
+	r = gin.New()
+	cfg.APIBasePath = "/api/auth"
+	if _, err := ginsession.Register(r, cfg); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/auth/jwt/jwks.json", nil))
+	if w.Code != http.StatusOK {
+		t.Errorf("GET /api/auth/jwt/jwks.json: %d", w.Code)
 	}
 }

@@ -1,6 +1,8 @@
 package ginsession
 
 import (
+	"strings"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginsession/ginsession/internal/wire"
@@ -45,7 +47,8 @@ func defaultTransferMethod(c *gin.Context, forCreate bool) TransferMethod {
 	if !forCreate {
 		return TransferAny
 	}
-	if c.GetHeader(wire.HeaderAuthMode) == "cookie" {
+	// In any case, as the SuperTokens backends read it ("Cookie" too).
+	if strings.EqualFold(c.GetHeader(wire.HeaderAuthMode), "cookie") {
 		return TransferCookie
 	}
 	return TransferHeader

@@ -172,6 +172,27 @@ func TestTransportCookieDomain(t *testing.T) {
 	expectCookiesCleared(t, r.header, "example.test")
 }
 
+// st-auth-mode is read in any case, as the SuperTokens backends read it: a
+// client sending "Cookie" gets cookies, not headers. Found by a newcomer's
+// trial with curl: "Cookie" quietly gave header mode.
+func TestTransportAuthModeAnyCase(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, mode := range []string{"Cookie", "COOKIE"} {
+		r := sendRaw(t, e.server.URL, "POST", "/signin", `{"user":"u1"}`, "st-auth-mode", mode, "rid", "anti-csrf")
+		expectStatus(t, r, 200, "")
+		if got := r.header.Get("st-access-token"); got != "" {
+			t.Errorf("st-auth-mode %q: the access token came in a header", mode)
+		}
+		if tk := tokensIn(t, r, "cookie"); tk.access == "" || tk.refresh == "" {
+			t.Errorf("st-auth-mode %q: no session cookies: %q", mode, r.header.Values("Set-Cookie"))
+		}
+	}
+	r := sendRaw(t, e.server.URL, "POST", "/signin", `{"user":"u1"}`, "st-auth-mode", "Header", "rid", "anti-csrf")
+	if tk := tokensIn(t, r, "header"); tk.access == "" || len(r.header.Values("Set-Cookie")) != 0 {
+		t.Errorf(`st-auth-mode "Header": %v`, r.header)
+	}
+}
+
 func TestTransportHeaderMode(t *testing.T) {
 	e := newEnv(t, nil)
 	tk, r := rawSignIn(t, e.server.URL, "header", "u1", "")

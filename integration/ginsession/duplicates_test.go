@@ -329,3 +329,26 @@ func TestDuplicatesOlderDomainLeftoverOfAGoneSession(t *testing.T) {
 	_, in := rawSignIn(t, e.server.URL, "cookie", "u", "")
 	expectCookiesCleared(t, in.header, "")
 }
+
+// A cookie whose name is ours padded with white space other than ASCII
+// space ("\u00a0sAccessToken") is another cookie to the browser and to
+// net/http, and to the server too: the user's own session works beside it,
+// in verify and refresh. Found by an outside trial: trimmed as Unicode white
+// space, a tossed one made every request ambiguous ("try refresh token"),
+// and no refresh could clear it, since the refresh clears sAccessToken.
+func TestDuplicatesPaddedNamesAreOtherCookies(t *testing.T) {
+	e := tossEnv(t)
+	victim, _ := rawSignIn(t, e.server.URL, "cookie", "victim", "")
+	other, _ := rawSignIn(t, e.server.URL, "cookie", "other", "")
+	for _, pad := range []string{"\u00a0", "\u0085", "\u2003"} {
+		r := sendRaw(t, e.server.URL, "GET", "/api/me", "", "rid", "anti-csrf", "st-auth-mode", "cookie",
+			"Cookie", "sAccessToken="+victim.access+"; "+pad+"sAccessToken="+other.access)
+		expectStatus(t, r, 200, "")
+		if r.body["userId"] != "victim" {
+			t.Errorf("pad %q: verified as %v", pad, r.body["userId"])
+		}
+		r = refreshCookies(t, e, "sRefreshToken="+victim.refresh+"; "+pad+"sRefreshToken="+other.refresh)
+		expectStatus(t, r, 200, "")
+		victim = tokensIn(t, r, "cookie")
+	}
+}

@@ -2,8 +2,8 @@ package transport
 
 import (
 	"net/http"
+	"net/textproto"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ginsession/ginsession/internal/wire"
 )
@@ -83,14 +83,18 @@ func scanCookies(r *http.Request, name string, dst []string, shaped func(string)
 			} else {
 				part, line = line, ""
 			}
-			part = trimSpace(part)
+			part = textproto.TrimString(part)
 			eq := strings.IndexByte(part, '=')
 			if eq < 0 {
 				continue
 			}
-			// The name is trimmed as net/http's parser trims it, so both
-			// see the same cookies ("sAccessToken =x" included).
-			k, v := trimSpace(part[:eq]), unquote(part[eq+1:])
+			// The part and the name are trimmed as net/http's parser trims
+			// them, of ASCII space only, so both see the same cookies
+			// ("sAccessToken =x" included). Trimming more (Unicode white
+			// space, \v, \f) would count a cookie the browser holds under
+			// another name, "\u00a0sAccessToken" say: one that another site
+			// could toss in, and that a refresh could never clear.
+			k, v := textproto.TrimString(part[:eq]), unquote(part[eq+1:])
 			if k != name {
 				if also != "" && k == also && v != "" {
 					sawAlso = true
@@ -108,18 +112,6 @@ func scanCookies(r *http.Request, name string, dst []string, shaped func(string)
 	}
 	return dst, false, sawAlso
 }
-
-// trimSpace is strings.TrimSpace without its call when neither end of s
-// can be white space (a byte above ' ' and below utf8.RuneSelf): most
-// cookie parts, on every verified request.
-func trimSpace(s string) string {
-	if len(s) == 0 || isPlain(s[0]) && isPlain(s[len(s)-1]) {
-		return s
-	}
-	return strings.TrimSpace(s)
-}
-
-func isPlain(b byte) bool { return b > ' ' && b < utf8.RuneSelf }
 
 // unquote strips the double quotes a cookie value may be wrapped in, as
 // many as there are on either end (strings.Trim's rule, kept from before).

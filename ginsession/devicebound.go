@@ -196,7 +196,10 @@ func (b bindingEngine) CheckRefresh(c *gin.Context, in protocol.Request, method 
 	e := b.e
 	toks := in.Tokens
 	if (in.Overflow || in.CookiesBeside) && in.AllCookies != nil {
-		toks = append(append([]*refreshtoken.Token{}, toks...), in.AllCookies()...)
+		// Cookies past the bound are not checked here: the protocol
+		// refuses such a request whatever they are.
+		wider, _ := in.AllCookies()
+		toks = append(append([]*refreshtoken.Token{}, toks...), wider...)
 	}
 	handles := make([]string, 0, len(toks)+1)
 	for _, tok := range toks {

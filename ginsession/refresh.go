@@ -98,15 +98,15 @@ func (re routeEngine) ReadRefresh(c *gin.Context) (protocol.Request, transport.M
 		// The wider search has its own filter: one that shared authentic's
 		// variables would move them all to the heap on every refresh, since
 		// this function outlives ReadRefresh.
-		AllCookies: func() []*refreshtoken.Token {
-			vals, _ := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), func(v string) bool {
+		AllCookies: func() ([]*refreshtoken.Token, bool) {
+			vals, unseen := transport.CookieValues(r, wire.RefreshCookie, make([]string, 0, protocol.MaxWider), func(v string) bool {
 				if !refreshtoken.Shaped(v) {
 					return false
 				}
 				_, ok := e.rk.Parse(v)
 				return ok
 			})
-			return parseRefreshTokens(e.rk, vals)
+			return parseRefreshTokens(e.rk, vals), unseen
 		},
 	}
 	for i, v := range found.Values() {

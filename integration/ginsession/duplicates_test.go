@@ -352,3 +352,30 @@ func TestDuplicatesPaddedNamesAreOtherCookies(t *testing.T) {
 		victim = tokensIn(t, r, "cookie")
 	}
 }
+
+// A refresh looks at up to protocol.MaxWider (32) authentic refresh
+// cookies. Past that, copies of one other session's cookie sent first
+// would hide the user's own, and the request would become that session's:
+// its new tokens written to the user's browser (or a stale cookie of the
+// user's, theft, would go unseen). Such a request is nobody's and rotates
+// nothing. Found by an outside trial: 32 copies of another live session's
+// cookie before the user's answered 200 with the other session's tokens.
+func TestDuplicatesTooManyRefreshCookiesAreNobodys(t *testing.T) {
+	e := tossEnv(t)
+	user, _ := rawSignIn(t, e.server.URL, "cookie", "user", "")
+	other, _ := rawSignIn(t, e.server.URL, "cookie", "other", "")
+	cookie := strings.Repeat("sRefreshToken="+other.refresh+"; ", 32) + "sRefreshToken=" + user.refresh
+	r := refreshCookies(t, e, cookie)
+	expectStatusAndBody(t, r, 401, bodyUnauthorised)
+	for _, ck := range setCookies(r.header) {
+		if ck.Value != "" && (ck.Name == "sAccessToken" || ck.Name == "sRefreshToken") {
+			t.Errorf("tokens issued: %s", ck.Raw)
+		}
+	}
+	// Neither session was rotated or revoked: each still refreshes alone.
+	for name, tk := range map[string]issuedTokens{"user": user, "other": other} {
+		r := refreshCookies(t, e, "sRefreshToken="+tk.refresh)
+		expectStatus(t, r, 200, "")
+		_ = name
+	}
+}

@@ -80,6 +80,10 @@ func storageErr(op string, err error) error { return &StorageError{Op: op, Err: 
 // nobody's.
 var ErrAmbiguous = errors.New("several session tokens naming different sessions")
 
+// ErrTooManyCookies: more authentic refresh cookies came than MaxWider, so
+// some were never looked at; the request is nobody's.
+var ErrTooManyCookies = errors.New("more refresh cookies than are looked at")
+
 var errSessionNotFound = errors.New("session not found")
 
 // matchesAny reports whether ok accepts the session of one of toks.

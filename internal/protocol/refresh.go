@@ -33,9 +33,10 @@ type Request struct {
 	CookiesBeside bool
 	// SessionCookies: the request carried a session cookie at all.
 	SessionCookies bool
-	// AllCookies returns every authentic refresh cookie, up to MaxWider.
-	// It is called only on the rare paths (Overflow, CookiesBeside).
-	AllCookies func() []*refreshtoken.Token
+	// AllCookies returns every authentic refresh cookie, up to MaxWider,
+	// and whether more came than that (unseen ones). It is called only on
+	// the rare paths (Overflow, CookiesBeside).
+	AllCookies func() (toks []*refreshtoken.Token, unseen bool)
 	// CSRFProven: anti-CSRF does not apply to this request, or the custom
 	// header a cross-site form cannot send came.
 	CSRFProven bool
@@ -155,15 +156,23 @@ func (m *Machine) Refresh(ctx context.Context, in Request) (out Outcome) {
 		mixed = mixed || tok.Handle != toks[0].Handle
 	}
 	if mixed {
+		unseen := false
 		if in.Overflow {
 			// Every authentic cookie is looked at (up to a bound), so that
 			// cookies of the thief's own sessions sent first cannot push a
 			// stale one out of view.
-			toks = in.AllCookies()
+			toks, unseen = in.AllCookies()
 		}
 		var err error
 		if toks, err = m.resolveMixed(ctx, toks, &out); err != nil {
 			out.Err = err
+			return out
+		}
+		if unseen {
+			// Past the bound, cookies of one other session sent first
+			// would hide the user's own (the request would become that
+			// session's) or a stale one (theft): nothing seen is rotated.
+			out.Err = refuse(ClearFound, ErrTooManyCookies)
 			return out
 		}
 	}
@@ -257,7 +266,8 @@ func (m *Machine) theftInShadowedCookies(ctx context.Context, in Request, out *O
 	if len(in.Tokens) > 0 {
 		own = in.Tokens[0].Handle
 	}
-	for _, tok := range in.AllCookies() {
+	toks, unseen := in.AllCookies()
+	for _, tok := range toks {
 		if tok.Handle == own {
 			continue
 		}
@@ -268,6 +278,10 @@ func (m *Machine) theftInShadowedCookies(ctx context.Context, in Request, out *O
 		if st != nil {
 			return m.theft(ctx, st, ClearEverywhere, out)
 		}
+	}
+	if unseen {
+		// A stale cookie past the bound would go unnoticed.
+		return refuse(ClearEverywhere, ErrTooManyCookies)
 	}
 	return nil
 }

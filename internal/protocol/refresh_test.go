@@ -277,8 +277,36 @@ func TestRefreshMixedSessions(t *testing.T) {
 		own := []*refreshtoken.Token{w.session("thief", false), w.session("thief", false), w.session("thief", false), w.session("thief", false)}
 		in := cookies(own...)
 		in.Overflow = true
-		in.AllCookies = func() []*refreshtoken.Token { return append(own, victim) }
+		in.AllCookies = func() ([]*refreshtoken.Token, bool) { return append(own, victim), false }
 		theft(t, w.refresh(in), victim.Handle, ClearFound)
+	})
+	// Past MaxWider the cookies are not all seen: copies of one other
+	// session sent first would make the request that session's (its
+	// tokens issued to the user's browser) and hide the user's own or a
+	// stale one. Nothing is rotated. Found by an outside trial: 32 copies
+	// of another live session's cookie before the user's rotated that
+	// session.
+	t.Run("cookies past the bound make it nobody's", func(t *testing.T) {
+		w := newWorld(t)
+		other := w.session("other", false)
+		w.session("user", false)
+		own := []*refreshtoken.Token{other, other, other, other}
+		in := cookies(own...)
+		in.Overflow = true
+		in.AllCookies = func() ([]*refreshtoken.Token, bool) {
+			seen := make([]*refreshtoken.Token, MaxWider)
+			for i := range seen {
+				seen[i] = other
+			}
+			return seen, true // the user's own came after them
+		}
+		out := w.refresh(in)
+		if r := refusal(t, out, ClearFound); !errors.Is(r, ErrTooManyCookies) {
+			t.Fatalf("reason %v", r.Reason)
+		}
+		if w.rows.writes != 0 || !out.ClearStrays {
+			t.Fatalf("a session rotated, or the strays stay: %+v", out)
+		}
 	})
 }
 
@@ -289,16 +317,26 @@ func TestRefreshShadowedCookies(t *testing.T) {
 	w.mustRotate(victim)
 	w.now = w.now.Add(time.Minute)
 	in := Request{Found: 1, Tokens: []*refreshtoken.Token{thief}, CookiesBeside: true, SessionCookies: true,
-		AllCookies: func() []*refreshtoken.Token { return []*refreshtoken.Token{victim} }}
+		AllCookies: func() ([]*refreshtoken.Token, bool) { return []*refreshtoken.Token{victim}, false }}
 	theft(t, w.refresh(in), victim.Handle, ClearEverywhere)
 	// The bearer's own stale cookie is left to its rotation, which succeeds
 	// and asks for the cookies beside it to go.
 	w2 := newWorld(t)
 	tok := w2.session("u", false)
 	in = Request{Found: 1, Tokens: []*refreshtoken.Token{tok}, CookiesBeside: true, SessionCookies: true,
-		AllCookies: func() []*refreshtoken.Token { return []*refreshtoken.Token{tok} }}
+		AllCookies: func() ([]*refreshtoken.Token, bool) { return []*refreshtoken.Token{tok}, false }}
 	if out := w2.refresh(in); out.Err != nil || !out.ClearCookiesBeside {
 		t.Fatalf("outcome %+v", out)
+	}
+	// More cookies beside the bearer than are looked at: a stale one could
+	// be past the bound, so the bearer's session is not rotated either.
+	w3 := newWorld(t)
+	bearer := w3.session("u", false)
+	in = Request{Found: 1, Tokens: []*refreshtoken.Token{bearer}, CookiesBeside: true, SessionCookies: true,
+		AllCookies: func() ([]*refreshtoken.Token, bool) { return []*refreshtoken.Token{bearer}, true }}
+	out := w3.refresh(in)
+	if r := refusal(t, out, ClearEverywhere); !errors.Is(r, ErrTooManyCookies) || w3.rows.writes != 0 {
+		t.Fatalf("reason %v, writes %d", r.Reason, w3.rows.writes)
 	}
 }
 

@@ -83,7 +83,7 @@ func scanCookies(r *http.Request, name string, dst []string, shaped func(string)
 			} else {
 				part, line = line, ""
 			}
-			part = textproto.TrimString(part)
+			part = trimSpace(part)
 			eq := strings.IndexByte(part, '=')
 			if eq < 0 {
 				continue
@@ -94,7 +94,7 @@ func scanCookies(r *http.Request, name string, dst []string, shaped func(string)
 			// space, \v, \f) would count a cookie the browser holds under
 			// another name, "\u00a0sAccessToken" say: one that another site
 			// could toss in, and that a refresh could never clear.
-			k, v := textproto.TrimString(part[:eq]), unquote(part[eq+1:])
+			k, v := trimSpace(part[:eq]), unquote(part[eq+1:])
 			if k != name {
 				if also != "" && k == also && v != "" {
 					sawAlso = true
@@ -111,6 +111,16 @@ func scanCookies(r *http.Request, name string, dst []string, shaped func(string)
 		}
 	}
 	return dst, false, sawAlso
+}
+
+// trimSpace is textproto.TrimString, net/http's trimming of cookie parts
+// and names (ASCII space, tab, CR and LF), without the call when neither end
+// is at or below ' ': most parts, on every verified request.
+func trimSpace(s string) string {
+	if len(s) == 0 || s[0] > ' ' && s[len(s)-1] > ' ' {
+		return s
+	}
+	return textproto.TrimString(s)
 }
 
 // unquote strips the double quotes a cookie value may be wrapped in, as

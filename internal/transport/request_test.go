@@ -2,6 +2,7 @@ package transport
 
 import (
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"testing"
 
@@ -52,9 +53,16 @@ func TestFindLegacyCookie(t *testing.T) {
 	}
 }
 
-// unquote answers as strings.Trim(v, `"`), the rule it shortcuts.
-func TestUnquoteMatchesTrim(t *testing.T) {
-	for _, s := range []string{"", " ", "a", `"`, `""`, `"a"`, `""a""`, `a"`, `"a`, ` "a" `, "\u00a0\"a\""} {
+// The scan's shortcuts answer as the functions they skip: trimSpace as
+// textproto.TrimString (net/http's trimming), unquote as strings.Trim.
+func TestScanShortcutsMatch(t *testing.T) {
+	for _, s := range []string{
+		"", " ", "a", " a", "a ", "\ta\r\n", "\va\f", "\u00a0a\u0085", "a\u2003", "\x01a\x7f", "! ~",
+		`"`, `""`, `"a"`, `""a""`, `a"`, `"a`, ` "a" `, "\u00a0\"a\"",
+	} {
+		if got, want := trimSpace(s), textproto.TrimString(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, textproto.TrimString says %q", s, got, want)
+		}
 		if got, want := unquote(s), strings.Trim(s, `"`); got != want {
 			t.Errorf("unquote(%q) = %q, strings.Trim says %q", s, got, want)
 		}

@@ -170,7 +170,7 @@ func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
 // that already has the refresh route are errors and mount nothing. A route
 // of the app's own in the way (say its own POST /auth/signout) is an error
 // too, which Gin finds as it adds the routes: the ones added before it stay.
-func (e *Sessions) Mount(r gin.IRouter) (err error) {
+func (e *Sessions) Mount(r gin.IRouter) error {
 	if err := checkRouter(r, "Mount"); err != nil {
 		return err
 	}
@@ -181,14 +181,18 @@ func (e *Sessions) Mount(r gin.IRouter) (err error) {
 			}
 		}
 	}
+	return mountRoutes(r, routeEngine{e})
+}
+
+// mountRoutes is routes.Mount with Gin's panic at a route that clashes with
+// one the app has turned into the error an app learns it from.
+func mountRoutes(r gin.IRouter, re routeEngine) (err error) {
 	defer func() {
-		// Gin refuses a route that clashes with one the app has by
-		// panicking; an app learns it from the error like any other.
 		if p := recover(); p != nil {
-			err = fmt.Errorf("ginsession: Mount: Gin refused a session route under %s, so the app has a route there of its own: %v", e.cfg.basePath+"/", p)
+			err = fmt.Errorf("ginsession: Mount: Gin refused a session route under %s, so the app has a route there of its own: %v", re.e.cfg.basePath+"/", p)
 		}
 	}()
-	routes.Mount(r, routeEngine{e})
+	routes.Mount(r, re)
 	return nil
 }
 

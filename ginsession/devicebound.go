@@ -226,7 +226,14 @@ func (b bindingEngine) CheckRefresh(c *gin.Context, in protocol.Request, method 
 			continue
 		}
 		b.failed(c, "refresh", bindRefusedRefresh, h, errNoBoundCookie)
-		return unauthorised(true, TransferMethod(method), errNoBoundCookie)
+		// A cookie request that may be forged (no rid header; in VIA_TOKEN
+		// mode, not the session's anti-csrf token) clears nothing, as the
+		// protocol's own refusal of it would not: another site may have
+		// sent it, and a browser does not renew the bound cookie for a
+		// page it does not list, so clearing would let that site sign the
+		// user out.
+		proven := !in.FromCookies || in.CSRFProven && (in.AntiCSRF == nil || in.AntiCSRF(h))
+		return unauthorised(proven, TransferMethod(method), errNoBoundCookie)
 	}
 	return nil
 }

@@ -554,3 +554,46 @@ func TestDeviceBoundSessionFrontendsMayStartARefresh(t *testing.T) {
 		t.Fatalf("allowed_refresh_initiators %v, want %v", b.initiators, want)
 	}
 }
+
+// TestDeviceBoundSessionForgedRefreshClearsNothing: a refresh that may be
+// forged (no rid header; in VIA_TOKEN mode, rid without the anti-csrf
+// token) is refused without clearing anything for a bound session too, even
+// when its bound cookie has expired (a browser does not renew it for a page
+// of another site). Found by an outside trial: the binding check ran before
+// the protocol's and cleared the session cookies, so such a request signed
+// the user out.
+func TestDeviceBoundSessionForgedRefreshClearsNothing(t *testing.T) {
+	for _, mode := range []ginsession.AntiCSRFMode{ginsession.AntiCSRFViaCustomHeader, ginsession.AntiCSRFViaToken} {
+		t.Run(string(mode), func(t *testing.T) {
+			clk := newClock()
+			e := newDBSCEnv(t, openSQLite(t), clk, func(cfg *ginsession.Config) { cfg.AntiCSRF = mode })
+			b := e.browser(true)
+			b.signIn("alice")
+			clk.Advance(40 * time.Second) // the bound cookie has expired
+			forged := [][]string{{"rid", ""}}
+			if mode == ginsession.AntiCSRFViaToken {
+				forged = append(forged, nil) // rid, but no anti-csrf token
+			}
+			for _, hdr := range forged {
+				res, _ := b.send("POST", "/auth/session/refresh", "", hdr...)
+				if res.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("forged refresh %q: %d, want 401", hdr, res.StatusCode)
+				}
+				for _, v := range res.Header.Values("Set-Cookie") {
+					if strings.HasPrefix(v, "sAccessToken=") || strings.HasPrefix(v, "sRefreshToken=") {
+						t.Errorf("forged refresh %q cleared %s", hdr, v)
+					}
+				}
+			}
+			// The browser renews its bound cookie and goes on.
+			if got := b.dbscRefresh(); got != http.StatusOK {
+				t.Fatalf("DBSC refresh after the forged ones: %d", got)
+			}
+			if mode == ginsession.AntiCSRFViaCustomHeader {
+				if got := b.refresh(); got != http.StatusOK {
+					t.Fatalf("the user's refresh after the forged ones: %d (signed out)", got)
+				}
+			}
+		})
+	}
+}

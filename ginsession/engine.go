@@ -150,7 +150,10 @@ func storedSecret(ctx context.Context, st store.Store) ([]byte, error) {
 // group at "/"): APIBasePath is a path from the root of APIDomain, and the
 // refresh cookie's Path depends on it. To serve the routes under /api, set
 // APIBasePath to "/api/auth". A nil r, a group at another path, or an engine
-// the routes are already mounted on is an error, like any bad setting.
+// the routes are already mounted on is an error, like any bad setting, and
+// mounts nothing. So is a route of the app's own in the way (its own
+// /auth/*any, say), found as the routes are added: the error names the
+// session routes already added, which stay (Gin cannot remove a route).
 func Register(r gin.IRouter, cfg Config) (*Sessions, error) {
 	if err := checkRouter(r, "Register"); err != nil {
 		return nil, err
@@ -174,14 +177,31 @@ func (e *Sessions) Mount(r gin.IRouter) error {
 	if err := checkRouter(r, "Mount"); err != nil {
 		return err
 	}
-	if eng, ok := r.(*gin.Engine); ok {
+	eng, isEngine := r.(*gin.Engine)
+	had := map[string]bool{}
+	if isEngine {
 		for _, route := range eng.Routes() {
 			if route.Method == http.MethodPost && route.Path == e.cfg.refreshPath {
 				return fmt.Errorf("ginsession: Mount: this engine already has POST %s: the session routes are mounted once (Register or Mount was called twice?)", e.cfg.refreshPath)
 			}
+			had[route.Method+" "+route.Path] = true
 		}
 	}
-	return mountRoutes(r, routeEngine{e})
+	err := mountRoutes(r, routeEngine{e})
+	if err != nil && isEngine {
+		// Gin cannot take routes back: say which ones stay, served by an
+		// engine the app may not hold (Register returns none).
+		var stayed []string
+		for _, route := range eng.Routes() {
+			if !had[route.Method+" "+route.Path] {
+				stayed = append(stayed, route.Method+" "+route.Path)
+			}
+		}
+		if len(stayed) > 0 {
+			err = fmt.Errorf("%w; these were mounted before it and stay: %s", err, strings.Join(stayed, ", "))
+		}
+	}
+	return err
 }
 
 // mountRoutes is routes.Mount with Gin's panic at a route that clashes with

@@ -538,6 +538,16 @@ func TestRegisterWhereTheRoutesCanBe(t *testing.T) {
 	if err == nil || s != nil || !strings.Contains(err.Error(), "Gin refused a session route under /auth/") {
 		t.Errorf("Register over the app's POST /auth/signout: %v, %v", s, err)
 	}
+	// The error names the session routes added before the clash, which
+	// stay: Gin cannot take a route back.
+	if err != nil && !strings.Contains(err.Error(), "stay: POST /auth/session/refresh") {
+		t.Errorf("the error does not say which routes stay: %v", err)
+	}
+	r = gin.New()
+	r.GET("/auth/*any", func(c *gin.Context) {})
+	if _, err := ginsession.Register(r, cfg); err == nil || !strings.Contains(err.Error(), "Gin refused") {
+		t.Errorf("Register beside the app's GET /auth/*any: %v", err)
+	}
 
 	// With APIBasePath set, the routes are under the path it names.
 	r = gin.New()
